@@ -1,0 +1,59 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app erp
+PYBABEL := $(VENV)/bin/pybabel
+# Every folder that keeps a message catalog: the host (with the shared templates) and each module.
+CATALOGS := erp $(wildcard modules/*)
+
+.PHONY: run test lint bench install install-test translations extract-messages update-messages clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23.1"
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## Compile the .po catalogs into the .mo files Flask-Babel reads (not committed).
+translations: install
+	@for dir in $(CATALOGS); do \
+	  if [ -d $$dir/translations ]; then $(PYBABEL) compile --use-fuzzy -q -d $$dir/translations -f || exit 1; fi; \
+	done
+
+## Create or upgrade the SQLite database in instance/, load demo data if empty, serve.
+run: translations
+	$(FLASK) setup
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## The whole suite (on PostgreSQL too when ERP_TEST_DATABASE_URL is set).
+test: install-test translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+## Re-extract the translatable strings into each catalog's .pot and merge them into the .po files.
+extract-messages: install
+	@for dir in $(CATALOGS); do \
+	  [ -f $$dir/__init__.py ] || continue; \
+	  mkdir -p $$dir/translations; \
+	  src=$$dir; [ $$dir = erp ] && src="erp templates"; \
+	  $(PYBABEL) extract -q -F babel.cfg -k _l -k lazy_gettext -o $$dir/translations/messages.pot $$src || exit 1; \
+	  if [ -f $$dir/translations/pt_BR/LC_MESSAGES/messages.po ]; then \
+	    $(PYBABEL) update -q -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
+	  else \
+	    $(PYBABEL) init -q -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
+	  fi; \
+	done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

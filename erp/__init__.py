@@ -1,0 +1,66 @@
+"""Mosaic ERP host: the app factory. The host knows no module by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_bootstrap import Bootstrap5
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from . import admin, cli, i18n, migrate, views
+from .auth.models import User
+from .auth.views import bp as auth_bp
+from .config import PROJECT_ROOT, default_config, secret_key
+from .db import db
+from .loader import load_modules
+from .registry import Registry
+
+__all__ = ["create_app"]
+
+HOST_DIR = Path(__file__).resolve().parent
+csrf = CSRFProtect()
+bootstrap = Bootstrap5()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None  # the login page says enough
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(default_config(Path(app.instance_path)))
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
+
+    db.init_app(app)
+    registry = Registry()
+    app.extensions["erp"] = registry
+    modules = load_modules(app, registry)
+    registry.freeze()
+
+    i18n.init_app(app, [str(HOST_DIR / "translations")]
+                  + [str(m.translations_dir) for m in modules if m.translations_dir])
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    migrate.init_app(app)
+    app.register_blueprint(auth_bp)
+    views.init_app(app)
+    for contribution in registry.blueprints():
+        app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
+    admin.init_app(app, registry)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,136 @@
+"""The admin interface (Flask-Admin), for admins only.
+
+Every view derives from :class:`SecureModelView`: anonymous visitors are sent to
+the login page, logged-in users who are not admins get 403. Forms use Flask-WTF's
+``FlaskForm`` so the one CSRF token of the app protects them too.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, SelectMultipleField
+from wtforms.validators import Length, Optional, ValidationError
+
+from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, Role, Team, User
+from .db import db
+from .models import InstalledModule
+
+
+class _AdminOnly:
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.is_admin
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class SecureAdminIndexView(_AdminOnly, AdminIndexView):
+    @expose("/")
+    def index(self):
+        modules = db.session.scalars(db.select(InstalledModule).order_by(InstalledModule.name))
+        return self.render("admin/erp_index.html", modules=list(modules))
+
+
+class SecureModelView(_AdminOnly, ModelView):
+    """Base for every admin view, the host's and the modules'."""
+
+    form_base_class = FlaskForm
+    page_size = 50
+    can_view_details = True
+
+
+class UserAdmin(SecureModelView):
+    column_list = ("username", "name", "email", "team", "roles", "active", "locale")
+    column_searchable_list = ("username", "name", "email")
+    column_filters = ("active", "team.name")
+    column_labels = {"username": _l("User name"), "name": _l("Name"), "email": _l("E-mail"),
+                     "team": _l("Team"), "roles": _l("Roles"), "active": _l("Active"),
+                     "locale": _l("Language")}
+    form_columns = ("username", "name", "email", "team", "roles", "active", "locale", "timezone")
+    column_details_exclude_list = ("password_hash",)
+    form_extra_fields = {
+        "new_password": PasswordField(_l("New password"), validators=[Optional(), Length(min=8)],
+                                      description=_l("Leave empty to keep the current password.")),
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+        elif is_created:
+            raise ValidationError(_l("A new user needs a password."))
+        model.username = model.username.strip().lower()
+        model.email = model.email.strip().lower()
+
+    def delete_model(self, model):
+        if model.id == current_user.id:
+            raise ValidationError(_l("You cannot delete your own user."))
+        return super().delete_model(model)
+
+
+class RoleAdmin(SecureModelView):
+    column_list = ("name", "description", "scope", "is_admin", "permissions")
+    column_labels = {"name": _l("Name"), "description": _l("Description"), "scope": _l("Scope"),
+                     "is_admin": _l("Administrator"), "permissions": _l("Permissions")}
+    form_columns = ("name", "description", "is_admin", "scope", "permissions")
+    form_overrides = {"scope": SelectField, "permissions": SelectMultipleField}
+    form_args = {
+        "scope": {"choices": [(SCOPE_OWN, _l("Own records")), (SCOPE_TEAM, _l("Team records")),
+                              (SCOPE_ALL, _l("All records"))]},
+        "permissions": {"choices": []},
+    }
+
+    def _with_permission_choices(self, form):
+        registry = current_app.extensions["erp"]
+        form.permissions.choices = [
+            (p.key, f"{p.key} — {p.label}" if p.label else p.key)
+            for p in registry.all_permissions()
+        ]
+        return form
+
+    def create_form(self, obj=None):
+        return self._with_permission_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._with_permission_choices(super().edit_form(obj))
+
+
+class TeamAdmin(SecureModelView):
+    column_list = ("name", "members")
+    form_columns = ("name", "members")
+
+
+class ModuleAdmin(SecureModelView):
+    can_create = can_edit = can_delete = False
+    column_list = ("name", "version", "summary", "depends", "enabled", "origin", "installed_at",
+                   "updated_at")
+    column_default_sort = "name"
+
+
+def init_app(app, registry) -> Admin:
+    admin = Admin(
+        app,
+        name="Mosaic ERP",
+        theme=Bootstrap4Theme(base_template="admin/erp_base.html", fluid=True),
+        index_view=SecureAdminIndexView(url="/admin", name=_l("Home")),
+    )
+    system = _l("System")
+    admin.add_view(UserAdmin(User, db.session, name=_l("Users"), category=system))
+    admin.add_view(RoleAdmin(Role, db.session, name=_l("Roles"), category=system))
+    admin.add_view(TeamAdmin(Team, db.session, name=_l("Teams"), category=system))
+    admin.add_view(ModuleAdmin(InstalledModule, db.session, name=_l("Modules"), category=system))
+    for contribution in registry.admin_views():
+        view_class = contribution.view_class or SecureModelView
+        if not issubclass(view_class, SecureModelView):
+            raise TypeError(f"admin view for {contribution.key} must derive from SecureModelView")
+        admin.add_view(view_class(contribution.model, db.session, name=contribution.name,
+                                  category=contribution.category,
+                                  endpoint=f"admin_{contribution.key}"))
+    return admin

@@ -1,0 +1,124 @@
+"""Users, roles and teams.
+
+A role carries permission strings (contributed by modules through the registry)
+and a record scope: ``own`` (records the user owns), ``team`` (records owned by
+anyone in the user's team) or ``all``. A user with several roles gets the union
+of their permissions and the broadest of their scopes. An admin role grants
+every permission, every record and the admin interface.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db import Base, TimestampMixin, db, utcnow
+
+SCOPE_OWN, SCOPE_TEAM, SCOPE_ALL = "own", "team", "all"
+SCOPE_RANK = {SCOPE_OWN: 0, SCOPE_TEAM: 1, SCOPE_ALL: 2}
+
+user_roles = Table(
+    "auth_user_role",
+    Base.metadata,
+    Column("user_id", ForeignKey("auth_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("auth_role.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Team(db.Model):
+    __tablename__ = "auth_team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+    members: Mapped[list[User]] = relationship(back_populates="team")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(db.Model):
+    __tablename__ = "auth_role"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    scope: Mapped[str] = mapped_column(String(8), default=SCOPE_OWN)
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    users: Mapped[list[User]] = relationship(secondary=user_roles, back_populates="roles")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "auth_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("auth_team.id", ondelete="SET NULL"),
+                                                index=True)
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users",
+                                             lazy="selectin")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
+        return bool(self.active)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return any(role.is_admin for role in self.roles)
+
+    @cached_property
+    def permission_set(self) -> frozenset[str]:
+        return frozenset(p for role in self.roles for p in (role.permissions or ()))
+
+    def has_permission(self, permission: str) -> bool:
+        return self.is_active and (self.is_admin or permission in self.permission_set)
+
+    @property
+    def record_scope(self) -> str:
+        if self.is_admin:
+            return SCOPE_ALL
+        ranks = [SCOPE_RANK.get(role.scope, 0) for role in self.roles]
+        best = max(ranks, default=0)
+        return next(scope for scope, rank in SCOPE_RANK.items() if rank == best)
+
+
+class LoginFailure(db.Model):
+    """One failed login attempt; recent ones throttle the user name and the address."""
+
+    __tablename__ = "auth_login_failure"
+    __table_args__ = (
+        Index("ix_auth_login_failure_username_at", "username", "at"),
+        Index("ix_auth_login_failure_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(255))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

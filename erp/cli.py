@@ -1,0 +1,86 @@
+"""Commands: ``flask --app erp upgrade | setup | create-admin | demo | modules``."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from .auth.models import User
+from .auth.seed import ADMIN, ensure_default_roles
+from .db import db
+from .demo import DEMO_PASSWORD, database_is_empty, load_demo
+from .setup import upgrade_database
+
+
+@click.command("upgrade")
+def upgrade_command():
+    """Create or upgrade the database to the current code (every enabled module)."""
+    new = upgrade_database(current_app._get_current_object())
+    click.echo("Database is up to date." + (f" Newly installed: {', '.join(new)}." if new else ""))
+
+
+@click.command("setup")
+def setup_command():
+    """Upgrade the database, and load demo data if it has no user yet."""
+    app = current_app._get_current_object()
+    upgrade_database(app)
+    if database_is_empty():
+        load_demo()
+        click.echo(f"Demo data loaded: log in as 'admin' with password '{DEMO_PASSWORD}'.")
+    else:
+        click.echo("Database is up to date; existing data kept.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Load demo data into an empty database."""
+    if not database_is_empty():
+        raise click.ClickException("The database already has users; demo data is only for an empty one.")
+    load_demo()
+    click.echo("Demo data loaded.")
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option()
+@with_appcontext
+def create_admin_command(username, email, name, password):
+    """Create a user with the admin role."""
+    username, email = username.strip().lower(), email.strip().lower()
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="password")
+    exists = db.session.scalar(select(User).where((User.username == username) | (User.email == email)))
+    if exists:
+        raise click.ClickException(f"A user with user name {username!r} or e-mail {email!r} exists.")
+    roles = ensure_default_roles()
+    user = User(username=username, email=email, name=name, roles=[roles[ADMIN]])
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Admin {username!r} created.")
+
+
+@click.command("modules")
+def modules_command():
+    """List the available modules, in load order, and whether each is enabled."""
+    app = current_app
+    enabled = {m.name for m in app.extensions["erp_modules"]}
+    order = [m.name for m in app.extensions["erp_modules"]]
+    available = app.extensions["erp_available_modules"]
+    names = order + sorted(set(available) - enabled)
+    for name in names:
+        m = available[name]
+        state = "enabled " if name in enabled else "disabled"
+        deps = ", ".join(m.manifest.depends) or "-"
+        click.echo(f"{state}  {name:<12} {m.manifest.version:<8} depends: {deps:<20} {m.origin}")
+
+
+def init_app(app) -> None:
+    for command in (upgrade_command, setup_command, demo_command, create_admin_command,
+                    modules_command):
+        app.cli.add_command(command)

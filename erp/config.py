@@ -1,0 +1,87 @@
+"""Configuration: defaults suitable for a laptop, overridden from the environment.
+
+Every setting can be given as an environment variable of the same name
+(``ERP_DATABASE_URL`` excepted, which maps to ``SQLALCHEMY_DATABASE_URI``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def secret_key(instance_path: Path) -> str:
+    """A secret key from the environment, or one generated once and kept in instance/.
+
+    Keeping it in the instance folder means sessions survive a restart without the
+    operator having to invent a key, and no key is ever committed.
+    """
+    if os.environ.get("ERP_SECRET_KEY"):
+        return os.environ["ERP_SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def default_config(instance_path: Path) -> dict:
+    """The configuration of a new app, before the caller's overrides."""
+    database_url = os.environ.get("ERP_DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'erp.sqlite3'}"
+    )
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Modules: None means "every discovered module".
+        "ERP_MODULES": _env_list("ERP_MODULES"),
+        # Extra folders scanned for modules, besides the project's modules/ folder.
+        "ERP_MODULE_DIRS": _env_list("ERP_MODULE_DIRS") or [],
+        "ERP_DISCOVER_ENTRY_POINTS": _env_bool("ERP_DISCOVER_ENTRY_POINTS", True),
+        # Languages and formats.
+        "BABEL_DEFAULT_LOCALE": os.environ.get("ERP_DEFAULT_LOCALE", "pt_BR"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("ERP_DEFAULT_TIMEZONE", "America/Sao_Paulo"),
+        "ERP_LANGUAGES": {"en": "English", "pt_BR": "Português (Brasil)"},
+        "ERP_CURRENCY": os.environ.get("ERP_CURRENCY", "BRL"),
+        # Security.
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # token valid for the session's lifetime
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("ERP_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("ERP_SECURE_COOKIES", False),
+        "ERP_LOGIN_MAX_FAILURES_PER_USER": _env_int("ERP_LOGIN_MAX_FAILURES_PER_USER", 5),
+        "ERP_LOGIN_MAX_FAILURES_PER_IP": _env_int("ERP_LOGIN_MAX_FAILURES_PER_IP", 20),
+        "ERP_LOGIN_THROTTLE_MINUTES": _env_int("ERP_LOGIN_THROTTLE_MINUTES", 15),
+        # Front end.
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "FLASK_ADMIN_SWATCH": "default",
+        "ERP_PAGE_SIZE": _env_int("ERP_PAGE_SIZE", 25),
+    }

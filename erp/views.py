@@ -1,0 +1,91 @@
+"""The host's own pages: home, global search, error pages; and the layout's context."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 10
+
+
+def registry():
+    return current_app.extensions["erp"]
+
+
+@login_required
+def home():
+    return render_template("erp/home.html", entries=registry().menu_items(current_user))
+
+
+@login_required
+def search():
+    """Ask every search provider the user may use; a failing provider becomes a notice."""
+    query = request.args.get("q", "").strip()[:200]
+    groups, failed = [], []
+    if len(query) >= SEARCH_MIN_LENGTH:
+        for provider in registry().search_providers(current_user):
+            try:
+                results = provider.search(query, current_user, SEARCH_LIMIT)
+            except Exception:
+                log.exception("search provider %s failed", provider.key)
+                failed.append(provider.label)
+                continue
+            groups.append((provider, results))
+    return render_template("erp/search.html", query=query, groups=groups, failed=failed,
+                           min_length=SEARCH_MIN_LENGTH)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def handle_http_error(error: HTTPException):
+    if _wants_json():
+        return jsonify(error={"code": error.name.lower().replace(" ", "_"),
+                              "message": error.description}), error.code
+    template = f"errors/{error.code}.html" if error.code in (400, 403, 404, 429) else "errors/error.html"
+    return render_template(template, error=error), error.code
+
+
+def handle_csrf_error(error: CSRFError):
+    error.description = _("The form expired or was not sent from this site. "
+                          "Reload the page and try again.")
+    return handle_http_error(error)
+
+
+def handle_server_error(error: Exception):
+    log.exception("unhandled error")
+    if _wants_json():
+        return jsonify(error={"code": "internal_error",
+                              "message": "An unexpected error occurred."}), 500
+    try:
+        return render_template("errors/500.html"), 500
+    except Exception:  # the layout itself is broken: still answer something readable
+        log.exception("the error page failed too")
+        return "Internal server error", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def layout_context():
+    """What the base layout needs on every page: the menu the user may see."""
+    if not current_user.is_authenticated:
+        return {"erp_menu": []}
+    return {"erp_menu": registry().menu_items(current_user)}
+
+
+def init_app(app) -> None:
+    app.add_url_rule("/", "home", home)
+    app.add_url_rule("/search", "search", search)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(500, handle_server_error)
+    app.context_processor(layout_context)

@@ -1,0 +1,1 @@
+"""The modules shipped with Mosaic ERP. Each sub-package is a module (see erp.modules)."""

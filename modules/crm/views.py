@@ -1,0 +1,13 @@
+from flask import Blueprint, render_template
+
+from erp.auth import permission_required
+
+from .permissions import READ
+
+bp = Blueprint("crm", __name__, url_prefix="/crm", template_folder="templates")
+
+
+@bp.route("/")
+@permission_required(READ)
+def index():
+    return render_template("crm/index.html")

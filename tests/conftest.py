@@ -1,0 +1,161 @@
+"""Shared fixtures.
+
+The suite runs on a SQLite file by default, and on PostgreSQL when
+``ERP_TEST_DATABASE_URL`` is set (``.ci/run`` does both). The schema is created
+once per session; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from erp import create_app
+from erp.auth.models import Team, User
+from erp.auth.seed import ensure_default_roles, grant_module_defaults
+from erp.db import db
+
+PASSWORD = "correct horse battery"
+
+
+def pytest_report_header(config):
+    return f"database: {_database_kind()}"
+
+
+def _database_kind() -> str:
+    return "postgresql" if os.environ.get("ERP_TEST_DATABASE_URL") else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("ERP_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def base_config(database_url: str, instance_path=None, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ERP_DISCOVER_ENTRY_POINTS": True,
+        "ERP_MODULES": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        if database_url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, database_url):
+    """Empty every table after each test that used the database."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build another app (other modules, other settings) on the same database."""
+
+    def factory(**overrides):
+        return create_app(base_config(database_url, **overrides))
+
+    return factory
+
+
+def make_user(username: str, roles: list, team: Team | None = None, **fields) -> User:
+    user = User(username=username, name=fields.pop("name", username.title()),
+                email=f"{username}@example.com", roles=roles, team=team, **fields)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    return user
+
+
+@pytest.fixture
+def users(app, ctx):
+    """The seeded roles with every module's defaults, and a user per role.
+
+    rep_a and rep_b share the sales team with the manager; rep_c is in another team.
+    """
+    registry = app.extensions["erp"]
+    roles = ensure_default_roles()
+    for module in app.extensions["erp_modules"]:
+        grant_module_defaults(registry, module.name, roles)
+    sales, other = Team(name="Sales"), Team(name="Other")
+    db.session.add_all([sales, other])
+    people = {
+        "admin": make_user("admin", [roles["admin"]]),
+        "manager": make_user("manager", [roles["sales_manager"]], sales),
+        "rep_a": make_user("rep_a", [roles["sales_rep"]], sales),
+        "rep_b": make_user("rep_b", [roles["sales_rep"]], sales),
+        "rep_c": make_user("rep_c", [roles["sales_rep"]], other),
+        "finance": make_user("finance", [roles["finance"]]),
+        "service": make_user("service", [roles["service"]]),
+        "nobody": make_user("nobody", []),
+    }
+    db.session.commit()
+    return {name: user.id for name, user in people.items()}
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def login_as(client, user_id: int) -> None:
+    """Log a test client in without the form (the form itself has its own tests)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/auth/login") -> str:
+    """The CSRF token a real browser would post, read from a page's form."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """For tests that need a database of their own on PostgreSQL."""
+    url = os.environ.get("ERP_TEST_DATABASE_URL")
+    if not url:
+        return None
+    engine = create_engine(url)
+    engine.dispose()
+    return url
