@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test
 ## Compile the .po catalogs into the .mo files Flask-Babel reads (not committed).
 translations: install
 	@for dir in $(CATALOGS); do \
-	  if [ -d $$dir/translations ]; then $(PYBABEL) compile --use-fuzzy -q -d $$dir/translations -f || exit 1; fi; \
+	  if [ -d $$dir/translations ]; then $(PYBABEL) compile --statistics -d $$dir/translations || exit 1; fi; \
 	done
 
 ## Create or upgrade the SQLite database in instance/, load demo data if empty, serve.
@@ -47,11 +47,11 @@ extract-messages: install
 	  [ -f $$dir/__init__.py ] || continue; \
 	  mkdir -p $$dir/translations; \
 	  src=$$dir; [ $$dir = erp ] && src="erp templates"; \
-	  $(PYBABEL) extract -q -F babel.cfg -k _l -k lazy_gettext -o $$dir/translations/messages.pot $$src || exit 1; \
+	  $(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o $$dir/translations/messages.pot $$src || exit 1; \
 	  if [ -f $$dir/translations/pt_BR/LC_MESSAGES/messages.po ]; then \
-	    $(PYBABEL) update -q -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
+	    $(PYBABEL) update --no-fuzzy-matching -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
 	  else \
-	    $(PYBABEL) init -q -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
+	    $(PYBABEL) init -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
 	  fi; \
 	done
 

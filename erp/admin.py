@@ -54,11 +54,14 @@ class UserAdmin(SecureModelView):
     column_labels = {"username": _l("User name"), "name": _l("Name"), "email": _l("E-mail"),
                      "team": _l("Team"), "roles": _l("Roles"), "active": _l("Active"),
                      "locale": _l("Language")}
-    form_columns = ("username", "name", "email", "team", "roles", "active", "locale", "timezone")
+    form_columns = ("username", "name", "email", "new_password", "team", "roles", "active",
+                    "locale", "timezone")
     column_details_exclude_list = ("password_hash",)
     form_extra_fields = {
-        "new_password": PasswordField(_l("New password"), validators=[Optional(), Length(min=8)],
-                                      description=_l("Leave empty to keep the current password.")),
+        "new_password": PasswordField(
+            _l("New password"), validators=[Optional(), Length(min=8)],
+            description=_l("Leave empty to keep the current password."),
+        ),
     }
 
     def on_model_change(self, form, model, is_created):
@@ -81,13 +84,10 @@ class RoleAdmin(SecureModelView):
                      "is_admin": _l("Administrator"), "permissions": _l("Permissions")}
     form_columns = ("name", "description", "is_admin", "scope", "permissions")
     form_overrides = {"scope": SelectField, "permissions": SelectMultipleField}
-    form_args = {
-        "scope": {"choices": [(SCOPE_OWN, _l("Own records")), (SCOPE_TEAM, _l("Team records")),
-                              (SCOPE_ALL, _l("All records"))]},
-        "permissions": {"choices": []},
-    }
 
-    def _with_permission_choices(self, form):
+    def _with_choices(self, form):
+        form.scope.choices = [(SCOPE_OWN, _l("Own records")), (SCOPE_TEAM, _l("Team records")),
+                              (SCOPE_ALL, _l("All records"))]
         registry = current_app.extensions["erp"]
         form.permissions.choices = [
             (p.key, f"{p.key} — {p.label}" if p.label else p.key)
@@ -96,10 +96,10 @@ class RoleAdmin(SecureModelView):
         return form
 
     def create_form(self, obj=None):
-        return self._with_permission_choices(super().create_form(obj))
+        return self._with_choices(super().create_form(obj))
 
     def edit_form(self, obj=None):
-        return self._with_permission_choices(super().edit_form(obj))
+        return self._with_choices(super().edit_form(obj))
 
 
 class TeamAdmin(SecureModelView):
@@ -122,15 +122,15 @@ def init_app(app, registry) -> Admin:
         index_view=SecureAdminIndexView(url="/admin", name=_l("Home")),
     )
     system = _l("System")
-    admin.add_view(UserAdmin(User, db.session, name=_l("Users"), category=system))
-    admin.add_view(RoleAdmin(Role, db.session, name=_l("Roles"), category=system))
-    admin.add_view(TeamAdmin(Team, db.session, name=_l("Teams"), category=system))
-    admin.add_view(ModuleAdmin(InstalledModule, db.session, name=_l("Modules"), category=system))
+    admin.add_view(UserAdmin(User, db, name=_l("Users"), category=system))
+    admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), category=system))
+    admin.add_view(TeamAdmin(Team, db, name=_l("Teams"), category=system))
+    admin.add_view(ModuleAdmin(InstalledModule, db, name=_l("Modules"), category=system))
     for contribution in registry.admin_views():
         view_class = contribution.view_class or SecureModelView
         if not issubclass(view_class, SecureModelView):
             raise TypeError(f"admin view for {contribution.key} must derive from SecureModelView")
-        admin.add_view(view_class(contribution.model, db.session, name=contribution.name,
+        admin.add_view(view_class(contribution.model, db, name=contribution.name,
                                   category=contribution.category,
-                                  endpoint=f"admin_{contribution.key}"))
+                                  endpoint=contribution.key))
     return admin

@@ -38,7 +38,9 @@ def setup_command():
 def demo_command():
     """Load demo data into an empty database."""
     if not database_is_empty():
-        raise click.ClickException("The database already has users; demo data is only for an empty one.")
+        raise click.ClickException(
+            "The database already has users; demo data is only for an empty one."
+        )
     load_demo()
     click.echo("Demo data loaded.")
 
@@ -54,9 +56,9 @@ def create_admin_command(username, email, name, password):
     username, email = username.strip().lower(), email.strip().lower()
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="password")
-    exists = db.session.scalar(select(User).where((User.username == username) | (User.email == email)))
-    if exists:
-        raise click.ClickException(f"A user with user name {username!r} or e-mail {email!r} exists.")
+    taken = select(User).where((User.username == username) | (User.email == email))
+    if db.session.scalar(taken):
+        raise click.ClickException(f"A user named {username!r} or with e-mail {email!r} exists.")
     roles = ensure_default_roles()
     user = User(username=username, email=email, name=name, roles=[roles[ADMIN]])
     user.set_password(password)

@@ -9,7 +9,7 @@ from .auth.models import Team, User
 from .auth.seed import ADMIN, FINANCE, SALES_MANAGER, SALES_REP, SERVICE, ensure_default_roles
 from .db import db
 
-DEMO_PASSWORD = "demo1234"  # documented in the README; every demo user has it
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented in the README; every demo user has it
 
 DEMO_USERS = (
     # username, name, role, in the sales team, locale

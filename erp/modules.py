@@ -177,7 +177,8 @@ def discover(extra_dirs: Iterable[str | Path] = (), entry_points: bool = True,
     return found
 
 
-def resolve(available: dict[str, LoadedModule], enabled: Iterable[str] | None) -> list[LoadedModule]:
+def resolve(available: dict[str, LoadedModule],
+            enabled: Iterable[str] | None) -> list[LoadedModule]:
     """The enabled modules in load order: by dependency depth, then by name.
 
     Raises :class:`ModuleError` for an unknown enabled name, a dependency that is

@@ -53,7 +53,8 @@ def handle_http_error(error: HTTPException):
     if _wants_json():
         return jsonify(error={"code": error.name.lower().replace(" ", "_"),
                               "message": error.description}), error.code
-    template = f"errors/{error.code}.html" if error.code in (400, 403, 404, 429) else "errors/error.html"
+    own_page = error.code in (400, 403, 404, 429)
+    template = f"errors/{error.code}.html" if own_page else "errors/error.html"
     return render_template(template, error=error), error.code
 
 

@@ -7,11 +7,13 @@ once per session; each test starts from empty tables.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from erp import create_app
 from erp.auth.models import Team, User
@@ -78,6 +80,7 @@ def _clean_tables(request, database_url):
 
 @pytest.fixture
 def ctx(app):
+    """An app context for tests that use the database directly (not with the test client)."""
     with app.app_context():
         yield
         db.session.remove()
@@ -93,38 +96,49 @@ def make_app(database_url):
     return factory
 
 
+@functools.cache
+def password_hash() -> str:
+    """Hashing is slow by design: hash the test password once per run."""
+    return generate_password_hash(PASSWORD)
+
+
 def make_user(username: str, roles: list, team: Team | None = None, **fields) -> User:
     user = User(username=username, name=fields.pop("name", username.title()),
-                email=f"{username}@example.com", roles=roles, team=team, **fields)
-    user.set_password(PASSWORD)
+                email=f"{username}@example.com", roles=roles, team=team,
+                password_hash=password_hash(), **fields)
     db.session.add(user)
     return user
 
 
 @pytest.fixture
-def users(app, ctx):
-    """The seeded roles with every module's defaults, and a user per role.
+def users(app):
+    """The seeded roles with every module's defaults, and a user per role; returns their ids.
 
     rep_a and rep_b share the sales team with the manager; rep_c is in another team.
+    Made in an app context of its own: a test that kept one open would share it (and
+    Flask-Login's cached user) with every request of its test client.
     """
-    registry = app.extensions["erp"]
-    roles = ensure_default_roles()
-    for module in app.extensions["erp_modules"]:
-        grant_module_defaults(registry, module.name, roles)
-    sales, other = Team(name="Sales"), Team(name="Other")
-    db.session.add_all([sales, other])
-    people = {
-        "admin": make_user("admin", [roles["admin"]]),
-        "manager": make_user("manager", [roles["sales_manager"]], sales),
-        "rep_a": make_user("rep_a", [roles["sales_rep"]], sales),
-        "rep_b": make_user("rep_b", [roles["sales_rep"]], sales),
-        "rep_c": make_user("rep_c", [roles["sales_rep"]], other),
-        "finance": make_user("finance", [roles["finance"]]),
-        "service": make_user("service", [roles["service"]]),
-        "nobody": make_user("nobody", []),
-    }
-    db.session.commit()
-    return {name: user.id for name, user in people.items()}
+    with app.app_context():
+        registry = app.extensions["erp"]
+        roles = ensure_default_roles()
+        for module in app.extensions["erp_modules"]:
+            grant_module_defaults(registry, module.name, roles)
+        sales, other = Team(name="Sales"), Team(name="Other")
+        db.session.add_all([sales, other])
+        people = {
+            "admin": make_user("admin", [roles["admin"]]),
+            "manager": make_user("manager", [roles["sales_manager"]], sales),
+            "rep_a": make_user("rep_a", [roles["sales_rep"]], sales),
+            "rep_b": make_user("rep_b", [roles["sales_rep"]], sales),
+            "rep_c": make_user("rep_c", [roles["sales_rep"]], other),
+            "finance": make_user("finance", [roles["finance"]]),
+            "service": make_user("service", [roles["service"]]),
+            "nobody": make_user("nobody", []),
+        }
+        db.session.commit()
+        ids = {name: user.id for name, user in people.items()}
+        db.session.remove()
+    return ids
 
 
 @pytest.fixture
@@ -148,14 +162,3 @@ def csrf_token(client, url: str = "/auth/login") -> str:
     match = CSRF_RE.search(page)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
-
-
-@pytest.fixture(scope="session")
-def pg_admin_url():
-    """For tests that need a database of their own on PostgreSQL."""
-    url = os.environ.get("ERP_TEST_DATABASE_URL")
-    if not url:
-        return None
-    engine = create_engine(url)
-    engine.dispose()
-    return url

@@ -23,7 +23,8 @@ DEFAULT_ROLES = {
 
 def ensure_default_roles() -> dict[str, Role]:
     """Create the seeded roles that do not exist yet; never change existing ones."""
-    roles = {r.name: r for r in db.session.scalars(select(Role).where(Role.name.in_(DEFAULT_ROLES)))}
+    existing = db.session.scalars(select(Role).where(Role.name.in_(DEFAULT_ROLES)))
+    roles = {role.name: role for role in existing}
     for name, (description, scope, is_admin) in DEFAULT_ROLES.items():
         if name not in roles:
             roles[name] = Role(name=name, description=str(description), scope=scope,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import db
@@ -66,6 +67,7 @@ def preferences():
         current_user.locale = form.locale.data or None
         current_user.timezone = form.timezone.data or None
         db.session.commit()
+        refresh()  # say it in the language just chosen
         flash(_("Preferences saved."), "success")
         return redirect(url_for("auth.preferences"))
     return render_template("erp/preferences.html", form=form)

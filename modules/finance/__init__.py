@@ -19,4 +19,6 @@ def register(registry):
 
     registry.permissions(*PERMISSIONS)
     registry.blueprint(views.bp)
-    registry.menu_item(MenuItem("finance", _l("Finance"), "finance.index", permission=READ, order=30))
+    registry.menu_item(
+        MenuItem("finance", _l("Finance"), "finance.index", permission=READ, order=30)
+    )

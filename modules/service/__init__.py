@@ -19,4 +19,6 @@ def register(registry):
 
     registry.permissions(*PERMISSIONS)
     registry.blueprint(views.bp)
-    registry.menu_item(MenuItem("service", _l("Service"), "service.index", permission=READ, order=40))
+    registry.menu_item(
+        MenuItem("service", _l("Service"), "service.index", permission=READ, order=40)
+    )
