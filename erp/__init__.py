@@ -41,6 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(default_config(Path(app.instance_path)))
+    # Any other setting, the modules' included: ERP_<NAME>=<JSON or text>, e.g.
+    # ERP_CRM_CNPJ_LOOKUP_ENABLED=true sets CRM_CNPJ_LOOKUP_ENABLED.
+    app.config.from_prefixed_env("ERP")
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))

@@ -21,7 +21,22 @@ from .db import db
 HOST_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HOST_BRANCH = "erp"
 
-migrate = Migrate(directory=str(HOST_MIGRATIONS), render_as_batch=True, compare_type=True)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave alone what models cannot describe: full-text tables and trigram indexes.
+
+    By convention a module creates them with raw DDL in its migration, named
+    ``<table>_fts`` (SQLite FTS5, and its ``<table>_fts_*`` shadow tables) or
+    ``*_trgm`` (PostgreSQL trigram indexes).
+    """
+    if type_ == "table" and name and (name.endswith("_fts") or "_fts_" in name):
+        return False
+    return not (type_ == "index" and name and name.endswith("_trgm"))
+
+
+migrate = Migrate(directory=str(HOST_MIGRATIONS), render_as_batch=True, compare_type=True,
+                  include_object=include_object)
 
 
 @migrate.configure

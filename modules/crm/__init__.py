@@ -1,22 +1,32 @@
-"""CRM: Accounts, contacts, opportunities and the account page."""
+"""CRM: accounts, contacts, opportunities and the account page."""
 
 from flask_babel import lazy_gettext as _l
 
 from erp.modules import Manifest
-from erp.registry import MenuItem
 
 manifest = Manifest(
     name="crm",
-    version="0.1.0",
+    version="0.2.0",
     summary="Accounts, contacts, opportunities and the account page",
     depends=(),
 )
 
 
 def register(registry):
-    from . import views
+    from erp.registry import MenuItem, SearchProvider
+
+    from . import demo, models, search_providers, views
     from .permissions import PERMISSIONS, READ
 
     registry.permissions(*PERMISSIONS)
     registry.blueprint(views.bp)
-    registry.menu_item(MenuItem("crm", _l("CRM"), "crm.index", permission=READ, order=10))
+    registry.menu_item(MenuItem("crm", _l("CRM"), "crm.accounts", permission=READ, order=10))
+    registry.search_provider(SearchProvider("crm.accounts", _l("Accounts"),
+                                            search_providers.accounts, permission=READ, order=10))
+    registry.search_provider(SearchProvider("crm.contacts", _l("Contacts"),
+                                            search_providers.contacts, permission=READ, order=20))
+    category = _l("CRM")
+    registry.admin_view(models.Category, category=category, name=_l("Categories"))
+    registry.admin_view(models.Tag, category=category, name=_l("Tags"))
+    registry.admin_view(models.CnpjLookup, category=category, name=_l("CNPJ lookups"))
+    registry.demo_loader(demo.load)

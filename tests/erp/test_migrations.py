@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, make_url, select, text
 
 from erp.db import db
-from erp.migrate import branches
+from erp.migrate import branches, include_object
 from erp.models import InstalledModule
 from erp.setup import upgrade_database
 
@@ -35,7 +35,8 @@ def empty_database_url(database_url, tmp_path):
 
 def schema_diff(app) -> list:
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object})
         return compare_metadata(context, db.metadata)
 
 

@@ -1,0 +1,103 @@
+"""Web forms. They only collect input: the rules live in services/ (shared with the API)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Optional
+
+from .validation import BR_STATES
+
+
+def _kw(**attrs):
+    return {"render_kw": attrs}
+
+
+class AccountForm(FlaskForm):
+    # The service validates every choice (and says why); the form only collects.
+    person_type = SelectField(_l("Type"), validate_choice=False)
+    tax_id = StringField(_l("CNPJ / CPF"), **_kw(inputmode="text", autocomplete="off",
+                                                 **{"data-mask": "taxid"}))
+    legal_name = StringField(_l("Legal name"), **_kw(autocomplete="organization"))
+    trade_name = StringField(_l("Trade name (nome fantasia)"))
+    short_name = StringField(_l("Short name"))
+    lifecycle = SelectField(_l("Lifecycle"), validate_choice=False)
+    state_registration = StringField(
+        _l("State registration (IE)"),
+        description=_l("Digits as issued by the state, or ISENTO."))
+    category_id = SelectField(_l("Category"), validate_choice=False)
+    owner_id = SelectField(_l("Owner"), validate_choice=False)
+    tag_ids = SelectMultipleField(_l("Tags"), validate_choice=False)
+    priority = BooleanField(_l("Priority"))
+    phone = StringField(_l("Phone"), **_kw(type="tel", autocomplete="tel",
+                                           **{"data-mask": "phone"}))
+    mobile = StringField(_l("Mobile"), **_kw(type="tel", **{"data-mask": "phone"}))
+    email = EmailField(_l("E-mail"), **_kw(autocomplete="email"))
+    website = StringField(_l("Website"), **_kw(placeholder="www.example.com.br"))
+    cep = StringField(_l("CEP"), **_kw(inputmode="numeric", **{"data-mask": "cep"}))
+    street = StringField(_l("Street"))
+    number = StringField(_l("Number"))
+    complement = StringField(_l("Complement"))
+    district = StringField(_l("District"))
+    city = StringField(_l("City"))
+    state = SelectField(_l("State"), validate_choice=False)
+    main_activity = StringField(_l("Main activity"))
+    registry_status = StringField(_l("Registry status"))
+    opened_on = DateField(_l("Opened on"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), **_kw(rows=3))
+    version = HiddenField()
+    confirm_duplicates = BooleanField(_l("I checked the similar accounts: save anyway"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.person_type.choices = [("PJ", _l("Company (PJ)")), ("PF", _l("Person (PF)"))]
+        self.lifecycle.choices = [("prospect", _l("Prospect")), ("customer", _l("Customer"))]
+        self.state.choices = [("", "—")] + [(uf, uf) for uf in BR_STATES]
+
+    SERVICE_FIELDS = ("person_type", "tax_id", "legal_name", "trade_name", "short_name",
+                      "lifecycle", "state_registration", "category_id", "owner_id", "tag_ids",
+                      "priority", "phone", "mobile", "email", "website", "cep", "street",
+                      "number", "complement", "district", "city", "state", "main_activity",
+                      "registry_status", "opened_on", "notes")
+
+    def service_data(self) -> dict:
+        return {name: self[name].data for name in self.SERVICE_FIELDS}
+
+
+class ContactForm(FlaskForm):
+    name = StringField(_l("Name"), **_kw(autocomplete="name"))
+    position = StringField(_l("Position"))
+    phone = StringField(_l("Phone"), **_kw(type="tel", **{"data-mask": "phone"}))
+    mobile = StringField(_l("Mobile"), **_kw(type="tel", **{"data-mask": "phone"}))
+    email = EmailField(_l("E-mail"))
+    notes = TextAreaField(_l("Notes"), **_kw(rows=3))
+    version = HiddenField()
+
+    SERVICE_FIELDS = ("name", "position", "phone", "mobile", "email", "notes")
+
+    def service_data(self) -> dict:
+        return {name: self[name].data for name in self.SERVICE_FIELDS}
+
+
+class RelationshipForm(FlaskForm):
+    """"Add relationship": an existing contact, or a new one, with a role at the account."""
+
+    contact_id = IntegerField(_l("Existing contact"), validators=[Optional()])
+    role = StringField(_l("Role at this account"),
+                       **_kw(placeholder=_l("e.g. Purchasing, Finance director")))
+    new_name = StringField(_l("New contact's name"))
+    new_email = EmailField(_l("E-mail"))
+    new_phone = StringField(_l("Phone"), **_kw(type="tel", **{"data-mask": "phone"}))
+
+
+class ActionForm(FlaskForm):
+    """A bare form for buttons that post (archive, remove link): it carries the CSRF token."""

@@ -1,0 +1,79 @@
+"""Contacts (people) and their links to accounts, each link with the person's role there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from erp.auth.models import User
+from erp.db import TimestampMixin, db, utcnow
+
+from ..validation import format_phone, phone_search_keys
+from . import search_text
+from .account import Account
+from .search_index import install_search_index
+
+
+class Contact(TimestampMixin, db.Model):
+    __tablename__ = "crm_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(120))  # job title
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(255), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey(User.id), index=True)
+    archived: Mapped[bool] = mapped_column(default=False)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    account_links: Mapped[list[AccountContact]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_formatted(self) -> str:
+        return format_phone(self.phone) if self.phone else ""
+
+    @property
+    def mobile_formatted(self) -> str:
+        return format_phone(self.mobile) if self.mobile else ""
+
+    def compute_search_text(self) -> str:
+        phones = [key for number in (self.phone, self.mobile) if number
+                  for key in phone_search_keys(number)]
+        return search_text.build([self.name, *phones, self.email])
+
+
+class AccountContact(db.Model):
+    """A contact works with an account, in a role ("Compras", "Diretor financeiro"...)."""
+
+    __tablename__ = "crm_account_contact"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey(Account.id, ondelete="CASCADE"),
+                                            primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey(Contact.id, ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+    role: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="contact_links")
+    contact: Mapped[Contact] = relationship(back_populates="account_links")
+
+
+@event.listens_for(Contact, "before_insert")
+@event.listens_for(Contact, "before_update")
+def _refresh_contact_search_text(mapper, connection, contact: Contact) -> None:
+    contact.search_text = contact.compute_search_text()
+
+
+install_search_index(Contact.__table__)

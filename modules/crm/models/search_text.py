@@ -1,0 +1,50 @@
+"""The text the atomic search looks in, and how a query is turned into search terms.
+
+An account's (or contact's) names, tax id, phones and e-mails are folded into one
+lower-case, accent-free ``search_text`` column, kept up to date on every save.
+A trigram index over that column (SQLite FTS5 ``trigram`` tokenizer, PostgreSQL
+``pg_trgm``) finds any fragment of three or more characters without a full scan.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+MIN_FRAGMENT = 3  # trigram indexes cannot answer for shorter fragments
+
+_SPACES = re.compile(r"\s+")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+def fold(text: str | None) -> str:
+    """Lower case, without accents, spaces collapsed: 'São  João' -> 'sao joao'."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", plain.lower()).strip()
+
+
+def compact(text: str | None) -> str:
+    """Letters and digits only: '11.222.333/0001-81' -> '11222333000181'."""
+    return _NOT_ALNUM.sub("", fold(text))
+
+
+def build(parts: Iterable[str | None]) -> str:
+    """The search document: every part folded, separated by ' | ' so fragments don't join."""
+    return " | ".join(p for p in (fold(part) for part in parts) if p)
+
+
+def query_terms(query: str) -> list[str]:
+    """The fragments to look for: the folded text, and its letters-and-digits form.
+
+    '(11) 98765-4321' -> ['(11) 98765-4321', '11987654321']; a term shorter than
+    MIN_FRAGMENT is dropped.
+    """
+    terms = []
+    for term in (fold(query), compact(query)):
+        if len(term) >= MIN_FRAGMENT and term not in terms:
+            terms.append(term)
+    return terms

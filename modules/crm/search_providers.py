@@ -1,0 +1,39 @@
+"""The CRM's answers to the global search box."""
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from erp.registry import SearchResult
+
+from .services.search import search_accounts, search_contacts
+
+
+def accounts(query: str, user, limit: int) -> list[SearchResult]:
+    return [
+        SearchResult(
+            title=account.display_name,
+            url=url_for("crm.account", account_id=account.id),
+            subtitle=" · ".join(filter(None, [
+                account.legal_name if account.trade_name else None,
+                account.tax_id_formatted, account.city,
+                _("Customer") if account.is_customer else _("Prospect"),
+            ])),
+            kind="account",
+        )
+        for account in search_accounts(query, user, limit)
+    ]
+
+
+def contacts(query: str, user, limit: int) -> list[SearchResult]:
+    return [
+        SearchResult(
+            title=contact.name,
+            url=url_for("crm.contact", contact_id=contact.id),
+            subtitle=" · ".join(filter(None, [
+                contact.position, contact.email,
+                contact.mobile_formatted or contact.phone_formatted,
+            ])),
+            kind="contact",
+        )
+        for contact in search_contacts(query, user, limit)
+    ]

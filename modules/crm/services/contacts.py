@@ -1,0 +1,95 @@
+"""Contacts and their relationships with accounts (a role per link)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from erp.db import db
+
+from .. import validation as v
+from ..models import Account, AccountContact, Contact
+from .errors import Conflict, InvalidInput
+
+TEXT_FIELDS = {"name": 200, "position": 120, "notes": 20_000}
+FIELDS = (*TEXT_FIELDS, "phone", "mobile", "email")
+ROLE_MAX = 120
+
+
+def clean_contact(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    errors: dict[str, list] = {}
+    out: dict[str, Any] = {}
+    for field in sorted(set(data) - set(FIELDS)):
+        errors.setdefault(field, []).append(_l("Unknown field."))
+    for field, limit in TEXT_FIELDS.items():
+        if field in data:
+            value = (str(data[field]).strip() if data[field] is not None else "") or None
+            out[field] = value
+            if value and len(value) > limit:
+                errors.setdefault(field, []).append(_l("At most %(n)d characters.", n=limit))
+    for field, clean in (("phone", v.normalize_phone), ("mobile", v.normalize_phone),
+                         ("email", v.normalize_email)):
+        if field in data:
+            try:
+                out[field] = clean((data[field] or "").strip()) or None
+            except v.ValidationError as error:
+                errors.setdefault(field, []).append(error.message)
+    if (not partial or "name" in data) and not out.get("name"):
+        errors.setdefault("name", []).append(_l("The name is required."))
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def clean_role(role: Any) -> str | None:
+    role = (str(role).strip() if role is not None else "") or None
+    if role and len(role) > ROLE_MAX:
+        raise InvalidInput({"role": [_l("At most %(n)d characters.", n=ROLE_MAX)]})
+    return role
+
+
+def create_contact(data: Mapping[str, Any], *, user, account: Account | None = None,
+                   role: str | None = None) -> Contact:
+    """A new contact, linked to ``account`` in ``role`` when given (one transaction)."""
+    values = clean_contact(data)
+    role = clean_role(role)
+    contact = Contact(owner_id=user.id, **values)
+    db.session.add(contact)
+    if account is not None:
+        db.session.add(AccountContact(account=account, contact=contact, role=role))
+    db.session.commit()
+    return contact
+
+
+def update_contact(contact: Contact, data: Mapping[str, Any], *,
+                   expected_version: int | None = None) -> Contact:
+    if expected_version is not None and expected_version != contact.version:
+        raise Conflict(current_version=contact.version)
+    for key, value in clean_contact(data, partial=True).items():
+        setattr(contact, key, value)
+    db.session.commit()
+    return contact
+
+
+def link_contact(account: Account, contact: Contact, role: str | None) -> AccountContact:
+    """Add the relationship, or change its role if it exists."""
+    role = clean_role(role)
+    link = db.session.get(AccountContact, (account.id, contact.id))
+    if link is None:
+        link = AccountContact(account=account, contact=contact, role=role)
+        db.session.add(link)
+    else:
+        link.role = role
+    db.session.commit()
+    return link
+
+
+def unlink_contact(account: Account, contact: Contact) -> bool:
+    link = db.session.get(AccountContact, (account.id, contact.id))
+    if link is None:
+        return False
+    db.session.delete(link)
+    db.session.commit()
+    return True

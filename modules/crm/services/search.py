@@ -1,0 +1,53 @@
+"""The atomic search: any fragment of a name, CNPJ/CPF, phone or e-mail finds accounts
+and contacts, with or without punctuation, within the user's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from erp.db import db
+
+from ..models import Account, Contact
+from ..models.search_index import matching_ids
+from ..models.search_text import compact, query_terms
+from .scope import account_scope, contact_scope
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def search_accounts(query: str, user, limit: int = 20, include_archived: bool = False
+                    ) -> list[Account]:
+    """Accounts matching ``query``: the one with exactly that tax id first, then the newest.
+
+    Two indexed queries: an equality on the tax id, and the trigram index.
+    """
+    terms = query_terms(query)
+    if not terms:
+        return []
+    visible = [account_scope(user)]
+    if not include_archived:
+        visible.append(Account.archived.is_(False))
+    exact = db.session.scalars(
+        select(Account).where(Account.tax_id == compact(query).upper(), *visible)).first()
+    ids = matching_ids(Account.__table__, terms, _dialect()).scalar_subquery()
+    statement = select(Account).where(Account.id.in_(ids), *visible)
+    if exact is not None:
+        statement = statement.where(Account.id != exact.id)
+    rest = db.session.scalars(statement.order_by(Account.id.desc()).limit(limit))
+    return ([exact] if exact is not None else []) + list(rest)[: limit - (exact is not None)]
+
+
+def search_contacts(query: str, user, limit: int = 20) -> list[Contact]:
+    terms = query_terms(query)
+    if not terms:
+        return []
+    ids = matching_ids(Contact.__table__, terms, _dialect()).scalar_subquery()
+    statement = (
+        select(Contact)
+        .where(Contact.id.in_(ids), Contact.archived.is_(False), contact_scope(user))
+        .order_by(Contact.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement))

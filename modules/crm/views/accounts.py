@@ -1,0 +1,212 @@
+"""Accounts: list with atomic search and filters, create, edit, archive, the account page."""
+
+from __future__ import annotations
+
+from urllib.parse import quote_plus
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from erp.auth import permission_required
+from erp.db import db
+
+from ..forms import AccountForm, ActionForm, RelationshipForm
+from ..models import Account, AccountContact, Contact, account_tags
+from ..models.search_index import matching_ids
+from ..models.search_text import compact, query_terms
+from ..permissions import READ, WRITE
+from ..services import accounts as service
+from ..services.errors import Conflict, InvalidInput
+from ..services.scope import account_scope, get_account_or_404
+from ..services.search import search_contacts
+from ..validation import guess_person_type, normalize_tax_id
+from . import bp
+from .helpers import (
+    apply_errors,
+    assignable_users,
+    category_choices,
+    page_arg,
+    page_size,
+    tag_choices,
+)
+
+SORTS = {
+    "name": Account.legal_name.asc(),
+    "-created": Account.id.desc(),
+    "-updated": Account.updated_at.desc(),
+}
+
+
+def _filtered_accounts():
+    """The list's SELECT from the request's filters, within the user's scope."""
+    args = request.args
+    statement = select(Account).where(account_scope(current_user))
+    archived = args.get("archived", "0")
+    if archived in ("0", "1"):
+        statement = statement.where(Account.archived.is_(archived == "1"))
+    query = args.get("q", "").strip()
+    if query:
+        terms = query_terms(query)
+        ids = matching_ids(Account.__table__, terms, db.engine.dialect.name) if terms else None
+        exact = Account.tax_id == compact(query).upper()
+        statement = statement.where(exact | Account.id.in_(ids) if ids is not None else exact)
+    for arg, column in (("owner", Account.owner_id), ("category", Account.category_id)):
+        if args.get(arg, "").isdigit():
+            statement = statement.where(column == int(args[arg]))
+    if args.get("tag", "").isdigit():
+        tagged = select(account_tags.c.account_id).where(account_tags.c.tag_id == int(args["tag"]))
+        statement = statement.where(Account.id.in_(tagged))
+    if args.get("lifecycle") in ("prospect", "customer"):
+        statement = statement.where(Account.lifecycle == args["lifecycle"])
+    if args.get("priority") == "1":
+        statement = statement.where(Account.priority.is_(True))
+    sort = args.get("sort", "name")
+    return statement.order_by(SORTS.get(sort, SORTS["name"]), Account.id.desc())
+
+
+@bp.route("/")
+@permission_required(READ)
+def index():
+    return redirect(url_for("crm.accounts"))
+
+
+@bp.route("/accounts")
+@permission_required(READ)
+def accounts():
+    pagination = db.paginate(_filtered_accounts(), page=page_arg(), per_page=page_size(),
+                             error_out=False)
+    query = request.args.get("q", "").strip()
+    return render_template(
+        "crm/accounts/list.html", pagination=pagination, query=query,
+        owners=assignable_users(), categories=category_choices(_("All")),
+        tags=tag_choices(), new_from_query=_new_account_args(query),
+    )
+
+
+def _web_search_template() -> str:
+    return current_app.config.get("CRM_WEB_SEARCH_URL", "https://www.google.com/search?q={query}")
+
+
+def _web_search_url(query: str) -> str:
+    """"Search the web" (seed 000, method 3): a search for the typed name or CNPJ."""
+    return _web_search_template().replace("{query}", quote_plus(query))
+
+
+@bp.context_processor
+def _web_search():
+    return {"web_search_url": _web_search_url, "web_search_template": _web_search_template()}
+
+
+def _new_account_args(query: str) -> dict:
+    """Prefill a new account from what was searched: a tax id, or a name."""
+    if not query:
+        return {}
+    tax_id = normalize_tax_id(query)
+    if guess_person_type(tax_id) and len(compact(query)) == len(tax_id):
+        return {"tax_id": tax_id, "person_type": guess_person_type(tax_id)}
+    return {"legal_name": query}
+
+
+def _account_form(account: Account | None = None) -> AccountForm:
+    form = AccountForm(obj=account)
+    form.owner_id.choices = [(str(u.id), u.name) for u in assignable_users()]
+    form.category_id.choices = category_choices()
+    form.tag_ids.choices = tag_choices()
+    if request.method == "GET":
+        if account is not None:
+            form.owner_id.data = str(account.owner_id)
+            form.category_id.data = str(account.category_id or "")
+            form.tag_ids.data = [str(t.id) for t in account.tags]
+            form.tax_id.data = account.tax_id_formatted
+            form.phone.data = account.phone_formatted
+            form.mobile.data = account.mobile_formatted
+            form.version.data = account.version
+        else:
+            form.owner_id.data = str(current_user.id)
+            for field in ("tax_id", "legal_name", "person_type"):
+                if request.args.get(field):
+                    form[field].data = request.args[field]
+    return form
+
+
+def _save(form: AccountForm, account: Account | None):
+    """Run the service; on bad input, the form shows why (and the similar accounts)."""
+    confirm = bool(form.confirm_duplicates.data)
+    try:
+        if account is None:
+            return service.create_account(form.service_data(), user=current_user,
+                                          confirm_duplicates=confirm), None
+        expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
+        return service.update_account(account, form.service_data(), user=current_user,
+                                      expected_version=expected,
+                                      confirm_duplicates=confirm), None
+    except InvalidInput as error:
+        db.session.rollback()
+        apply_errors(form, error)
+        return None, error
+    except Conflict:
+        db.session.rollback()
+        form.form_errors.append(_(
+            "Someone else changed this account while you were editing it. "
+            "Open it again to see their changes, then redo yours."))
+        return None, None
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def new_account():
+    form = _account_form()
+    problem = None
+    if form.validate_on_submit():
+        account, problem = _save(form, None)
+        if account is not None:
+            flash(_("Account %(name)s created.", name=account.display_name), "success")
+            return redirect(url_for("crm.account", account_id=account.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/accounts/form.html", form=form, account=None,
+                           problem=problem), status
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def edit_account(account_id: int):
+    account = get_account_or_404(account_id, current_user)
+    form = _account_form(account)
+    problem = None
+    if form.validate_on_submit():
+        saved, problem = _save(form, account)
+        if saved is not None:
+            flash(_("Account %(name)s saved.", name=saved.display_name), "success")
+            return redirect(url_for("crm.account", account_id=saved.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/accounts/form.html", form=form, account=account,
+                           problem=problem), status
+
+
+@bp.route("/accounts/<int:account_id>")
+@permission_required(READ)
+def account(account_id: int):
+    account = get_account_or_404(account_id, current_user)
+    links = db.session.execute(
+        select(AccountContact, Contact).join(Contact)
+        .where(AccountContact.account_id == account.id)
+        .order_by(Contact.name)).all()
+    contact_query = request.args.get("contact_q", "").strip()
+    linked = {contact.id for _link, contact in links}
+    candidates = [c for c in search_contacts(contact_query, current_user, 10)
+                  if c.id not in linked] if contact_query else []
+    return render_template("crm/accounts/detail.html", account=account, links=links,
+                           relationship_form=RelationshipForm(), action_form=ActionForm(),
+                           contact_query=contact_query, candidates=candidates)
+
+
+@bp.route("/accounts/<int:account_id>/archive", methods=["POST"])
+@permission_required(WRITE)
+def archive_account(account_id: int):
+    account = get_account_or_404(account_id, current_user)
+    archive = request.form.get("archived", "1") == "1"
+    service.set_archived(account, archive)
+    flash(_("Account archived.") if archive else _("Account restored."), "success")
+    return redirect(url_for("crm.account", account_id=account.id))

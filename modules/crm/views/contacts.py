@@ -1,0 +1,154 @@
+"""Contacts, and the relationships between contacts and accounts (a role per link)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from erp.auth import in_scope, permission_required
+from erp.db import db
+
+from ..forms import ActionForm, ContactForm, RelationshipForm
+from ..models import Account, AccountContact, Contact
+from ..models.search_index import matching_ids
+from ..models.search_text import query_terms
+from ..permissions import READ, WRITE
+from ..services import contacts as service
+from ..services.errors import Conflict, InvalidInput
+from ..services.scope import contact_scope, get_account_or_404, get_contact_or_404
+from ..services.search import search_accounts
+from . import bp
+from .helpers import apply_errors, page_arg, page_size
+
+
+@bp.route("/contacts")
+@permission_required(READ)
+def contacts():
+    query = request.args.get("q", "").strip()
+    statement = select(Contact).where(contact_scope(current_user), Contact.archived.is_(False))
+    if query:
+        terms = query_terms(query)
+        if not terms:
+            statement = statement.where(False)
+        else:
+            ids = matching_ids(Contact.__table__, terms, db.engine.dialect.name)
+            statement = statement.where(Contact.id.in_(ids))
+    pagination = db.paginate(statement.order_by(Contact.name, Contact.id), page=page_arg(),
+                             per_page=page_size(), error_out=False)
+    return render_template("crm/contacts/list.html", pagination=pagination, query=query)
+
+
+def _account_from_args() -> Account | None:
+    account_id = request.values.get("account_id", "")
+    return get_account_or_404(int(account_id), current_user) if account_id.isdigit() else None
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def new_contact():
+    account = _account_from_args()
+    form = ContactForm()
+    role = request.form.get("role", "")
+    if form.validate_on_submit():
+        try:
+            contact = service.create_contact(form.service_data(), user=current_user,
+                                             account=account, role=role)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("Contact %(name)s created.", name=contact.name), "success")
+            if account is not None:
+                return redirect(url_for("crm.account", account_id=account.id))
+            return redirect(url_for("crm.contact", contact_id=contact.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/contacts/form.html", form=form, contact=None, account=account,
+                           role=role), status
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def edit_contact(contact_id: int):
+    contact = get_contact_or_404(contact_id, current_user)
+    form = ContactForm(obj=contact)
+    if request.method == "GET":
+        form.phone.data, form.mobile.data = contact.phone_formatted, contact.mobile_formatted
+        form.version.data = contact.version
+    if form.validate_on_submit():
+        expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
+        try:
+            service.update_contact(contact, form.service_data(), expected_version=expected)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except Conflict:
+            db.session.rollback()
+            form.form_errors.append(_("Someone else changed this contact while you were "
+                                      "editing it. Open it again, then redo your changes."))
+        else:
+            flash(_("Contact %(name)s saved.", name=contact.name), "success")
+            return redirect(url_for("crm.contact", contact_id=contact.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/contacts/form.html", form=form, contact=contact, account=None,
+                           role=None), status
+
+
+@bp.route("/contacts/<int:contact_id>")
+@permission_required(READ)
+def contact(contact_id: int):
+    contact = get_contact_or_404(contact_id, current_user)
+    rows = db.session.execute(
+        select(AccountContact, Account).join(Account)
+        .where(AccountContact.contact_id == contact.id)
+        .order_by(Account.legal_name)).all()
+    # Accounts outside the user's scope are counted, not shown.
+    links = [(link, account) for link, account in rows
+             if in_scope(account.owner_id, current_user)]
+    account_query = request.args.get("account_q", "").strip()
+    linked = {account.id for _link, account in rows}
+    candidates = [a for a in search_accounts(account_query, current_user, 10)
+                  if a.id not in linked] if account_query else []
+    return render_template("crm/contacts/detail.html", contact=contact, links=links,
+                           hidden_links=len(rows) - len(links), action_form=ActionForm(),
+                           relationship_form=RelationshipForm(), account_query=account_query,
+                           candidates=candidates)
+
+
+@bp.route("/accounts/<int:account_id>/contacts", methods=["POST"])
+@permission_required(WRITE)
+def link_contact(account_id: int):
+    """Add a relationship (or change its role): from the account page or the contact page."""
+    account = get_account_or_404(account_id, current_user)
+    form = RelationshipForm()
+    back = request.form.get("back")
+    if not form.validate() or not form.contact_id.data:
+        abort(400)
+    contact = get_contact_or_404(form.contact_id.data, current_user)
+    try:
+        service.link_contact(account, contact, form.role.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        for messages in error.errors.values():
+            for message in messages:
+                flash(message, "danger")
+    else:
+        flash(_("%(contact)s linked to %(account)s.", contact=contact.name,
+                account=account.display_name), "success")
+    if back == "contact":
+        return redirect(url_for("crm.contact", contact_id=contact.id))
+    return redirect(url_for("crm.account", account_id=account.id))
+
+
+@bp.route("/accounts/<int:account_id>/contacts/<int:contact_id>/remove", methods=["POST"])
+@permission_required(WRITE)
+def unlink_contact(account_id: int, contact_id: int):
+    account = get_account_or_404(account_id, current_user)
+    contact = get_contact_or_404(contact_id, current_user)
+    if service.unlink_contact(account, contact):
+        flash(_("%(contact)s is no longer linked to %(account)s.", contact=contact.name,
+                account=account.display_name), "success")
+    if request.form.get("back") == "contact":
+        return redirect(url_for("crm.contact", contact_id=contact.id))
+    return redirect(url_for("crm.account", account_id=account.id))

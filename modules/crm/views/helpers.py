@@ -1,0 +1,53 @@
+"""Small helpers shared by the CRM views."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from erp.auth import scope_clause
+from erp.auth.models import User
+from erp.db import db
+
+from ..models import Category, Tag
+from ..services.errors import InvalidInput
+
+
+def page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def page_size() -> int:
+    return current_app.config["ERP_PAGE_SIZE"]
+
+
+def assignable_users() -> list[User]:
+    """Active users whose records the current user sees: the possible owners."""
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), scope_clause(User.id, current_user))
+        .order_by(User.name)))
+
+
+def category_choices(blank: str = "—") -> list[tuple[str, str]]:
+    categories = db.session.scalars(select(Category).order_by(Category.name))
+    return [("", blank)] + [(str(c.id), c.name) for c in categories]
+
+
+def tag_choices() -> list[tuple[str, str]]:
+    return [(str(t.id), t.name) for t in db.session.scalars(select(Tag).order_by(Tag.name))]
+
+
+def apply_errors(form, error: InvalidInput) -> None:
+    """Put a service's per-field messages next to the form's fields."""
+    for field, messages in error.errors.items():
+        target = form._fields.get("tag_ids" if field == "tags" else field)
+        if target is None:
+            form.form_errors.extend(messages)
+            continue
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        target.errors.extend(messages)
