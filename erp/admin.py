@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, Role, Team, User
 from .db import db
+from .mail import OutboxMessage
 from .models import InstalledModule
 
 
@@ -114,6 +115,17 @@ class ModuleAdmin(SecureModelView):
     column_default_sort = "name"
 
 
+class OutboxAdmin(SecureModelView):
+    """The e-mail outbox, read-only: what was sent, what waits, and why."""
+
+    can_create = can_edit = can_delete = False
+    column_list = ("created_at", "status", "to", "subject", "attempts", "next_attempt_at",
+                   "last_error", "source")
+    column_filters = ("status", "source")
+    column_searchable_list = ("subject",)
+    column_default_sort = ("created_at", True)
+
+
 def init_app(app, registry) -> Admin:
     admin = Admin(
         app,
@@ -126,6 +138,7 @@ def init_app(app, registry) -> Admin:
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), category=system))
     admin.add_view(TeamAdmin(Team, db, name=_l("Teams"), category=system))
     admin.add_view(ModuleAdmin(InstalledModule, db, name=_l("Modules"), category=system))
+    admin.add_view(OutboxAdmin(OutboxMessage, db, name=_l("Outbox"), category=system))
     for contribution in registry.admin_views():
         view_class = contribution.view_class or SecureModelView
         if not issubclass(view_class, SecureModelView):

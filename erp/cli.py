@@ -1,6 +1,9 @@
-"""Commands: ``flask --app erp upgrade | setup | create-admin | demo | modules``."""
+"""Commands: ``flask --app erp upgrade | setup | create-admin | demo | modules |
+mail-worker``."""
 
 from __future__ import annotations
+
+import logging
 
 import click
 from flask import current_app
@@ -11,6 +14,7 @@ from .auth.models import User
 from .auth.seed import ADMIN, ensure_default_roles
 from .db import db
 from .demo import DEMO_PASSWORD, database_is_empty, load_demo
+from .mail import run_worker
 from .setup import upgrade_database
 
 
@@ -82,7 +86,23 @@ def modules_command():
         click.echo(f"{state}  {name:<12} {m.manifest.version:<8} depends: {deps:<20} {m.origin}")
 
 
+@click.command("mail-worker")
+@click.option("--once", is_flag=True, help="One pass over the due messages, then exit.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="Seconds between passes.")
+@with_appcontext
+def mail_worker_command(once, interval):
+    """Send the queued e-mails over SMTP, retrying failures; runs until Ctrl+C."""
+    if once:
+        click.echo(f"Mail: {run_worker(once=True)}.")
+        return
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    click.echo(f"Mail worker: a pass every {interval:g} s; Ctrl+C to stop.")
+    run_worker(interval=interval)
+
+
 def init_app(app) -> None:
     for command in (upgrade_command, setup_command, demo_command, create_admin_command,
-                    modules_command):
+                    modules_command, mail_worker_command):
         app.cli.add_command(command)

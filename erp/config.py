@@ -84,4 +84,13 @@ def default_config(instance_path: Path) -> dict:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "FLASK_ADMIN_SWATCH": "default",
         "ERP_PAGE_SIZE": _env_int("ERP_PAGE_SIZE", 25),
+        # Outgoing mail (erp/mail.py): the outbox worker's SMTP server.
+        "ERP_MAIL_SERVER": os.environ.get("ERP_MAIL_SERVER") or "localhost",
+        "ERP_MAIL_PORT": _env_int("ERP_MAIL_PORT", 25),
+        "ERP_MAIL_USE_TLS": _env_bool("ERP_MAIL_USE_TLS", False),  # STARTTLS
+        "ERP_MAIL_USERNAME": os.environ.get("ERP_MAIL_USERNAME") or None,
+        "ERP_MAIL_PASSWORD": os.environ.get("ERP_MAIL_PASSWORD") or None,
+        "ERP_MAIL_TIMEOUT": _env_int("ERP_MAIL_TIMEOUT", 10),
+        "ERP_MAIL_FROM": os.environ.get("ERP_MAIL_FROM") or "Mosaic ERP <noreply@localhost>",
+        "ERP_MAIL_MAX_ATTEMPTS": _env_int("ERP_MAIL_MAX_ATTEMPTS", 8),
     }

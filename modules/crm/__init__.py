@@ -29,4 +29,8 @@ def register(registry):
     registry.admin_view(models.Category, category=category, name=_l("Categories"))
     registry.admin_view(models.Tag, category=category, name=_l("Tags"))
     registry.admin_view(models.CnpjLookup, category=category, name=_l("CNPJ lookups"))
+    registry.admin_view(models.Opportunity, category=category, name=_l("Opportunities"))
+    registry.admin_view(models.Stage, category=category, name=_l("Stages"))
+    registry.admin_view(models.LossReason, category=category, name=_l("Loss reasons"))
+    registry.admin_view(models.Action, category=category, name=_l("Actions"))
     registry.demo_loader(demo.load)

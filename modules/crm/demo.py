@@ -10,9 +10,12 @@ from sqlalchemy import select
 from erp.auth.models import User
 from erp.db import db
 
-from .models import Account, Category, Tag
+from .models import Account, AccountContact, Category, LossReason, Stage, Tag
+from .services import opportunities as pipeline
 from .services.accounts import create_account
+from .services.actions import create_action
 from .services.contacts import create_contact, link_contact
+from .services.settings import ensure_defaults
 from .validation import ValidationError, normalize_phone
 
 ACCOUNTS = 30
@@ -21,6 +24,12 @@ SECTORS = ("Alimentos", "Tecnologia", "Transportes", "Construções", "Distribui
 SUFFIXES = ("Ltda.", "S.A.", "Ltda. ME", "EIRELI")
 CATEGORIES = ("Indústria", "Comércio", "Serviços", "Agronegócio")
 TAGS = (("VIP", "#b02a37"), ("Indicação", "#198754"), ("Feira 2026", "#0d6efd"))
+SUBJECTS = ("ERP + NFS-e", "Renovação de licenças", "Módulo de estoque", "Treinamento da equipe",
+            "Integração com e-commerce", "Consultoria fiscal", "Migração para a nuvem",
+            "Suporte premium")
+PRODUCTS = (("Licença ERP (usuário/ano)", "1.200,00"), ("Implantação (hora)", "180,00"),
+            ("Treinamento (turma)", "2.500,00"), ("Suporte premium (mês)", "890,00"),
+            ("Integração e-commerce", "6.000,00"))
 ROLES = ("Compras", "Diretor financeiro", "Sócio", "Gerente de TI", "Contas a pagar",
          "Comercial")
 
@@ -54,12 +63,11 @@ def load() -> None:
         owner = owners[index % len(owners)]
         is_company = index % 6 != 5
         customer = index % 3 == 0
-        surname = fake.last_name()
+        trade_name = f"{fake.last_name()} {rng.choice(SECTORS)}"
         data = {
             "person_type": "PJ" if is_company else "PF",
-            "legal_name": (f"{surname} {rng.choice(SECTORS)} {rng.choice(SUFFIXES)}"
-                           if is_company else fake.name()),
-            "trade_name": f"{surname} {rng.choice(SECTORS)}" if is_company else None,
+            "legal_name": f"{trade_name} {rng.choice(SUFFIXES)}" if is_company else fake.name(),
+            "trade_name": trade_name if is_company else None,
             "tax_id": fake.cnpj() if is_company else fake.cpf(),
             "lifecycle": "customer" if customer else "prospect",
             "state_registration": "ISENTO" if is_company else None,
@@ -89,3 +97,49 @@ def load() -> None:
         account = db.session.scalars(
             select(Account).order_by(Account.id).offset(rng.randrange(ACCOUNTS))).first()
         link_contact(account, person, rng.choice(ROLES))
+    load_pipeline(rng)
+
+
+def load_pipeline(rng: random.Random) -> None:
+    """Opportunities in every stage, won and lost ones with reasons, past and planned actions."""
+    from datetime import date, timedelta
+
+    ensure_defaults()
+    stages = list(db.session.scalars(select(Stage).order_by(Stage.sequence)))
+    reasons = list(db.session.scalars(select(LossReason)))
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    manager = users.get("gerente")
+    today = date.today()
+    accounts = list(db.session.scalars(select(Account).order_by(Account.id)))
+    for index, account in enumerate(accounts):
+        owner = account.owner
+        contact_id = db.session.scalar(select(AccountContact.contact_id).where(
+            AccountContact.account_id == account.id).limit(1))
+        items = [{"description": name, "quantity": str(rng.randint(1, 10)), "unit_price": price}
+                 for name, price in rng.sample(PRODUCTS, rng.randint(1, 3))]
+        opportunity = pipeline.create_opportunity({
+            "title": SUBJECTS[index % len(SUBJECTS)], "account_id": account.id,
+            "contact_id": contact_id, "stage_id": stages[index % len(stages)].id,
+            "owner_id": owner.id, "items": items, "priority": index % 5 == 0,
+            "contact_medium": rng.choice(("event", "website", "referral", "telemarketing")),
+            "next_contact_user_id": owner.id,
+            "next_contact_on": today + timedelta(days=rng.randint(-5, 20)),
+            "internal_contact_user_id": manager.id if manager and index % 4 == 0 else None,
+            "internal_contact_on": today + timedelta(days=3) if index % 4 == 0 else None,
+            "expected_close_on": today + timedelta(days=rng.randint(10, 90)),
+            "watcher_ids": [manager.id] if manager and index % 6 == 0 else [],
+        }, user=owner)
+        create_action({"opportunity_id": opportunity.id, "kind": "call",
+                       "at": (today - timedelta(days=rng.randint(1, 30))).isoformat(),
+                       "contact_id": contact_id, "done": True,
+                       "description": "Primeiro contato: apresentou interesse."}, user=owner)
+        create_action({"opportunity_id": opportunity.id,
+                       "kind": rng.choice(("meeting", "visit", "proposal", "task")),
+                       "at": (today + timedelta(days=rng.randint(-3, 10))).isoformat(),
+                       "contact_id": contact_id, "done": False,
+                       "description": "Apresentar proposta atualizada."}, user=owner)
+        if index % 7 == 3:
+            pipeline.mark_won(opportunity, user=owner)
+        elif index % 7 == 5 and reasons:
+            pipeline.mark_lost(opportunity, user=owner,
+                               loss_reason_id=rng.choice(reasons).id)

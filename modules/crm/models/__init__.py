@@ -1,12 +1,43 @@
 """CRM models. Importing this package registers every CRM table on the shared metadata."""
 
 from .account import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, account_tags
+from .action import ACTION_KINDS, Action
 from .contact import AccountContact, Contact
+from .draft import OpportunityDraft
 from .lookup_cache import CnpjLookup
+from .pipeline import (
+    CONTACT_MEDIA,
+    STATUS_LOST,
+    STATUS_OPEN,
+    STATUS_WON,
+    STATUSES,
+    LossReason,
+    Opportunity,
+    OpportunityChange,
+    OpportunityItem,
+    Stage,
+    opportunity_tags,
+    opportunity_watchers,
+)
 from .tag import Tag
 
 __all__ = [
+    "ACTION_KINDS",
+    "CONTACT_MEDIA",
     "LIFECYCLE_CUSTOMER",
+    "STATUS_LOST",
+    "STATUS_OPEN",
+    "STATUS_WON",
+    "STATUSES",
+    "Action",
+    "LossReason",
+    "Opportunity",
+    "OpportunityChange",
+    "OpportunityDraft",
+    "OpportunityItem",
+    "Stage",
+    "opportunity_tags",
+    "opportunity_watchers",
     "LIFECYCLE_PROSPECT",
     "Account",
     "AccountContact",

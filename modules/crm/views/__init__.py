@@ -5,4 +5,14 @@ from flask import Blueprint
 bp = Blueprint("crm", __name__, url_prefix="/crm", template_folder="../templates",
                static_folder="../static")
 
-from . import accounts, contacts, lookup  # noqa: E402,F401  (routes register on bp)
+# Importing the view modules registers their routes on bp.
+from . import (  # noqa: E402,F401
+    accounts,
+    actions,
+    contacts,
+    drafts,
+    funnel,
+    lookup,
+    opportunities,
+    settings,
+)

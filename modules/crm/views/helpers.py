@@ -41,10 +41,25 @@ def tag_choices() -> list[tuple[str, str]]:
     return [(str(t.id), t.name) for t in db.session.scalars(select(Tag).order_by(Tag.name))]
 
 
+def _field(form, name: str):
+    """A form field by name, also inside a FieldList of sub-forms ("items-2-quantity")."""
+    if name in form._fields:
+        return form._fields[name]
+    parent, _sep, rest = name.partition("-")
+    index, _sep, child = rest.partition("-")
+    entries = form._fields.get(parent)
+    if entries is None or not index.isdigit() or not child:
+        return None
+    try:
+        return entries[int(index)].form._fields.get(child)
+    except (IndexError, AttributeError, TypeError):
+        return None
+
+
 def apply_errors(form, error: InvalidInput) -> None:
     """Put a service's per-field messages next to the form's fields."""
     for field, messages in error.errors.items():
-        target = form._fields.get("tag_ids" if field == "tags" else field)
+        target = _field(form, "tag_ids" if field == "tags" else field)
         if target is None:
             form.form_errors.extend(messages)
             continue

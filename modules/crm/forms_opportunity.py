@@ -1,0 +1,81 @@
+"""The opportunity form: it collects; services/opportunities.py decides."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+
+from .models import CONTACT_MEDIA
+
+MEDIUM_LABELS = {
+    "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
+    "telemarketing": _l("Telemarketing"), "website": _l("Website"), "referral": _l("Referral"),
+    "email": _l("E-mail"), "phone": _l("Phone"), "other": _l("Other"),
+}
+
+
+class ItemForm(Form):
+    """One line: product or service, quantity, unit price (pt-BR numbers accepted)."""
+
+    description = StringField(_l("Product or service"))
+    quantity = StringField(_l("Quantity"), render_kw={"inputmode": "decimal"})
+    unit_price = StringField(_l("Unit price"), render_kw={"inputmode": "decimal"})
+
+
+class OpportunityForm(FlaskForm):
+    title = StringField(_l("Title"), render_kw={"placeholder": _l("e.g. ERP + NFS-e")})
+    account_id = HiddenField()
+    contact_id = SelectField(_l("Contact person"), validate_choice=False)
+    stage_id = SelectField(_l("Stage"), validate_choice=False)
+    owner_id = SelectField(_l("Owner"), validate_choice=False)
+    priority = BooleanField(_l("Priority"))
+    subject_note = TextAreaField(_l("Current subject"), render_kw={"rows": 2},
+                                 description=_l("Where things stand: pending issues, warnings."))
+    service_type = StringField(_l("Service type"))
+    contact_medium = SelectField(_l("Contact medium"), validate_choice=False)
+    source_campaign = StringField(_l("Source campaign"))
+    expected_close_on = StringField(_l("Expected close"), render_kw={"type": "date"})
+    next_contact_user_id = SelectField(_l("Next contact by"), validate_choice=False)
+    next_contact_on = StringField(_l("Next contact on"), render_kw={"type": "date"})
+    internal_contact_user_id = SelectField(_l("Internal contact"), validate_choice=False,
+                                           description=_l("e.g. a supervisor who follows it"))
+    internal_contact_on = StringField(_l("Internal contact on"), render_kw={"type": "date"})
+    tag_ids = SelectMultipleField(_l("Tags"), validate_choice=False)
+    watcher_ids = SelectMultipleField(
+        _l("Watchers"), validate_choice=False,
+        description=_l("They get an e-mail for every change until it is closed."))
+    items = FieldList(FormField(ItemForm), min_entries=3)
+    version = HiddenField()
+    draft_id = HiddenField()
+
+    SERVICE_FIELDS = ("title", "account_id", "contact_id", "stage_id", "owner_id", "priority",
+                      "subject_note", "service_type", "contact_medium", "source_campaign",
+                      "expected_close_on", "next_contact_user_id", "next_contact_on",
+                      "internal_contact_user_id", "internal_contact_on", "tag_ids",
+                      "watcher_ids")
+
+    def set_choices(self, *, contacts, stages, users, tags) -> None:
+        blank = [("", "—")]
+        self.contact_id.choices = blank + [(str(c.id), c.name) for c in contacts]
+        self.stage_id.choices = [(str(s.id), s.name) for s in stages]
+        people = [(str(u.id), u.name) for u in users]
+        self.owner_id.choices = people
+        self.next_contact_user_id.choices = blank + people
+        self.internal_contact_user_id.choices = blank + people
+        self.watcher_ids.choices = people
+        self.tag_ids.choices = [(str(t.id), t.name) for t in tags]
+        self.contact_medium.choices = blank + [(m, MEDIUM_LABELS[m]) for m in CONTACT_MEDIA]
+
+    def service_data(self) -> dict:
+        data = {name: self[name].data for name in self.SERVICE_FIELDS}
+        data["items"] = [entry.data for entry in self.items]
+        return data

@@ -1,0 +1,48 @@
+"""Actions ("ações"): what was done or must be done with an account or opportunity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from erp.auth.models import User
+from erp.db import TimestampMixin, db
+
+from .account import Account
+from .contact import Contact
+from .pipeline import Opportunity
+
+ACTION_KINDS = ("call", "email", "meeting", "visit", "task", "note", "proposal")
+
+
+class Action(TimestampMixin, db.Model):
+    __tablename__ = "crm_action"
+    __table_args__ = (
+        Index("ix_crm_action_account_at", "account_id", "at", "id"),
+        Index("ix_crm_action_user_done_at", "user_id", "done", "at"),
+        Index("ix_crm_action_opportunity_at", "opportunity_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey(Account.id, ondelete="CASCADE"))
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey(Opportunity.id, ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when done, or planned for
+    user_id: Mapped[int] = mapped_column(ForeignKey(User.id))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey(Contact.id, ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, default="")  # "o parecer"
+    done: Mapped[bool] = mapped_column(Boolean, default=True)
+    # For e-mails written from the CRM: who it went to and its subject.
+    email_to: Mapped[str | None] = mapped_column(String(255))
+    email_subject: Mapped[str | None] = mapped_column(String(255))
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    opportunity: Mapped[Opportunity | None] = relationship()
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    contact: Mapped[Contact | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d}"

@@ -1,0 +1,187 @@
+"""The sales pipeline: stages, loss reasons, opportunities with items, and their history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from erp.auth.models import User
+from erp.db import Base, TimestampMixin, db, utcnow
+
+from .account import Account
+from .contact import Contact
+from .tag import Tag
+
+STATUS_OPEN, STATUS_WON, STATUS_LOST = "open", "won", "lost"
+STATUSES = (STATUS_OPEN, STATUS_WON, STATUS_LOST)
+
+# Where the opportunity came from (seed 002, "Meio de contato").
+CONTACT_MEDIA = ("event", "ad", "social", "telemarketing", "website", "referral", "email",
+                 "phone", "other")
+
+opportunity_tags = Table(
+    "crm_opportunity_tag",
+    Base.metadata,
+    Column("opportunity_id", ForeignKey("crm_opportunity.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("tag_id", ForeignKey("crm_tag.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+opportunity_watchers = Table(
+    "crm_opportunity_watcher",
+    Base.metadata,
+    Column("opportunity_id", ForeignKey("crm_opportunity.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("user_id", ForeignKey(User.id, ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Stage(db.Model):
+    """A step of the funnel, configured by the sales manager (seed 001: at most five)."""
+
+    __tablename__ = "crm_stage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=10)
+    description: Mapped[str | None] = mapped_column(String(255))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LossReason(db.Model):
+    """Why a deal was lost ("preço muito alto"...). In use: archive it, never delete."""
+
+    __tablename__ = "crm_loss_reason"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opportunity(TimestampMixin, db.Model):
+    """A subject being negotiated with an account (seed 001 "assunto", 002 "contato de venda")."""
+
+    __tablename__ = "crm_opportunity"
+    __table_args__ = (
+        Index("ix_crm_opportunity_stage_status", "stage_id", "status", "archived"),
+        Index("ix_crm_opportunity_account_created", "account_id", "id"),
+        Index("ix_crm_opportunity_next_contact", "next_contact_user_id", "next_contact_on"),
+        Index("ix_crm_opportunity_internal_contact", "internal_contact_user_id",
+              "internal_contact_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int] = mapped_column(ForeignKey(Account.id))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey(Contact.id, ondelete="SET NULL"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey(Stage.id))
+    owner_id: Mapped[int] = mapped_column(ForeignKey(User.id), index=True)
+    status: Mapped[str] = mapped_column(String(8), default=STATUS_OPEN)
+    loss_reason_id: Mapped[int | None] = mapped_column(ForeignKey(LossReason.id), index=True)
+    loss_note: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    subject_note: Mapped[str | None] = mapped_column(Text)  # "assunto atual"
+    service_type: Mapped[str | None] = mapped_column(String(80))  # "tipo de atendimento"
+    contact_medium: Mapped[str | None] = mapped_column(String(20))
+    source_campaign: Mapped[str | None] = mapped_column(String(120))
+    expected_close_on: Mapped[date | None] = mapped_column(Date)
+    estimated_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    next_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+    next_contact_on: Mapped[date | None] = mapped_column(Date)
+    internal_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+    internal_contact_on: Mapped[date | None] = mapped_column(Date)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    contact: Mapped[Contact | None] = relationship()
+    stage: Mapped[Stage] = relationship(lazy="joined", innerjoin=True)
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
+    loss_reason: Mapped[LossReason | None] = relationship()
+    next_contact_user: Mapped[User | None] = relationship(foreign_keys=[next_contact_user_id])
+    internal_contact_user: Mapped[User | None] = relationship(
+        foreign_keys=[internal_contact_user_id])
+    items: Mapped[list[OpportunityItem]] = relationship(
+        back_populates="opportunity", cascade="all, delete-orphan",
+        order_by="OpportunityItem.position")
+    tags: Mapped[list[Tag]] = relationship(secondary=opportunity_tags, lazy="selectin",
+                                           order_by=Tag.name)
+    watchers: Mapped[list[User]] = relationship(secondary=opportunity_watchers)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == STATUS_OPEN
+
+    def compute_estimated_value(self) -> Decimal:
+        """The sum of the items (seed 002: the value is computed, never typed)."""
+        return sum((item.total for item in self.items), Decimal("0")).quantize(Decimal("0.01"))
+
+
+class OpportunityItem(db.Model):
+    """A product or service being negotiated: description, quantity, unit price."""
+
+    __tablename__ = "crm_opportunity_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey(Opportunity.id, ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(255))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal("1"))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+
+    opportunity: Mapped[Opportunity] = relationship(back_populates="items")
+
+    @property
+    def total(self) -> Decimal:
+        return (Decimal(self.quantity) * Decimal(self.unit_price)).quantize(Decimal("0.01"))
+
+
+class OpportunityChange(db.Model):
+    """One recorded change (stage, status, owner, value): who, when, old → new."""
+
+    __tablename__ = "crm_opportunity_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey(Opportunity.id, ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey(Account.id, ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id, ondelete="SET NULL"))
+    field: Mapped[str] = mapped_column(String(20))  # "created", "stage", "status", ...
+    old_value: Mapped[str | None] = mapped_column(String(255))
+    new_value: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        Index("ix_crm_opportunity_change_opportunity_at", "opportunity_id", "at"),
+        Index("ix_crm_opportunity_change_account_at", "account_id", "at", "id"),
+    )

@@ -1,0 +1,486 @@
+"""Actions ("ações"): record what was done or plan what must be done with an account or
+opportunity; the user's agenda; e-mail written in the CRM (queued, and logged as an action)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import abort
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, lazyload
+
+from erp.auth import in_scope
+from erp.auth.models import User
+from erp.db import db, utcnow
+from erp.formats import parse_date
+from erp.mail import queue_mail
+
+from ..models import (
+    ACTION_KINDS,
+    STATUS_OPEN,
+    Account,
+    AccountContact,
+    Action,
+    Contact,
+    Opportunity,
+)
+from .errors import InvalidInput
+
+KIND_LABELS = {
+    "call": _l("Call"), "email": _l("E-mail"), "meeting": _l("Meeting"), "visit": _l("Visit"),
+    "task": _l("Task"), "note": _l("Note"), "proposal": _l("Proposal sent"),
+}
+MAX_DESCRIPTION = 20000
+MAX_SUBJECT = 255  # Action.email_subject
+MAX_EMAIL_TO = 255  # Action.email_to
+AGENDA_DAYS = 14
+AGENDA_LIMIT = 100
+
+_DATETIME_BR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+# --- time zones -----------------------------------------------------------------------
+
+
+def _tz():
+    """The user's time zone (a pytz zone from Flask-Babel; UTC outside any context)."""
+    try:
+        return get_timezone() or UTC
+    except RuntimeError:  # no app context
+        return UTC
+
+
+def _localize(naive: datetime, tz) -> datetime:
+    localize = getattr(tz, "localize", None)  # pytz zones need localize(), not replace()
+    return localize(naive) if localize else naive.replace(tzinfo=tz)
+
+
+def local_today() -> date:
+    """Today in the user's time zone."""
+    return datetime.now(_tz()).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of ``day`` in the user's time zone, in UTC (what the database compares)."""
+    return _localize(datetime.combine(day, time()), _tz()).astimezone(UTC)
+
+
+def local_input_value(moment: datetime | None) -> str:
+    """A datetime as an HTML datetime-local input shows it: '2026-12-31T14:30', local."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_tz()).strftime("%Y-%m-%dT%H:%M")
+
+
+def parse_moment(value: Any) -> tuple[datetime | None, bool]:
+    """Read when an action happens: (aware UTC datetime, whether only a date was given).
+
+    Accepts datetimes (naive ones are local time), dates, '2026-12-31T14:30' (an HTML
+    datetime-local input), '31/12/2026 14:30', '31/12/2026' and '2026-12-31'. Strings and
+    naive datetimes are in the user's time zone. None/'' -> (None, False); else ValueError.
+    """
+    if value is None or value == "":
+        return None, False
+    day_only: date | None = None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        day_only = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None, False
+        match = _DATETIME_BR.match(text)
+        if match:
+            day, month, year, hour, minute, second = (int(g or 0) for g in match.groups())
+            moment = datetime(year, month, day, hour, minute, second)
+        elif len(text) <= 10:
+            day_only = parse_date(text)
+        else:
+            moment = datetime.fromisoformat(text)
+    if not 1900 <= (day_only or moment).year <= 2999:
+        raise ValueError("out of range")
+    if day_only is not None:
+        return day_start(day_only), True
+    if moment.tzinfo is None:
+        moment = _localize(moment, _tz())
+    return moment.astimezone(UTC), False
+
+
+# --- input ----------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int | None:
+    if value in (None, "", "__None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # never an id: reported as "choose an existing ..."
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    """'' / None: let the date decide; '1', 'true', 'on', True: done; '0', 'false': planned."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "on", "yes", "done", "y"):
+        return True
+    if text in ("0", "false", "off", "no", "planned", "n"):
+        return False
+    return None
+
+
+def _visible_opportunity(opportunity_id: int | None, user) -> Opportunity | None:
+    opportunity = db.session.get(Opportunity, opportunity_id) if opportunity_id else None
+    if opportunity is None or not in_scope(opportunity.owner_id, user):
+        return None
+    return opportunity
+
+
+def clean_action(data: Mapping[str, Any], *, user, current: Action | None = None
+                 ) -> dict[str, Any]:
+    """Validate action input (a subset on update); raises InvalidInput per field."""
+    errors: dict[str, list] = {}
+    out: dict[str, Any] = {}
+
+    def fail(name: str, message) -> None:
+        errors.setdefault(name, []).append(message)
+
+    known = {"account_id", "opportunity_id", "kind", "at", "contact_id", "description", "done",
+             "user_id"}
+    for name in sorted(set(data) - known):
+        fail(name, _l("Unknown field."))
+
+    # The opportunity (optional) and the account (its account, when not given).
+    opportunity = None
+    if "opportunity_id" in data:
+        opportunity_id = _int(data["opportunity_id"])
+        opportunity = _visible_opportunity(opportunity_id, user)
+        if opportunity_id and opportunity is None:
+            fail("opportunity_id", _l("Choose an opportunity you can see."))
+        out["opportunity_id"] = opportunity.id if opportunity else None
+
+    account = None
+    account_given = "account_id" in data and data["account_id"] not in (None, "")
+    if account_given or current is None:
+        account_id = _int(data.get("account_id")) if account_given else (
+            opportunity.account_id if opportunity else None)
+        account = db.session.get(Account, account_id) if account_id else None
+        if account is None or not in_scope(account.owner_id, user):
+            if not errors.get("opportunity_id"):
+                fail("account_id", _l("Choose an account you can see."))
+            account = None
+        else:
+            out["account_id"] = account.id
+    elif current is not None:
+        account = current.account
+
+    if opportunity is not None and account is not None and opportunity.account_id != account.id:
+        fail("opportunity_id", _l("Choose an opportunity of this account."))
+    elif (opportunity is None and current is not None and current.opportunity_id
+          and "account_id" in out and out["account_id"] != current.account_id
+          and "opportunity_id" not in data):
+        out["opportunity_id"] = None  # moved to another account: the old opportunity goes
+
+    if "kind" in data or current is None:
+        kind = str(data.get("kind") or "").strip()
+        if kind not in ACTION_KINDS:
+            fail("kind", _l("Choose the kind of action: call, e-mail, meeting…"))
+        else:
+            out["kind"] = kind
+
+    day_only = False
+    if "at" in data or current is None:
+        try:
+            moment, day_only = parse_moment(data.get("at"))
+        except (TypeError, ValueError):
+            fail("at", _l("Use a date and time such as 31/12/2026 14:30."))
+        else:
+            out["at"] = moment or utcnow().replace(microsecond=0)
+
+    if "contact_id" in data:
+        contact_id = _int(data["contact_id"])
+        if contact_id and (account is None or not db.session.get(
+                AccountContact, (account.id, contact_id))):
+            fail("contact_id", _l("Choose one of the account's contacts."))
+        out["contact_id"] = contact_id
+    elif current is not None and current.contact_id and account is not None and (
+            account.id != current.account_id):
+        out["contact_id"] = None
+
+    if "description" in data or current is None:
+        text = str(data.get("description") or "").strip()
+        if len(text) > MAX_DESCRIPTION:
+            fail("description", _l("At most %(n)d characters.", n=MAX_DESCRIPTION))
+        out["description"] = text
+
+    if "user_id" in data or current is None:
+        user_id = _int(data.get("user_id")) or user.id
+        person = db.session.get(User, user_id) if user_id > 0 else None
+        if person is None or not person.is_active:
+            fail("user_id", _l("Choose an active user."))
+        elif user_id != user.id and user_id != getattr(current, "user_id", None) and (
+                not in_scope(user_id, user)):
+            fail("user_id", _l("You may only assign actions to people whose records you see."))
+        elif account is not None and user_id != user.id and not in_scope(account.owner_id,
+                                                                        person):
+            fail("user_id", _l("%(name)s cannot see this account.", name=person.name))
+        else:
+            out["user_id"] = user_id
+
+    if "done" in data or current is None:
+        done = _bool_or_none(data.get("done"))
+        if done is None and "at" in out:
+            # Unsaid: done if it already happened, planned if it is still to come. A date
+            # without a time is a plan for that day, unless the day is over.
+            done = (out["at"] < day_start(local_today()) if day_only
+                    else out["at"] <= utcnow())
+        if done is not None:
+            out["done"] = done
+
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def get_action_or_404(action_id: int, user) -> Action:
+    """The action, if it is the user's own or on an account within their scope."""
+    action = db.session.get(Action, action_id)
+    if action is None or not (action.user_id == user.id
+                              or in_scope(action.account.owner_id, user)):
+        abort(404)
+    return action
+
+
+def create_action(data: Mapping[str, Any], *, user) -> Action:
+    """Record (or plan) an action. Bad input raises InvalidInput and writes nothing."""
+    values = clean_action(data, user=user)
+    action = Action(**values)
+    db.session.add(action)
+    db.session.commit()
+    return action
+
+
+def update_action(action: Action, data: Mapping[str, Any], *, user) -> Action:
+    values = clean_action(data, user=user, current=action)
+    for key, value in values.items():
+        setattr(action, key, value)
+    db.session.commit()
+    return action
+
+
+def complete_action(action: Action, *, user) -> Action:
+    """Mark a planned action done; its time becomes when it was done (the model's rule)."""
+    if action.done:
+        return action
+    if not (action.user_id == user.id or in_scope(action.account.owner_id, user)):
+        abort(404)
+    action.done = True
+    action.at = utcnow().replace(microsecond=0)
+    db.session.commit()
+    return action
+
+
+# --- the agenda -----------------------------------------------------------------------
+
+
+@dataclass
+class AgendaContact:
+    """An opportunity the user should contact (or follow, as internal contact) on ``on``."""
+
+    opportunity: Opportunity
+    on: date
+    overdue: bool
+    due_today: bool
+
+
+@dataclass
+class Agenda:
+    day: date
+    overdue: list[Action] = field(default_factory=list)
+    today: list[Action] = field(default_factory=list)
+    upcoming: list[Action] = field(default_factory=list)
+    next_contacts: list[AgendaContact] = field(default_factory=list)
+    internal_contacts: list[AgendaContact] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.overdue or self.today or self.upcoming or self.next_contacts
+                    or self.internal_contacts)
+
+
+def _planned(user, start: datetime | None, end: datetime, limit: int) -> list[Action]:
+    statement = (
+        select(Action)
+        .where(Action.user_id == user.id, Action.done.is_(False), Action.at < end)
+        # What the agenda shows, joined; nothing else (no roles, tags, owners) loaded.
+        .options(joinedload(Action.account).lazyload("*"),
+                 joinedload(Action.user).lazyload("*"),
+                 joinedload(Action.opportunity).lazyload("*"),
+                 joinedload(Action.contact).lazyload("*"))
+        .order_by(Action.at, Action.id).limit(limit))
+    if start is not None:
+        statement = statement.where(Action.at >= start)
+    return list(db.session.scalars(statement))
+
+
+def _contacts(user_column, date_column, user, today: date, limit: int) -> list[AgendaContact]:
+    rows = db.session.execute(
+        select(Opportunity, date_column)
+        .where(user_column == user.id, date_column.is_not(None),
+               date_column <= today + timedelta(days=AGENDA_DAYS),
+               Opportunity.status == STATUS_OPEN, Opportunity.archived.is_(False))
+        .options(joinedload(Opportunity.account).lazyload("*"),
+                 joinedload(Opportunity.owner).lazyload("*"),
+                 joinedload(Opportunity.stage), lazyload(Opportunity.tags))
+        .order_by(date_column, Opportunity.id).limit(limit)).all()
+    return [AgendaContact(opportunity, on, on < today, on == today) for opportunity, on in rows]
+
+
+def agenda(user, today: date | None = None, *, limit: int = AGENDA_LIMIT) -> Agenda:
+    """The user's planned actions (overdue, today, the next 14 days) and the opportunities
+    they are the next or the internal contact of. Five queries, each bounded by ``limit``."""
+    today = today or local_today()
+    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
+    horizon = day_start(today + timedelta(days=AGENDA_DAYS + 1))
+    return Agenda(
+        day=today,
+        overdue=_planned(user, None, start, limit),
+        today=_planned(user, start, tomorrow, limit),
+        upcoming=_planned(user, tomorrow, horizon, limit),
+        next_contacts=_contacts(Opportunity.next_contact_user_id, Opportunity.next_contact_on,
+                                user, today, limit),
+        internal_contacts=_contacts(Opportunity.internal_contact_user_id,
+                                    Opportunity.internal_contact_on, user, today, limit),
+    )
+
+
+# --- e-mail ---------------------------------------------------------------------------
+
+
+def account_addresses(account: Account) -> list[tuple[str, str]]:
+    """Who an e-mail from this account's page may go to: (address, label), contacts first."""
+    rows = db.session.execute(
+        select(Contact.name, Contact.email, AccountContact.role)
+        .join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(AccountContact.account_id == account.id, Contact.archived.is_(False),
+               Contact.email.is_not(None), Contact.email != "")
+        .order_by(Contact.name)).all()
+    seen: set[str] = set()
+    out = []
+    for name, email, role in rows:
+        if email.strip().lower() in seen:
+            continue
+        seen.add(email.strip().lower())
+        label = f"{name} ({role}) <{email.strip()}>" if role else f"{name} <{email.strip()}>"
+        out.append((email.strip(), label))
+    if account.email and account.email.strip().lower() not in seen:
+        out.append((account.email.strip(), f"{account.display_name} <{account.email.strip()}>"))
+    return out
+
+
+def _split_addresses(to: str | Iterable[str] | None) -> list[str]:
+    if to is None:
+        return []
+    items = re.split(r"[,;\s]+", to) if isinstance(to, str) else [
+        part for item in to for part in re.split(r"[,;\s]+", str(item or ""))]
+    seen, out = set(), []
+    for item in items:
+        address = item.strip()
+        if address and address.lower() not in seen:
+            seen.add(address.lower())
+            out.append(address)
+    return out
+
+
+def send_email(account: Account, *, user, to: str | Iterable[str] | None, subject: str | None,
+               body: str | None, opportunity: Opportunity | None = None) -> Action:
+    """Queue an e-mail to the account's contacts and log it as a done "email" action.
+
+    Both in one transaction: the outbox row and the action are committed together or not
+    at all. Replies go to the user. Raises InvalidInput (nothing written) on bad input.
+    """
+    errors: dict[str, list] = {}
+
+    def fail(name: str, message) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if not in_scope(account.owner_id, user):
+        abort(404)
+    allowed = {address.lower(): address for address, _label in account_addresses(account)}
+    recipients = _split_addresses(to)
+    if not recipients:
+        fail("to", _l("Choose at least one recipient."))
+    for address in recipients:
+        if address.lower() not in allowed:
+            fail("to", _l("%(address)s is not the e-mail of one of this account's contacts.",
+                          address=address))
+    recipients = [allowed.get(a.lower(), a) for a in recipients]
+    email_to = ", ".join(recipients)
+    if len(email_to) > MAX_EMAIL_TO:
+        fail("to", _l("Too many recipients for one e-mail: send it in parts."))
+
+    subject = (subject or "").strip()
+    if not subject:
+        fail("subject", _l("Write a subject."))
+    elif len(subject) > MAX_SUBJECT:
+        fail("subject", _l("At most %(n)d characters.", n=MAX_SUBJECT))
+    elif "\n" in subject or "\r" in subject:
+        fail("subject", _l("Write the subject on one line."))
+
+    body = (body or "").strip()
+    if not body:
+        fail("body", _l("Write the message."))
+    elif len(body) > MAX_DESCRIPTION:
+        fail("body", _l("At most %(n)d characters.", n=MAX_DESCRIPTION))
+
+    if opportunity is not None and (opportunity.account_id != account.id
+                                    or not in_scope(opportunity.owner_id, user)):
+        fail("opportunity_id", _l("Choose an opportunity of this account."))
+    if not user.email:
+        fail("__all__", _l("Your user has no e-mail address to receive the replies."))
+    if errors:
+        raise InvalidInput(errors)
+
+    try:
+        try:
+            queue_mail(recipients, subject, body, reply_to=user.email, source="crm.email")
+        except ValueError as error:  # an address the mail system cannot use
+            raise InvalidInput({"to": [_l("An address cannot receive e-mail: %(error)s",
+                                          error=str(error))]}) from error
+        action = Action(account_id=account.id,
+                        opportunity_id=opportunity.id if opportunity else None,
+                        kind="email", at=utcnow().replace(microsecond=0), user_id=user.id,
+                        contact_id=_single_contact(account, recipients), description=body,
+                        done=True, email_to=email_to, email_subject=subject)
+        db.session.add(action)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return action
+
+
+def _single_contact(account: Account, recipients: list[str]) -> int | None:
+    """The contact person of the logged action, when the e-mail went to exactly one."""
+    if len(recipients) != 1:
+        return None
+    return db.session.scalar(
+        select(Contact.id).join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(AccountContact.account_id == account.id,
+               func.lower(Contact.email) == recipients[0].lower())
+        .order_by(Contact.id).limit(1))

@@ -1,0 +1,164 @@
+"""Actions: record or plan one, mark it done, the user's agenda, e-mail from the CRM."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import lazyload
+
+from erp.auth import permission_required
+from erp.auth.services import safe_next_url
+from erp.db import db, utcnow
+
+from ..forms_actions import ActionEntryForm, EmailForm
+from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
+from ..permissions import READ, WRITE
+from ..services import actions as service
+from ..services.errors import InvalidInput
+from ..services.opportunities import get_opportunity_or_404, opportunity_scope
+from ..services.scope import get_account_or_404
+from ..services.search import search_accounts
+from . import bp
+from .helpers import apply_errors, assignable_users
+
+MAX_OPPORTUNITY_CHOICES = 200
+
+
+def _digits(value) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
+
+
+def _back_to(account_id: int, opportunity_id: int | None) -> str:
+    if opportunity_id:
+        return url_for("crm.opportunity", opportunity_id=opportunity_id)
+    return url_for("crm.account", account_id=account_id)
+
+
+def _target() -> tuple[Account | None, Opportunity | None]:
+    """The account (and opportunity) the action is for: from the query on GET, the form on
+    POST. Either one outside the user's scope is a 404."""
+    values = request.form if request.method == "POST" else request.args
+    opportunity_id, account_id = _digits(values.get("opportunity_id")), _digits(
+        values.get("account_id"))
+    opportunity = get_opportunity_or_404(opportunity_id, current_user) if opportunity_id else None
+    if account_id:
+        return get_account_or_404(account_id, current_user), opportunity
+    return (opportunity.account if opportunity else None), opportunity
+
+
+def _action_form(account: Account, opportunity: Opportunity | None) -> ActionEntryForm:
+    form = ActionEntryForm()
+    # The account's open opportunities, and the chosen one even if it is closed.
+    choosable = and_(Opportunity.status == STATUS_OPEN, Opportunity.archived.is_(False))
+    if opportunity is not None:
+        choosable = or_(choosable, Opportunity.id == opportunity.id)
+    opportunities = db.session.scalars(
+        select(Opportunity)
+        .where(Opportunity.account_id == account.id, opportunity_scope(current_user), choosable)
+        .options(lazyload(Opportunity.tags))
+        .order_by(Opportunity.title, Opportunity.id).limit(MAX_OPPORTUNITY_CHOICES)).all()
+    contacts = db.session.scalars(
+        select(Contact).join(AccountContact).where(AccountContact.account_id == account.id)
+        .order_by(Contact.name)).all()
+    form.set_choices(opportunities=opportunities, contacts=contacts, users=assignable_users())
+    if request.method == "GET":
+        form.account_id.data = str(account.id)
+        form.opportunity_id.data = str(opportunity.id) if opportunity else ""
+        form.kind.data = request.args.get("kind") or "call"
+        form.at.data = service.local_input_value(utcnow())
+        form.done.data = ""
+        contact_id = opportunity.contact_id if opportunity else None
+        form.contact_id.data = str(contact_id) if contact_id else ""
+        form.user_id.data = str(current_user.id)
+    return form
+
+
+@bp.route("/actions/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def new_action():
+    account, opportunity = _target()
+    status = 422 if request.method == "POST" else 200
+    if account is None:
+        # No account yet (e.g. from a "Create" menu): find it first.
+        query = request.args.get("account_q", "").strip()
+        found = search_accounts(query, current_user, 20) if query else []
+        return render_template("crm/actions/form.html", form=None, account=None,
+                               opportunity=None, query=query, found=found), status
+    form = _action_form(account, opportunity)
+    if form.validate_on_submit():
+        try:
+            action = service.create_action(form.service_data(), user=current_user)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            if action.done:
+                flash(_("Action recorded."), "success")
+            else:
+                flash(_("Action planned: it is in the agenda of %(name)s.",
+                        name=action.user.name), "success")
+            return redirect(_back_to(action.account_id, action.opportunity_id))
+    return render_template("crm/actions/form.html", form=form, account=account,
+                           opportunity=opportunity), status
+
+
+@bp.route("/actions/<int:action_id>/done", methods=["POST"])
+@permission_required(WRITE)
+def complete_action(action_id: int):
+    action = service.get_action_or_404(action_id, current_user)
+    service.complete_action(action, user=current_user)
+    flash(_("Action marked as done."), "success")
+    back = safe_next_url(request.form.get("next"))
+    return redirect(back or _back_to(action.account_id, action.opportunity_id))
+
+
+@bp.route("/agenda")
+@permission_required(READ)
+def agenda():
+    data = service.agenda(current_user, service.local_today())
+    return render_template("crm/actions/agenda.html", agenda=data)
+
+
+@bp.route("/accounts/<int:account_id>/email", methods=["GET", "POST"])
+@permission_required(WRITE)
+def email_account(account_id: int):
+    account = get_account_or_404(account_id, current_user)
+    values = request.form if request.method == "POST" else request.args
+    opportunity_id = _digits(values.get("opportunity_id"))
+    opportunity = get_opportunity_or_404(opportunity_id, current_user) if opportunity_id else None
+    if opportunity is not None and opportunity.account_id != account.id:
+        abort(404)
+    addresses = service.account_addresses(account)
+    form = EmailForm()
+    form.to.choices = addresses
+    if request.method == "GET":
+        form.opportunity_id.data = str(opportunity.id) if opportunity else ""
+        if opportunity is not None:
+            form.subject.data = opportunity.title
+        preferred = opportunity.contact.email if opportunity and opportunity.contact else None
+        if preferred and any(a.lower() == preferred.lower() for a, _label in addresses):
+            form.to.data = [a for a, _label in addresses if a.lower() == preferred.lower()]
+        elif len(addresses) == 1:
+            form.to.data = [addresses[0][0]]
+    if form.validate_on_submit():
+        try:
+            service.send_email(account, user=current_user, opportunity=opportunity,
+                               **form.service_data())
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("E-mail queued: it goes out in a moment, and is logged as an action."),
+                  "success")
+            return redirect(_back_to(account.id, opportunity.id if opportunity else None))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/actions/email.html", form=form, account=account,
+                           opportunity=opportunity, addresses=addresses), status
+
+
+@bp.app_template_global("crm_action_kind")
+def _kind_label(kind: str) -> str:
+    return str(service.KIND_LABELS.get(kind, kind))
+

@@ -1,0 +1,57 @@
+"""My drafts: unfinished opportunity forms, saved by hand or every 30 s while typing."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from erp.auth import permission_required
+
+from ..forms import ActionForm
+from ..permissions import WRITE
+from ..services import drafts as service
+from ..services.errors import InvalidInput
+from . import bp
+from .opportunities import draft_payload
+
+
+@bp.route("/drafts")
+@permission_required(WRITE)
+def drafts():
+    return render_template("crm/opportunities/drafts.html",
+                           drafts=service.user_drafts(current_user), action_form=ActionForm())
+
+
+@bp.route("/drafts/autosave", methods=["POST"])
+@permission_required(WRITE)
+def autosave_draft():
+    """The form's periodic autosave: the fields as typed; answers the draft's id."""
+    draft_id = request.form.get("draft_id", "")
+    opportunity_id = request.form.get("opportunity_id", "")
+    try:
+        draft = service.save_draft(
+            draft_payload(), user=current_user,
+            draft_id=int(draft_id) if draft_id.isdigit() else None,
+            opportunity_id=int(opportunity_id) if opportunity_id.isdigit() else None)
+    except InvalidInput as error:
+        return jsonify(error={"code": "invalid", "message": str(error)}), 400
+    return jsonify(draft_id=draft.id, saved_at=draft.updated_at.isoformat())
+
+
+@bp.route("/drafts/<int:draft_id>")
+@permission_required(WRITE)
+def open_draft(draft_id: int):
+    draft = service.get_draft(draft_id, current_user)
+    if draft.opportunity_id:
+        return redirect(url_for("crm.edit_opportunity", opportunity_id=draft.opportunity_id,
+                                draft=draft.id))
+    return redirect(url_for("crm.new_opportunity", draft=draft.id))
+
+
+@bp.route("/drafts/<int:draft_id>/delete", methods=["POST"])
+@permission_required(WRITE)
+def delete_draft(draft_id: int):
+    service.delete_draft(service.get_draft(draft_id, current_user))
+    flash(_("Draft deleted."), "success")
+    return redirect(url_for("crm.drafts"))

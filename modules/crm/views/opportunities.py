@@ -1,0 +1,364 @@
+"""Opportunities: list with filters and bulk actions, form (items, drafts), page, status."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from werkzeug.datastructures import MultiDict
+
+from erp.auth import permission_required
+from erp.auth.models import User
+from erp.auth.services import safe_next_url
+from erp.db import db
+
+from ..forms import ActionForm
+from ..forms_opportunity import OpportunityForm
+from ..models import (
+    STATUSES,
+    Account,
+    AccountContact,
+    Action,
+    Contact,
+    Opportunity,
+    OpportunityChange,
+    opportunity_tags,
+)
+from ..models.search_index import matching_ids
+from ..models.search_text import query_terms
+from ..permissions import READ, WRITE
+from ..services import drafts as draft_service
+from ..services import opportunities as service
+from ..services import settings as settings_service
+from ..services.errors import Conflict, InvalidInput
+from ..services.scope import get_account_or_404
+from ..services.search import search_accounts
+from . import bp
+from .helpers import apply_errors, assignable_users, page_arg, page_size, tag_choices
+
+SORTS = {
+    "-created": Opportunity.id.desc(),
+    "title": Opportunity.title.asc(),
+    "-value": Opportunity.estimated_value.desc(),
+    "close": Opportunity.expected_close_on.asc(),
+    "next": Opportunity.next_contact_on.asc(),
+}
+
+
+def filtered_opportunities(args):
+    """The list's SELECT from its filters, within the user's scope (also used by bulk)."""
+    statement = select(Opportunity).where(service.opportunity_scope(current_user))
+    archived = args.get("archived", "0")
+    if archived in ("0", "1"):
+        statement = statement.where(Opportunity.archived.is_(archived == "1"))
+    status = args.get("status", "open")
+    if status in STATUSES:
+        statement = statement.where(Opportunity.status == status)
+    for arg, column in (("stage", Opportunity.stage_id), ("owner", Opportunity.owner_id),
+                        ("account", Opportunity.account_id)):
+        if args.get(arg, "").isdigit():
+            statement = statement.where(column == int(args[arg]))
+    if args.get("tag", "").isdigit():
+        tagged = select(opportunity_tags.c.opportunity_id).where(
+            opportunity_tags.c.tag_id == int(args["tag"]))
+        statement = statement.where(Opportunity.id.in_(tagged))
+    if args.get("priority") == "1":
+        statement = statement.where(Opportunity.priority.is_(True))
+    query = args.get("q", "").strip()
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        condition = Opportunity.title.ilike(like, escape="\\")
+        terms = query_terms(query)
+        if terms:
+            accounts = matching_ids(Account.__table__, terms, db.engine.dialect.name)
+            condition = or_(condition, Opportunity.account_id.in_(accounts))
+        statement = statement.where(condition)
+    sort = SORTS.get(args.get("sort", "-created"), SORTS["-created"])
+    return statement.order_by(sort, Opportunity.id.desc())
+
+
+@bp.route("/opportunities")
+@permission_required(READ)
+def opportunities():
+    pagination = db.paginate(filtered_opportunities(request.args), page=page_arg(),
+                             per_page=page_size(), error_out=False)
+    return render_template(
+        "crm/opportunities/list.html", pagination=pagination,
+        stages=settings_service.stages(), owners=assignable_users(), tags=tag_choices(),
+        reasons=settings_service.loss_reasons(), bulk_actions=service.BULK_ACTIONS,
+    )
+
+
+@bp.route("/opportunities/bulk", methods=["POST"])
+@permission_required(WRITE)
+def bulk_opportunities():
+    """Bulk actions on the selected rows; deleting asks for a confirmation page first."""
+    ids = request.form.getlist("ids")
+    action = request.form.get("action", "")
+    back = url_for("crm.opportunities", **MultiDict(
+        (k[2:], v) for k, v in request.form.items(multi=True) if k.startswith("f_")))
+    if action == "delete" and request.form.get("confirmed") != "1":
+        targets = db.session.scalars(select(Opportunity).where(
+            Opportunity.id.in_([int(i) for i in ids if i.isdigit()]),
+            service.opportunity_scope(current_user))).all()
+        if not targets:
+            flash(_("Select at least one opportunity."), "warning")
+            return redirect(back)
+        return render_template("crm/opportunities/confirm_delete.html", targets=targets,
+                               back=back, action_form=ActionForm())
+    try:
+        changed = service.bulk_apply(ids, action, user=current_user,
+                                     **{k: request.form.get(k) for k in
+                                        ("tag_id", "owner_id", "stage_id", "loss_reason_id")})
+    except InvalidInput as error:
+        db.session.rollback()
+        for messages in error.errors.values():
+            for message in messages:
+                flash(message, "danger")
+        return redirect(back)
+    flash(_("%(n)d of %(total)d selected opportunities changed.", n=changed,
+            total=len(set(ids))), "success")
+    return redirect(back)
+
+
+def _form_for(opportunity: Opportunity | None, account: Account,
+              formdata: MultiDict | None = None) -> OpportunityForm:
+    if formdata is not None:
+        form = OpportunityForm(formdata=formdata)
+    else:
+        form = OpportunityForm(obj=opportunity)
+    contacts = db.session.scalars(
+        select(Contact).join(AccountContact).where(AccountContact.account_id == account.id)
+        .order_by(Contact.name)).all()
+    users = db.session.scalars(select(User).where(User.active.is_(True))
+                               .order_by(User.name)).all()
+    form.set_choices(contacts=contacts, stages=settings_service.stages(), users=users,
+                     tags=settings_service.tags())
+    if request.method == "GET" and formdata is None:
+        form.account_id.data = str(account.id)
+        if opportunity is not None:
+            for field in ("contact_id", "stage_id", "owner_id", "next_contact_user_id",
+                          "internal_contact_user_id"):
+                value = getattr(opportunity, field)
+                form[field].data = str(value) if value else ""
+            form.tag_ids.data = [str(t.id) for t in opportunity.tags]
+            form.watcher_ids.data = [str(u.id) for u in opportunity.watchers]
+            form.version.data = opportunity.version
+            for field in ("expected_close_on", "next_contact_on", "internal_contact_on"):
+                value = getattr(opportunity, field)
+                form[field].data = value.isoformat() if value else ""
+            while len(form.items) < len(opportunity.items) + 1:
+                form.items.append_entry()
+            for entry, item in zip(form.items, opportunity.items, strict=False):
+                entry.form.description.data = item.description
+                entry.form.quantity.data = f"{item.quantity.normalize():f}"
+                entry.form.unit_price.data = f"{item.unit_price:.2f}"
+        else:
+            form.owner_id.data = str(current_user.id)
+            form.next_contact_user_id.data = str(current_user.id)
+    return form
+
+
+def draft_payload() -> dict:
+    return {key: values if len(values) > 1 or key in ("tag_ids", "watcher_ids") else values[0]
+            for key, values in request.form.lists()}
+
+
+def _save_draft_and_redirect(opportunity: Opportunity | None):
+    draft_id = request.form.get("draft_id", "")
+    draft = draft_service.save_draft(
+        draft_payload(), user=current_user,
+        draft_id=int(draft_id) if draft_id.isdigit() else None,
+        opportunity_id=opportunity.id if opportunity else None)
+    flash(_("Draft saved. You can finish it later from “My drafts”."), "success")
+    if opportunity is not None:
+        return redirect(url_for("crm.edit_opportunity", opportunity_id=opportunity.id,
+                                draft=draft.id))
+    return redirect(url_for("crm.new_opportunity", draft=draft.id))
+
+
+def _loaded_draft(opportunity: Opportunity | None):
+    """(draft, formdata) when the URL asks to continue a draft of this form."""
+    draft_id = request.args.get("draft", "")
+    if not draft_id.isdigit():
+        return None, None
+    draft = draft_service.get_draft(int(draft_id), current_user)
+    if (draft.opportunity_id or None) != (opportunity.id if opportunity else None):
+        abort(404)
+    formdata = MultiDict()
+    for key, value in draft.payload.items():
+        for item in value if isinstance(value, list) else [value]:
+            formdata.add(key, item)
+    formdata["draft_id"] = str(draft.id)
+    return draft, formdata
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def new_opportunity():
+    draft, formdata = _loaded_draft(None) if request.method == "GET" else (None, None)
+    account_id = (formdata or request.values).get("account_id", "")
+    if not str(account_id).isdigit():
+        # First step: choose the account (the atomic search), then the form.
+        query = request.args.get("account_q", "").strip()
+        found = search_accounts(query, current_user, 20) if query else []
+        return render_template("crm/opportunities/choose_account.html", query=query,
+                               found=found)
+    account = get_account_or_404(int(account_id), current_user)
+    if request.method == "POST" and "save_draft" in request.form:
+        return _save_draft_and_redirect(None)
+    form = _form_for(None, account, formdata)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            opportunity = service.create_opportunity(
+                form.service_data(), user=current_user, draft_id=_int(form.draft_id.data))
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("Opportunity created. Now record its first action."), "success")
+            # Seed 001: after saving, straight to adding the first action.
+            return redirect(url_for("crm.new_action", opportunity_id=opportunity.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/opportunities/form.html", form=form, account=account,
+                           opportunity=None, draft=draft), status
+
+
+def _int(value) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
+
+
+@bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def edit_opportunity(opportunity_id: int):
+    opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
+    if request.method == "POST" and "save_draft" in request.form:
+        return _save_draft_and_redirect(opportunity)
+    draft, formdata = _loaded_draft(opportunity) if request.method == "GET" else (None, None)
+    form = _form_for(opportunity, opportunity.account, formdata)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.update_opportunity(opportunity, form.service_data(), user=current_user,
+                                       expected_version=_int(form.version.data),
+                                       draft_id=_int(form.draft_id.data))
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except Conflict:
+            db.session.rollback()
+            form.form_errors.append(_(
+                "Someone else changed this opportunity while you were editing it. "
+                "Save your version as a draft, open the opportunity again, then redo "
+                "your changes."))
+        else:
+            flash(_("Opportunity saved."), "success")
+            return redirect(url_for("crm.opportunity", opportunity_id=opportunity.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("crm/opportunities/form.html", form=form, account=opportunity.account,
+                           opportunity=opportunity, draft=draft), status
+
+
+@bp.route("/opportunities/<int:opportunity_id>")
+@permission_required(READ)
+def opportunity(opportunity_id: int):
+    opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
+    history = db.session.scalars(
+        select(OpportunityChange).where(OpportunityChange.opportunity_id == opportunity.id)
+        .order_by(OpportunityChange.at.desc(), OpportunityChange.id.desc()).limit(50)).all()
+    actions = db.session.scalars(
+        select(Action).where(Action.opportunity_id == opportunity.id)
+        .order_by(Action.at.desc(), Action.id.desc()).limit(50)).all()
+    return render_template("crm/opportunities/detail.html", opportunity=opportunity,
+                           history=history, actions=actions, action_form=ActionForm(),
+                           reasons=settings_service.loss_reasons(),
+                           stages=settings_service.stages(),
+                           change_labels=service.FIELD_LABELS)
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def respond(opportunity: Opportunity, message: str | None, error: InvalidInput | None):
+    """JSON for the funnel's drag and drop, a redirect with a message for plain forms."""
+    texts = [str(m) for messages in error.errors.values() for m in messages] if error else []
+    if wants_json():
+        if error:
+            return jsonify(error={"code": "invalid", "message": " ".join(texts),
+                                  "fields": {k: [str(m) for m in v]
+                                             for k, v in error.errors.items()}}), 422
+        return jsonify(id=opportunity.id, stage_id=opportunity.stage_id,
+                       status=opportunity.status, message=message)
+    for text in texts:
+        flash(text, "danger")
+    if message and not error:
+        flash(message, "success")
+    back = safe_next_url(request.form.get("next"))
+    return redirect(back or url_for("crm.opportunity", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/status", methods=["POST"])
+@permission_required(WRITE)
+def opportunity_status(opportunity_id: int):
+    """Won, lost (with a reason) or reopened; from the page, the list or the funnel."""
+    opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
+    status = request.form.get("status")
+    try:
+        if status == "won":
+            service.mark_won(opportunity, user=current_user)
+            message = _("Marked as won. %(account)s is now a customer.",
+                        account=opportunity.account.display_name)
+        elif status == "lost":
+            service.mark_lost(opportunity, user=current_user,
+                              loss_reason_id=request.form.get("loss_reason_id"),
+                              note=request.form.get("loss_note"))
+            message = _("Marked as lost.")
+        elif status == "open":
+            service.reopen(opportunity, user=current_user)
+            message = _("Opportunity reopened.")
+        else:
+            abort(400)
+    except InvalidInput as error:
+        db.session.rollback()
+        return respond(opportunity, None, error)
+    return respond(opportunity, message, None)
+
+
+@bp.route("/opportunities/<int:opportunity_id>/stage", methods=["POST"])
+@permission_required(WRITE)
+def opportunity_stage(opportunity_id: int):
+    """A move in the funnel: by drag and drop (JSON) or the card's stage selector."""
+    opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
+    try:
+        service.move_to_stage(opportunity, request.form.get("stage_id"), user=current_user)
+    except InvalidInput as error:
+        db.session.rollback()
+        return respond(opportunity, None, error)
+    return respond(opportunity, _("Moved to %(stage)s.", stage=opportunity.stage.name), None)
+
+
+@bp.route("/opportunities/<int:opportunity_id>/archive", methods=["POST"])
+@permission_required(WRITE)
+def archive_opportunity(opportunity_id: int):
+    opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
+    action = "archive" if request.form.get("archived", "1") == "1" else "unarchive"
+    service.bulk_apply([opportunity.id], action, user=current_user)
+    flash(_("Opportunity archived.") if action == "archive" else _("Opportunity restored."),
+          "success")
+    return redirect(url_for("crm.opportunity", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/delete", methods=["GET", "POST"])
+@permission_required(WRITE)
+def delete_opportunity(opportunity_id: int):
+    """Deleting cannot be undone (seed 001): a page says so and asks to confirm."""
+    opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
+    if request.method == "POST" and request.form.get("confirmed") == "1":
+        account_id = opportunity.account_id
+        service.bulk_apply([opportunity.id], "delete", user=current_user)
+        flash(_("Opportunity deleted."), "success")
+        return redirect(url_for("crm.account", account_id=account_id))
+    return render_template("crm/opportunities/confirm_delete.html", targets=[opportunity],
+                           back=url_for("crm.opportunity", opportunity_id=opportunity.id),
+                           action_form=ActionForm(), single=True)
