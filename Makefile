@@ -38,6 +38,10 @@ run: translations
 test: install-test translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Benchmarks on generated data (numbers, not pass/fail); BENCH_ARGS e.g. "20000".
+bench: install
+	$(PY) bench/atomic_search.py $(BENCH_ARGS)
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 

@@ -84,6 +84,8 @@ def default_config(instance_path: Path) -> dict:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "FLASK_ADMIN_SWATCH": "default",
         "ERP_PAGE_SIZE": _env_int("ERP_PAGE_SIZE", 25),
+        # Where users reach the app: links in e-mails written outside a request.
+        "ERP_BASE_URL": os.environ.get("ERP_BASE_URL", "http://127.0.0.1:5000"),
         # Outgoing mail (erp/mail.py): the outbox worker's SMTP server.
         "ERP_MAIL_SERVER": os.environ.get("ERP_MAIL_SERVER") or "localhost",
         "ERP_MAIL_PORT": _env_int("ERP_MAIL_PORT", 25),

@@ -20,6 +20,8 @@ from erp.auth.models import Team, User
 from erp.auth.seed import ensure_default_roles, grant_module_defaults
 from erp.db import db
 
+pytest_plugins = ["tests.smtp"]
+
 PASSWORD = "correct horse battery"
 
 

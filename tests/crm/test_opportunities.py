@@ -429,3 +429,33 @@ def test_funnel_columns_are_bounded_with_more(app, client, users, account, pipel
         assert html.count('class="card mb-2 funnel-card"') == 3
     finally:
         app.config.pop("CRM_FUNNEL_CARDS")
+
+
+def test_watcher_mail_survives_a_down_smtp_server(app, users, account, pipeline,
+                                                  make_opportunity, start_smtp, closed_port,
+                                                  mail_config):
+    """The whole path: a change, its mail queued with it, SMTP down, then delivered."""
+    from datetime import timedelta
+
+    from erp.db import utcnow
+    from erp.mail import deliver_due
+
+    mail_config(ERP_MAIL_PORT=closed_port, ERP_BASE_URL="http://erp.example")
+    opportunity_id = make_opportunity(account, title="Vigiada",
+                                      watcher_ids=[users["manager"]])
+    with app.app_context():
+        service.move_to_stage(db.session.get(Opportunity, opportunity_id),
+                              pipeline["stages"]["Negociação"], user=user(users))
+        now = utcnow()
+        assert deliver_due(now=now).sent == 0  # the server is down: kept for later
+        server = start_smtp()
+        mail_config(ERP_MAIL_PORT=server.port)
+        # Two mails: "created" (the watcher learns they follow it) and the stage change.
+        assert deliver_due(now=now + timedelta(minutes=5)).sent == 2
+    assert len(server.envelopes) == 2
+    received = [server.handler.parsed(i) for i in range(2)]
+    assert {m["To"] for m in received} == {"manager@example.com"}
+    assert all("Vigiada" in m["Subject"] for m in received)
+    assert any("Prospecção → Negociação" in m.get_content() for m in received)
+    # Delivered by a worker, outside any request: the link is still a full address.
+    assert all("http://erp.example/crm/opportunities/" in m.get_content() for m in received)

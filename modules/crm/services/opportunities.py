@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, has_request_context, url_for
+from flask import abort, current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -232,8 +232,9 @@ def _notify_watchers(opportunity: Opportunity, actor, changes: list[Change]) -> 
                          if w.id != actor.id and w.active and w.email})
     if not recipients:
         return
+    path = f"/crm/opportunities/{opportunity.id}"
     link = (url_for("crm.opportunity", opportunity_id=opportunity.id, _external=True)
-            if has_request_context() else f"/crm/opportunities/{opportunity.id}")
+            if has_request_context() else current_app.config["ERP_BASE_URL"].rstrip("/") + path)
     lines = [f"{opportunity.title} — {opportunity.account.display_name}", ""]
     for change in changes:
         label = FIELD_LABELS.get(change.field, change.field)

@@ -43,10 +43,7 @@
     return payload;
   };
 
-  const putBack = () => {
-    if (!dragged || !origin) return;
-    origin.list.insertBefore(dragged, origin.next);
-  };
+  const putBack = (card, from) => from.list.insertBefore(card, from.next);
 
   funnel.addEventListener("dragstart", (event) => {
     const card = event.target.closest?.(".funnel-card[draggable='true']");
@@ -60,6 +57,7 @@
 
   funnel.addEventListener("dragend", () => {
     dragged?.classList.remove("dragging");
+    dragged = null; // a later drag of something else (text, a file) must not move this card
     funnel.querySelectorAll(".drop-target").forEach((el) => el.classList.remove("drop-target"));
   });
 
@@ -79,11 +77,13 @@
     if (!zone || !dragged) return;
     event.preventDefault();
     zone.classList.remove("drop-target");
+    // Keep this drag's card and origin: the awaits below outlive the drag itself.
     const card = dragged;
-    const fromColumn = origin.list.closest(".funnel-column");
+    const from = origin;
+    const fromColumn = from.list.closest(".funnel-column");
 
     if (zone.classList.contains("funnel-cards")) {
-      if (zone === origin.list) return;
+      if (zone === from.list) return;
       const toColumn = zone.closest(".funnel-column");
       zone.prepend(card);
       try {
@@ -94,7 +94,7 @@
         if (selector) selector.value = zone.dataset.stageId;
         messageBox.className = "alert d-none";
       } catch (error) {
-        putBack();
+        putBack(card, from);
         say(error.message, "danger");
       }
       return;
@@ -113,7 +113,7 @@
       card.remove();
       say(result.message || "", "success");
     } catch (error) {
-      putBack();
+      putBack(card, from);
       say(error.message, "danger");
     }
   });

@@ -66,15 +66,23 @@
   const status = document.getElementById("autosave-status");
   const seconds = Number(form.dataset.autosaveSeconds || 30);
   let dirty = false;
-  let saving = false;
+  let inFlight = null; // the autosave under way, if any
+  let timer = null;
   form.addEventListener("input", () => { dirty = true; });
   form.addEventListener("change", () => { dirty = true; });
-  form.addEventListener("submit", () => { dirty = false; });
-
-  const autosave = async () => {
-    if (!dirty || saving) return;
-    saving = true;
+  form.addEventListener("submit", (event) => {
+    window.clearInterval(timer);
     dirty = false;
+    if (inFlight) {
+      // Let the running autosave finish first, so the form posts its draft id and the
+      // server deletes that draft with the save (no orphan draft is left behind).
+      event.preventDefault();
+      const submitter = event.submitter;
+      inFlight.finally(() => form.requestSubmit(submitter));
+    }
+  });
+
+  const save = async () => {
     try {
       const response = await fetch(form.dataset.autosaveUrl, {
         method: "POST", body: new FormData(form), credentials: "same-origin",
@@ -89,9 +97,15 @@
       dirty = true;
       status.textContent = form.dataset.failedText;
     } finally {
-      saving = false;
+      inFlight = null;
     }
   };
-  window.setInterval(autosave, seconds * 1000);
+  const autosave = () => {
+    if (!dirty || inFlight) return inFlight;
+    dirty = false;
+    inFlight = save();
+    return inFlight;
+  };
+  timer = window.setInterval(autosave, seconds * 1000);
   form.autosaveNow = autosave; // lets a test (or an impatient user) trigger it
 })();

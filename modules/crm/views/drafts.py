@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -36,7 +38,10 @@ def autosave_draft():
             opportunity_id=int(opportunity_id) if opportunity_id.isdigit() else None)
     except InvalidInput as error:
         return jsonify(error={"code": "invalid", "message": str(error)}), 400
-    return jsonify(draft_id=draft.id, saved_at=draft.updated_at.isoformat())
+    saved_at = draft.updated_at
+    if saved_at.tzinfo is None:  # SQLite gives back UTC without saying so
+        saved_at = saved_at.replace(tzinfo=UTC)
+    return jsonify(draft_id=draft.id, saved_at=saved_at.isoformat())
 
 
 @bp.route("/drafts/<int:draft_id>")
