@@ -38,11 +38,11 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from stdnum.br import cnpj as cnpj_number
 
 from erp.db import db, utcnow
 
 from .models.lookup_cache import CnpjLookup
+from .validation import ValidationError, validate_tax_id
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,6 @@ HTTP_STATUS = {
     "disabled": 503,
 }
 
-_NOT_CNPJ_CHAR = re.compile(r"[^0-9A-Z]")
 _NOT_DIGIT = re.compile(r"\D")
 
 # Registration status codes of the Receita Federal, for answers that carry only the code.
@@ -298,17 +297,6 @@ def get_provider() -> LookupProvider:
 # --- The service ----------------------------------------------------------------------------
 
 
-def normalize_cnpj(value: str | None) -> str:
-    """Upper case, letters and digits only: '12.abc.345/01de-35' -> '12ABC34501DE35'."""
-    return _NOT_CNPJ_CHAR.sub("", (value or "").upper())
-
-
-def is_valid_cnpj(value: str | None) -> bool:
-    """A 14-character CNPJ (numeric or alphanumeric) with correct check digits."""
-    number = normalize_cnpj(value)
-    return len(number) == 14 and bool(cnpj_number.is_valid(number))
-
-
 def lookup_cnpj(
     cnpj: str, *, refresh: bool = False, provider: LookupProvider | None = None
 ) -> LookupResult:
@@ -319,8 +307,11 @@ def lookup_cnpj(
     stores an answer. ``provider`` replaces the configured one (for tests and other sources).
     """
     now = utcnow()
-    number = normalize_cnpj(cnpj)
-    if len(number) != 14 or not cnpj_number.is_valid(number):
+    try:
+        number = validate_tax_id(cnpj, "PJ")
+    except ValidationError:
+        number = ""
+    if not number:
         return _failure("invalid", _provider_name(), now)
     if not _config_bool("CRM_CNPJ_LOOKUP_ENABLED", False):
         return _failure("disabled", _provider_name(), now)
