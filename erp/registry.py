@@ -92,14 +92,18 @@ class TimelineEvent:
     icon: str
     actor: str | None = None
     body: str | None = None
-    id: Any = None  # tie-breaker for keyset paging among events with the same time
+    id: int = 0  # unique within its source: the tie-breaker of keyset paging
+    source: str = ""  # filled in by the host: the source's key
+    badge: str | None = None  # a short status shown beside the title ("planned")
 
 
 @dataclass(frozen=True)
 class TimelineSource:
     key: str
     kinds: Mapping[str, Any]  # kind -> label, for the type filter
-    fetch: Callable  # (account_id, before, limit, kinds) -> list[TimelineEvent], newest first
+    # (account_id, cursor, limit, kinds) -> at most `limit` TimelineEvents after the cursor
+    # (erp.timeline.after_cursor builds the WHERE clause), newest first
+    fetch: Callable
     permission: str | None = None
     order: int = 100
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -48,6 +49,7 @@ def base_config(database_url: str, instance_path=None, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ERP_DISCOVER_ENTRY_POINTS": True,
         "ERP_MODULES": None,
+        "ERP_MODULE_DIRS": [str(Path(__file__).parent / "example_modules")],
         "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(overrides)

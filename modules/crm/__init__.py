@@ -15,7 +15,7 @@ manifest = Manifest(
 def register(registry):
     from erp.registry import MenuItem, SearchProvider
 
-    from . import demo, models, search_providers, views
+    from . import demo, models, search_providers, tabs, views
     from .permissions import PERMISSIONS, READ
 
     registry.permissions(*PERMISSIONS)
@@ -34,3 +34,4 @@ def register(registry):
     registry.admin_view(models.LossReason, category=category, name=_l("Loss reasons"))
     registry.admin_view(models.Action, category=category, name=_l("Actions"))
     registry.demo_loader(demo.load)
+    tabs.register(registry)

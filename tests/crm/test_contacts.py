@@ -29,8 +29,8 @@ def test_contact_with_two_accounts_shows_roles_on_both_pages(client, users, make
                                  "role": "Diretora financeira"})
     assert response.status_code == 302
 
-    alfa_page = client.get(f"/crm/accounts/{alfa}").get_data(as_text=True)
-    beta_page = client.get(f"/crm/accounts/{beta}").get_data(as_text=True)
+    alfa_page = client.get(f"/crm/accounts/{alfa}?tab=contacts").get_data(as_text=True)
+    beta_page = client.get(f"/crm/accounts/{beta}?tab=contacts").get_data(as_text=True)
     assert "Joana Prado" in alfa_page and roles_on(alfa_page, "account-contacts") == ["Compras"]
     assert roles_on(beta_page, "account-contacts") == ["Diretora financeira"]
     contact_page = client.get(f"/crm/contacts/{joana}").get_data(as_text=True)
@@ -54,7 +54,7 @@ def test_find_an_existing_contact_then_link_it(client, users, make_account, make
     alfa = make_account()
     make_contact(name="Roberto Lima", email="roberto@exemplo.com.br")
     login_as(client, users["rep_a"])
-    html = client.get(f"/crm/accounts/{alfa}?contact_q=roberto").get_data(as_text=True)
+    html = client.get(f"/crm/accounts/{alfa}?tab=contacts&contact_q=roberto").get_data(as_text=True)
     assert "Roberto Lima" in html and 'class="row g-2 align-items-center mb-1 candidate"' in html
 
 
@@ -67,7 +67,8 @@ def test_new_contact_from_the_account_page_is_linked_with_its_role(app, client, 
     response = client.post(url, data={"csrf_token": token, "name": "Carla Souza",
                                       "mobile": "(11) 91111-2222", "role": "TI",
                                       "account_id": alfa})
-    assert response.status_code == 302 and response.location == f"/crm/accounts/{alfa}"
+    assert response.status_code == 302
+    assert response.location == f"/crm/accounts/{alfa}?tab=contacts"
     html = client.get(response.location).get_data(as_text=True)
     assert "Carla Souza" in html and roles_on(html, "account-contacts") == ["TI"]
 

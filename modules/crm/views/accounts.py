@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import quote_plus
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,7 +21,8 @@ from sqlalchemy import select
 from erp.auth import permission_required
 from erp.db import db
 
-from ..forms import AccountForm, ActionForm, RelationshipForm
+from .. import account_page as page
+from ..forms import AccountForm, ActionForm
 from ..models import Account, AccountContact, Contact, account_tags
 from ..models.search_index import matching_ids
 from ..models.search_text import compact, query_terms
@@ -20,7 +30,6 @@ from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.errors import Conflict, InvalidInput
 from ..services.scope import account_scope, get_account_or_404
-from ..services.search import search_contacts
 from ..validation import guess_person_type, normalize_tax_id
 from . import bp
 from .helpers import (
@@ -188,18 +197,50 @@ def edit_account(account_id: int):
 @bp.route("/accounts/<int:account_id>")
 @permission_required(READ)
 def account(account_id: int):
+    """The account page: header, figures, Create menu and the tabs of every module.
+
+    The selected tab (``?tab=key``, else the first) is rendered with the page; the
+    others load when opened, and each is also this full page at its own URL.
+    """
     account = get_account_or_404(account_id, current_user)
-    links = db.session.execute(
-        select(AccountContact, Contact).join(Contact)
-        .where(AccountContact.account_id == account.id)
-        .order_by(Contact.name)).all()
-    contact_query = request.args.get("contact_q", "").strip()
-    linked = {contact.id for _link, contact in links}
-    candidates = [c for c in search_contacts(contact_query, current_user, 10)
-                  if c.id not in linked] if contact_query else []
-    return render_template("crm/accounts/detail.html", account=account, links=links,
-                           relationship_form=RelationshipForm(), action_form=ActionForm(),
-                           contact_query=contact_query, candidates=candidates)
+    tabs = page.visible_tabs(current_user)
+    selected = page.find_tab(request.args.get("tab", ""), current_user) or (
+        tabs[0] if tabs else None)
+    html, failed = page.render_tab(selected, account, request.args) if selected else (None,
+                                                                                       False)
+    header_contacts = db.session.execute(
+        select(AccountContact.role, Contact).join(Contact)
+        .where(AccountContact.account_id == account.id).order_by(Contact.name).limit(5)).all()
+    return render_template(
+        "crm/accounts/detail.html", account=account, tabs=tabs, selected=selected,
+        selected_html=html, selected_failed=failed, stats=page.stats(account, current_user),
+        create_entries=page.create_entries(account, current_user),
+        header_contacts=header_contacts, action_form=ActionForm())
+
+
+@bp.route("/accounts/<int:account_id>/tabs/<key>")
+@permission_required(READ)
+def account_tab(account_id: int, key: str):
+    """One tab's HTML, for the page's script (each tab is also ``?tab=key``)."""
+    account = get_account_or_404(account_id, current_user)
+    tab = page.find_tab(key, current_user)
+    if tab is None:
+        abort(404)
+    html, failed = page.render_tab(tab, account, request.args)
+    if failed:
+        return render_template("crm/accounts/_tab_failed.html", tab=tab), 500
+    return html
+
+
+@bp.route("/accounts/<int:account_id>/tabs/<key>/count")
+@permission_required(READ)
+def account_tab_count(account_id: int, key: str):
+    """A tab's count, asked for after the page is shown: a slow one stalls nothing."""
+    account = get_account_or_404(account_id, current_user)
+    tab = page.find_tab(key, current_user)
+    if tab is None:
+        abort(404)
+    return jsonify(count=page.tab_count(tab, account))
 
 
 @bp.route("/accounts/<int:account_id>/archive", methods=["POST"])

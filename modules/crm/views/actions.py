@@ -31,6 +31,11 @@ def _digits(value) -> int | None:
 
 
 def _back_to(account_id: int, opportunity_id: int | None) -> str:
+    """Where a saved form goes: the page that sent the user here (``next``, e.g. the
+    account page's Create menu), else the opportunity, else the account."""
+    back = safe_next_url(request.values.get("next"))
+    if back:
+        return back
     if opportunity_id:
         return url_for("crm.opportunity", opportunity_id=opportunity_id)
     return url_for("crm.account", account_id=account_id)

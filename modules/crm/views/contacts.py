@@ -61,7 +61,7 @@ def new_contact():
         else:
             flash(_("Contact %(name)s created.", name=contact.name), "success")
             if account is not None:
-                return redirect(url_for("crm.account", account_id=account.id))
+                return redirect(url_for("crm.account", account_id=account.id, tab="contacts"))
             return redirect(url_for("crm.contact", contact_id=contact.id))
     status = 422 if request.method == "POST" else 200
     return render_template("crm/contacts/form.html", form=form, contact=None, account=account,
@@ -138,7 +138,7 @@ def link_contact(account_id: int):
                 account=account.display_name), "success")
     if back == "contact":
         return redirect(url_for("crm.contact", contact_id=contact.id))
-    return redirect(url_for("crm.account", account_id=account.id))
+    return redirect(url_for("crm.account", account_id=account.id, tab="contacts"))
 
 
 @bp.route("/accounts/<int:account_id>/contacts/<int:contact_id>/remove", methods=["POST"])
@@ -151,4 +151,4 @@ def unlink_contact(account_id: int, contact_id: int):
                 account=account.display_name), "success")
     if request.form.get("back") == "contact":
         return redirect(url_for("crm.contact", contact_id=contact.id))
-    return redirect(url_for("crm.account", account_id=account.id))
+    return redirect(url_for("crm.account", account_id=account.id, tab="contacts"))

@@ -219,7 +219,8 @@ def new_opportunity():
         else:
             flash(_("Opportunity created. Now record its first action."), "success")
             # Seed 001: after saving, straight to adding the first action.
-            return redirect(url_for("crm.new_action", opportunity_id=opportunity.id))
+            return redirect(url_for("crm.new_action", opportunity_id=opportunity.id,
+                                    next=safe_next_url(request.values.get("next"))))
     status = 422 if request.method == "POST" else 200
     return render_template("crm/opportunities/form.html", form=form, account=account,
                            opportunity=None, draft=draft), status

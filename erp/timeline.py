@@ -1,0 +1,104 @@
+"""The account timeline: events from every module's source, merged newest first.
+
+Order: ``at`` descending, then the source's key descending, then the event's id
+descending — a total order, so keyset paging never skips or repeats an event,
+however many share a timestamp. A :class:`Cursor` is the position of the last event
+of a page; each source returns at most ``limit`` events strictly after it in that
+order (one indexed query: see :func:`after_cursor`), the host merges them
+(``heapq.merge``) and keeps ``limit``. Page 500 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, false, or_, true
+
+from .registry import TimelineEvent, TimelineSource
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 200
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in the timeline is aware UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    at: datetime
+    source: str
+    id: int
+
+    def encode(self) -> str:
+        return f"{as_utc(self.at).isoformat()}~{self.source}~{self.id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        """The cursor in ``text``, or None when absent; ValueError when malformed."""
+        if not text:
+            return None
+        at, source, ident = text.split("~")
+        return cls(as_utc(datetime.fromisoformat(at)), source, int(ident))
+
+
+def after_cursor(at_column: Any, id_column: Any, source_key: str, cursor: Cursor | None):
+    """The WHERE clause a source adds to its query: its events after ``cursor``.
+
+    With an index on (account, at, id) this is a range scan from the cursor on.
+    """
+    if cursor is None:
+        return true()
+    if source_key < cursor.source:  # this source's events at that instant all come later
+        same_instant = true()
+    elif source_key == cursor.source:
+        same_instant = id_column < cursor.id
+    else:
+        same_instant = false()
+    return or_(at_column < cursor.at, and_(at_column == cursor.at, same_instant))
+
+
+@dataclass
+class TimelinePage:
+    events: list[TimelineEvent]
+    next_cursor: Cursor | None
+    failed: list[Any] = field(default_factory=list)  # labels of the sources that failed
+
+
+def _key(event: TimelineEvent) -> tuple:
+    return (as_utc(event.at), event.source, event.id)
+
+
+def fetch_page(sources: Iterable[TimelineSource], account_id: int, *,
+               cursor: Cursor | None = None, limit: int = 25,
+               kinds: Iterable[str] | None = None) -> TimelinePage:
+    """One page of the merged timeline. A source that raises is logged and reported."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    wanted = set(kinds) if kinds else None
+    streams, failed = [], []
+    for source in sources:
+        source_kinds = set(source.kinds)
+        chosen = source_kinds & wanted if wanted is not None else source_kinds
+        if not chosen:
+            continue
+        try:
+            events = source.fetch(account_id, cursor, limit, sorted(chosen))
+        except Exception:
+            log.exception("timeline source %s failed for account %s", source.key, account_id)
+            failed.append(source.key)
+            continue
+        streams.append([replace(e, source=source.key, at=as_utc(e.at)) for e in events])
+    merged = list(heapq.merge(*streams, key=_key, reverse=True))
+    page = merged[:limit]
+    next_cursor = None
+    if len(merged) > limit or (page and any(len(s) == limit for s in streams)):
+        last = page[-1]
+        next_cursor = Cursor(last.at, last.source, last.id)
+    return TimelinePage(page, next_cursor, failed)
