@@ -21,8 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db
 
-from ..validation import format_phone, format_tax_id, phone_search_keys
+from ..validation import format_tax_id
 from . import search_text
+from .phones import PhoneNumbers
 from .search_index import install_search_index
 from .tag import Tag
 
@@ -50,7 +51,7 @@ class Category(db.Model):
         return self.name
 
 
-class Account(TimestampMixin, db.Model):
+class Account(PhoneNumbers, TimestampMixin, db.Model):
     __tablename__ = "crm_account"
     __table_args__ = (
         Index("ix_crm_account_archived_legal_name", "archived", "legal_name"),
@@ -111,22 +112,12 @@ class Account(TimestampMixin, db.Model):
         return format_tax_id(self.tax_id) if self.tax_id else ""
 
     @property
-    def phone_formatted(self) -> str:
-        return format_phone(self.phone) if self.phone else ""
-
-    @property
-    def mobile_formatted(self) -> str:
-        return format_phone(self.mobile) if self.mobile else ""
-
-    @property
     def is_customer(self) -> bool:
         return self.lifecycle == LIFECYCLE_CUSTOMER
 
     def compute_search_text(self) -> str:
-        phones = [key for number in (self.phone, self.mobile) if number
-                  for key in phone_search_keys(number)]
         return search_text.build([self.legal_name, self.trade_name, self.short_name,
-                                  self.tax_id, *phones, self.email])
+                                  self.tax_id, *self.phone_keys(), self.email])
 
 
 @event.listens_for(Account, "before_insert")

@@ -10,13 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
 
-from ..validation import format_phone, phone_search_keys
 from . import search_text
 from .account import Account
+from .phones import PhoneNumbers
 from .search_index import install_search_index
 
 
-class Contact(TimestampMixin, db.Model):
+class Contact(PhoneNumbers, TimestampMixin, db.Model):
     __tablename__ = "crm_contact"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,18 +40,8 @@ class Contact(TimestampMixin, db.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def phone_formatted(self) -> str:
-        return format_phone(self.phone) if self.phone else ""
-
-    @property
-    def mobile_formatted(self) -> str:
-        return format_phone(self.mobile) if self.mobile else ""
-
     def compute_search_text(self) -> str:
-        phones = [key for number in (self.phone, self.mobile) if number
-                  for key in phone_search_keys(number)]
-        return search_text.build([self.name, *phones, self.email])
+        return search_text.build([self.name, *self.phone_keys(), self.email])
 
 
 class AccountContact(db.Model):
