@@ -41,6 +41,7 @@ test: install-test translations
 ## Benchmarks on generated data (numbers, not pass/fail); BENCH_ARGS e.g. "20000".
 bench: install
 	$(PY) bench/atomic_search.py $(BENCH_ARGS)
+	$(PY) bench/timeline.py $(BENCH_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -62,7 +62,9 @@ def after_cursor(at_column: Any, id_column: Any, source_key: str, cursor: Cursor
         same_instant = id_column < cursor.id
     else:
         same_instant = false()
-    return or_(at_column < cursor.at, and_(at_column == cursor.at, same_instant))
+    # "at <= cursor" first: a plain range the index can seek to, however deep the page.
+    return and_(at_column <= cursor.at,
+                or_(at_column < cursor.at, and_(at_column == cursor.at, same_instant)))
 
 
 @dataclass

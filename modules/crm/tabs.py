@@ -100,8 +100,10 @@ def open_pipeline_value(account):
 
 
 def last_contact(account):
-    return db.session.scalar(select(func.max(Action.at)).where(
-        Action.account_id == account.id, Action.done.is_(True)))
+    """Newest first on the (account, at) index: stops at the first done action."""
+    return db.session.scalar(
+        select(Action.at).where(Action.account_id == account.id, Action.done.is_(True))
+        .order_by(Action.at.desc()).limit(1))
 
 
 TABS = (
