@@ -1,3 +1,5 @@
+"""The finance module's permissions, and the seeded roles that get them by default."""
+
 from flask_babel import lazy_gettext as _l
 
 from erp.registry import Permission

@@ -1,13 +1,312 @@
-from flask import Blueprint, render_template
+"""Service's pages: orders (list, form, detail with status buttons and the invoice form)
+and service invoices (list, detail, cancel). Thin: the rules are in services.py."""
 
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import String, cast, or_, select
+
+from erp.admin import SecureModelView
 from erp.auth import permission_required
+from erp.auth.models import User
+from erp.auth.services import safe_next_url
+from erp.db import db
+from modules.crm.models import Account
+from modules.crm.services.errors import InvalidInput
+from modules.crm.services.scope import get_account_or_404
+from modules.crm.services.search import search_accounts
+from modules.crm.views.helpers import apply_errors, page_arg, page_size
 
-from .permissions import READ
+from . import services
+from .forms import CsrfForm, InvoiceForm, OrderForm
+from .models import (
+    INVOICE_STATUSES,
+    ORDER_STATUSES,
+    TRANSITIONS,
+    ServiceInvoice,
+    ServiceOrder,
+)
+from .permissions import READ, WRITE
 
 bp = Blueprint("service", __name__, url_prefix="/service", template_folder="templates")
+
+
+def _labels() -> dict:
+    return {"order_labels": services.ORDER_STATUS_LABELS,
+            "invoice_labels": services.INVOICE_STATUS_LABELS,
+            "action_labels": services.ACTION_LABELS}
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _technicians() -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active.is_(True))
+                                   .order_by(User.name)))
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+def filtered_orders(args):
+    statement = services.orders_in_scope(current_user)
+    if args.get("status") in ORDER_STATUSES:
+        statement = statement.where(ServiceOrder.status == args["status"])
+    elif args.get("status") == "active":
+        statement = statement.where(ServiceOrder.status.in_(("open", "in_progress")))
+    for arg, column in (("technician", ServiceOrder.technician_id),
+                        ("account", ServiceOrder.account_id)):
+        if args.get(arg, "").isdigit():
+            statement = statement.where(column == int(args[arg]))
+    query = args.get("q", "").strip()
+    if query:
+        like = _like(query)
+        conditions = [ServiceOrder.description.ilike(like, escape="\\"),
+                      Account.legal_name.ilike(like, escape="\\"),
+                      Account.trade_name.ilike(like, escape="\\")]
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if digits and len(digits) <= 9:
+            conditions.append(ServiceOrder.number == int(digits))
+        statement = statement.where(or_(*conditions))
+    return statement.order_by(ServiceOrder.id.desc())
 
 
 @bp.route("/")
 @permission_required(READ)
 def index():
-    return render_template("service/index.html")
+    """The service orders list (the menu's entry)."""
+    pagination = db.paginate(filtered_orders(request.args), page=page_arg(),
+                             per_page=page_size(), error_out=False)
+    return render_template("service/orders.html", pagination=pagination,
+                           technicians=_technicians(), statuses=ORDER_STATUSES, **_labels())
+
+
+def _order_form(order: ServiceOrder | None) -> OrderForm:
+    form = OrderForm(obj=order) if request.method == "GET" else OrderForm()
+    form.set_choices(_technicians())
+    if request.method == "GET":
+        if order is None:
+            form.technician_id.data = str(current_user.id)
+        else:
+            form.technician_id.data = str(order.technician_id)
+            form.hours.data = f"{order.hours.normalize():f}" if order.hours else ""
+            form.hourly_rate.data = f"{order.hourly_rate:.2f}" if order.hourly_rate else ""
+            while len(form.items) < len(order.items) + 1:
+                form.items.append_entry()
+            for entry, item in zip(form.items, order.items, strict=False):
+                entry.form.description.data = item.description
+                entry.form.quantity.data = f"{item.quantity.normalize():f}"
+                entry.form.unit_price.data = f"{item.unit_price:.2f}"
+    return form
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@permission_required(WRITE)
+def new_order():
+    """GET/POST /service/orders/new?account_id=<id>&next=<where to go back to>."""
+    account_id = request.args.get("account_id", "")
+    if not account_id.isdigit():
+        query = request.args.get("account_q", "").strip()
+        found = search_accounts(query, current_user, 20) if query else []
+        return render_template("service/choose_account.html", query=query, found=found)
+    account = get_account_or_404(int(account_id), current_user)
+    back = safe_next_url(request.args.get("next"))
+    form = _order_form(None)
+    if form.validate_on_submit():
+        try:
+            order = services.create_order(account, form.service_data(), user=current_user)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("Service order %(doc)s opened.", doc=order.document), "success")
+            return redirect(back or url_for("service.order", order_id=order.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("service/order_form.html", form=form, account=account, order=None,
+                           back=back), status
+
+
+@bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])
+@permission_required(WRITE)
+def edit_order(order_id: int):
+    order = services.get_order_or_404(order_id, current_user)
+    if not order.editable:
+        flash(_("A done or cancelled order cannot be changed."), "warning")
+        return redirect(url_for("service.order", order_id=order.id))
+    form = _order_form(order)
+    if form.validate_on_submit():
+        try:
+            services.update_order(order, form.service_data(), user=current_user)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("Service order saved."), "success")
+            return redirect(url_for("service.order", order_id=order.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("service/order_form.html", form=form, account=order.account,
+                           order=order, back=None), status
+
+
+def _render_order(order: ServiceOrder, invoice_form: InvoiceForm | None = None,
+                  errors: list | None = None, status: int = 200):
+    if invoice_form is None:
+        invoice_form = InvoiceForm()
+        today = date.today()
+        invoice_form.issue_date.data = today.isoformat()
+        invoice_form.due_date.data = services.default_due_date(today).isoformat()
+    return render_template("service/order.html", order=order, invoice_form=invoice_form,
+                           action_form=CsrfForm(), errors=errors or [],
+                           moves=TRANSITIONS.get(order.status, ()), **_labels()), status
+
+
+@bp.route("/orders/<int:order_id>")
+@permission_required(READ)
+def order(order_id: int):
+    return _render_order(services.get_order_or_404(order_id, current_user))
+
+
+@bp.route("/orders/<int:order_id>/status", methods=["POST"])
+@permission_required(WRITE)
+def set_status(order_id: int):
+    order = services.get_order_or_404(order_id, current_user)
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.change_status(order, request.form.get("status", ""), user=current_user)
+    except InvalidInput as error:
+        db.session.rollback()
+        order = services.get_order_or_404(order_id, current_user)
+        return _render_order(order, errors=[m for ms in error.errors.values() for m in ms],
+                             status=422)
+    flash(_("Service order %(doc)s: %(status)s.", doc=order.document,
+            status=services.ORDER_STATUS_LABELS[order.status]), "success")
+    return redirect(url_for("service.order", order_id=order.id))
+
+
+@bp.route("/orders/<int:order_id>/invoice", methods=["POST"])
+@permission_required(WRITE)
+def issue_invoice(order_id: int):
+    order = services.get_order_or_404(order_id, current_user)
+    form = InvoiceForm()
+    if form.validate_on_submit():
+        try:
+            invoice = services.issue_invoice(order, form.service_data(), user=current_user)
+        except InvalidInput as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            flash(_("Service invoice %(doc)s issued.", doc=invoice.document), "success")
+            return redirect(url_for("service.invoice", invoice_id=invoice.id))
+    order = services.get_order_or_404(order_id, current_user)
+    return _render_order(order, invoice_form=form, errors=list(form.form_errors), status=422)
+
+
+# --- invoices -------------------------------------------------------------------------------
+
+
+def filtered_invoices(args):
+    statement = services.invoices_in_scope(current_user)
+    if args.get("status") in INVOICE_STATUSES:
+        statement = statement.where(ServiceInvoice.status == args["status"])
+    if args.get("account", "").isdigit():
+        statement = statement.where(ServiceInvoice.account_id == int(args["account"]))
+    query = args.get("q", "").strip()
+    if query:
+        like = _like(query)
+        conditions = [Account.legal_name.ilike(like, escape="\\"),
+                      Account.trade_name.ilike(like, escape="\\"),
+                      cast(ServiceInvoice.number, String).ilike(like, escape="\\")]
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if digits and len(digits) <= 9:
+            conditions.append(ServiceInvoice.number == int(digits))
+        statement = statement.where(or_(*conditions))
+    return statement.order_by(ServiceInvoice.id.desc())
+
+
+@bp.route("/invoices")
+@permission_required(READ)
+def invoices():
+    pagination = db.paginate(filtered_invoices(request.args), page=page_arg(),
+                             per_page=page_size(), error_out=False)
+    return render_template("service/invoices.html", pagination=pagination,
+                           statuses=INVOICE_STATUSES, **_labels())
+
+
+def _render_invoice(invoice: ServiceInvoice, errors: list | None = None, status: int = 200):
+    return render_template("service/invoice.html", invoice=invoice,
+                           installments=services.invoice_installments(invoice),
+                           action_form=CsrfForm(), errors=errors or [], **_labels()), status
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@permission_required(READ)
+def invoice(invoice_id: int):
+    return _render_invoice(services.get_invoice_or_404(invoice_id, current_user))
+
+
+@bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
+@permission_required(WRITE)
+def cancel_invoice(invoice_id: int):
+    invoice = services.get_invoice_or_404(invoice_id, current_user)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        services.cancel_invoice(invoice, user=current_user)
+    except InvalidInput as error:
+        db.session.rollback()
+        invoice = services.get_invoice_or_404(invoice_id, current_user)
+        return _render_invoice(invoice, errors=[m for ms in error.errors.values() for m in ms],
+                               status=422)
+    flash(_("Service invoice %(doc)s cancelled.", doc=invoice.document), "success")
+    return redirect(url_for("service.invoice", invoice_id=invoice.id))
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+class OrderAdmin(SecureModelView):
+    column_list = ("number", "account", "status", "technician", "total", "created_at")
+    column_labels = {"number": _l("Number"), "account": _l("Account"), "status": _l("Status"),
+                     "technician": _l("Technician"), "total": _l("Total"),
+                     "created_at": _l("Opened")}
+    column_searchable_list = ("description",)
+    column_filters = ("status",)
+    column_default_sort = ("id", True)
+    # Totals, numbers and statuses follow rules: orders are made and moved in the app.
+    form_columns = ("description",)
+    can_create = False
+
+
+class OrderItemAdmin(SecureModelView):
+    column_list = ("order", "description", "quantity", "unit_price", "total")
+    can_create = False
+    can_edit = False
+
+
+class InvoiceAdmin(SecureModelView):
+    column_list = ("number", "account", "order", "issue_date", "due_date", "installments",
+                   "amount", "status")
+    column_labels = {"number": _l("Number"), "account": _l("Account"), "order": _l("Order"),
+                     "issue_date": _l("Issue date"), "due_date": _l("Due date"),
+                     "installments": _l("Installments"), "amount": _l("Amount"),
+                     "status": _l("Status")}
+    column_filters = ("status",)
+    column_default_sort = ("id", True)
+    can_create = False
+    can_edit = False
+    can_delete = False  # invoices are cancelled, never deleted
+
+
+class EventAdmin(SecureModelView):
+    column_list = ("at", "account", "kind", "document", "user")
+    column_default_sort = ("at", True)
+    can_create = False
+    can_edit = False

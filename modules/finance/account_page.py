@@ -1,0 +1,214 @@
+"""What finance adds to CRM's account page: the Finance tab, three timeline sources
+(receivable created, payment received, receivable overdue), two header figures and
+Create → Receivable. Each is a frozen dataclass from ``erp.registry``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import and_, false, func, or_, select, true
+
+from erp.auth.models import User
+from erp.db import db
+from erp.i18n import date_filter, money
+from erp.registry import AccountStat, AccountTab, CreateAction, TimelineEvent, TimelineSource
+from erp.timeline import after_cursor, as_utc
+
+from .labels import METHOD_LABELS
+from .models import OVERDUE, Payment, Receivable, status_expr, unpaid_clause
+from .permissions import READ, WRITE
+from .services import to_money
+
+SHOWN = 50  # open receivables listed in the tab (the list page has them all)
+RECENT_PAYMENTS = 10
+
+# --- the tab -----------------------------------------------------------------------------
+
+
+def count_open(account) -> int:
+    """The number on the tab: the account's receivables still to be received."""
+    return db.session.scalar(select(func.count(Receivable.id)).where(
+        Receivable.account_id == account.id, unpaid_clause()))
+
+
+def _owed(account_id: int, *clauses):
+    total = db.session.scalar(
+        select(func.sum(Receivable.amount - Receivable.paid))
+        .where(Receivable.account_id == account_id, unpaid_clause(), *clauses))
+    return to_money(total)
+
+
+def render_tab(account, args) -> str:
+    today = date.today()
+    receivables = db.session.execute(
+        select(Receivable, Receivable.paid.label("paid"),
+               status_expr(today).label("status"))
+        .where(Receivable.account_id == account.id, unpaid_clause())
+        .order_by(Receivable.due_date, Receivable.id).limit(SHOWN)).all()
+    payments = db.session.execute(
+        select(Payment.id, Payment.date, Payment.amount, Payment.method,
+               Receivable.id.label("receivable_id"), Receivable.document)
+        .join(Receivable, Receivable.id == Payment.receivable_id)
+        .where(Payment.account_id == account.id)
+        .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(RECENT_PAYMENTS)).all()
+    return render_template(
+        "finance/tab.html", account=account, receivables=receivables, payments=payments,
+        total=count_open(account), shown=SHOWN, open_total=_owed(account.id),
+        overdue_total=_owed(account.id, Receivable.due_date < today), overdue=OVERDUE,
+        can_write=current_user.has_permission(WRITE))
+
+
+TAB = AccountTab("finance", _l("Finance"), render=render_tab, count=count_open, order=60,
+                 permission=READ)
+
+# --- the stats -----------------------------------------------------------------------------
+
+
+def open_receivables(account):
+    return _owed(account.id)
+
+
+def overdue_amount(account):
+    return _owed(account.id, Receivable.due_date < date.today())
+
+
+STATS = (
+    AccountStat("finance.open_receivables", _l("Open receivables"), open_receivables,
+                kind="money", order=60, permission=READ),
+    AccountStat("finance.overdue", _l("Overdue"), overdue_amount, kind="money", order=61,
+                permission=READ),
+)
+
+# --- the Create entry ----------------------------------------------------------------------
+
+CREATE = CreateAction("finance.new_receivable", _l("Receivable"), permission=WRITE, order=60)
+
+# --- the timeline sources -----------------------------------------------------------------
+
+CREATED_KEY, CREATED = "finance.receivables", "finance.receivable"
+PAYMENTS_KEY, PAYMENT = "finance.payments", "finance.payment"
+OVERDUE_KEY, OVERDUE_KIND = "finance.overdue", "finance.overdue"
+
+
+def _detail(receivable_id: int) -> str:
+    return url_for("finance.receivable", receivable_id=receivable_id)
+
+
+def fetch_created(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    """Receivables created (by hand or from an invoice): one keyset query."""
+    if CREATED not in kinds:
+        return []
+    rows = db.session.execute(
+        select(Receivable.id, Receivable.created_at, Receivable.document, Receivable.amount,
+               Receivable.due_date, Receivable.cancelled, User.name)
+        .outerjoin(User, User.id == Receivable.created_by_id)
+        .where(Receivable.account_id == account_id,
+               after_cursor(Receivable.created_at, Receivable.id, CREATED_KEY, cursor))
+        .order_by(Receivable.created_at.desc(), Receivable.id.desc())
+        .limit(limit))
+    return [TimelineEvent(
+        at=row.created_at, kind=CREATED, icon="receipt", id=row.id, actor=row.name,
+        title=_("Receivable %(document)s", document=row.document), url=_detail(row.id),
+        body=_("%(amount)s due %(date)s", amount=money(row.amount),
+               date=_format_date(row.due_date)),
+        badge=_("Cancelled") if row.cancelled else None) for row in rows]
+
+
+def fetch_payments(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    """Payments received: one keyset query."""
+    if PAYMENT not in kinds:
+        return []
+    rows = db.session.execute(
+        select(Payment.id, Payment.created_at, Payment.amount, Payment.date, Payment.method,
+               Receivable.id.label("receivable_id"), Receivable.document, User.name)
+        .join(Receivable, Receivable.id == Payment.receivable_id)
+        .outerjoin(User, User.id == Payment.created_by_id)
+        .where(Payment.account_id == account_id,
+               after_cursor(Payment.created_at, Payment.id, PAYMENTS_KEY, cursor))
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(limit))
+    return [TimelineEvent(
+        at=row.created_at, kind=PAYMENT, icon="cash-coin", id=row.id, actor=row.name,
+        title=_("Payment of %(amount)s received", amount=money(row.amount)),
+        url=_detail(row.receivable_id),
+        body=_("%(document)s, paid %(date)s (%(method)s)", document=row.document,
+               date=_format_date(row.date), method=method_label(row.method)))
+        for row in rows]
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def overdue_at(due_date: date) -> datetime:
+    """When a receivable became overdue: the start of the day after its due date (in the
+    app's time zone), in UTC. Strictly increasing with the due date."""
+    return datetime.combine(due_date + timedelta(days=1), time(0), _zone()).astimezone(UTC)
+
+
+def _overdue_after(cursor):
+    """after_cursor() for an event time derived from the due date: the condition on the
+    due date (and id) for the events strictly after ``cursor``."""
+    if cursor is None:
+        return true()
+    last_due = as_utc(cursor.at).astimezone(_zone()).date() - timedelta(days=1)
+    at = overdue_at(last_due)  # the latest event time <= cursor.at
+    if cursor.source > OVERDUE_KEY:
+        same_instant = true()
+    elif cursor.source == OVERDUE_KEY:
+        same_instant = Receivable.id < cursor.id
+    else:
+        same_instant = false()
+    if at < as_utc(cursor.at):
+        same_instant = true()
+    return or_(Receivable.due_date < last_due,
+               and_(Receivable.due_date == last_due, same_instant))
+
+
+def fetch_overdue(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    """Receivables that became overdue — not paid in full by their due date — derived
+    from the due date (nothing stored): one range scan of (account_id, due_date, id)."""
+    if OVERDUE_KIND not in kinds:
+        return []
+    today = datetime.now(_zone()).date()
+    paid_by_due = (select(func.coalesce(func.sum(Payment.amount), 0))
+                   .where(Payment.receivable_id == Receivable.id,
+                          Payment.date <= Receivable.due_date)
+                   .correlate(Receivable).scalar_subquery())
+    rows = db.session.execute(
+        select(Receivable.id, Receivable.due_date, Receivable.document, Receivable.amount)
+        .where(Receivable.account_id == account_id, Receivable.due_date < today,
+               Receivable.cancelled.is_(False), paid_by_due < Receivable.amount,
+               _overdue_after(cursor))
+        .order_by(Receivable.due_date.desc(), Receivable.id.desc())
+        .limit(limit))
+    return [TimelineEvent(
+        at=overdue_at(row.due_date), kind=OVERDUE_KIND, icon="exclamation-triangle",
+        id=row.id, title=_("Receivable %(document)s overdue", document=row.document),
+        url=_detail(row.id),
+        body=_("%(amount)s was due %(date)s", amount=money(row.amount),
+               date=_format_date(row.due_date)),
+        badge=_("Overdue")) for row in rows]
+
+
+def _format_date(value) -> str:
+    return date_filter(value)
+
+
+def method_label(method: str) -> str:
+    return str(METHOD_LABELS.get(method, method))
+
+
+SOURCES = (
+    TimelineSource(CREATED_KEY, {CREATED: _l("Receivable created")}, fetch_created,
+                   permission=READ, order=60),
+    TimelineSource(PAYMENTS_KEY, {PAYMENT: _l("Payment received")}, fetch_payments,
+                   permission=READ, order=61),
+    TimelineSource(OVERDUE_KEY, {OVERDUE_KIND: _l("Receivable overdue")}, fetch_overdue,
+                   permission=READ, order=62),
+)

@@ -1,0 +1,154 @@
+"""What sales adds to the account page: the Sales tab, the timeline source, two figures
+in the header, the Create entries, and the global search of document numbers."""
+
+from __future__ import annotations
+
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select, union_all
+
+from erp.auth.models import User
+from erp.db import db
+from erp.registry import (
+    AccountStat,
+    AccountTab,
+    CreateAction,
+    SearchProvider,
+    SearchResult,
+    TimelineEvent,
+    TimelineSource,
+)
+from erp.timeline import after_cursor
+
+from . import services
+from .models import NUMBER_PREFIX, Invoice, Order, Quote, SalesEvent
+from .permissions import READ, WRITE
+
+SHOWN = 20  # documents of each kind listed in the tab; the lists have them all
+
+# --- the tab -----------------------------------------------------------------------------
+
+
+def count_documents(account) -> int:
+    """Quotes + orders + invoices of the account: one query over three account indexes."""
+    counts = union_all(
+        *(select(func.count(model.id).label("n")).where(model.account_id == account.id)
+          for model in (Quote, Order, Invoice))).subquery()
+    return int(db.session.scalar(select(func.coalesce(func.sum(counts.c.n), 0))) or 0)
+
+
+def _latest(model, account_id: int):
+    return db.session.scalars(select(model).where(model.account_id == account_id)
+                              .order_by(model.id.desc()).limit(SHOWN)).all()
+
+
+def render_tab(account, args) -> str:
+    quotes, orders, invoices = (_latest(m, account.id) for m in (Quote, Order, Invoice))
+    return render_template("sales/tab.html", account=account, quotes=quotes, orders=orders,
+                           invoices=invoices, total=count_documents(account), shown=SHOWN,
+                           can_write=current_user.has_permission(WRITE))
+
+
+TAB = AccountTab("sales", _l("Sales"), render=render_tab, count=count_documents, order=30,
+                 permission=READ)
+
+# --- the timeline source -------------------------------------------------------------------
+
+SOURCE_KEY = "sales.documents"
+KINDS = {
+    services.EV_QUOTE_SENT: _l("Quote sent"),
+    services.EV_QUOTE_ACCEPTED: _l("Quote accepted"),
+    services.EV_QUOTE_REFUSED: _l("Quote refused"),
+    services.EV_ORDER_CONFIRMED: _l("Order confirmed"),
+    services.EV_INVOICE_ISSUED: _l("Invoice issued"),
+    services.EV_INVOICE_CANCELLED: _l("Invoice cancelled"),
+}
+ICONS = {"quote": "file-earmark-text", "order": "cart-check", "invoice": "receipt"}
+ENDPOINTS = {"quote": ("sales.quote", "quote_id"), "order": ("sales.order", "order_id"),
+             "invoice": ("sales.invoice", "invoice_id")}
+
+
+def fetch_events(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    """At most ``limit`` sales events strictly after ``cursor``, newest first: one query on
+    the (account_id, at, id) index."""
+    wanted = [kind for kind in kinds if kind in KINDS]
+    if not wanted:
+        return []
+    stmt = (select(SalesEvent.id, SalesEvent.at, SalesEvent.kind, SalesEvent.document_type,
+                   SalesEvent.document_id, SalesEvent.title, User.name)
+            .outerjoin(User, User.id == SalesEvent.user_id)
+            .where(SalesEvent.account_id == account_id,
+                   after_cursor(SalesEvent.at, SalesEvent.id, SOURCE_KEY, cursor))
+            .order_by(SalesEvent.at.desc(), SalesEvent.id.desc())
+            .limit(limit))
+    if len(wanted) < len(KINDS):
+        stmt = stmt.where(SalesEvent.kind.in_(wanted))
+    events = []
+    for row in db.session.execute(stmt):
+        endpoint, arg = ENDPOINTS.get(row.document_type, (None, None))
+        url = url_for(endpoint, **{arg: row.document_id}) if endpoint else None
+        events.append(TimelineEvent(
+            at=row.at, kind=row.kind, title=f"{KINDS[row.kind]}: {row.title}", url=url,
+            icon=ICONS.get(row.document_type, "bag"), actor=row.name, id=row.id))
+    return events
+
+
+SOURCE = TimelineSource(SOURCE_KEY, KINDS, fetch_events, permission=READ, order=30)
+
+# --- the stats ------------------------------------------------------------------------------
+
+
+def last_order(account):
+    return services.last_order_date(account.id)
+
+
+def invoiced_this_year(account):
+    return services.invoiced_this_year(account.id)
+
+
+STATS = (
+    AccountStat("sales.last_order", _l("Last order"), last_order, kind="date", order=30,
+                permission=READ),
+    AccountStat("sales.invoiced_this_year", _l("Invoiced this year"), invoiced_this_year,
+                kind="money", order=31, permission=READ),
+)
+
+# --- the Create entries --------------------------------------------------------------------
+
+CREATES = (
+    CreateAction("sales.new_quote", _l("Quote"), permission=WRITE, order=30,
+                 icon="file-earmark-text"),
+    CreateAction("sales.new_order", _l("Order"), permission=WRITE, order=31, icon="cart"),
+    CreateAction("sales.new_invoice", _l("Invoice"), permission=WRITE, order=32,
+                 icon="receipt"),
+)
+
+# --- search ------------------------------------------------------------------------------
+
+
+def search_documents(query: str, user, limit: int) -> list[SearchResult]:
+    """Quotes, orders and invoices by number ("123", "NF 000123"), in the user's scope."""
+    results: list[SearchResult] = []
+    prefix = "".join(ch for ch in query if ch.isalpha()).upper()
+    for model, endpoint, arg, kind, own in (
+            (Quote, "sales.quote", "quote_id", _("Quote"), NUMBER_PREFIX["quote"]),
+            (Order, "sales.order", "order_id", _("Order"), NUMBER_PREFIX["order"]),
+            (Invoice, "sales.invoice", "invoice_id", _("Invoice"), NUMBER_PREFIX["invoice"])):
+        if prefix and prefix != own:
+            continue  # "NF 12" looks for invoices only
+        clause = services.search_number(model, query)
+        if clause is None:
+            return []
+        for record in db.session.scalars(services.in_scope(select(model), model, user)
+                                         .where(clause).limit(limit)):
+            results.append(SearchResult(
+                title=f"{kind} {record.display_number}",
+                url=url_for(endpoint, **{arg: record.id}),
+                subtitle=record.account.display_name, kind=kind))
+    return results[:limit]
+
+
+SEARCH = SearchProvider("sales.documents", _l("Sales documents"), search_documents,
+                        permission=READ, order=30)

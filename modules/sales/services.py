@@ -1,0 +1,632 @@
+"""The sales rules: catalog, quotes, orders, invoices. Views, imports and APIs call these.
+
+Every change is one transaction: the service commits, or raises :class:`InvalidInput`
+after writing nothing (the caller rolls back its session). Documents belong to an
+account; a user reaches them only through an account of their record scope (404 else).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+
+from erp.db import db, utcnow
+from erp.formats import parse_date, parse_decimal
+from erp.mail import queue_mail
+from erp.signals import Refused
+from modules.crm.models import Account, AccountContact, Contact
+from modules.crm.services.accounts import promote_to_customer
+from modules.crm.services.errors import InvalidInput
+from modules.crm.services.scope import account_scope
+
+from . import signals
+from .models import (
+    INVOICE_CANCELLED,
+    INVOICE_ISSUED,
+    ORDER_CANCELLED,
+    ORDER_CONFIRMED,
+    ORDER_DELIVERED,
+    PRODUCT_KINDS,
+    QUOTE_ACCEPTED,
+    QUOTE_DRAFT,
+    QUOTE_EXPIRED,
+    QUOTE_REFUSED,
+    QUOTE_SENT,
+    Installment,
+    Invoice,
+    Order,
+    OrderLine,
+    Product,
+    Quote,
+    QuoteLine,
+    SalesEvent,
+    Sequence,
+)
+
+CENT = Decimal("0.01")
+MAX_LINES = 200
+MAX_INSTALLMENTS = 60
+MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
+MAX_QUANTITY = Decimal("1e9")  # Numeric(12, 3)
+DEFAULT_VALIDITY_DAYS = 30
+NOTES_MAX = 5000
+
+# Timeline kinds (sales_event.kind)
+EV_QUOTE_SENT, EV_QUOTE_ACCEPTED, EV_QUOTE_REFUSED = (
+    "sales.quote_sent", "sales.quote_accepted", "sales.quote_refused")
+EV_ORDER_CONFIRMED = "sales.order_confirmed"
+EV_INVOICE_ISSUED, EV_INVOICE_CANCELLED = "sales.invoice_issued", "sales.invoice_cancelled"
+
+
+class _Errors:
+    """Collects per-field messages; ``check()`` raises them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list] = {}
+
+    def __call__(self, field: str, message) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    def check(self) -> None:
+        if self.errors:
+            raise InvalidInput({k: [str(m) for m in v] for k, v in self.errors.items()})
+
+
+def _real(user):
+    """The user object itself, not Flask-Login's ``current_user`` proxy: receivers may keep
+    it beyond the request."""
+    getter = getattr(user, "_get_current_object", None)
+    return getter() if getter is not None else user
+
+
+def refuse(message) -> InvalidInput:
+    return InvalidInput({"__all__": [str(message)]})
+
+
+# --- numbers and money ------------------------------------------------------------------
+
+
+def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal = Decimal(0)
+               ) -> Decimal:
+    """quantity × unit price × (1 − discount/100), rounded half-up to cents."""
+    gross = Decimal(quantity) * Decimal(unit_price) * (1 - Decimal(discount) / 100)
+    return gross.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day (31 Jan + 1 → 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def split_installments(total: Decimal, count: int, first_due: date
+                       ) -> list[tuple[date, Decimal]]:
+    """``count`` monthly installments of equal parts (rounded down to cents) from
+    ``first_due``; the last one takes the remainder, so they sum to ``total``."""
+    total = Decimal(total).quantize(CENT)
+    part = (total / count).quantize(CENT, rounding=ROUND_DOWN)
+    amounts = [part] * (count - 1) + [total - part * (count - 1)]
+    return [(add_months(first_due, i), amount) for i, amount in enumerate(amounts)]
+
+
+def next_number(key: str) -> int:
+    """The next number of a sequence ("quote", "order", "invoice"), in this transaction."""
+    result = db.session.execute(
+        update(Sequence).where(Sequence.key == key).values(last=Sequence.last + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 0:
+        db.session.add(Sequence(key=key, last=1))
+        db.session.flush()
+        return 1
+    return db.session.scalar(select(Sequence.last).where(Sequence.key == key))
+
+
+def _int(value: Any) -> int | None:
+    if value in (None, "", "__None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # never an id
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if value is not None else ""
+
+
+# --- scope ----------------------------------------------------------------------------
+
+
+def in_scope(stmt, model, user):
+    """Restrict a SELECT of a sales document to the accounts the user may see."""
+    return stmt.join(Account, Account.id == model.account_id).where(account_scope(user))
+
+
+def _get_or_404(model, record_id: int, user):
+    record = db.session.scalar(in_scope(select(model), model, user)
+                               .where(model.id == record_id))
+    if record is None:
+        abort(404)
+    return record
+
+
+def get_quote_or_404(quote_id: int, user) -> Quote:
+    return _get_or_404(Quote, quote_id, user)
+
+
+def get_order_or_404(order_id: int, user) -> Order:
+    return _get_or_404(Order, order_id, user)
+
+
+def get_invoice_or_404(invoice_id: int, user) -> Invoice:
+    return _get_or_404(Invoice, invoice_id, user)
+
+
+# --- catalog --------------------------------------------------------------------------
+
+
+def clean_product(data: Mapping[str, Any], *, current: Product | None = None) -> dict:
+    fail = _Errors()
+    out: dict[str, Any] = {}
+    out["code"] = _text(data.get("code"))
+    if not out["code"]:
+        fail("code", _l("Give the product a code."))
+    elif len(out["code"]) > 40:
+        fail("code", _l("At most %(n)d characters.", n=40))
+    else:
+        clash = db.session.scalar(select(Product.id).where(Product.code == out["code"]))
+        if clash is not None and (current is None or clash != current.id):
+            fail("code", _l("Another product already has this code."))
+    out["name"] = _text(data.get("name"))
+    if not out["name"]:
+        fail("name", _l("Give the product a name."))
+    elif len(out["name"]) > 200:
+        fail("name", _l("At most %(n)d characters.", n=200))
+    out["kind"] = _text(data.get("kind")) or PRODUCT_KINDS[0]
+    if out["kind"] not in PRODUCT_KINDS:
+        fail("kind", _l("Choose product or service."))
+    try:
+        price = parse_decimal(data.get("price"))
+        if price is None:
+            price = Decimal(0)
+        if price < 0 or price >= MAX_MONEY:
+            raise ValueError
+        out["price"] = price.quantize(CENT, rounding=ROUND_HALF_UP)
+    except (ValueError, ArithmeticError):
+        fail("price", _l("Use a price such as 1.234,56."))
+    out["active"] = bool(data.get("active", True))
+    fail.check()
+    return out
+
+
+def create_product(data: Mapping[str, Any]) -> Product:
+    product = Product(**clean_product(data))
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+def update_product(product: Product, data: Mapping[str, Any]) -> Product:
+    values = clean_product(data, current=product)
+    for key, value in values.items():
+        setattr(product, key, value)
+    db.session.commit()
+    return product
+
+
+def active_products() -> list[Product]:
+    return list(db.session.scalars(
+        select(Product).where(Product.active.is_(True)).order_by(Product.code)))
+
+
+# --- lines ----------------------------------------------------------------------------
+
+
+def clean_lines(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
+    """Validate document lines ("lines-<i>-<field>" errors); empty rows are skipped."""
+    lines: list[dict] = []
+    for index, row in enumerate(rows):
+        prefix = f"lines-{index}-"
+        product_id = _int(row.get("product_id"))
+        description = _text(row.get("description"))
+        raw = {name: _text(row.get(name)) for name in ("quantity", "unit_price", "discount")}
+        if product_id is None and not description and not any(raw.values()):
+            continue
+        product = None
+        if product_id is not None:
+            product = db.session.get(Product, product_id) if product_id > 0 else None
+            if product is None:
+                fail(prefix + "product_id", _l("Choose a product of the catalog."))
+        if not description and product is not None:
+            description = product.name
+        if not description:
+            fail(prefix + "description", _l("Describe the product or service."))
+        elif len(description) > 255:
+            fail(prefix + "description", _l("At most %(n)d characters.", n=255))
+        values: dict[str, Decimal | None] = {}
+        checks = {
+            "quantity": (Decimal(1), lambda v: 0 < v < MAX_QUANTITY,
+                         _l("Use a quantity greater than zero.")),
+            "unit_price": (product.price if product is not None else None,
+                           lambda v: 0 <= v < MAX_MONEY, _l("Use a price such as 1.234,56.")),
+            "discount": (Decimal(0), lambda v: 0 <= v <= 100,
+                         _l("Use a discount from 0 to 100 (%).")),
+        }
+        for name, (default, valid, message) in checks.items():
+            try:
+                value = parse_decimal(raw[name]) if raw[name] else default
+                if value is None:
+                    raise ValueError
+                if not valid(value):
+                    raise ValueError
+                values[name] = value
+            except (ValueError, ArithmeticError):
+                fail(prefix + name, message)
+                values[name] = None
+        quantity, price, discount = values["quantity"], values["unit_price"], values["discount"]
+        if quantity is not None:
+            quantity = quantity.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+        if price is not None:
+            price = price.quantize(CENT, rounding=ROUND_HALF_UP)
+        if discount is not None:
+            discount = discount.quantize(CENT, rounding=ROUND_HALF_UP)
+        total = (line_total(quantity, price, discount)
+                 if None not in (quantity, price, discount) else None)
+        lines.append({"product_id": product.id if product else None,
+                      "description": description, "quantity": quantity,
+                      "unit_price": price, "discount": discount, "total": total})
+    if not lines:
+        fail("lines", _l("Add at least one line."))
+    elif len(lines) > MAX_LINES:
+        fail("lines", _l("At most %(n)d lines.", n=MAX_LINES))
+    elif all(line["total"] is not None for line in lines) and \
+            sum(line["total"] for line in lines) >= MAX_MONEY:
+        fail("lines", _l("The total is too large."))
+    return lines
+
+
+def _set_lines(document, line_class, lines: list[dict]) -> None:
+    document.lines = [line_class(position=i, **line) for i, line in enumerate(lines)]
+    document.total = sum((line["total"] for line in lines), Decimal("0.00"))
+
+
+def _copy_lines(lines, line_class) -> list:
+    return [line_class(position=line.position, product_id=line.product_id,
+                       description=line.description, quantity=line.quantity,
+                       unit_price=line.unit_price, discount=line.discount, total=line.total)
+            for line in lines]
+
+
+def _event(account_id: int, kind: str, document_type: str, document, user) -> None:
+    """A timeline entry; its title is the document's number (the label comes from the kind)."""
+    db.session.add(SalesEvent(account_id=account_id, at=utcnow(), kind=kind,
+                              document_type=document_type, document_id=document.id,
+                              title=document.display_number,
+                              user_id=user.id if user is not None else None))
+
+
+# --- quotes ---------------------------------------------------------------------------
+
+
+def account_contacts(account_id: int) -> list[Contact]:
+    return list(db.session.scalars(
+        select(Contact).join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(AccountContact.account_id == account_id, Contact.archived.is_(False))
+        .order_by(Contact.name)))
+
+
+def _account_contact(account_id: int, contact_id: int | None) -> Contact | None:
+    if contact_id is None or contact_id < 0:
+        return None
+    return db.session.scalar(
+        select(Contact).join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(AccountContact.account_id == account_id, Contact.id == contact_id))
+
+
+def clean_quote(account: Account, data: Mapping[str, Any]) -> dict:
+    fail = _Errors()
+    out: dict[str, Any] = {}
+    contact_id = _int(data.get("contact_id"))
+    if contact_id is not None:
+        if _account_contact(account.id, contact_id) is None:
+            fail("contact_id", _l("Choose a contact of this account."))
+        out["contact_id"] = contact_id
+    else:
+        out["contact_id"] = None
+    try:
+        valid_until = parse_date(data.get("valid_until"))
+        if valid_until is None:
+            fail("valid_until", _l("Give the date until which the quote is valid."))
+        elif valid_until < date.today():
+            fail("valid_until", _l("The validity date cannot be in the past."))
+        out["valid_until"] = valid_until
+    except ValueError:
+        fail("valid_until", _l("Use a date such as 31/12/2026."))
+    out["notes"] = _text(data.get("notes")) or None
+    if out["notes"] and len(out["notes"]) > NOTES_MAX:
+        fail("notes", _l("At most %(n)d characters.", n=NOTES_MAX))
+    out["lines"] = clean_lines(data.get("lines") or (), fail)
+    fail.check()
+    return out
+
+
+def default_validity() -> date:
+    return date.today() + timedelta(days=DEFAULT_VALIDITY_DAYS)
+
+
+def create_quote(account: Account, data: Mapping[str, Any], *, user) -> Quote:
+    values = clean_quote(account, data)
+    lines = values.pop("lines")
+    quote = Quote(account_id=account.id, user_id=user.id, status=QUOTE_DRAFT,
+                  number=next_number("quote"), **values)
+    _set_lines(quote, QuoteLine, lines)
+    db.session.add(quote)
+    db.session.commit()
+    return quote
+
+
+def update_quote(quote: Quote, data: Mapping[str, Any], *, user) -> Quote:
+    if quote.status != QUOTE_DRAFT:
+        raise refuse(_l("Only a draft quote can be changed."))
+    values = clean_quote(quote.account, data)
+    lines = values.pop("lines")
+    for key, value in values.items():
+        setattr(quote, key, value)
+    _set_lines(quote, QuoteLine, lines)
+    db.session.commit()
+    return quote
+
+
+def send_quote(quote: Quote, contact_id: Any, *, user, message: str | None = None) -> Quote:
+    """E-mail the quote to a contact of its account (through the outbox) and mark it sent,
+    in one transaction, with its timeline entry."""
+    status = quote.current_status
+    if status not in (QUOTE_DRAFT, QUOTE_SENT):
+        raise refuse(_l("This quote can no longer be sent."))
+    if quote.valid_until < date.today():
+        raise refuse(_l("This quote has expired: it can no longer be sent."))
+    contact = _account_contact(quote.account_id, _int(contact_id))
+    if contact is None:
+        raise InvalidInput({"contact_id": [_("Choose a contact of this account.")]})
+    if not contact.email:
+        raise InvalidInput({"contact_id": [
+            _("%(name)s has no e-mail address: add one to the contact first.",
+              name=contact.name)]})
+    subject = _("Quote %(number)s", number=quote.display_number)
+    # The Jinja environment itself, not render_template: no request needed (imports, API).
+    body = current_app.jinja_env.get_template("sales/quote_mail.txt").render(
+        quote=quote, contact=contact, message=(message or "").strip())
+    to = f"{contact.name} <{contact.email}>"
+    try:
+        queue_mail(to, subject, body, source="sales.quote", reply_to=user.email or None)
+    except ValueError:
+        try:  # the sender's own address may be the bad one: then without Reply-To
+            queue_mail(to, subject, body, source="sales.quote")
+        except ValueError:
+            raise InvalidInput({"contact_id": [
+                _("The e-mail address of %(name)s is not valid.", name=contact.name)]}
+            ) from None
+    quote.status = QUOTE_SENT
+    quote.contact_id = contact.id
+    quote.sent_at = utcnow()
+    _event(quote.account_id, EV_QUOTE_SENT, "quote", quote, user)
+    db.session.flush()
+    signals.quote_sent.send(quote, account_id=quote.account_id,
+                            document=quote.display_number, to=contact.email, user=_real(user))
+    db.session.commit()
+    return quote
+
+
+def accept_quote(quote: Quote, *, user) -> Order:
+    """The customer accepted: the quote becomes an order with the same lines."""
+    status = quote.current_status
+    if status == QUOTE_EXPIRED:
+        raise refuse(_l("This quote has expired: it can no longer be accepted."))
+    if status != QUOTE_SENT:
+        raise refuse(_l("Only a sent quote can be accepted."))
+    quote.status = QUOTE_ACCEPTED
+    quote.decided_at = utcnow()
+    order = Order(account_id=quote.account_id, quote_id=quote.id, user_id=user.id,
+                  status=ORDER_CONFIRMED, order_date=date.today(), notes=quote.notes,
+                  number=next_number("order"), total=quote.total,
+                  lines=_copy_lines(quote.lines, OrderLine))
+    db.session.add(order)
+    db.session.flush()
+    _event(quote.account_id, EV_QUOTE_ACCEPTED, "quote", quote, user)
+    _event(order.account_id, EV_ORDER_CONFIRMED, "order", order, user)
+    db.session.flush()
+    _order_confirmed(order, user)
+    db.session.commit()
+    return order
+
+
+def refuse_quote(quote: Quote, *, user) -> Quote:
+    if quote.status != QUOTE_SENT:  # an expired quote may still be marked refused
+        raise refuse(_l("Only a sent quote can be refused."))
+    quote.status = QUOTE_REFUSED
+    quote.decided_at = utcnow()
+    _event(quote.account_id, EV_QUOTE_REFUSED, "quote", quote, user)
+    db.session.commit()
+    return quote
+
+
+def quote_status_filter(status: str):
+    """The WHERE clause of a status filter, "expired" (and "sent") computed from today."""
+    today = date.today()
+    if status == QUOTE_EXPIRED:
+        return and_(Quote.status == QUOTE_SENT, Quote.valid_until < today)
+    if status == QUOTE_SENT:
+        return and_(Quote.status == QUOTE_SENT, Quote.valid_until >= today)
+    return Quote.status == status
+
+
+# --- orders ---------------------------------------------------------------------------
+
+
+def _order_confirmed(order: Order, user) -> None:
+    signals.order_confirmed.send(order, account_id=order.account_id,
+                                 document=order.display_number, total=order.total,
+                                 quote_id=order.quote_id, user=_real(user))
+
+
+def create_order(account: Account, data: Mapping[str, Any], *, user) -> Order:
+    fail = _Errors()
+    try:
+        order_date = parse_date(data.get("order_date")) or date.today()
+    except ValueError:
+        fail("order_date", _l("Use a date such as 31/12/2026."))
+        order_date = None
+    notes = _text(data.get("notes")) or None
+    if notes and len(notes) > NOTES_MAX:
+        fail("notes", _l("At most %(n)d characters.", n=NOTES_MAX))
+    lines = clean_lines(data.get("lines") or (), fail)
+    fail.check()
+    order = Order(account_id=account.id, user_id=user.id, status=ORDER_CONFIRMED,
+                  order_date=order_date, notes=notes, number=next_number("order"))
+    _set_lines(order, OrderLine, lines)
+    db.session.add(order)
+    db.session.flush()
+    _event(account.id, EV_ORDER_CONFIRMED, "order", order, user)
+    db.session.flush()
+    _order_confirmed(order, user)
+    db.session.commit()
+    return order
+
+
+def deliver_order(order: Order, *, user) -> Order:
+    if order.status != ORDER_CONFIRMED:
+        raise refuse(_l("Only a confirmed order can be delivered."))
+    order.status = ORDER_DELIVERED
+    db.session.commit()
+    return order
+
+
+def cancel_order(order: Order, *, user) -> Order:
+    if order.status == ORDER_CANCELLED:
+        raise refuse(_l("This order is already cancelled."))
+    if order.issued_invoice is not None:
+        raise refuse(_l("Cancel the order's invoice first."))
+    order.status = ORDER_CANCELLED
+    db.session.commit()
+    return order
+
+
+def uninvoiced_orders(account_id: int) -> list[Order]:
+    """The account's orders that can be invoiced: not cancelled, no issued invoice."""
+    invoiced = select(Invoice.order_id).where(Invoice.status == INVOICE_ISSUED)
+    return list(db.session.scalars(
+        select(Order).where(Order.account_id == account_id, Order.status != ORDER_CANCELLED,
+                            Order.id.not_in(invoiced))
+        .order_by(Order.order_date.desc(), Order.id.desc()).limit(100)))
+
+
+# --- invoices -------------------------------------------------------------------------
+
+
+def clean_invoice(order: Order, data: Mapping[str, Any]) -> dict:
+    fail = _Errors()
+    out: dict[str, Any] = {}
+    try:
+        out["issue_date"] = parse_date(data.get("issue_date")) or date.today()
+    except ValueError:
+        fail("issue_date", _l("Use a date such as 31/12/2026."))
+    raw = _text(data.get("installments")) or "1"
+    count = int(raw) if raw.isdigit() else 0
+    if not 1 <= count <= MAX_INSTALLMENTS:
+        fail("installments", _l("Use 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
+    out["installments"] = count
+    try:
+        first_due = parse_date(data.get("first_due_date"))
+        if first_due is None:
+            fail("first_due_date", _l("Give the (first) due date."))
+        elif out.get("issue_date") and first_due < out["issue_date"]:
+            fail("first_due_date", _l("The due date cannot be before the issue date."))
+        out["first_due_date"] = first_due
+    except ValueError:
+        fail("first_due_date", _l("Use a date such as 31/12/2026."))
+    if order.status == ORDER_CANCELLED:
+        fail("__all__", _l("A cancelled order cannot be invoiced."))
+    elif order.issued_invoice is not None:
+        fail("__all__", _l("This order already has an invoice."))
+    elif order.total <= 0:
+        fail("__all__", _l("This order has nothing to invoice."))
+    fail.check()
+    return out
+
+
+def issue_invoice(order: Order, data: Mapping[str, Any], *, user) -> Invoice:
+    """Invoice an order: the invoice and its installments, the account made a customer, the
+    timeline entry and the ``sales.invoice_issued`` signal — all in one commit."""
+    values = clean_invoice(order, data)
+    schedule = split_installments(order.total, values["installments"], values["first_due_date"])
+    invoice = Invoice(number=next_number("invoice"), account_id=order.account_id,
+                      order_id=order.id, user_id=user.id, status=INVOICE_ISSUED,
+                      issue_date=values["issue_date"], total=order.total,
+                      installments=[Installment(position=i, due_date=due, amount=amount)
+                                    for i, (due, amount) in enumerate(schedule, start=1)])
+    db.session.add(invoice)
+    db.session.flush()
+    promote_to_customer(order.account)
+    _event(invoice.account_id, EV_INVOICE_ISSUED, "invoice", invoice, user)
+    db.session.flush()
+    try:
+        signals.invoice_issued.send(
+            invoice, account_id=invoice.account_id, document=invoice.display_number,
+            origin="sales.invoice", origin_id=invoice.id, issue_date=invoice.issue_date,
+            installments=schedule, user=_real(user))
+    except Refused as exc:
+        db.session.rollback()
+        raise refuse(str(exc)) from exc
+    db.session.commit()
+    return invoice
+
+
+def cancel_invoice(invoice: Invoice, *, user) -> Invoice:
+    """Cancel an issued invoice; a receiver (finance) may veto with Refused."""
+    if invoice.status != INVOICE_ISSUED:
+        raise refuse(_l("This invoice is already cancelled."))
+    invoice.status = INVOICE_CANCELLED
+    invoice.cancelled_at = utcnow()
+    _event(invoice.account_id, EV_INVOICE_CANCELLED, "invoice", invoice, user)
+    db.session.flush()
+    try:
+        signals.invoice_cancelled.send(invoice, origin="sales.invoice", origin_id=invoice.id,
+                                       user=_real(user))
+    except Refused as exc:
+        db.session.rollback()
+        raise refuse(str(exc)) from exc
+    db.session.commit()
+    return invoice
+
+
+# --- figures for the account page -----------------------------------------------------
+
+
+def last_order_date(account_id: int) -> date | None:
+    return db.session.scalar(select(func.max(Order.order_date)).where(
+        Order.account_id == account_id, Order.status != ORDER_CANCELLED))
+
+
+def invoiced_this_year(account_id: int) -> Decimal:
+    today = date.today()
+    return db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0)).where(
+        Invoice.account_id == account_id, Invoice.status == INVOICE_ISSUED,
+        Invoice.issue_date >= date(today.year, 1, 1),
+        Invoice.issue_date <= date(today.year, 12, 31)))
+
+
+def search_number(model, query: str):
+    """Documents whose number matches "123", "PR 123", "NF000123"..."""
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if not digits or len(digits) > 9:
+        return None
+    return or_(model.number == int(digits))

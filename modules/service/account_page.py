@@ -1,0 +1,141 @@
+"""Service's contributions to CRM's account page: the Service tab, the timeline source,
+the "Open service orders" figure and the Create entry."""
+
+from __future__ import annotations
+
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from erp.auth.models import User
+from erp.db import db
+from erp.registry import AccountStat, AccountTab, CreateAction, TimelineEvent, TimelineSource
+from erp.timeline import after_cursor
+
+from .models import (
+    ACTIVE,
+    EV_INVOICE_CANCELLED,
+    EV_INVOICE_ISSUED,
+    EV_ORDER_CANCELLED,
+    EV_ORDER_FINISHED,
+    EV_ORDER_OPENED,
+    ServiceEvent,
+    ServiceInvoice,
+    ServiceOrder,
+)
+from .permissions import READ, WRITE
+from .services import INVOICE_STATUS_LABELS, ORDER_STATUS_LABELS
+
+SHOWN = 20  # orders and invoices listed in the tab (each); the lists page through all
+
+# --- the tab -----------------------------------------------------------------------------
+# Its count is the number of service orders PLUS the number of service invoices of the
+# account (every status): two COUNTs on the (account_id, status) indexes.
+
+
+def _count_orders(account) -> int:
+    return db.session.scalar(select(func.count(ServiceOrder.id))
+                             .where(ServiceOrder.account_id == account.id))
+
+
+def _count_invoices(account) -> int:
+    return db.session.scalar(select(func.count(ServiceInvoice.id))
+                             .where(ServiceInvoice.account_id == account.id))
+
+
+def count_tab(account) -> int:
+    return _count_orders(account) + _count_invoices(account)
+
+
+def render_tab(account, args) -> str:
+    orders = db.session.scalars(
+        select(ServiceOrder).where(ServiceOrder.account_id == account.id)
+        .order_by(ServiceOrder.id.desc()).limit(SHOWN)).all()
+    invoices = db.session.scalars(
+        select(ServiceInvoice).where(ServiceInvoice.account_id == account.id)
+        .order_by(ServiceInvoice.id.desc()).limit(SHOWN)).all()
+    order_total, invoice_total = _count_orders(account), _count_invoices(account)
+    return render_template(
+        "service/tab.html", account=account, orders=orders, invoices=invoices,
+        order_total=order_total, invoice_total=invoice_total,
+        total=order_total + invoice_total, shown=SHOWN,
+        order_labels=ORDER_STATUS_LABELS, invoice_labels=INVOICE_STATUS_LABELS,
+        can_write=current_user.has_permission(WRITE))
+
+
+TAB = AccountTab("service", _l("Service"), render=render_tab, count=count_tab, order=60,
+                 permission=READ)
+
+# --- the timeline source ------------------------------------------------------------------
+
+SOURCE_KEY = "service.events"
+KINDS = {
+    EV_ORDER_OPENED: _l("Service order opened"),
+    EV_ORDER_FINISHED: _l("Service order finished"),
+    EV_ORDER_CANCELLED: _l("Service order cancelled"),
+    EV_INVOICE_ISSUED: _l("Service invoice issued"),
+    EV_INVOICE_CANCELLED: _l("Service invoice cancelled"),
+}
+ICONS = {
+    EV_ORDER_OPENED: "tools", EV_ORDER_FINISHED: "check2-square",
+    EV_ORDER_CANCELLED: "x-square", EV_INVOICE_ISSUED: "receipt",
+    EV_INVOICE_CANCELLED: "receipt-cutoff",
+}
+
+
+def _title(kind: str, document: str) -> str:
+    return {
+        EV_ORDER_OPENED: _("Service order %(doc)s opened", doc=document),
+        EV_ORDER_FINISHED: _("Service order %(doc)s finished", doc=document),
+        EV_ORDER_CANCELLED: _("Service order %(doc)s cancelled", doc=document),
+        EV_INVOICE_ISSUED: _("Service invoice %(doc)s issued", doc=document),
+        EV_INVOICE_CANCELLED: _("Service invoice %(doc)s cancelled", doc=document),
+    }.get(kind, document)
+
+
+def fetch_events(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    """At most ``limit`` events strictly after ``cursor``, newest first: one indexed query."""
+    wanted = [kind for kind in kinds if kind in KINDS]
+    if not wanted:
+        return []
+    rows = db.session.execute(
+        select(ServiceEvent.id, ServiceEvent.at, ServiceEvent.kind, ServiceEvent.document,
+               ServiceEvent.order_id, ServiceEvent.invoice_id, User.name)
+        .outerjoin(User, User.id == ServiceEvent.user_id)
+        .where(ServiceEvent.account_id == account_id, ServiceEvent.kind.in_(wanted),
+               after_cursor(ServiceEvent.at, ServiceEvent.id, SOURCE_KEY, cursor))
+        .order_by(ServiceEvent.at.desc(), ServiceEvent.id.desc())
+        .limit(limit))
+    events = []
+    for row in rows:
+        if row.invoice_id is not None:
+            url = url_for("service.invoice", invoice_id=row.invoice_id)
+        elif row.order_id is not None:
+            url = url_for("service.order", order_id=row.order_id)
+        else:
+            url = None
+        events.append(TimelineEvent(at=row.at, kind=row.kind, title=_title(row.kind, row.document),
+                                    url=url, icon=ICONS.get(row.kind, "tools"), actor=row.name,
+                                    id=row.id))
+    return events
+
+
+SOURCE = TimelineSource(SOURCE_KEY, KINDS, fetch_events, permission=READ, order=60)
+
+# --- the stat and the Create entry ------------------------------------------------------------
+
+
+def open_orders(account) -> int:
+    """Orders still open or in progress: a COUNT on the (account_id, status) index."""
+    return db.session.scalar(select(func.count(ServiceOrder.id)).where(
+        ServiceOrder.account_id == account.id, ServiceOrder.status.in_(ACTIVE)))
+
+
+STAT = AccountStat("service.open_orders", _l("Open service orders"), open_orders,
+                   kind="number", order=60, permission=READ)
+
+# The page calls url_for("service.new_order", account_id=<id>, next=<the account page>).
+CREATE = CreateAction("service.new_order", _l("Service order"), permission=WRITE, order=60,
+                      icon="tools")

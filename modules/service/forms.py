@@ -1,0 +1,47 @@
+"""Service's forms: they collect; services.py decides (and reports per-field errors)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+
+
+class ItemForm(Form):
+    """One line: description, quantity, unit price (pt-BR numbers accepted)."""
+
+    description = StringField(_l("Item"))
+    quantity = StringField(_l("Quantity"), render_kw={"inputmode": "decimal"})
+    unit_price = StringField(_l("Unit price"), render_kw={"inputmode": "decimal"})
+
+
+class OrderForm(FlaskForm):
+    description = TextAreaField(_l("Description"), render_kw={"rows": 4, "maxlength": 5000},
+                                description=_l("What the customer asked for, what is to be done."))
+    technician_id = SelectField(_l("Responsible technician"), validate_choice=False)
+    hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal"},
+                        description=_l("e.g. 2,5"))
+    hourly_rate = StringField(_l("Hourly rate"), render_kw={"inputmode": "decimal"})
+    items = FieldList(FormField(ItemForm), min_entries=3, max_entries=200)
+
+    def set_choices(self, users) -> None:
+        self.technician_id.choices = [("", "—")] + [(str(u.id), u.name) for u in users]
+
+    def service_data(self) -> dict:
+        return {"description": self.description.data, "technician_id": self.technician_id.data,
+                "hours": self.hours.data, "hourly_rate": self.hourly_rate.data,
+                "items": [entry.data for entry in self.items]}
+
+
+class InvoiceForm(FlaskForm):
+    issue_date = StringField(_l("Issue date"), render_kw={"type": "date"})
+    due_date = StringField(_l("Due date"), render_kw={"type": "date"},
+                           description=_l("Of the first installment; the others a month apart."))
+    installments = StringField(_l("Installments"), default="1",
+                               render_kw={"inputmode": "numeric"})
+
+    def service_data(self) -> dict:
+        return {"issue_date": self.issue_date.data, "due_date": self.due_date.data,
+                "installments": self.installments.data}
+
+
+class CsrfForm(FlaskForm):
+    """A bare form for the POST buttons (status moves, cancel): the CSRF token only."""

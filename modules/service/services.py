@@ -1,0 +1,404 @@
+"""Service's rules: orders (items, hours, totals, status moves) and service invoices.
+
+The web views call these functions (as a future API or import would). They validate
+everything first and raise ``InvalidInput`` (per-field messages) before writing anything,
+then write, flush, send their signal inside the transaction and commit: a receiver's
+``Refused`` rolls everything back and comes out as ``InvalidInput({"__all__": [...]})``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from erp.auth.models import User
+from erp.db import db, utcnow
+from erp.formats import parse_date, parse_decimal
+from erp.signals import Refused
+from modules.crm.models import Account
+from modules.crm.services.accounts import promote_to_customer
+from modules.crm.services.errors import InvalidInput
+from modules.crm.services.scope import account_scope
+
+from . import signals
+from .models import (
+    CANCELLED,
+    DONE,
+    EV_INVOICE_CANCELLED,
+    EV_INVOICE_ISSUED,
+    EV_ORDER_CANCELLED,
+    EV_ORDER_FINISHED,
+    EV_ORDER_OPENED,
+    IN_PROGRESS,
+    INVOICE_CANCELLED,
+    ISSUED,
+    OPEN,
+    TRANSITIONS,
+    ServiceEvent,
+    ServiceInvoice,
+    ServiceOrder,
+    ServiceOrderItem,
+)
+
+ORIGIN = "service.invoice"
+CENT = Decimal("0.01")
+MAX_DESCRIPTION = 5000
+MAX_ITEMS = 200
+MAX_INSTALLMENTS = 60
+MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
+MAX_QUANTITY = Decimal("1e9")  # Numeric(12, 3)
+MAX_HOURS = Decimal("100000")
+
+ORDER_STATUS_LABELS = {
+    OPEN: _l("Open"), IN_PROGRESS: _l("In progress"), DONE: _l("Done"),
+    CANCELLED: _l("Cancelled"),
+}
+INVOICE_STATUS_LABELS = {ISSUED: _l("Issued"), INVOICE_CANCELLED: _l("Cancelled")}
+# The button that moves an order to each status.
+ACTION_LABELS = {IN_PROGRESS: _l("Start work"), DONE: _l("Finish"),
+                 CANCELLED: _l("Cancel order")}
+
+
+# --- scope -------------------------------------------------------------------------------
+
+
+def orders_in_scope(user):
+    """SELECT of the orders the user may see: those of accounts in the user's scope."""
+    return (select(ServiceOrder).join(Account, Account.id == ServiceOrder.account_id)
+            .where(account_scope(user)))
+
+
+def invoices_in_scope(user):
+    return (select(ServiceInvoice).join(Account, Account.id == ServiceInvoice.account_id)
+            .where(account_scope(user)))
+
+
+def get_order_or_404(order_id: int, user) -> ServiceOrder:
+    order = db.session.scalar(orders_in_scope(user).where(ServiceOrder.id == order_id))
+    if order is None:
+        abort(404)
+    return order
+
+
+def get_invoice_or_404(invoice_id: int, user) -> ServiceInvoice:
+    invoice = db.session.scalar(invoices_in_scope(user).where(ServiceInvoice.id == invoice_id))
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+# --- input -------------------------------------------------------------------------------
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _blank(value: Any) -> bool:
+    return not str(value if value is not None else "").strip()
+
+
+def _clean_items(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
+    items = []
+    for index, row in enumerate(rows):
+        description = str(row.get("description") or "").strip()
+        quantity, price = row.get("quantity"), row.get("unit_price")
+        if not description and _blank(quantity) and _blank(price):
+            continue  # an empty row of the form
+        if not description:
+            fail(f"items-{index}-description", _l("Describe the item."))
+        elif len(description) > 255:
+            fail(f"items-{index}-description", _l("At most %(n)d characters.", n=255))
+        try:
+            quantity = Decimal(1) if _blank(quantity) else parse_decimal(quantity)
+            if quantity <= 0 or quantity >= MAX_QUANTITY or quantity != quantity.quantize(
+                    Decimal("0.001")):
+                raise ValueError
+        except ValueError:
+            fail(f"items-{index}-quantity", _l("Use a quantity greater than zero."))
+            quantity = None
+        try:
+            price = parse_decimal(price)
+            if price is None:
+                fail(f"items-{index}-unit_price", _l("Give the unit price."))
+            elif price < 0 or price >= MAX_MONEY:
+                raise ValueError
+        except ValueError:
+            fail(f"items-{index}-unit_price", _l("Use a price such as 1.234,56."))
+            price = None
+        items.append({"description": description, "quantity": quantity, "unit_price": price})
+    if len(items) > MAX_ITEMS:
+        fail("items", _l("At most %(n)d items.", n=MAX_ITEMS))
+    return items
+
+
+def _int(value: Any) -> int | None:
+    if value in (None, "", "__None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # never an id
+
+
+def clean_order(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate order input; returns clean values with the totals, or raises InvalidInput."""
+    errors: dict[str, list] = {}
+
+    def fail(field: str, message) -> None:
+        errors.setdefault(field, []).append(message)
+
+    out: dict[str, Any] = {}
+    description = str(data.get("description") or "").strip()
+    if not description:
+        fail("description", _l("Describe the service to be done."))
+    elif len(description) > MAX_DESCRIPTION:
+        fail("description", _l("At most %(n)d characters.", n=MAX_DESCRIPTION))
+    out["description"] = description
+
+    technician = db.session.get(User, _int(data.get("technician_id")) or 0)
+    if technician is None or not technician.active:
+        fail("technician_id", _l("Choose the responsible technician."))
+    else:
+        out["technician_id"] = technician.id
+
+    for field, limit, message in (
+            ("hours", MAX_HOURS, _l("Use a number of hours such as 2,5.")),
+            ("hourly_rate", MAX_MONEY, _l("Use a price such as 1.234,56."))):
+        try:
+            value = parse_decimal(data.get(field)) or Decimal(0)
+            if value < 0 or value >= limit:
+                raise ValueError
+            if field == "hours" and value != value.quantize(Decimal("0.001")):
+                raise ValueError
+        except ValueError:
+            fail(field, message)
+            value = Decimal(0)
+        out[field] = value
+
+    out["items"] = _clean_items(data.get("items") or [], fail)
+    if errors:
+        raise InvalidInput(errors)
+    for item in out["items"]:
+        item["total"] = _money(item["quantity"] * item["unit_price"])
+    out["items_total"] = sum((i["total"] for i in out["items"]), Decimal(0))
+    out["hours_total"] = _money(out["hours"] * out["hourly_rate"])
+    out["total"] = out["items_total"] + out["hours_total"]
+    if out["total"] >= MAX_MONEY:
+        raise InvalidInput({"__all__": [_l("The order's total is too large.")]})
+    return out
+
+
+def _apply(order: ServiceOrder, clean: dict[str, Any]) -> None:
+    for field in ("description", "technician_id", "hours", "hourly_rate", "items_total",
+                  "hours_total", "total"):
+        setattr(order, field, clean[field])
+    order.items = [ServiceOrderItem(position=i, **item) for i, item in enumerate(clean["items"])]
+
+
+# --- numbers, events, signals --------------------------------------------------------------
+
+
+def _insert_numbered(record, model) -> None:
+    """Give ``record`` the next number of ``model`` and flush it. A concurrent transaction
+    that took the same number makes the unique constraint fail: on PostgreSQL, try the next
+    number within a savepoint; on SQLite (writers are serialised, and pysqlite's savepoints
+    would commit the outer transaction early) report it, nothing written."""
+    savepoints = db.session.get_bind().dialect.name != "sqlite"
+    for _attempt in range(5 if savepoints else 1):
+        record.number = (db.session.scalar(select(func.max(model.number))) or 0) + 1
+        try:
+            if savepoints:
+                with db.session.begin_nested():
+                    db.session.add(record)
+                    db.session.flush()
+            else:
+                db.session.add(record)
+                db.session.flush()
+            return
+        except IntegrityError:
+            if not savepoints:
+                db.session.rollback()
+    raise InvalidInput({"__all__": [_l("Too many documents at once: try again.")]})
+
+
+def _event(kind: str, account_id: int, document: str, *, user, order=None, invoice=None,
+           amount=None) -> None:
+    db.session.add(ServiceEvent(
+        kind=kind, account_id=account_id, document=document, at=utcnow(),
+        order_id=order.id if order is not None else None,
+        invoice_id=invoice.id if invoice is not None else None,
+        user_id=user.id if user is not None else None, amount=amount))
+
+
+def _send(signal, sender, **kwargs) -> None:
+    """Send inside the transaction; a receiver's veto rolls everything back."""
+    db.session.flush()
+    user = kwargs.get("user")
+    if hasattr(user, "_get_current_object"):  # flask_login's current_user: the real user
+        kwargs["user"] = user._get_current_object()
+    try:
+        signal.send(sender, **kwargs)
+    except Refused as exc:
+        db.session.rollback()
+        raise InvalidInput({"__all__": [str(exc)]}) from None
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+def create_order(account: Account, data: Mapping[str, Any], *, user) -> ServiceOrder:
+    """Open a service order on ``account`` (already checked to be in the user's scope)."""
+    clean = clean_order(data)
+    order = ServiceOrder(account_id=account.id, status=OPEN, created_by_id=user.id)
+    _apply(order, clean)
+    _insert_numbered(order, ServiceOrder)
+    _event(EV_ORDER_OPENED, account.id, order.document, user=user, order=order,
+           amount=order.total)
+    _send(signals.order_opened, order, account_id=account.id, user=user)
+    db.session.commit()
+    return order
+
+
+def update_order(order: ServiceOrder, data: Mapping[str, Any], *, user) -> ServiceOrder:
+    if not order.editable:
+        raise InvalidInput({"__all__": [_l("A done or cancelled order cannot be changed.")]})
+    clean = clean_order(data)
+    _apply(order, clean)
+    db.session.commit()
+    return order
+
+
+def change_status(order: ServiceOrder, status: str, *, user) -> ServiceOrder:
+    """Move an order along open -> in progress -> done, or to cancelled; others refused."""
+    if status not in TRANSITIONS.get(order.status, ()):
+        raise InvalidInput({"status": [_l(
+            "A %(current)s order cannot become %(new)s.",
+            current=str(ORDER_STATUS_LABELS.get(order.status, order.status)).lower(),
+            new=str(ORDER_STATUS_LABELS.get(status, status)).lower())]})
+    now = utcnow()
+    order.status = status
+    if status == IN_PROGRESS:
+        order.started_at = now
+    elif status == DONE:
+        order.finished_at = now
+        _event(EV_ORDER_FINISHED, order.account_id, order.document, user=user, order=order,
+               amount=order.total)
+        _send(signals.order_finished, order, account_id=order.account_id, total=order.total,
+              user=user)
+    elif status == CANCELLED:
+        order.cancelled_at = now
+        _event(EV_ORDER_CANCELLED, order.account_id, order.document, user=user, order=order)
+    db.session.commit()
+    return order
+
+
+# --- invoices ------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def installment_plan(amount: Decimal, first_due: date, count: int) -> list[tuple[date, Decimal]]:
+    """``count`` monthly installments from ``first_due``; the last takes the cents left."""
+    share = (amount / count).quantize(CENT, rounding="ROUND_DOWN")
+    plan = [(add_months(first_due, n), share) for n in range(count)]
+    plan[-1] = (plan[-1][0], amount - share * (count - 1))
+    return plan
+
+
+def invoice_installments(invoice: ServiceInvoice) -> list[tuple[date, Decimal]]:
+    return installment_plan(invoice.amount, invoice.due_date, invoice.installments)
+
+
+def clean_invoice(data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list] = {}
+
+    def fail(field: str, message) -> None:
+        errors.setdefault(field, []).append(message)
+
+    out: dict[str, Any] = {}
+    try:
+        out["issue_date"] = parse_date(data.get("issue_date")) or date.today()
+    except ValueError:
+        fail("issue_date", _l("Use a date such as 31/12/2026."))
+    try:
+        out["due_date"] = parse_date(data.get("due_date"))
+        if out["due_date"] is None:
+            fail("due_date", _l("Give the due date."))
+        elif "issue_date" in out and out["due_date"] < out["issue_date"]:
+            fail("due_date", _l("The due date cannot be before the issue date."))
+    except ValueError:
+        fail("due_date", _l("Use a date such as 31/12/2026."))
+    raw = str(data.get("installments") or "1").strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_INSTALLMENTS:
+        fail("installments", _l("From 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
+    else:
+        out["installments"] = int(raw)
+    if errors:
+        raise InvalidInput(errors)
+    return out
+
+
+def _lock(order: ServiceOrder) -> ServiceOrder:
+    """Re-read the order under a row lock (PostgreSQL), so two issues cannot both pass."""
+    return db.session.scalar(select(ServiceOrder).where(ServiceOrder.id == order.id)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
+def issue_invoice(order: ServiceOrder, data: Mapping[str, Any], *, user) -> ServiceInvoice:
+    """Issue the nota de serviço of a finished order: one (not cancelled) per order. Makes
+    the account a customer and tells finance (``service.invoice_issued``), in one commit."""
+    clean = clean_invoice(data)
+    order = _lock(order)
+    if order.status != DONE:
+        raise InvalidInput({"__all__": [_l("Only a finished (done) order can be invoiced.")]})
+    if order.live_invoice is not None:
+        raise InvalidInput({"__all__": [_l(
+            "This order was already invoiced (%(document)s).",
+            document=order.live_invoice.document)]})
+    if order.total <= 0:
+        raise InvalidInput({"__all__": [_l("Nothing to invoice: the order's total is zero.")]})
+    if clean["installments"] > 1 and order.total < CENT * clean["installments"]:
+        raise InvalidInput({"installments": [_l("Too many installments for this amount.")]})
+    invoice = ServiceInvoice(order_id=order.id, account_id=order.account_id,
+                             amount=order.total, status=ISSUED, issued_by_id=user.id,
+                             issued_at=utcnow(), **clean)
+    _insert_numbered(invoice, ServiceInvoice)
+    promote_to_customer(order.account)
+    _event(EV_INVOICE_ISSUED, order.account_id, invoice.document, user=user, order=order,
+           invoice=invoice, amount=invoice.amount)
+    _send(signals.invoice_issued, invoice, account_id=invoice.account_id,
+          document=invoice.document, origin=ORIGIN, origin_id=invoice.id,
+          issue_date=invoice.issue_date, installments=invoice_installments(invoice), user=user)
+    db.session.commit()
+    return invoice
+
+
+def cancel_invoice(invoice: ServiceInvoice, *, user) -> ServiceInvoice:
+    """Cancel an issued invoice; finance may refuse (receivables with payments)."""
+    if invoice.status != ISSUED:
+        raise InvalidInput({"__all__": [_l("This invoice is already cancelled.")]})
+    invoice.status = INVOICE_CANCELLED
+    invoice.cancelled_at = utcnow()
+    invoice.cancelled_by_id = user.id
+    _event(EV_INVOICE_CANCELLED, invoice.account_id, invoice.document, user=user,
+           order=invoice.order, invoice=invoice, amount=invoice.amount)
+    _send(signals.invoice_cancelled, invoice, origin=ORIGIN, origin_id=invoice.id, user=user)
+    db.session.commit()
+    return invoice
+
+
+def default_due_date(issue: date | None = None) -> date:
+    return (issue or date.today()) + timedelta(days=30)

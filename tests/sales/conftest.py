@@ -1,0 +1,36 @@
+"""Sales fixtures: the CRM fixtures borrowed, an account with a contact, and helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from erp.auth.models import User
+from erp.db import db
+from tests.crm import conftest as crm_fixtures
+
+# The CRM fixtures (tests/crm/conftest.py) are not visible from here: borrow them.
+make_account = crm_fixtures.make_account
+make_contact = crm_fixtures.make_contact
+pipeline = crm_fixtures.pipeline
+make_opportunity = crm_fixtures.make_opportunity
+
+
+@pytest.fixture
+def account(make_account):
+    return make_account(legal_name="Cliente Vendas Ltda.")
+
+
+@pytest.fixture
+def contact(make_contact, account):
+    return make_contact(name="Ana Compras", email="ana@cliente.example", account_id=account,
+                        role="Compras")
+
+
+@pytest.fixture
+def as_user(app, users):
+    """Run a service as one of the ``users``: as_user("rep_a") -> the User (in app context)."""
+
+    def get(name: str = "rep_a") -> User:
+        return db.session.get(User, users[name])
+
+    return get
