@@ -202,6 +202,8 @@ def test_filter_by_kind_keeps_only_notes_in_place(page, account_page):
     timeline = panel(page, "timeline")
 
     notes = timeline.get_by_label("Notes", exact=True)
+    expect(notes).to_be_hidden()  # the kinds are folded away until asked for
+    timeline.get_by_text("Filter by kind").click()
     expect(notes).not_to_be_checked()
     notes.check()
     mark_document(page)
