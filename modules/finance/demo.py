@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from erp.auth.models import User
 from erp.db import db
+from erp.money import add_months
 from modules.crm.models import Account
 
 from . import services
@@ -31,7 +32,7 @@ def load() -> None:
     if user is None:
         return
     today = date.today()
-    start = services.add_months(today.replace(day=10), -8)  # 4 installments to come
+    start = add_months(today.replace(day=10), -8)  # 4 installments to come
     accounts = db.session.scalars(select(Account).order_by(Account.id)
                                   .limit(CONTRACT_ACCOUNTS)).all()
     for account in accounts:

@@ -4,7 +4,6 @@ a future API and imports all call these functions."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +16,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from erp.auth import in_scope
 from erp.db import db, utcnow
 from erp.formats import parse_date, parse_decimal
+from erp.money import add_months
 from erp.signals import Refused
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
@@ -82,13 +82,6 @@ def _date(data: dict, name: str, errors: dict, default: date | None = None) -> d
     if value is None:
         errors.setdefault(name, []).append(_("This field is required."))
     return value
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31/01 + 1 → 28/02)."""
-    month0 = start.month - 1 + months
-    year, month = start.year + month0 // 12, month0 % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def split_amount(total: Decimal, count: int) -> list[Decimal]:

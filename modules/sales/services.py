@@ -7,10 +7,9 @@ account; a user reaches them only through an account of their record scope (404 
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import abort, current_app
@@ -21,6 +20,7 @@ from sqlalchemy import and_, func, or_, select, update
 from erp.db import db, utcnow
 from erp.formats import parse_date, parse_decimal
 from erp.mail import queue_mail
+from erp.money import installment_plan
 from erp.signals import Refused
 from modules.crm.models import Account, AccountContact, Contact
 from modules.crm.services.accounts import promote_to_customer
@@ -99,23 +99,6 @@ def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal = Decim
     """quantity × unit price × (1 − discount/100), rounded half-up to cents."""
     gross = Decimal(quantity) * Decimal(unit_price) * (1 - Decimal(discount) / 100)
     return gross.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31 Jan + 1 → 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def split_installments(total: Decimal, count: int, first_due: date
-                       ) -> list[tuple[date, Decimal]]:
-    """``count`` monthly installments of equal parts (rounded down to cents) from
-    ``first_due``; the last one takes the remainder, so they sum to ``total``."""
-    total = Decimal(total).quantize(CENT)
-    part = (total / count).quantize(CENT, rounding=ROUND_DOWN)
-    amounts = [part] * (count - 1) + [total - part * (count - 1)]
-    return [(add_months(first_due, i), amount) for i, amount in enumerate(amounts)]
 
 
 def next_number(key: str) -> int:
@@ -567,7 +550,7 @@ def issue_invoice(order: Order, data: Mapping[str, Any], *, user) -> Invoice:
     """Invoice an order: the invoice and its installments, the account made a customer, the
     timeline entry and the ``sales.invoice_issued`` signal — all in one commit."""
     values = clean_invoice(order, data)
-    schedule = split_installments(order.total, values["installments"], values["first_due_date"])
+    schedule = installment_plan(order.total, values["installments"], values["first_due_date"])
     invoice = Invoice(number=next_number("invoice"), account_id=order.account_id,
                       order_id=order.id, user_id=user.id, status=INVOICE_ISSUED,
                       issue_date=values["issue_date"], total=order.total,

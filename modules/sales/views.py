@@ -15,6 +15,7 @@ from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.money import add_months
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import get_account_or_404
@@ -355,7 +356,7 @@ def invoice_order(order_id: int):
     if request.method == "GET":
         form.issue_date.data = date.today().isoformat()
         form.installments.data = "1"
-        form.first_due_date.data = services.add_months(date.today(), 1).isoformat()
+        form.first_due_date.data = add_months(date.today(), 1).isoformat()
     if form.validate_on_submit():
         try:
             invoice = services.issue_invoice(order, form.service_data(), user=current_user)

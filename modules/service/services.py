@@ -8,7 +8,6 @@ then write, flush, send their signal inside the transaction and commit: a receiv
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.formats import parse_date, parse_decimal
+from erp.money import installment_plan
 from erp.signals import Refused
 from modules.crm.models import Account
 from modules.crm.services.accounts import promote_to_customer
@@ -304,22 +304,8 @@ def change_status(order: ServiceOrder, status: str, *, user) -> ServiceOrder:
 # --- invoices ------------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def installment_plan(amount: Decimal, first_due: date, count: int) -> list[tuple[date, Decimal]]:
-    """``count`` monthly installments from ``first_due``; the last takes the cents left."""
-    share = (amount / count).quantize(CENT, rounding="ROUND_DOWN")
-    plan = [(add_months(first_due, n), share) for n in range(count)]
-    plan[-1] = (plan[-1][0], amount - share * (count - 1))
-    return plan
-
-
 def invoice_installments(invoice: ServiceInvoice) -> list[tuple[date, Decimal]]:
-    return installment_plan(invoice.amount, invoice.due_date, invoice.installments)
+    return installment_plan(invoice.amount, invoice.installments, invoice.due_date)
 
 
 def clean_invoice(data: Mapping[str, Any]) -> dict[str, Any]:

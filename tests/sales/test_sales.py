@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from erp.db import db
 from erp.mail import OutboxMessage
+from erp.money import installment_plan
 from erp.signals import Refused
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
@@ -57,11 +58,11 @@ def test_line_total_rounds_to_cents(qty, price, discount, expected):
 
 
 def test_installments_are_equal_monthly_and_the_last_takes_the_remainder():
-    parts = services.split_installments(Decimal("100.00"), 3, date(2026, 1, 31))
+    parts = installment_plan(Decimal("100.00"), 3, date(2026, 1, 31))
     assert [d for d, _a in parts] == [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
     assert [a for _d, a in parts] == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
     assert sum(a for _d, a in parts) == Decimal("100.00")
-    assert services.split_installments(Decimal("10.00"), 1, date(2026, 5, 1)) == \
+    assert installment_plan(Decimal("10.00"), 1, date(2026, 5, 1)) == \
         [(date(2026, 5, 1), Decimal("10.00"))]
 
 
