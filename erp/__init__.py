@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from . import admin, cli, i18n, mail, migrate, views  # noqa: F401 (mail: the outbox model)
+from .api import models as api_models  # noqa: F401 (the token table)
 from .auth.models import User
 from .auth.views import bp as auth_bp
 from .config import PROJECT_ROOT, default_config, secret_key

@@ -152,6 +152,30 @@ class AdminView:
 
 
 @dataclass(frozen=True)
+class DashboardWidget:
+    """A card on the home page, shown to each user with their own figures."""
+
+    key: str
+    label: Any
+    render: Callable  # (user) -> HTML fragment (Markup); the user's record scope applies
+    permission: str | None = None
+    order: int = 100
+    width: int = 6  # columns of the 12-column grid on wide screens
+
+
+@dataclass(frozen=True)
+class Report:
+    """An entry of the Reports page; the endpoint renders the report (chart, table, CSV)."""
+
+    key: str
+    label: Any
+    endpoint: str
+    description: Any = ""
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class DemoLoader:
     """Fills an empty database with a module's demo records."""
 
@@ -238,6 +262,12 @@ class Registry:
         key = getattr(model, "__tablename__", None) or getattr(model, "__name__", None)
         return self.add("admin view", AdminView(key, model, category, view_class, name, order))
 
+    def dashboard_widget(self, widget: DashboardWidget) -> DashboardWidget:
+        return self.add("dashboard widget", widget)
+
+    def report(self, report: Report) -> Report:
+        return self.add("report", report)
+
     def demo_loader(self, load: Callable, order: int = 100) -> DemoLoader:
         key = self.current_module or "erp"
         return self.add("demo loader", DemoLoader(key, load, order))
@@ -293,6 +323,12 @@ class Registry:
 
     def search_providers(self, user: Any) -> list[SearchProvider]:
         return self.items("search provider", user)
+
+    def dashboard_widgets(self, user: Any) -> list[DashboardWidget]:
+        return self.items("dashboard widget", user)
+
+    def reports(self, user: Any) -> list[Report]:
+        return self.items("report", user)
 
     def admin_views(self) -> list[AdminView]:
         return self._sorted("admin view")

@@ -1,0 +1,1 @@
+"""The JSON API's host side: per-user tokens (and, later, auth, errors, the OpenAPI document)."""
