@@ -9,7 +9,7 @@ from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from . import admin, cli, i18n, mail, migrate, views  # noqa: F401 (mail: the outbox model)
+from . import admin, api, cli, i18n, mail, migrate, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
 from .auth.models import User
 from .auth.views import bp as auth_bp
@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     views.init_app(app)
     for contribution in registry.blueprints():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
+    api.init_app(app, registry, csrf)
     admin.init_app(app, registry)
     cli.init_app(app)
     return app

@@ -95,4 +95,9 @@ def default_config(instance_path: Path) -> dict:
         "ERP_MAIL_TIMEOUT": _env_int("ERP_MAIL_TIMEOUT", 10),
         "ERP_MAIL_FROM": os.environ.get("ERP_MAIL_FROM") or "Mosaic ERP <noreply@localhost>",
         "ERP_MAIL_MAX_ATTEMPTS": _env_int("ERP_MAIL_MAX_ATTEMPTS", 8),
+        # JSON API (erp/api): requests per token, where the counters live (memory:// is per
+        # process; use e.g. redis://host:6379 with several workers), largest body accepted.
+        "API_RATE_LIMIT": os.environ.get("ERP_API_RATE_LIMIT") or "600 per minute",
+        "API_RATE_LIMIT_STORAGE": os.environ.get("ERP_API_RATE_LIMIT_STORAGE") or "memory://",
+        "API_MAX_BODY_BYTES": _env_int("ERP_API_MAX_BODY_BYTES", 1024 * 1024),
     }

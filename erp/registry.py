@@ -176,6 +176,16 @@ class Report:
 
 
 @dataclass(frozen=True)
+class ApiBlueprint:
+    """A flask-smorest blueprint mounted under /api/v1 (plus its own url_prefix)."""
+
+    key: str  # the blueprint's name
+    blueprint: Any
+    url_prefix: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class DemoLoader:
     """Fills an empty database with a module's demo records."""
 
@@ -262,6 +272,9 @@ class Registry:
         key = getattr(model, "__tablename__", None) or getattr(model, "__name__", None)
         return self.add("admin view", AdminView(key, model, category, view_class, name, order))
 
+    def api_blueprint(self, blueprint: Any, url_prefix: str = "") -> ApiBlueprint:
+        return self.add("api blueprint", ApiBlueprint(blueprint.name, blueprint, url_prefix))
+
     def dashboard_widget(self, widget: DashboardWidget) -> DashboardWidget:
         return self.add("dashboard widget", widget)
 
@@ -323,6 +336,9 @@ class Registry:
 
     def search_providers(self, user: Any) -> list[SearchProvider]:
         return self.items("search provider", user)
+
+    def api_blueprints(self) -> list[ApiBlueprint]:
+        return self._sorted("api blueprint")
 
     def dashboard_widgets(self, user: Any) -> list[DashboardWidget]:
         return self.items("dashboard widget", user)

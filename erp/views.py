@@ -10,6 +10,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .api.errors import error_response
+
 log = logging.getLogger(__name__)
 
 SEARCH_MIN_LENGTH = 2
@@ -51,8 +53,7 @@ def _wants_json() -> bool:
 
 def handle_http_error(error: HTTPException):
     if _wants_json():
-        return jsonify(error={"code": error.name.lower().replace(" ", "_"),
-                              "message": error.description}), error.code
+        return error_response(error)
     own_page = error.code in (400, 403, 404, 429)
     template = f"errors/{error.code}.html" if own_page else "errors/error.html"
     return render_template(template, error=error), error.code
