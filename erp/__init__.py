@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import admin, api, cli, i18n, mail, migrate, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
+from .api.views import bp as api_tokens_bp
 from .auth.models import User
 from .auth.views import bp as auth_bp
 from .config import PROJECT_ROOT, default_config, secret_key
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     migrate.init_app(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(api_tokens_bp)
     views.init_app(app)
     for contribution in registry.blueprints():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)

@@ -63,9 +63,12 @@ def error_response(error: HTTPException):
     code = data.get("code") or CODES.get(error.code or 500, "error")
     message = data.get("message") or error.description or error.name
     fields = data.get("errors")
-    if fields is None and "messages" in data:  # webargs validation
-        fields = _flatten_webargs(data["messages"])
-        code, message = "validation_error", "The request has invalid fields."
+    if fields is None and "messages" in data:  # from webargs
+        if error.code == 422:
+            fields = _flatten_webargs(data["messages"])
+            code, message = "validation_error", "The request has invalid fields."
+        else:  # it could not even parse the body
+            code, message = "malformed_body", "The body is not valid JSON."
     body = {"code": code, "message": str(message)}
     if fields:
         body["fields"] = fields

@@ -16,7 +16,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import Permission
 
-    from . import account_page, models, views
+    from . import account_page, api, models, views
     from .permissions import READ, WRITE
 
     registry.permissions(
@@ -24,6 +24,7 @@ def register(registry):
         Permission(WRITE, _l("Write notes on accounts"), roles=("sales_manager", "sales_rep")),
     )
     registry.blueprint(views.bp)
+    registry.api_blueprint(api.blp)
     registry.account_tab(account_page.TAB)
     registry.timeline_source(account_page.SOURCE)
     registry.account_stat(account_page.STAT)
