@@ -26,13 +26,14 @@ blp = Blueprint("notes_api", __name__, description="Notes on accounts")
 
 class NoteSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    account_id = ma.fields.Integer(required=True)
-    body = ma.fields.String(required=True)
+    account_id = ma.fields.Integer(required=True, strict=True,
+                                   validate=ma.validate.Range(min=1, max=2**31 - 1))
+    body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=10_000))
     created_at = ma.fields.DateTime(dump_only=True)
 
 
 class NoteListArgs(ListArgs):
-    account_id = ma.fields.Integer()
+    account_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
 
 
 @blp.get("/notes")
