@@ -8,6 +8,7 @@ from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from . import admin, api, cli, i18n, mail, migrate, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
@@ -15,7 +16,7 @@ from .api.views import bp as api_tokens_bp
 from .auth.models import User
 from .auth.views import bp as auth_bp
 from .config import PROJECT_ROOT, default_config, secret_key
-from .db import db
+from .db import MAX_ID, db
 from .loader import load_modules
 from .registry import Registry
 
@@ -27,6 +28,13 @@ bootstrap = Bootstrap5()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page says enough
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: ids beyond the database's integer range do not match (404)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 @login_manager.user_loader
@@ -41,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(default_config(Path(app.instance_path)))
     # Any other setting, the modules' included: ERP_<NAME>=<JSON or text>, e.g.

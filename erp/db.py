@@ -20,6 +20,11 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest integer primary key PostgreSQL stores (INTEGER); larger ids in URLs or input
+# must be refused before a query, or the database answers with an error, not "not found".
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
