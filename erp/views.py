@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import dashboard
 from .api.errors import error_response
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,9 @@ def registry():
 
 @login_required
 def home():
-    return render_template("erp/home.html", entries=registry().menu_items(current_user))
+    """The user's dashboard (the widgets modules contribute) and quick links to the modules."""
+    return render_template("erp/home.html", entries=registry().menu_items(current_user),
+                           cards=dashboard.cards(registry(), current_user))
 
 
 @login_required

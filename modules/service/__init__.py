@@ -41,3 +41,5 @@ def register(registry):
                         view_class=views.InvoiceAdmin)
     registry.admin_view(models.ServiceEvent, category=category, name=_l("Service events"),
                         view_class=views.EventAdmin)
+    from . import dashboard  # the home page's widget
+    registry.dashboard_widget(dashboard.WIDGET)

@@ -1,0 +1,131 @@
+"""CRM's home-dashboard widgets: the user's agenda (overdue and today) and their open
+opportunities by stage.
+
+"My" means the user's own: the actions planned *for* them (as the agenda page lists
+them) and the opportunities they own, whatever their record scope. Each widget costs
+at most two queries (an aggregate and a LIMITed list), however many rows there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, select
+
+from erp.db import db
+from erp.registry import DashboardWidget
+
+from .models import STATUS_OPEN, Account, Action, Opportunity, Stage
+from .permissions import READ, WRITE
+from .services.actions import day_start, local_today
+
+AGENDA_SHOWN = 5
+
+# --- my agenda ------------------------------------------------------------------------------
+
+
+@dataclass
+class AgendaSummary:
+    day: date
+    overdue: int = 0
+    today: int = 0
+    first: list[Any] = field(default_factory=list)  # rows: the oldest planned first
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.today
+
+
+def agenda_summary(user, today: date | None = None, *, limit: int = AGENDA_SHOWN
+                   ) -> AgendaSummary:
+    """The user's planned (not done) actions due before tomorrow, in their time zone: how
+    many are overdue (before today) and due today, and the first ``limit`` of them."""
+    today = today or local_today()
+    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
+    mine = (Action.user_id == user.id, Action.done.is_(False), Action.at < tomorrow)
+    overdue, due_today = db.session.execute(
+        select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))
+        .where(*mine)).one()
+    first = db.session.execute(
+        select(Action.id, Action.at, Action.kind, Action.account_id, Action.opportunity_id,
+               (Action.at < start).label("overdue"),
+               func.coalesce(Account.trade_name, Account.legal_name).label("account_name"),
+               Opportunity.title.label("opportunity_title"))
+        .join(Account, Account.id == Action.account_id)
+        .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
+        .where(*mine).order_by(Action.at, Action.id).limit(limit)).all()
+    return AgendaSummary(today, int(overdue), int(due_today), list(first))
+
+
+def render_agenda(user) -> str:
+    return render_template("crm/dashboard/agenda.html", agenda=agenda_summary(user),
+                           can_write=user.has_permission(WRITE))
+
+
+# --- my open opportunities by stage -------------------------------------------------------
+
+
+@dataclass
+class StageFigure:
+    stage_id: int
+    name: str
+    count: int
+    value: Decimal
+    share: int = 0  # the bar's length: percent of the largest count
+
+
+@dataclass
+class PipelineSummary:
+    stages: list[StageFigure]
+
+    @property
+    def count(self) -> int:
+        return sum(s.count for s in self.stages)
+
+    @property
+    def value(self) -> Decimal:
+        return sum((s.value for s in self.stages), Decimal("0.00"))
+
+
+def pipeline_summary(user) -> PipelineSummary:
+    """Every stage, in funnel order, with the count and value of the user's own open,
+    unarchived opportunities in it. One GROUP BY query (the empty stages included)."""
+    mine = and_(Opportunity.stage_id == Stage.id, Opportunity.owner_id == user.id,
+                Opportunity.status == STATUS_OPEN, Opportunity.archived.is_(False))
+    rows = db.session.execute(
+        select(Stage.id, Stage.name, func.count(Opportunity.id),
+               func.coalesce(func.sum(Opportunity.estimated_value), 0))
+        .select_from(Stage).outerjoin(Opportunity, mine)
+        .group_by(Stage.id, Stage.name, Stage.sequence)
+        .order_by(Stage.sequence, Stage.id)).all()
+    stages = [StageFigure(stage_id, name, int(count),
+                          Decimal(str(value or 0)).quantize(Decimal("0.01")))
+              for stage_id, name, count, value in rows]
+    largest = max((s.count for s in stages), default=0)
+    for stage in stages:
+        stage.share = round(100 * stage.count / largest) if largest else 0
+    return PipelineSummary(stages)
+
+
+def render_pipeline(user) -> str:
+    return render_template("crm/dashboard/pipeline.html", pipeline=pipeline_summary(user),
+                           user=user)
+
+
+WIDGETS = (
+    DashboardWidget("crm.agenda", _l("My agenda"), render=render_agenda, permission=READ,
+                    order=10, width=6),
+    DashboardWidget("crm.pipeline", _l("My open opportunities by stage"),
+                    render=render_pipeline, permission=READ, order=20, width=6),
+)
+
+
+def register(registry) -> None:
+    for widget in WIDGETS:
+        registry.dashboard_widget(widget)
