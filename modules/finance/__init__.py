@@ -41,3 +41,7 @@ def register(registry):
     registry.search_provider(search.PROVIDER)
     registry.demo_loader(demo.load, order=120)  # after CRM's accounts and sales' invoices
     signals.connect()
+    from . import reports  # the receivables aging report
+    reports.register(registry)
+    from . import dashboard  # the home page's widget
+    registry.dashboard_widget(dashboard.WIDGET)

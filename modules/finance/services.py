@@ -335,10 +335,10 @@ def receivables_totals(user, filters: Filters, today: date | None = None) -> dic
 BUCKETS = ("current", "d0_30", "d31_60", "d61_90", "d90_plus")
 
 
-def aging(user, today: date | None = None) -> tuple[list, dict]:
-    """What is still owed, by account and by days overdue: not yet due, 1–30, 31–60,
-    61–90 and over 90 days. One GROUP BY query; returns (rows, totals)."""
-    today = _today(today)
+def aging_select(user, today: date):
+    """The aging GROUP BY: one row per account in ``user``'s scope with something owed —
+    ``id``, ``legal_name``, ``trade_name``, one column per bucket (:data:`BUCKETS`) and
+    ``total`` — largest total first. Also the base of finance's aging report."""
     paid = (select(Payment.receivable_id, func.sum(Payment.amount).label("paid"))
             .group_by(Payment.receivable_id).subquery())
     owed = Receivable.amount - func.coalesce(paid.c.paid, 0)
@@ -362,6 +362,13 @@ def aging(user, today: date | None = None) -> tuple[list, dict]:
              .where(account_scope(user), Receivable.cancelled.is_(False), owed > 0)
              .group_by(Account.id, Account.legal_name, Account.trade_name)
              .order_by(func.sum(owed).desc(), Account.id))
+    return query
+
+
+def aging(user, today: date | None = None) -> tuple[list, dict]:
+    """What is still owed, by account and by days overdue: not yet due, 1–30, 31–60,
+    61–90 and over 90 days. One GROUP BY query; returns (rows, totals)."""
+    query = aging_select(user, _today(today))
     rows = []
     totals = dict.fromkeys((*BUCKETS, "total"), ZERO)
     for row in db.session.execute(query):

@@ -1,0 +1,200 @@
+"""The receivables aging report: what is overdue, by account and by days overdue.
+
+Built on the aging summary's query (:func:`services.aging_select`): one GROUP BY per
+account over the receivables still owed (amount minus payments, cancelled ones left
+out), within the viewer's record scope (by the account's owner). The report keeps the
+accounts with something *overdue* on the chosen day and its four buckets: 1–30 days
+past the due date (shown as 0–30: due before today), 31–60, 61–90 and over 90. The
+not-yet-due part is the aging summary's business, not this report's.
+
+A page of accounts (largest overdue first), the totals over all of them, and a CSV of
+every account: three queries for a page, whatever the number of receivables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from wtforms import Form, SelectField, StringField, ValidationError
+
+from erp.auth import permission_required
+from erp.auth.models import User
+from erp.charts import bar_chart
+from erp.db import db
+from erp.formats import parse_date
+from erp.i18n import money
+from erp.reports import MONEY, Column, ReportTable, Row, RowPagination, csv_response, wants_csv
+from modules.crm.models import Account
+from modules.crm.reports.filters import visible_teams, visible_users
+from modules.crm.services.actions import local_today
+
+from . import services
+from .permissions import READ
+
+bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports",
+               template_folder="templates")
+
+OVERDUE_BUCKETS = ("d0_30", "d31_60", "d61_90", "d90_plus")
+
+
+def bucket_labels() -> dict[str, str]:
+    return {"d0_30": _("0–30 days"), "d31_60": _("31–60 days"), "d61_90": _("61–90 days"),
+            "d90_plus": _("Over 90 days")}
+
+
+class AgingFilterForm(Form):
+    """Read from the query string (a GET form changes nothing: no CSRF)."""
+
+    as_of = StringField(_l("On"), render_kw={"type": "date"})
+    owner = SelectField(_l("Account owner"))
+    team = SelectField(_l("Team"))
+
+    def validate_as_of(self, field) -> None:
+        try:
+            value = parse_date(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError(_l("Use a date such as 31/12/2026.")) from None
+        if value is None or not 1900 <= value.year <= 2999:
+            raise ValidationError(_l("Use a date such as 31/12/2026."))
+
+
+@dataclass(frozen=True)
+class AgingFilters:
+    as_of: date
+    owner_id: int | None = None
+    team_id: int | None = None
+
+
+def build_form(args, user) -> AgingFilterForm:
+    form = AgingFilterForm(args)
+    if not args.get("as_of"):
+        form.as_of.data = local_today().isoformat()
+    form.owner.choices = [("", _l("Everyone"))] + [
+        (str(u.id), u.name) for u in visible_users(user)]
+    teams = visible_teams(user)
+    form.team.choices = [("", _l("All teams"))] + [(str(t.id), t.name) for t in teams]
+    for field in (form.owner, form.team):
+        if not args.get(field.name):
+            field.data = ""
+    form.show_teams = bool(teams)
+    return form
+
+
+def filters_from(form: AgingFilterForm) -> AgingFilters:
+    return AgingFilters(as_of=parse_date(form.as_of.data),
+                        owner_id=int(form.owner.data) if form.owner.data else None,
+                        team_id=int(form.team.data) if form.team.data else None)
+
+
+# --- the figures -----------------------------------------------------------------------
+
+
+def _accounts(user, filters: AgingFilters):
+    """The accounts' aging (a subquery) and the overdue sum of its four buckets."""
+    base = services.aging_select(user, filters.as_of).order_by(None)
+    if filters.owner_id:
+        base = base.where(Account.owner_id == filters.owner_id)
+    if filters.team_id:
+        base = base.where(Account.owner_id.in_(
+            select(User.id).where(User.team_id == filters.team_id).scalar_subquery()))
+    accounts = base.subquery("aging")
+    overdue = sum((accounts.c[name] for name in OVERDUE_BUCKETS[1:]),
+                  accounts.c[OVERDUE_BUCKETS[0]])
+    return accounts, overdue
+
+
+def aging_rows(user, filters: AgingFilters):
+    """Accounts with something overdue, largest overdue first (a SELECT to page or stream)."""
+    accounts, overdue = _accounts(user, filters)
+    return (select(accounts.c.id, accounts.c.legal_name, accounts.c.trade_name,
+                   *(accounts.c[name] for name in OVERDUE_BUCKETS), overdue.label("overdue"))
+            .where(overdue > 0)
+            .order_by(overdue.desc(), accounts.c.id))
+
+
+def aging_totals(user, filters: AgingFilters) -> dict[str, Decimal]:
+    """Each bucket's total over every account, and how many accounts; one query."""
+    accounts, overdue = _accounts(user, filters)
+    row = db.session.execute(
+        select(*(func.coalesce(func.sum(accounts.c[name]), 0).label(name)
+                 for name in OVERDUE_BUCKETS),
+               func.coalesce(func.sum(overdue), 0).label("overdue"),
+               func.count().label("accounts"))
+        .where(overdue > 0)).one()
+    totals = {name: services.to_money(getattr(row, name))
+              for name in (*OVERDUE_BUCKETS, "overdue")}
+    totals["accounts"] = int(row.accounts)
+    return totals
+
+
+def aging_table(rows, totals: dict, filters: AgingFilters) -> ReportTable:
+    labels = bucket_labels()
+    columns = [Column("account", _("Account")),
+               *(Column(name, labels[name], MONEY) for name in OVERDUE_BUCKETS),
+               Column("overdue", _("Total overdue"), MONEY)]
+
+    def line(row) -> Row:
+        values = (row.trade_name or row.legal_name,
+                  *(services.to_money(getattr(row, name)) for name in OVERDUE_BUCKETS),
+                  services.to_money(row.overdue))
+        return Row(values, {"account": url_for("finance.index", account_id=row.id,
+                                               status="overdue")})
+
+    footer = Row((_("Total"), *(totals[name] for name in OVERDUE_BUCKETS), totals["overdue"]))
+    return ReportTable(columns, (line(row) for row in rows), footer)
+
+
+def _stream(statement):
+    """Every row, fetched in batches (a server-side cursor on PostgreSQL)."""
+    yield from db.session.execute(statement.execution_options(yield_per=500))
+
+
+# --- the page --------------------------------------------------------------------------
+
+
+@bp.route("/aging")
+@permission_required(READ)
+def aging():
+    form = build_form(request.args, current_user)
+    if not form.validate():
+        return render_template("finance/reports/aging.html", form=form, filters=None), 400
+    filters = filters_from(form)
+    totals = aging_totals(current_user, filters)
+    statement = aging_rows(current_user, filters)
+    if wants_csv(request.args):
+        rows = _stream(statement)  # runs when the download is written, not before
+        return csv_response(f"finance-aging-{filters.as_of.isoformat()}.csv",
+                            aging_table(rows, totals, filters))
+    page = request.args.get("page", "1")
+    pagination = RowPagination(select=statement, session=db.session,
+                               page=int(page) if page.isdigit() and int(page) > 0 else 1,
+                               per_page=current_app.config["ERP_PAGE_SIZE"],
+                               error_out=False)
+    table = aging_table(pagination.items, totals, filters)
+    chart = None
+    if totals["accounts"]:
+        labels = bucket_labels()
+        chart = bar_chart(
+            "aging-chart", _("Overdue receivables by days overdue"),
+            [labels[name] for name in OVERDUE_BUCKETS],
+            [totals[name] for name in OVERDUE_BUCKETS], value_format=money,
+            horizontal=False)
+    return render_template("finance/reports/aging.html", form=form, filters=filters,
+                           totals=totals, table=table, chart=chart, pagination=pagination)
+
+
+def register(registry) -> None:
+    from erp.registry import Report
+
+    registry.blueprint(bp)
+    registry.report(Report(
+        "finance.aging", _l("Receivables aging"), "finance_reports.aging", permission=READ,
+        order=50, description=_l("Overdue receivables by account: 0–30, 31–60, 61–90 and "
+                                 "over 90 days past due.")))
