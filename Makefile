@@ -42,6 +42,7 @@ test: install-test translations
 bench: install
 	$(PY) bench/atomic_search.py $(BENCH_ARGS)
 	$(PY) bench/timeline.py $(BENCH_ARGS)
+	$(PY) bench/import_accounts.py $(BENCH_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -17,8 +17,12 @@ from .auth.models import User
 from .auth.views import bp as auth_bp
 from .config import PROJECT_ROOT, default_config, secret_key
 from .db import MAX_ID, db
+from .imports import api as imports_api
+from .imports import models as import_models  # noqa: F401 (the import job table)
+from .imports.views import bp as imports_bp
 from .loader import load_modules
 from .registry import Registry
+from .reports import bp as reports_bp
 
 __all__ = ["create_app"]
 
@@ -72,11 +76,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     migrate.init_app(app)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(reports_bp)
     views.init_app(app)
     for contribution in registry.blueprints():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
-    api.init_app(app, registry, csrf)
+    api.init_app(app, registry, csrf, host_blueprints=(imports_api.blp,))
     admin.init_app(app, registry)
     cli.init_app(app)
     return app

@@ -1,5 +1,5 @@
 """Commands: ``flask --app erp upgrade | setup | create-admin | demo | modules |
-mail-worker``."""
+mail-worker | import``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .auth.models import User
 from .auth.seed import ADMIN, ensure_default_roles
 from .db import db
 from .demo import DEMO_PASSWORD, database_is_empty, load_demo
+from .imports.cli import import_command
 from .mail import run_worker
 from .setup import upgrade_database
 
@@ -106,3 +107,4 @@ def init_app(app) -> None:
     for command in (upgrade_command, setup_command, demo_command, create_admin_command,
                     modules_command, mail_worker_command):
         app.cli.add_command(command)
+    app.cli.add_command(import_command)  # erp/imports/cli.py: `flask import KIND FILE`

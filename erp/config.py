@@ -100,4 +100,11 @@ def default_config(instance_path: Path) -> dict:
         "API_RATE_LIMIT": os.environ.get("ERP_API_RATE_LIMIT") or "600 per minute",
         "API_RATE_LIMIT_STORAGE": os.environ.get("ERP_API_RATE_LIMIT_STORAGE") or "memory://",
         "API_MAX_BODY_BYTES": _env_int("ERP_API_MAX_BODY_BYTES", 1024 * 1024),
+        # Spreadsheet imports (erp/imports): largest file accepted, rows per batch (flushed,
+        # then forgotten: memory stays bounded), rows in the preview, where uploads are kept
+        # (None: instance/imports).
+        "IMPORT_MAX_BYTES": _env_int("ERP_IMPORT_MAX_BYTES", 20 * 1024 * 1024),
+        "IMPORT_BATCH_SIZE": _env_int("ERP_IMPORT_BATCH_SIZE", 500),
+        "IMPORT_PREVIEW_ROWS": _env_int("ERP_IMPORT_PREVIEW_ROWS", 20),
+        "IMPORT_FOLDER": os.environ.get("ERP_IMPORT_FOLDER") or None,
     }

@@ -1,0 +1,298 @@
+"""Imports, as the web pages, the command line and the API use them.
+
+upload (:func:`store_upload`) -> mapping (:func:`guessed`, :func:`save_mapping`) ->
+:func:`preview` -> :func:`start` (in a background thread, or in the caller's) -> the job's
+counts and its rejected rows (:func:`rejects_path`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from ..db import db
+from .contract import Importer
+from .models import NEW, QUEUED, READY, STARTABLE, ImportJob
+from .reading import (
+    DELIMITERS,
+    ENCODINGS,
+    FORMAT_CSV,
+    UnreadableFile,
+    detect_encoding,
+    detect_format,
+    numbered_rows,
+    sniff_delimiter,
+)
+from .rows import RowOutcome, SeenKeys, check_batch, guess_mapping, mapping_errors
+from .runner import import_folder, live_counts, rejects_path, run_job, stored_path
+
+__all__ = ["ImportRefused", "Preview", "copy_rejects", "delete_files", "get_importer",
+           "guessed", "importers_for", "job_progress", "live_counts", "preview", "read_header",
+           "rejects_path", "run_job", "save_mapping", "start", "store_upload", "stored_path",
+           "visible_job", "wait"]
+
+COPY_CHUNK = 1024 * 1024
+
+
+class ImportRefused(ValueError):
+    """The upload or the request cannot go on; ``message`` says why, for the user."""
+
+    def __init__(self, message: Any):
+        super().__init__(message)
+        self.message = message
+
+
+def importers_for(user) -> list[Importer]:
+    """The importers ``user`` may use, in the registry's order."""
+    return current_app.extensions["erp"].items("importer", user)
+
+
+def get_importer(kind: str, user=None) -> Importer | None:
+    """The importer for ``kind`` if it exists (and, given a user, if they may use it)."""
+    importer = current_app.extensions["erp"].get("importer", kind)
+    if importer is None or user is None:
+        return importer
+    return importer if importer in importers_for(user) else None
+
+
+def visible_job(job_id: int, user) -> ImportJob | None:
+    """The job, to its owner or an admin; None to anyone else (the views answer 404)."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or not (job.user_id == user.id or user.is_admin):
+        return None
+    return job
+
+
+def _max_bytes() -> int:
+    return int(current_app.config.get("IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def _size_label(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def store_upload(stream: IO[bytes], file_name: str, *, user, kind: str,
+                 encoding: str | None = None, delimiter: str | None = None) -> ImportJob:
+    """Keep an uploaded file, detect its format, encoding and delimiter, read its header,
+    guess the mapping; a new job. ImportRefused (and no file kept) for what cannot be used."""
+    importer = get_importer(kind, user)
+    if importer is None:
+        raise ImportRefused(_("You may not import this kind of record."))
+    if encoding is not None and encoding not in ENCODINGS:
+        raise ImportRefused(_("Unknown encoding %(name)s.", name=encoding))
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise ImportRefused(_("Unknown delimiter %(name)r.", name=delimiter))
+    folder = import_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_name = f"{uuid.uuid4().hex}.upload"
+    path = folder / stored_name
+    limit = _max_bytes()
+    size = 0
+    try:
+        with open(path, "wb") as target:
+            while chunk := stream.read(COPY_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ImportRefused(_("The file is larger than %(limit)s: split it into "
+                                          "smaller files.", limit=_size_label(limit)))
+                target.write(chunk)
+        if size == 0:
+            raise ImportRefused(_("The file is empty."))
+        try:
+            file_format = detect_format(path, file_name)
+            options: dict[str, Any] = {}
+            if file_format == FORMAT_CSV:
+                options["encoding"] = encoding or detect_encoding(path)
+                options["delimiter"] = delimiter or sniff_delimiter(path, options["encoding"])
+            header = _first_row(path, file_format, options)
+        except UnreadableFile as error:
+            raise ImportRefused(error.message) from None
+        if header is None:
+            raise ImportRefused(_("The file has no rows."))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job = ImportJob(user_id=user.id, kind=kind, file_name=_display_name(file_name),
+                    stored_name=stored_name, file_format=file_format, file_size=size,
+                    options=options, mapping=guess_mapping(header, importer), status=NEW)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def _display_name(file_name: str) -> str:
+    name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:255] or "upload"
+
+
+def _first_row(path, file_format: str, options: dict) -> list | None:
+    rows = numbered_rows(path, file_format, options.get("encoding"), options.get("delimiter"))
+    try:
+        first = next(rows, None)
+    finally:
+        rows.close()
+    return first[1] if first else None
+
+
+def read_header(job: ImportJob) -> list:
+    """The file's header row (ImportRefused if the file can no longer be read)."""
+    try:
+        header = _first_row(stored_path(job), job.file_format, job.options or {})
+    except (UnreadableFile, OSError) as error:
+        raise ImportRefused(getattr(error, "message", _("The file is gone."))) from None
+    return header or []
+
+
+def guessed(job: ImportJob, importer: Importer) -> dict[str, int]:
+    return guess_mapping(read_header(job), importer)
+
+
+def save_mapping(job: ImportJob, mapping: dict[str, int], *,
+                 encoding: str | None = None, delimiter: str | None = None) -> ImportJob:
+    """Confirm the mapping (and the CSV reading options); the job is then ready to start."""
+    if job.status not in (NEW, *STARTABLE):
+        raise ImportRefused(_("This import has already run."))
+    importer = get_importer(job.kind)
+    options = dict(job.options or {})
+    if job.file_format == FORMAT_CSV:
+        if encoding:
+            options["encoding"] = encoding
+        if delimiter:
+            options["delimiter"] = delimiter
+    job.options = options
+    header = read_header(job)
+    errors = mapping_errors(importer, mapping, len(header))
+    if errors:
+        db.session.rollback()
+        raise ImportRefused(" ".join(errors))
+    job.mapping = dict(mapping)
+    job.status = READY
+    db.session.commit()
+    return job
+
+
+@dataclass
+class Preview:
+    fields: list  # the mapped ImportFields, in the importer's order
+    rows: list[RowOutcome] = field(default_factory=list)
+    valid: int = 0
+    invalid: int = 0
+    more: bool = False  # the file has rows after these
+
+
+def preview(job: ImportJob, user, limit: int | None = None) -> Preview:
+    """The first rows checked as the import will check them; nothing is written."""
+    importer = get_importer(job.kind)
+    limit = limit or int(current_app.config.get("IMPORT_PREVIEW_ROWS", 20))
+    rows = numbered_rows(stored_path(job), job.file_format, (job.options or {}).get("encoding"),
+                         (job.options or {}).get("delimiter"))
+    batch = []
+    try:
+        next(rows, None)  # the header
+        for row in rows:
+            if len(batch) == limit:
+                result_more = True
+                break
+            batch.append(row)
+        else:
+            result_more = False
+    except UnreadableFile as error:
+        raise ImportRefused(error.message) from None
+    finally:
+        rows.close()
+    outcomes = check_batch(importer, batch, job.mapping, user, SeenKeys())
+    fields = [f for f in importer.fields if f.name in job.mapping]
+    invalid = sum(1 for o in outcomes if o.error)
+    return Preview(fields, outcomes, len(outcomes) - invalid, invalid, result_more)
+
+
+# --- running ------------------------------------------------------------------------------
+
+_threads: dict[int, threading.Thread] = {}
+
+
+def _run_in_app(app, job_id: int) -> None:
+    with app.app_context():
+        try:
+            run_job(job_id)
+        finally:
+            db.session.remove()
+            _threads.pop(job_id, None)
+
+
+def start(job: ImportJob, *, skip_invalid: bool = False, background: bool = True,
+          on_progress=None) -> bool:
+    """Queue the job and run it (a background thread with its own app context, or here).
+
+    False if it was not startable (already running or finished): only one run at a time.
+    """
+    options = {**(job.options or {}), "skip_invalid": bool(skip_invalid)}
+    claimed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job.id, ImportJob.status.in_(STARTABLE))
+        .values(status=QUEUED, options=options, message=None, total_rows=None,
+                processed_rows=0, rejected_rows=0, created_rows=0, updated_rows=0,
+                started_at=None, finished_at=None)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return False
+    if background:
+        app = current_app._get_current_object()
+        thread = threading.Thread(target=_run_in_app, args=(app, job.id),
+                                  name=f"import-{job.id}", daemon=True)
+        _threads[job.id] = thread
+        thread.start()
+    else:
+        run_job(job.id, on_progress=on_progress)
+        db.session.expire_all()
+    return True
+
+
+def wait(job_id: int, timeout: float | None = None) -> None:
+    """Wait for a background run started by this process (tests, the CLI)."""
+    thread = _threads.get(job_id)
+    if thread is not None:
+        thread.join(timeout)
+
+
+def job_progress(job: ImportJob) -> dict:
+    """What the progress page shows: the job row, or this process's fresher counts."""
+    counts = {"status": job.status, "total_rows": job.total_rows,
+              "processed_rows": job.processed_rows, "rejected_rows": job.rejected_rows,
+              "created_rows": job.created_rows, "updated_rows": job.updated_rows}
+    if not job.finished:
+        counts.update(live_counts(job.id) or {})
+    total, processed = counts["total_rows"], counts["processed_rows"]
+    counts["percent"] = (100 if counts["status"] == "done" else
+                         min(100, int(100 * processed / total)) if total else 0)
+    counts["finished"] = counts["status"] in ("done", "rejected", "failed")
+    counts["message"] = job.message if counts["finished"] else None
+    return counts
+
+
+def delete_files(job: ImportJob) -> None:
+    """Remove the stored upload and its rejects file."""
+    for path in (stored_path(job), rejects_path(job)):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def copy_rejects(job: ImportJob, target) -> bool:
+    """Copy the rejects file to ``target`` (a path or a binary file); False if none."""
+    path = rejects_path(job)
+    if not path.exists():
+        return False
+    if hasattr(target, "write"):
+        with open(path, "rb") as source:
+            shutil.copyfileobj(source, target)
+    else:
+        shutil.copyfile(path, target)
+    return True
