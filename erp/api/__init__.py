@@ -57,7 +57,8 @@ def _rate_key() -> str:
 def _authenticate():
     if not _is_api_request():
         return None
-    max_body = current_app.config["API_MAX_BODY_BYTES"]
+    view = current_app.view_functions.get(request.endpoint)
+    max_body = current_app.config[getattr(view, "max_body_setting", "API_MAX_BODY_BYTES")]
     request.max_content_length = max_body  # also stops chunked bodies without a length
     if request.content_length is not None and request.content_length > max_body:
         abort(413, f"The request body may have at most {max_body} bytes.")
@@ -74,7 +75,17 @@ def _authenticate():
     return None
 
 
-def init_app(app: Flask, registry, csrf) -> ErpApi:
+def large_body(setting: str):
+    """Let a route accept bodies up to the config value ``setting`` (e.g. file uploads)."""
+
+    def decorator(view):
+        view.max_body_setting = setting  # copied onto flask-smorest's wrappers by @wraps
+        return view
+
+    return decorator
+
+
+def init_app(app: Flask, registry, csrf, host_blueprints=()) -> ErpApi:
     app.config.setdefault("API_TITLE", "Mosaic ERP API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
@@ -98,11 +109,13 @@ def init_app(app: Flask, registry, csrf) -> ErpApi:
         key_prefix="erp-api",
     )
     app.before_request(_authenticate)
-    for contribution in registry.api_blueprints():
-        csrf.exempt(contribution.blueprint)
-        api.register_blueprint(contribution.blueprint, url_prefix=PREFIX + contribution.url_prefix)
+    blueprints = [(blp, "") for blp in host_blueprints] + [
+        (c.blueprint, c.url_prefix) for c in registry.api_blueprints()]
+    for blueprint, url_prefix in blueprints:
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix=PREFIX + url_prefix)
     app.extensions["erp_api"] = api
     return api
 
 
-__all__ = ["ErpApi", "PREFIX", "abort", "init_app"]
+__all__ = ["ErpApi", "PREFIX", "abort", "init_app", "large_body"]

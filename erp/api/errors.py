@@ -74,6 +74,10 @@ def error_response(error: HTTPException):
         body["fields"] = fields
     response = jsonify(error=body)
     response.status_code = error.code or 500
+    # The exception's own headers too (a 405's Allow, a 429's Retry-After), not its HTML type.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
     if error.code == 401:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, Select, literal
 
 from ..db import db
 
@@ -36,11 +36,17 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     })
 
 
+def cursor_value(after: str):
+    """The cursor as a SQL value compared as a BIGINT: a cursor past the largest id an
+    INTEGER column holds is then an empty page on PostgreSQL, not an out-of-range error."""
+    return literal(int(after), BigInteger)
+
+
 def keyset_page(statement: Select, id_column: Any, args: dict) -> dict:
     """One page of ``statement`` (already filtered and scoped), ordered by ``id_column``."""
     limit = args.get("limit", DEFAULT_LIMIT)
     if args.get("after"):
-        statement = statement.where(id_column > int(args["after"]))
+        statement = statement.where(id_column > cursor_value(args["after"]))
     rows = list(db.session.scalars(statement.order_by(id_column).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

@@ -35,3 +35,11 @@ def register(registry):
     registry.admin_view(models.Action, category=category, name=_l("Actions"))
     registry.demo_loader(demo.load)
     tabs.register(registry)
+    from . import reports  # the actions, funnel and loss-reasons reports
+    reports.register(registry)
+    from . import dashboard  # the home page's widgets
+    dashboard.register(registry)
+    from . import api  # the JSON API's /accounts, /contacts, /opportunities, /actions
+    api.register(registry)
+    from . import importers  # spreadsheet import of accounts, contacts, opportunities
+    importers.register(registry)

@@ -102,7 +102,8 @@ def open_pipeline_value(account):
 def last_contact(account):
     """Newest first on the (account, at) index: stops at the first done action."""
     return db.session.scalar(
-        select(Action.at).where(Action.account_id == account.id, Action.done.is_(True))
+        select(Action.at).where(Action.account_id == account.id, Action.done.is_(True),
+                                Action.archived.is_(False))
         .order_by(Action.at.desc()).limit(1))
 
 

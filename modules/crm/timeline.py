@@ -51,7 +51,7 @@ def fetch_actions(account_id: int, cursor, limit: int, kinds: list[str]) -> list
                Action.email_subject, Action.opportunity_id, Opportunity.title, User.name)
         .join(User, User.id == Action.user_id)
         .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
-        .where(Action.account_id == account_id,
+        .where(Action.account_id == account_id, Action.archived.is_(False),
                Action.kind.in_([k.removeprefix("crm.") for k in kinds]),
                after_cursor(Action.at, Action.id, ACTIONS.key, cursor))
         .order_by(Action.at.desc(), Action.id.desc())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp.auth.models import User
@@ -38,6 +38,8 @@ class Action(TimestampMixin, db.Model):
     # For e-mails written from the CRM: who it went to and its subject.
     email_to: Mapped[str | None] = mapped_column(String(255))
     email_subject: Mapped[str | None] = mapped_column(String(255))
+    # Archived actions are kept (the API's archive) but left out of the timeline and agenda.
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
     opportunity: Mapped[Opportunity | None] = relationship()

@@ -283,6 +283,12 @@ def update_action(action: Action, data: Mapping[str, Any], *, user) -> Action:
     return action
 
 
+def set_archived(action: Action, archived: bool) -> None:
+    """Archived actions are kept but leave the timeline, the agenda and the pages."""
+    action.archived = archived
+    db.session.commit()
+
+
 def complete_action(action: Action, *, user) -> Action:
     """Mark a planned action done; its time becomes when it was done (the model's rule)."""
     if action.done:
@@ -326,7 +332,8 @@ class Agenda:
 def _planned(user, start: datetime | None, end: datetime, limit: int) -> list[Action]:
     statement = (
         select(Action)
-        .where(Action.user_id == user.id, Action.done.is_(False), Action.at < end)
+        .where(Action.user_id == user.id, Action.done.is_(False), Action.at < end,
+               Action.archived.is_(False))
         # What the agenda shows, joined; nothing else (no roles, tags, owners) loaded.
         .options(joinedload(Action.account).lazyload("*"),
                  joinedload(Action.user).lazyload("*"),

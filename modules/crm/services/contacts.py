@@ -73,6 +73,12 @@ def update_contact(contact: Contact, data: Mapping[str, Any], *,
     return contact
 
 
+def set_archived(contact: Contact, archived: bool) -> None:
+    """Archived contacts leave the lists and the search; their links and history stay."""
+    contact.archived = archived
+    db.session.commit()
+
+
 def link_contact(account: Account, contact: Contact, role: str | None) -> AccountContact:
     """Add the relationship, or change its role if it exists."""
     role = clean_role(role)

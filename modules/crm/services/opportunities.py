@@ -40,6 +40,8 @@ TEXT_FIELDS = {"title": 200, "subject_note": 5000, "service_type": 80, "source_c
 USER_FIELDS = ("owner_id", "next_contact_user_id", "internal_contact_user_id")
 DATE_FIELDS = ("expected_close_on", "next_contact_on", "internal_contact_on")
 MAX_ITEMS = 200
+# crm_opportunity.estimated_value is NUMERIC(14, 2): the items' sum must stay below this.
+MAX_VALUE = Decimal("1e12")
 
 
 def opportunity_scope(user):
@@ -99,6 +101,11 @@ def _clean_items(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
         items.append({"description": description, "quantity": quantity, "unit_price": price})
     if len(items) > MAX_ITEMS:
         fail("items", _l("At most %(n)d items.", n=MAX_ITEMS))
+    priced = [(i["quantity"] * i["unit_price"]).quantize(Decimal("0.01")) for i in items
+              if i["quantity"] is not None and i["unit_price"] is not None]
+    if sum(priced, Decimal(0)) >= MAX_VALUE:
+        fail("items", _l("The items add up to more than the largest value an opportunity "
+                         "may have."))
     return items
 
 
@@ -256,15 +263,29 @@ def _apply_items(opportunity: Opportunity, items: list[dict]) -> None:
     opportunity.estimated_value = opportunity.compute_estimated_value()
 
 
-def create_opportunity(data: Mapping[str, Any], *, user, draft_id: int | None = None
-                       ) -> Opportunity:
-    values = clean_opportunity(data, user=user)
+def new_opportunity(values: Mapping[str, Any]) -> Opportunity:
+    """An open opportunity from cleaned input (:func:`clean_opportunity`), its items and
+    value set; not yet in the session. The import builds a batch of them, then flushes."""
+    values = dict(values)
     items = values.pop("items", [])
+    values.setdefault("watchers", [])  # known empty: telling watchers needs no query
     opportunity = Opportunity(status=STATUS_OPEN, **values)
     _apply_items(opportunity, items)
+    return opportunity
+
+
+def record_created(opportunity: Opportunity, user) -> None:
+    """The "created" history row of a new, flushed opportunity (watchers told); the caller
+    commits."""
+    _record(opportunity, user, [Change("created", None, opportunity.stage.name)], was_open=True)
+
+
+def create_opportunity(data: Mapping[str, Any], *, user, draft_id: int | None = None
+                       ) -> Opportunity:
+    opportunity = new_opportunity(clean_opportunity(data, user=user))
     db.session.add(opportunity)
     db.session.flush()
-    _record(opportunity, user, [Change("created", None, opportunity.stage.name)], was_open=True)
+    record_created(opportunity, user)
     _drop_draft(draft_id, user)
     db.session.commit()
     return opportunity

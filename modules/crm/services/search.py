@@ -3,7 +3,7 @@ and contacts, with or without punctuation, within the user's scope."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from erp.db import db
 
@@ -39,6 +39,24 @@ def search_accounts(query: str, user, limit: int = 20, include_archived: bool = 
         statement = statement.where(Account.id != exact.id)
     rest = db.session.scalars(statement.order_by(matches.c.id.desc()).limit(limit))
     return ([exact] if exact is not None else []) + list(rest)[: limit - (exact is not None)]
+
+
+def accounts_matching(query: str):
+    """The atomic search as a WHERE clause, for lists paged by the caller (the JSON API):
+    the account with exactly that tax id, or any whose search text has one of the terms."""
+    exact = Account.tax_id == compact(query).upper()
+    terms = query_terms(query)
+    if not terms:
+        return exact
+    return exact | Account.id.in_(matching_ids(Account.__table__, terms, _dialect()))
+
+
+def contacts_matching(query: str):
+    """Like :func:`accounts_matching`, for contacts (no tax id: the terms only)."""
+    terms = query_terms(query)
+    if not terms:
+        return false()
+    return Contact.id.in_(matching_ids(Contact.__table__, terms, _dialect()))
 
 
 def search_contacts(query: str, user, limit: int = 20) -> list[Contact]:

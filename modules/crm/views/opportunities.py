@@ -268,7 +268,8 @@ def opportunity(opportunity_id: int):
         select(OpportunityChange).where(OpportunityChange.opportunity_id == opportunity.id)
         .order_by(OpportunityChange.at.desc(), OpportunityChange.id.desc()).limit(50)).all()
     actions = db.session.scalars(
-        select(Action).where(Action.opportunity_id == opportunity.id)
+        select(Action).where(Action.opportunity_id == opportunity.id,
+                             Action.archived.is_(False))
         .order_by(Action.at.desc(), Action.id.desc()).limit(50)).all()
     return render_template("crm/opportunities/detail.html", opportunity=opportunity,
                            history=history, actions=actions, action_form=ActionForm(),

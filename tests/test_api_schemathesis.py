@@ -1,0 +1,107 @@
+"""A property-based run of the OpenAPI description: every CRM operation of /api/v1, with
+data generated from /api/v1/openapi.json (schemathesis), against the app in-process.
+
+Each operation is one test: its examples, the coverage phase's boundary and invalid
+cases, then ``MAX_EXAMPLES`` generated requests, as the sales manager over seeded
+records (the manager's, their team's and another team's), checking that no answer is
+a 5xx and that every answer conforms to the document (status codes, content types,
+headers, bodies); valid requests must get a 2xx, or a 404/409/422 from a rule.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from sqlalchemy import text
+
+from erp import create_app
+from erp.api.models import ApiToken
+from erp.api.tokens import hash_token
+from erp.auth.models import User
+from erp.db import db
+from tests.conftest import base_config
+
+MAX_EXAMPLES = 20
+# Schema-valid data may still break a rule of the services, which no JSON schema can say
+# (a CNPJ's check digits, a customer's tax data, an owner you may assign): a 422; or name
+# a record that is not there or not the manager's to see (404), or a duplicate (409).
+ACCEPTED = ["2xx", "404", "409", "422"]
+# The manager's token, given to schemathesis as the document's bearerAuth (so that the
+# cases it makes without a token, on purpose, go without).
+TOKEN = "mos_schemathesis-property-run-token-0123456789"  # noqa: S105
+
+
+class _App:
+    """The WSGI app schemathesis calls: a document-only app while collecting, then each
+    test's own (on the test database)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+TARGET = _App(create_app(base_config("sqlite://")))
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", TARGET,
+                                        config=schemathesis.Config.from_dict({
+                                            "generation": {"max-examples": MAX_EXAMPLES},
+                                            "phases": {"stateful": {"enabled": False}},
+                                            "checks": {"positive_data_acceptance": {
+                                                "expected-statuses": ACCEPTED}},
+                                            "auth": {"openapi": {
+                                                "bearerAuth": {"bearer": TOKEN}}},
+                                        })).include(tag_regex="^crm-")
+
+
+@pytest.fixture(scope="module")
+def api_app(app, database_url):
+    """The app on the test database, with a rate limit the run does not reach (thousands
+    of requests a minute with one token: the limit has tests of its own)."""
+    return create_app(base_config(database_url, API_RATE_LIMIT="1000000 per minute"))
+
+
+@pytest.fixture
+def seeded(app, users):
+    """Records of every kind with small ids (the generated ids hit some), and the
+    manager's token."""
+    from modules.crm.models import Category, Tag
+    from modules.crm.services.accounts import create_account
+    from modules.crm.services.actions import create_action
+    from modules.crm.services.contacts import create_contact
+    from modules.crm.services.opportunities import create_opportunity
+    from modules.crm.services.settings import ensure_defaults
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":  # the ids start at 1 there too
+            for table in ("crm_account", "crm_contact", "crm_opportunity", "crm_action",
+                          "crm_stage", "crm_loss_reason", "crm_tag", "crm_category"):
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)"))
+        ensure_defaults()
+        db.session.add_all([Tag(name="VIP"), Category(name="Indústria")])
+        db.session.commit()
+        for owner in ("manager", "rep_a", "rep_c"):
+            user = db.session.get(User, users[owner])
+            account = create_account({"legal_name": f"Conta de {owner}"}, user=user,
+                                     confirm_duplicates=True)
+            contact = create_contact({"name": f"Contato de {owner}"}, user=user,
+                                     account=account, role="Compras")
+            opportunity = create_opportunity({"account_id": account.id, "title": "ERP",
+                                              "contact_id": contact.id}, user=user)
+            create_action({"account_id": account.id, "opportunity_id": opportunity.id,
+                           "kind": "call"}, user=user)
+        db.session.add(ApiToken(user_id=users["manager"], name="schemathesis",
+                                prefix=TOKEN[:12], token_hash=hash_token(TOKEN)))
+        db.session.commit()
+        db.session.remove()
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+def test_the_api_keeps_its_description(case, api_app, seeded):
+    TARGET.app = api_app
+    case.call_and_validate()
