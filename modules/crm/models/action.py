@@ -23,6 +23,8 @@ class Action(TimestampMixin, db.Model):
         Index("ix_crm_action_account_at", "account_id", "at", "id"),
         Index("ix_crm_action_user_done_at", "user_id", "done", "at"),
         Index("ix_crm_action_opportunity_at", "opportunity_id", "at"),
+        # The actions report over everyone's actions in a period (admins, "all" scope).
+        Index("ix_crm_action_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,10 +79,8 @@ class ActionsReport:
 
 def _where(user, filters: Filters) -> list:
     clauses = [Action.at >= filters.start_at, Action.at < filters.end_before,
-               *people_clauses(Action.user_id, user, filters)]
-    archived = getattr(Action, "archived", None)  # the API's archive, where installed
-    if archived is not None:
-        clauses.append(archived.is_(False))  # left out, as from the timeline and agenda
+               *people_clauses(Action.user_id, user, filters),
+               Action.archived.is_(False)]  # left out, as from the timeline and agenda
     if filters.kind:
         clauses.append(Action.kind == filters.kind)
     return clauses
