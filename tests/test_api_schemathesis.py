@@ -52,7 +52,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", TARGET,
                                                 "expected-statuses": ACCEPTED}},
                                             "auth": {"openapi": {
                                                 "bearerAuth": {"bearer": TOKEN}}},
-                                        })).include(tag_regex="^crm-")
+                                        })).include(tag_regex="^(crm-|notes_api)")
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +99,10 @@ def seeded(app, users):
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+                                 HealthCheck.filter_too_much, HealthCheck.data_too_large,
+                                 HealthCheck.large_base_example])
 def test_the_api_keeps_its_description(case, api_app, seeded):
     TARGET.app = api_app
     case.call_and_validate()

@@ -47,7 +47,8 @@ def agenda_summary(user, today: date | None = None, *, limit: int = AGENDA_SHOWN
     many are overdue (before today) and due today, and the first ``limit`` of them."""
     today = today or local_today()
     start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
-    mine = (Action.user_id == user.id, Action.done.is_(False), Action.at < tomorrow)
+    mine = (Action.user_id == user.id, Action.done.is_(False), Action.archived.is_(False),
+            Action.at < tomorrow)
     overdue, due_today = db.session.execute(
         select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
                func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))

@@ -58,7 +58,11 @@ def test_agenda_counts_overdue_and_today_of_the_user_only(app, users, account, m
     plan(app, users, account, "2030-06-16T00:00")  # tomorrow: not in the widget
     plan(app, users, account, "2030-06-10T10:00", done="1")  # done: not planned any more
     plan(app, users, theirs, "2030-06-12T10:00", who="rep_b")  # someone else's
+    archived = plan(app, users, account, "2030-06-13T10:00")
     with app.app_context():
+        from modules.crm.models import Action
+
+        action_service.set_archived(db.session.get(Action, archived), True)  # not on the agenda
         summary = dashboard.agenda_summary(user(users), TODAY)
         assert (summary.overdue, summary.today, summary.total) == (2, 2, 4)
         assert [row.id for row in summary.first] == [oldest, overdue, today_early, today_late]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import flask_smorest
 from webargs.flaskparser import FlaskParser
 
+from erp.api.fields import MAX_ID
 from erp.auth import permission_required
 
 from .errors import ConflictErrorSchema
-from .fields import MAX_ID
 
 # A path id: digits, at most the largest id a table can hold (larger ones: 404).
 ID = f"int(max={MAX_ID})"

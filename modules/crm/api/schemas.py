@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from erp.api.fields import Bool, DecimalString, Id, QueryId, Text, UtcDateTime, enum
 from erp.api.paging import ListArgs, page_schema
 
 from ..models import ACTION_KINDS, CONTACT_MEDIA, STATUSES
@@ -21,7 +22,6 @@ from ..services import actions as action_rules
 from ..services import contacts as contact_rules
 from ..services import opportunities as opportunity_rules
 from ..validation import PERSON_TYPES
-from .fields import Bool, DecimalString, Id, QueryId, Text, UtcDateTime, enum
 
 A = account_rules.TEXT_FIELDS
 C = contact_rules.TEXT_FIELDS

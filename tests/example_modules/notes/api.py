@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from erp.api import abort
+from erp.api.fields import Id, QueryId, Text, UtcDateTime
 from erp.api.paging import ListArgs, keyset_page, page_schema
 from erp.auth import permission_required
 from modules.crm.models import Account
@@ -19,21 +20,20 @@ from modules.crm.services.scope import account_scope, get_account_or_404
 
 from .models import Note
 from .permissions import READ, WRITE
-from .services import add_note
+from .services import MAX_BODY, add_note
 
 blp = Blueprint("notes_api", __name__, description="Notes on accounts")
 
 
 class NoteSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    account_id = ma.fields.Integer(required=True, strict=True,
-                                   validate=ma.validate.Range(min=1, max=2**31 - 1))
-    body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=10_000))
-    created_at = ma.fields.DateTime(dump_only=True)
+    account_id = Id(required=True)  # a JSON integer within the database's range
+    body = Text(required=True, max_length=MAX_BODY)  # no NUL, which PostgreSQL refuses
+    created_at = UtcDateTime(dump_only=True)
 
 
 class NoteListArgs(ListArgs):
-    account_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
+    account_id = QueryId()
 
 
 @blp.get("/notes")

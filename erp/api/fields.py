@@ -1,4 +1,4 @@
-"""The field types of the CRM's API schemas: strict JSON types, documented as such.
+"""Field types for API schemas (every module's): strict JSON types, documented as such.
 
 JSON clients get told off for a string where a number goes (and the other way round),
 instead of having it silently converted; text that no database could store (NUL
@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-MAX_ID = 2**31 - 1  # the largest integer primary key on PostgreSQL
+from ..db import MAX_ID
+
 # Any text except NUL, which PostgreSQL cannot store (documented as the pattern).
 TEXT_PATTERN = "^[^\\x00]*$"
 
