@@ -16,6 +16,7 @@ import flask_smorest
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
+from .blueprint import Blueprint
 from .errors import ErrorSchema, abort
 from .tokens import user_for_token
 
@@ -118,4 +119,4 @@ def init_app(app: Flask, registry, csrf, host_blueprints=()) -> ErpApi:
     return api
 
 
-__all__ = ["ErpApi", "PREFIX", "abort", "init_app", "large_body"]
+__all__ = ["PREFIX", "Blueprint", "ErpApi", "abort", "init_app", "large_body"]

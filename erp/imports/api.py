@@ -13,35 +13,13 @@ from pathlib import Path
 import marshmallow as ma
 from flask import send_file, url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import CombinedMultiDict
 
-from ..api import abort, large_body
+from ..api import Blueprint, abort, large_body
 from . import services
 from .models import ImportJob
 from .reading import DELIMITERS, ENCODINGS
 
-
-class _MultipartParser(FlaskParser):
-    """webargs reads form fields and files from separate locations, and flask-smorest
-    documents one request body per operation: one location with both makes the upload
-    a single, correctly documented multipart/form-data body."""
-
-    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
-
-    def load_multipart(self, req, schema):
-        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
-
-
-class _UploadBlueprint(Blueprint):
-    ARGUMENTS_PARSER = _MultipartParser()
-    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
-        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING, "multipart": "multipart/form-data"}
-
-
-blp = _UploadBlueprint("imports_api", __name__,
-                       description="Spreadsheet imports (CSV, XLSX)")
+blp = Blueprint("imports_api", __name__, description="Spreadsheet imports (CSV, XLSX)")
 
 
 def may_import(view):

@@ -170,6 +170,9 @@ def test_input_errors_name_the_fields(app, client, users):
         **_bearer(token), "Content-Type": "application/json"})
     assert malformed.status_code == 400
     assert malformed.json["error"]["code"] == "malformed_body"
+    misspelt_filter = client.get("/api/v1/notes?acount_id=1", headers=_bearer(token))
+    assert misspelt_filter.status_code == 422  # not the whole list, unfiltered
+    assert "acount_id" in misspelt_filter.json["error"]["fields"]
     service_says_no = client.post("/api/v1/notes", json={"account_id": account_id, "body": " "},
                                   headers=_bearer(token))
     assert service_says_no.status_code == 422

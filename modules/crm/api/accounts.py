@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from erp.api import Blueprint
 from erp.api.paging import cursor_value, keyset_page
 from erp.db import db
 
@@ -18,7 +19,7 @@ from ..services.scope import account_scope, contact_scope, get_account_or_404
 from ..services.search import accounts_matching
 from ..validation import normalize_tax_id
 from . import schemas as s
-from .common import ID, Blueprint, conflict_response, not_found, requires
+from .common import conflict_response, not_found, requires
 from .errors import invalid, service_errors
 
 blp = Blueprint("crm-accounts", __name__, description=(
@@ -75,7 +76,7 @@ def create_account(data):
         return service.create_account(data, user=current_user, confirm_duplicates=confirm)
 
 
-@blp.route(f"/accounts/<{ID}:account_id>", methods=["GET"])
+@blp.route("/accounts/<int:account_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.AccountSchema)
 @not_found(blp)
@@ -87,7 +88,7 @@ def get_account(account_id: int):
     return get_account_or_404(account_id, current_user)
 
 
-@blp.route(f"/accounts/<{ID}:account_id>", methods=["PATCH"])
+@blp.route("/accounts/<int:account_id>", methods=["PATCH"])
 @requires(blp, WRITE)
 @blp.arguments(s.AccountUpdateSchema)
 @blp.response(200, s.AccountSchema)
@@ -112,7 +113,7 @@ def _set_archived(account_id: int, archived: bool) -> Account:
     return account
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/archive", methods=["POST"])
+@blp.route("/accounts/<int:account_id>/archive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.AccountSchema)
 @not_found(blp)
@@ -125,7 +126,7 @@ def archive_account(account_id: int):
     return _set_archived(account_id, True)
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/unarchive", methods=["POST"])
+@blp.route("/accounts/<int:account_id>/unarchive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.AccountSchema)
 @not_found(blp)
@@ -162,7 +163,7 @@ def _link_or_404(account_id: int, contact_id: int) -> tuple[Account, AccountCont
     return account, link
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/contacts", methods=["GET"])
+@blp.route("/accounts/<int:account_id>/contacts", methods=["GET"])
 @requires(blp, READ)
 @blp.arguments(s.ListArgs, location="query")
 @blp.response(200, s.LinkPageSchema)
@@ -175,7 +176,7 @@ def list_account_contacts(args, account_id: int):
     return _link_page(get_account_or_404(account_id, current_user), args)
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/contacts", methods=["POST"])
+@blp.route("/accounts/<int:account_id>/contacts", methods=["POST"])
 @requires(blp, WRITE)
 @blp.arguments(s.LinkCreateSchema)
 @blp.response(201, s.LinkSchema)
@@ -199,7 +200,7 @@ def link_contact(data, account_id: int):
     return link, 200 if existed else 201
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/contacts/<{ID}:contact_id>", methods=["GET"])
+@blp.route("/accounts/<int:account_id>/contacts/<int:contact_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.LinkSchema)
 @not_found(blp)
@@ -211,7 +212,7 @@ def get_account_contact(account_id: int, contact_id: int):
     return _link_or_404(account_id, contact_id)[1]
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/contacts/<{ID}:contact_id>", methods=["PATCH"])
+@blp.route("/accounts/<int:account_id>/contacts/<int:contact_id>", methods=["PATCH"])
 @requires(blp, WRITE)
 @blp.arguments(s.LinkUpdateSchema)
 @blp.response(200, s.LinkSchema)
@@ -226,7 +227,7 @@ def update_account_contact(data, account_id: int, contact_id: int):
         return contact_service.link_contact(account, link.contact, data["role"])
 
 
-@blp.route(f"/accounts/<{ID}:account_id>/contacts/<{ID}:contact_id>", methods=["DELETE"])
+@blp.route("/accounts/<int:account_id>/contacts/<int:contact_id>", methods=["DELETE"])
 @requires(blp, WRITE)
 @blp.response(204)
 @not_found(blp)

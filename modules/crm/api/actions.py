@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from erp.api import Blueprint
 from erp.api.paging import keyset_page
 
 from ..models import Account, Action
@@ -14,7 +15,7 @@ from ..services import actions as service
 from ..services.actions import get_action_or_404
 from ..services.scope import account_scope
 from . import schemas as s
-from .common import ID, Blueprint, not_found, requires
+from .common import not_found, requires
 from .errors import invalid, service_errors
 
 blp = Blueprint("crm-actions", __name__, description=(
@@ -70,7 +71,7 @@ def create_action(data):
         return service.create_action(data, user=current_user)
 
 
-@blp.route(f"/actions/<{ID}:action_id>", methods=["GET"])
+@blp.route("/actions/<int:action_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.ActionSchema)
 @not_found(blp)
@@ -79,7 +80,7 @@ def get_action(action_id: int):
     return get_action_or_404(action_id, current_user)
 
 
-@blp.route(f"/actions/<{ID}:action_id>", methods=["PATCH"])
+@blp.route("/actions/<int:action_id>", methods=["PATCH"])
 @requires(blp, WRITE)
 @blp.arguments(s.ActionUpdateSchema)
 @blp.response(200, s.ActionSchema)
@@ -95,7 +96,7 @@ def update_action(data, action_id: int):
         return service.update_action(action, data, user=current_user)
 
 
-@blp.route(f"/actions/<{ID}:action_id>/done", methods=["POST"])
+@blp.route("/actions/<int:action_id>/done", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.ActionSchema)
 @not_found(blp)
@@ -114,7 +115,7 @@ def _set_archived(action_id: int, archived: bool) -> Action:
     return action
 
 
-@blp.route(f"/actions/<{ID}:action_id>/archive", methods=["POST"])
+@blp.route("/actions/<int:action_id>/archive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.ActionSchema)
 @not_found(blp)
@@ -127,7 +128,7 @@ def archive_action(action_id: int):
     return _set_archived(action_id, True)
 
 
-@blp.route(f"/actions/<{ID}:action_id>/unarchive", methods=["POST"])
+@blp.route("/actions/<int:action_id>/unarchive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.ActionSchema)
 @not_found(blp)

@@ -1,30 +1,10 @@
-"""What every CRM API view shares: the blueprint class, permissions (documented), path
-ids, the 404 and 409 documentation."""
+"""What every CRM API view shares: permissions (documented), the 404 and 409 documentation."""
 
 from __future__ import annotations
 
-import flask_smorest
-from webargs.flaskparser import FlaskParser
-
-from erp.api.fields import MAX_ID
 from erp.auth import permission_required
 
 from .errors import ConflictErrorSchema
-
-# A path id: digits, at most the largest id a table can hold (larger ones: 404).
-ID = f"int(max={MAX_ID})"
-
-
-class _Parser(FlaskParser):
-    """Unknown query arguments are refused (422) like unknown body fields: a misspelt
-    filter must not quietly list everything."""
-
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-                                   "query": None, "querystring": None}
-
-
-class Blueprint(flask_smorest.Blueprint):
-    ARGUMENTS_PARSER = _Parser()
 
 
 def requires(blp, permission: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import select
 
+from erp.api import Blueprint
 from erp.api.paging import keyset_page
 from erp.auth import in_scope
 from erp.db import db
@@ -15,7 +16,7 @@ from ..services import contacts as service
 from ..services.scope import account_scope, contact_scope, get_contact_or_404
 from ..services.search import contacts_matching
 from . import schemas as s
-from .common import ID, Blueprint, conflict_response, not_found, requires
+from .common import conflict_response, not_found, requires
 from .errors import invalid, service_errors
 
 blp = Blueprint("crm-contacts", __name__, description=(
@@ -66,7 +67,7 @@ def create_contact(data):
         return service.create_contact(data, user=current_user, account=account, role=role)
 
 
-@blp.route(f"/contacts/<{ID}:contact_id>", methods=["GET"])
+@blp.route("/contacts/<int:contact_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.ContactSchema)
 @not_found(blp)
@@ -75,7 +76,7 @@ def get_contact(contact_id: int):
     return get_contact_or_404(contact_id, current_user)
 
 
-@blp.route(f"/contacts/<{ID}:contact_id>", methods=["PATCH"])
+@blp.route("/contacts/<int:contact_id>", methods=["PATCH"])
 @requires(blp, WRITE)
 @blp.arguments(s.ContactUpdateSchema)
 @blp.response(200, s.ContactSchema)
@@ -99,7 +100,7 @@ def _set_archived(contact_id: int, archived: bool) -> Contact:
     return contact
 
 
-@blp.route(f"/contacts/<{ID}:contact_id>/archive", methods=["POST"])
+@blp.route("/contacts/<int:contact_id>/archive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.ContactSchema)
 @not_found(blp)
@@ -112,7 +113,7 @@ def archive_contact(contact_id: int):
     return _set_archived(contact_id, True)
 
 
-@blp.route(f"/contacts/<{ID}:contact_id>/unarchive", methods=["POST"])
+@blp.route("/contacts/<int:contact_id>/unarchive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.ContactSchema)
 @not_found(blp)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from erp.api import Blueprint
 from erp.db import db
 
 from ..models import Category
 from ..permissions import READ
 from ..services import settings
 from . import schemas as s
-from .common import Blueprint, requires
+from .common import requires
 
 blp = Blueprint("crm-settings", __name__, description=(
     "The funnel's stages, the loss reasons, the tags and the account categories."))

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from erp.api import Blueprint
 from erp.api.paging import keyset_page
 
 from ..models import Opportunity
@@ -13,7 +14,7 @@ from ..permissions import READ, WRITE
 from ..services import opportunities as service
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from . import schemas as s
-from .common import ID, Blueprint, conflict_response, not_found, requires
+from .common import conflict_response, not_found, requires
 from .errors import service_errors
 
 blp = Blueprint("crm-opportunities", __name__, description=(
@@ -60,7 +61,7 @@ def create_opportunity(data):
         return service.create_opportunity(data, user=current_user)
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>", methods=["GET"])
+@blp.route("/opportunities/<int:opportunity_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
@@ -73,7 +74,7 @@ def get_opportunity(opportunity_id: int):
     return get_opportunity_or_404(opportunity_id, current_user)
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>", methods=["PATCH"])
+@blp.route("/opportunities/<int:opportunity_id>", methods=["PATCH"])
 @requires(blp, WRITE)
 @blp.arguments(s.OpportunityUpdateSchema)
 @blp.response(200, s.OpportunitySchema)
@@ -99,7 +100,7 @@ def _bulk(opportunity_id: int, action: str) -> Opportunity:
     return opportunity
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>/archive", methods=["POST"])
+@blp.route("/opportunities/<int:opportunity_id>/archive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
@@ -113,7 +114,7 @@ def archive_opportunity(opportunity_id: int):
     return _bulk(opportunity_id, "archive")
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>/unarchive", methods=["POST"])
+@blp.route("/opportunities/<int:opportunity_id>/unarchive", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
@@ -122,7 +123,7 @@ def unarchive_opportunity(opportunity_id: int):
     return _bulk(opportunity_id, "unarchive")
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>/won", methods=["POST"])
+@blp.route("/opportunities/<int:opportunity_id>/won", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
@@ -136,7 +137,7 @@ def win_opportunity(opportunity_id: int):
         return service.mark_won(opportunity, user=current_user)
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>/lost", methods=["POST"])
+@blp.route("/opportunities/<int:opportunity_id>/lost", methods=["POST"])
 @requires(blp, WRITE)
 @blp.arguments(s.LostSchema)
 @blp.response(200, s.OpportunitySchema)
@@ -152,7 +153,7 @@ def lose_opportunity(data, opportunity_id: int):
                                  loss_reason_id=data["loss_reason_id"], note=data.get("note"))
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>/reopen", methods=["POST"])
+@blp.route("/opportunities/<int:opportunity_id>/reopen", methods=["POST"])
 @requires(blp, WRITE)
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
@@ -166,7 +167,7 @@ def reopen_opportunity(opportunity_id: int):
         return service.reopen(opportunity, user=current_user)
 
 
-@blp.route(f"/opportunities/<{ID}:opportunity_id>/stage", methods=["POST"])
+@blp.route("/opportunities/<int:opportunity_id>/stage", methods=["POST"])
 @requires(blp, WRITE)
 @blp.arguments(s.StageMoveSchema)
 @blp.response(200, s.OpportunitySchema)

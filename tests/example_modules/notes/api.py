@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from erp.api import abort
+from erp.api import Blueprint, abort
 from erp.api.fields import Id, QueryId, Text, UtcDateTime
 from erp.api.paging import ListArgs, keyset_page, page_schema
 from erp.auth import permission_required
