@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 # Every folder that keeps a message catalog: the host (with the shared templates) and each module.
 CATALOGS := erp $(wildcard modules/*)
 
-.PHONY: run test lint bench install install-test translations extract-messages update-messages clean
+.PHONY: run dev test lint bench install install-test translations extract-messages update-messages clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,19 @@ translations: install
 	  if [ -d $$dir/translations ]; then $(PYBABEL) compile --statistics -d $$dir/translations || exit 1; fi; \
 	done
 
-## Create or upgrade the SQLite database in instance/, load demo data if empty, serve.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+## Create or upgrade the SQLite database in instance/, load demo data if empty, then serve
+## with gunicorn and the background worker (Ctrl+C stops both): `make run PORT=8000`.
 run: translations
 	$(FLASK) setup
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) serve --host $(HOST) --port $(PORT)
+
+## The same with Flask's development server (reloader, debugger) instead of gunicorn.
+dev: translations
+	$(FLASK) setup
+	$(FLASK) serve --dev --host $(HOST) --port $(PORT)
 
 ## The whole suite (on PostgreSQL too when ERP_TEST_DATABASE_URL is set).
 test: install-test translations

@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
-from . import admin, api, cli, i18n, mail, migrate, views  # noqa: F401 (mail: the outbox model)
+from . import admin, api, cli, i18n, mail, migrate, tasks, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
 from .api.views import bp as api_tokens_bp
 from .auth.models import User
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["erp"] = registry
     modules = load_modules(app, registry)
     registry.freeze()
+    tasks.init_app(app)  # after the modules: it binds every task they declared
 
     i18n.init_app(app, [str(HOST_DIR / "translations")]
                   + [str(m.translations_dir) for m in modules if m.translations_dir])

@@ -1,5 +1,5 @@
 """Commands: ``flask --app erp upgrade | setup | create-admin | demo | modules |
-mail-worker | import``."""
+serve | worker | mail-worker | import``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .demo import DEMO_PASSWORD, database_is_empty, load_demo
 from .imports.cli import import_command
 from .mail import run_worker
 from .setup import upgrade_database
+from .tasks import run_worker as run_task_worker
 
 
 @click.command("upgrade")
@@ -103,8 +104,38 @@ def mail_worker_command(once, interval):
     run_worker(interval=interval)
 
 
+@click.command("worker")
+@click.option("--threads", type=click.IntRange(min=1, max=32), default=None,
+              help="Tasks run at once (default: WORKER_THREADS, 2).")
+def worker_command(threads):
+    """Run the background worker (imports, mail, clean-ups) until Ctrl+C."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()
+    try:
+        run_task_worker(app, threads)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command("serve")
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", envvar="PORT", type=click.IntRange(1, 65535), default=5000,
+              show_default=True)
+@click.option("--workers", envvar="WEB_CONCURRENCY", type=click.IntRange(1, 64), default=2,
+              show_default=True, help="gunicorn worker processes.")
+@click.option("--dev", is_flag=True, help="Flask's development server (reloader, debugger) "
+                                          "instead of gunicorn; never in production.")
+def serve_command(host, port, workers, dev):
+    """Serve the app with gunicorn and run the background worker; Ctrl+C stops both."""
+    from .serve import run
+
+    raise SystemExit(run(host, port, workers, dev))
+
+
 def init_app(app) -> None:
     for command in (upgrade_command, setup_command, demo_command, create_admin_command,
-                    modules_command, mail_worker_command):
+                    modules_command, mail_worker_command, worker_command, serve_command):
         app.cli.add_command(command)
     app.cli.add_command(import_command)  # erp/imports/cli.py: `flask import KIND FILE`

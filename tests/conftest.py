@@ -51,6 +51,9 @@ def base_config(database_url: str, instance_path=None, **overrides) -> dict:
         "ERP_MODULES": None,
         "ERP_MODULE_DIRS": [str(Path(__file__).parent / "example_modules")],
         "BABEL_DEFAULT_LOCALE": "en",
+        # Background tasks run at once, in the caller (tests that need the real worker
+        # process start one: tests/erp/worker.py).
+        "TASKS_IMMEDIATE": True,
     }
     config.update(overrides)
     return config
