@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app erp
 PYBABEL := $(VENV)/bin/pybabel
-# Every folder that keeps a message catalog: the host (with the shared templates) and each module.
+# Every folder that keeps a message catalog: the host (shared templates in erp/templates) and each module.
 CATALOGS := erp $(wildcard modules/*)
 
 .PHONY: run dev test lint bench install install-test translations extract-messages update-messages clean
@@ -61,8 +61,7 @@ extract-messages: install
 	@for dir in $(CATALOGS); do \
 	  [ -f $$dir/__init__.py ] || continue; \
 	  mkdir -p $$dir/translations; \
-	  src=$$dir; [ $$dir = erp ] && src="erp templates"; \
-	  $(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o $$dir/translations/messages.pot $$src || exit 1; \
+	  $(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o $$dir/translations/messages.pot $$dir || exit 1; \
 	  if [ -f $$dir/translations/pt_BR/LC_MESSAGES/messages.po ]; then \
 	    $(PYBABEL) update --no-fuzzy-matching -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
 	  else \

@@ -15,7 +15,7 @@ from .api import models as api_models  # noqa: F401 (the token table)
 from .api.views import bp as api_tokens_bp
 from .auth.models import User
 from .auth.views import bp as auth_bp
-from .config import PROJECT_ROOT, default_config, secret_key
+from .config import default_config, secret_key
 from .db import MAX_ID, db
 from .imports import api as imports_api
 from .imports import models as import_models  # noqa: F401 (the import job table)
@@ -51,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder="templates",  # erp/templates: shipped inside the package
     )
     app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,7 @@ def test_datetimes_are_shown_in_the_users_time_zone(app):
 
 
 def _catalog_dirs() -> list[tuple[Path, list[Path]]]:
-    dirs = [(PROJECT_ROOT / "erp", [PROJECT_ROOT / "erp", PROJECT_ROOT / "templates"])]
+    dirs = [(PROJECT_ROOT / "erp", [PROJECT_ROOT / "erp"])]  # erp/templates included
     for module in sorted((PROJECT_ROOT / "modules").iterdir()):
         if (module / "__init__.py").exists():
             dirs.append((module, [module]))
