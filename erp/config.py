@@ -86,8 +86,9 @@ def default_config(instance_path: Path) -> dict:
         "ERP_PAGE_SIZE": _env_int("ERP_PAGE_SIZE", 25),
         # Where users reach the app: links in e-mails written outside a request.
         "ERP_BASE_URL": os.environ.get("ERP_BASE_URL", "http://127.0.0.1:5000"),
-        # Outgoing mail (erp/mail.py): the outbox worker's SMTP server.
-        "ERP_MAIL_SERVER": os.environ.get("ERP_MAIL_SERVER") or "localhost",
+        # Outgoing mail (erp/mail.py): the SMTP server the worker delivers the outbox to.
+        # Unset (the default): no mail is sent; it waits in the outbox (Admin → Outbox).
+        "ERP_MAIL_SERVER": os.environ.get("ERP_MAIL_SERVER") or None,
         "ERP_MAIL_PORT": _env_int("ERP_MAIL_PORT", 25),
         "ERP_MAIL_USE_TLS": _env_bool("ERP_MAIL_USE_TLS", False),  # STARTTLS
         "ERP_MAIL_USERNAME": os.environ.get("ERP_MAIL_USERNAME") or None,
@@ -95,6 +96,9 @@ def default_config(instance_path: Path) -> dict:
         "ERP_MAIL_TIMEOUT": _env_int("ERP_MAIL_TIMEOUT", 10),
         "ERP_MAIL_FROM": os.environ.get("ERP_MAIL_FROM") or "Mosaic ERP <noreply@localhost>",
         "ERP_MAIL_MAX_ATTEMPTS": _env_int("ERP_MAIL_MAX_ATTEMPTS", 8),
+        # A commit that queued mail asks the worker for a delivery pass at once (else only
+        # the pass every minute delivers).
+        "ERP_MAIL_DELIVER_ON_QUEUE": _env_bool("ERP_MAIL_DELIVER_ON_QUEUE", True),
         # JSON API (erp/api): requests per token, where the counters live (memory:// is per
         # process; use e.g. redis://host:6379 with several workers), largest body accepted.
         "API_RATE_LIMIT": os.environ.get("ERP_API_RATE_LIMIT") or "600 per minute",

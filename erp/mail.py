@@ -1,32 +1,42 @@
-"""The e-mail outbox: any module queues mail in its own transaction; a worker sends it.
+"""The e-mail outbox: any module queues mail in its own transaction; the worker sends it.
 
 Mail is never lost. :func:`queue_mail` only adds a row to the caller's session, so
 the message is committed (or rolled back) together with the change that caused
-it. The worker (``flask --app erp mail-worker``, i.e. :func:`run_worker`) sends
-the due messages over SMTP; a failure puts the message back in the queue with an
-exponential backoff (30 s, 1 min, 2 min, ... at most 1 h), until
-``ERP_MAIL_MAX_ATTEMPTS`` attempts have failed. While the SMTP server is down,
-messages simply wait. Delivery is *at least once*: a worker that dies after the
-server accepted a message but before recording it sends that message again
-(with the same ``Message-ID``, so receivers can tell).
+it. The background worker (``flask --app erp worker``, see :mod:`erp.tasks`; started
+by ``make run``) sends the due messages over SMTP: :func:`queue_mail` enqueues the
+:data:`deliver_mail` task once the transaction commits (when a mail server is
+configured and ``ERP_MAIL_DELIVER_ON_QUEUE`` is on), and :data:`deliver_mail_periodically`
+runs every minute for the retries and for what was queued while the queue was down.
+A failure puts the message back in the queue with an exponential backoff (30 s, 1 min,
+2 min, ... at most 1 h), until ``ERP_MAIL_MAX_ATTEMPTS`` attempts have failed. While the
+SMTP server is down, messages simply wait. Delivery is *at least once*: a worker that
+dies after the server accepted a message but before recording it sends that message
+again (with the same ``Message-ID``, so receivers can tell).
+
+With no mail server configured (``ERP_MAIL_SERVER`` unset, the default) nothing is
+attempted: messages wait in the outbox, shown as "not sent: no mail server configured"
+(Admin → Outbox), and go out once a server is configured. Screens that queue mail say
+so with :func:`delivery_notice`, never "on its way" when it is not.
 
 Life of a message (``status``)::
 
     queued --claim--> sending --> sent
       ^                  |
       +---- retry -------+--> failed   (too many attempts, or every recipient refused)
+      +---- send again (admin) ---------+
 
 A worker claims a message with an ``UPDATE ... WHERE status = 'queued'`` that
 must change exactly one row, so two workers never send the same message. While
 ``sending``, ``next_attempt_at`` holds the time of the claim: a message still
 ``sending`` :data:`STUCK_AFTER` later belonged to a worker that crashed, and is
-put back in the queue (counting as a failed attempt).
+put back in the queue (counting as a failed attempt). No transaction is open while
+the SMTP server is talked to: the outcome is written by an ``UPDATE`` of its own.
 
 Configuration (``app.config``; each key is also read from the environment
 variable of the same name; the defaults work offline):
 
 ``ERP_MAIL_SERVER``
-    SMTP host, default ``"localhost"``.
+    SMTP host, default unset: mail is kept in the outbox, not sent.
 ``ERP_MAIL_PORT``
     SMTP port, default ``25``.
 ``ERP_MAIL_USE_TLS``
@@ -39,6 +49,9 @@ variable of the same name; the defaults work offline):
     the ``From`` of every message, default ``"Mosaic ERP <noreply@localhost>"``.
 ``ERP_MAIL_MAX_ATTEMPTS``
     failed attempts after which a message is marked ``failed``, default ``8``.
+``ERP_MAIL_DELIVER_ON_QUEUE``
+    ``True`` (default): a commit that queued mail enqueues a delivery pass at once;
+    ``False``: only the periodic pass (every minute) and explicit calls deliver.
 """
 
 from __future__ import annotations
@@ -50,7 +63,7 @@ import smtplib
 import ssl
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -58,12 +71,26 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, select, update
+from flask_babel import gettext as _
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    case,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db, utcnow
+from .tasks import enqueue_after_commit, on_worker_start, periodic_task, task
 
-__all__ = ["DeliveryReport", "OutboxMessage", "deliver_due", "queue_mail", "run_worker"]
+__all__ = ["DeliveryReport", "OutboxMessage", "deliver_due", "deliver_mail", "deliver_pending",
+           "delivery_notice", "mail_configured", "queue_mail", "send_again", "run_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +103,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 STUCK_AFTER = timedelta(minutes=10)
 SUBJECT_MAX = 255
+PASS_LIMIT = 50  # messages per pass of the worker's task ...
+MAX_PASSES = 20  # ... and passes per task run, while each finds a full batch
 
 _NAMED_ADDRESS = re.compile(r"^\s*(.*?)\s*<([^<>]*)>\s*$")
 
@@ -119,8 +148,28 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     recovered: int = 0  # found stuck in "sending" (a crashed worker) and queued again
+    not_configured: bool = False  # no mail server: nothing was attempted
+    waiting: int = 0  # with not_configured: the messages kept in the outbox
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+    def __iadd__(self, other: DeliveryReport) -> DeliveryReport:
+        for field in fields(self):
+            mine, theirs = getattr(self, field.name), getattr(other, field.name)
+            if field.name == "not_configured":
+                setattr(self, field.name, mine or theirs)
+            elif field.name == "waiting":
+                setattr(self, field.name, theirs)
+            else:
+                setattr(self, field.name, mine + theirs)
+        return self
 
     def __str__(self) -> str:
+        if self.not_configured:
+            return (f"no mail server configured (ERP_MAIL_SERVER): {self.waiting} message(s) "
+                    f"kept in the outbox, none sent")
         return (f"sent {self.sent}, retried {self.retried}, failed {self.failed}, "
                 f"recovered {self.recovered}")
 
@@ -131,6 +180,22 @@ class DeliveryReport:
 def _config(key: str, default=None):
     value = current_app.config.get(key)
     return default if value is None else value
+
+
+def mail_configured() -> bool:
+    """Whether an SMTP server is configured (``ERP_MAIL_SERVER``); without one, mail is kept
+    in the outbox and nothing tries to send it (needs an app context)."""
+    return bool(str(current_app.config.get("ERP_MAIL_SERVER") or "").strip())
+
+
+def delivery_notice() -> str:
+    """The sentence every screen shows after queuing mail, translated: that it will be sent
+    shortly, or, with no mail server configured, that it waits in the outbox. Never claim
+    more: e.g. ``flash(_("Quote marked as sent.") + " " + delivery_notice())``."""
+    if mail_configured():
+        return _("The e-mail will be sent shortly.")
+    return _("The e-mail is kept in the outbox: no mail server is configured; an "
+             "administrator can send it from Admin → Outbox once one is.")
 
 
 def _address(value: str) -> str:
@@ -195,6 +260,9 @@ def queue_mail(to: str | Iterable[str], subject: str, body_text: str, *,
         message_id=make_msgid(domain=_domain(_config("ERP_MAIL_FROM", DEFAULT_FROM))),
     )
     db.session.add(message)
+    if _config("ERP_MAIL_DELIVER_ON_QUEUE", True) and mail_configured():
+        # Once committed (never if rolled back), the worker delivers it; once per transaction.
+        enqueue_after_commit(deliver_mail)
     return message
 
 
@@ -240,7 +308,7 @@ class _Smtp:
 
     def get(self) -> smtplib.SMTP:
         if self.connection is None:
-            connection = smtplib.SMTP(_config("ERP_MAIL_SERVER", "localhost"),
+            connection = smtplib.SMTP(str(current_app.config["ERP_MAIL_SERVER"]).strip(),
                                       int(_config("ERP_MAIL_PORT", 25)),
                                       timeout=float(_config("ERP_MAIL_TIMEOUT", 10)))
             try:
@@ -310,31 +378,61 @@ def _record_failure(message: OutboxMessage, error: str, now: datetime, *,
 
 
 def recover_stuck(now: datetime | None = None) -> int:
-    """Queue again the messages a crashed worker left in "sending"; returns how many."""
+    """Queue again the messages a crashed worker left in "sending"; returns how many.
+
+    The lost attempt counts (the message may have been delivered already). One ``UPDATE``
+    that only touches rows still ``sending``: two workers never recover the same message.
+    """
     now = _aware(now or utcnow())
+    cutoff = now - STUCK_AFTER
     stuck = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == SENDING,
-                                    OutboxMessage.next_attempt_at <= now - STUCK_AFTER)
-        .with_for_update(skip_locked=True)
+        select(OutboxMessage.id).where(OutboxMessage.status == SENDING,
+                                       OutboxMessage.next_attempt_at <= cutoff)
     ).all()
-    for message in stuck:
-        _record_failure(message, "the worker stopped while sending it; it may have been "
-                                 "delivered already", now)
-        if message.status == QUEUED:  # no wait: it was due long ago
-            message.next_attempt_at = now
+    db.session.commit()  # read only: the write below starts a transaction of its own
+    if not stuck:
+        return 0
+    max_attempts = int(_config("ERP_MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(stuck), OutboxMessage.status == SENDING,
+               OutboxMessage.next_attempt_at <= cutoff)
+        .values(attempts=func.coalesce(OutboxMessage.attempts, 0) + 1,
+                last_error="the worker stopped while sending it; it may have been "
+                           "delivered already",
+                # No wait: it was due long ago.
+                status=case((func.coalesce(OutboxMessage.attempts, 0) + 1 >= max_attempts,
+                             FAILED), else_=QUEUED),
+                next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return len(stuck)
+    if result.rowcount:
+        log.warning("mail: %d message(s) left in 'sending' by a stopped worker, queued again",
+                    result.rowcount)
+    return result.rowcount
 
 
-def deliver_due(limit: int = 50, now: datetime | None = None) -> DeliveryReport:
+def waiting_count() -> int:
+    """Messages queued and not sent yet (due or not)."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.status == QUEUED)) or 0
+
+
+def deliver_due(limit: int = PASS_LIMIT, now: datetime | None = None) -> DeliveryReport:
     """Send up to ``limit`` due messages (needs an app context); one pass of the worker.
 
     ``now`` (UTC) defaults to the current time; tests pass a later one to skip a backoff.
     If the SMTP server cannot be reached, the pass stops after the first message (it is
-    retried later) and leaves the others queued, their attempts untouched.
+    retried later) and leaves the others queued, their attempts untouched. With no mail
+    server configured, nothing is attempted (``report.not_configured``).
     """
     now = _aware(now or utcnow())
     report = DeliveryReport(recovered=recover_stuck(now))
+    if not mail_configured():
+        report.not_configured, report.waiting = True, waiting_count()
+        db.session.commit()
+        return report
     due = db.session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now)
@@ -348,8 +446,12 @@ def deliver_due(limit: int = 50, now: datetime | None = None) -> DeliveryReport:
             if not _claim(message_id, now):
                 continue  # another worker has it
             message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-            status = _send(smtp, message, now)
+            # From here a plain object: no transaction (nor SQLite lock) is held while the
+            # SMTP server is talked to; the outcome is written by an UPDATE of its own.
+            db.session.expunge(message)
             db.session.commit()
+            status = _send(smtp, message, now)
+            _save(message)
             if status == SENT:
                 report.sent += 1
             elif status == FAILED:
@@ -363,6 +465,22 @@ def deliver_due(limit: int = 50, now: datetime | None = None) -> DeliveryReport:
     if due:
         log.info("mail pass: %s", report)
     return report
+
+
+def _save(message: OutboxMessage) -> None:
+    """Write the outcome of an attempt on a message this worker claimed."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == SENDING)
+        .values(status=message.status, attempts=message.attempts,
+                last_error=message.last_error, next_attempt_at=message.next_attempt_at,
+                sent_at=message.sent_at, message_id=message.message_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:  # taken back by recover_stuck: this worker was too slow
+        log.warning("mail %s: outcome %r not recorded, the message was no longer 'sending'",
+                    message.id, message.status)
 
 
 def _send(smtp: _Smtp, message: OutboxMessage, now: datetime) -> str:
@@ -398,14 +516,77 @@ def _send(smtp: _Smtp, message: OutboxMessage, now: datetime) -> str:
     return SENT
 
 
-# --- the worker -----------------------------------------------------------------------
+# --- the worker's tasks, and sending again -------------------------------------------
 
 
-def run_worker(interval: float = 5.0, once: bool = False, limit: int = 50) -> DeliveryReport:
+def deliver_pending(limit: int = PASS_LIMIT) -> DeliveryReport:
+    """Passes of :func:`deliver_due` while each finds a full batch (at most
+    :data:`MAX_PASSES`): what the worker's tasks run (needs an app context)."""
+    total = DeliveryReport()
+    for _pass in range(MAX_PASSES):
+        report = deliver_due(limit=limit)
+        total += report
+        if report.not_configured or report.handled < limit:
+            break
+    return total
+
+
+@task()
+def deliver_mail() -> None:
+    """Deliver the due mail now: enqueued after a commit that queued mail, by "Send again"
+    and when the worker starts. Several at once are harmless: each message is claimed."""
+    deliver_pending()
+
+
+@periodic_task(minutes=1)
+def deliver_mail_periodically() -> None:
+    """Every minute: the retries whose backoff is over, and mail queued while the task queue
+    was down (or with ``ERP_MAIL_DELIVER_ON_QUEUE`` off)."""
+    deliver_pending()
+
+
+@on_worker_start
+def _deliver_on_start() -> None:
+    # What waited while no worker ran goes out now, not at the next periodic pass.
+    if mail_configured():
+        deliver_mail.enqueue()
+
+
+def send_again(message_id: int) -> bool:
+    """Put a ``queued`` or ``failed`` message back in the queue, due now, and commit; the
+    worker is asked to deliver it (when a mail server is configured). False if the message
+    is in another state (being sent, sent) or does not exist.
+
+    Its attempts start again from 0: a fresh round of ``ERP_MAIL_MAX_ATTEMPTS`` attempts
+    with backoff (a failed message kept its count, it would fail again after one more try).
+    ``last_error`` stays until the next attempt, to show why it had not gone out.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((QUEUED, FAILED)))
+        .values(status=QUEUED, attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    if mail_configured():
+        enqueue_after_commit(deliver_mail)
+    db.session.commit()
+    return True
+
+
+# --- the mail-worker command ----------------------------------------------------------
+
+
+def run_worker(interval: float = 5.0, once: bool = False, limit: int = PASS_LIMIT
+               ) -> DeliveryReport:
     """Deliver due mail every ``interval`` seconds until Ctrl+C or SIGTERM (needs an app context).
 
-    With ``once``, a single pass. A pass that fails (the database is down, say) is
-    logged and the worker goes on. Returns the report of the last pass.
+    ``flask --app erp mail-worker``: a mail-only worker, for when the background worker
+    (``flask --app erp worker``, which delivers mail too) is not run. With ``once``, a
+    single pass. A pass that fails (the database is down, say) is logged and the worker
+    goes on. Returns the report of the last pass.
     """
     if once:
         try:
@@ -419,6 +600,8 @@ def run_worker(interval: float = 5.0, once: bool = False, limit: int = 50) -> De
         previous = signal.signal(signal.SIGTERM, lambda *_args: stop.set())
     report = DeliveryReport()
     log.info("mail worker started, every %s s", interval)
+    if not mail_configured():
+        log.warning("no mail server configured (ERP_MAIL_SERVER): mail is kept in the outbox")
     try:
         while not stop.is_set():
             try:
@@ -429,8 +612,7 @@ def run_worker(interval: float = 5.0, once: bool = False, limit: int = 50) -> De
                 report = DeliveryReport()
             finally:
                 db.session.remove()
-            busy = report.sent + report.retried + report.failed >= limit
-            if not busy:
+            if report.handled < limit:
                 stop.wait(interval)
     except KeyboardInterrupt:
         pass

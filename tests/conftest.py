@@ -54,6 +54,9 @@ def base_config(database_url: str, instance_path=None, **overrides) -> dict:
         # Background tasks run at once, in the caller (tests that need the real worker
         # process start one: tests/erp/worker.py).
         "TASKS_IMMEDIATE": True,
+        # Queued mail is not delivered on commit (with TASKS_IMMEDIATE that would be in the
+        # caller): tests deliver with erp.mail.deliver_due, or turn this on (test_mail.py).
+        "ERP_MAIL_DELIVER_ON_QUEUE": False,
     }
     config.update(overrides)
     return config
