@@ -8,6 +8,7 @@ from flask import Flask
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import admin, api, cli, i18n, mail, migrate, tasks, views  # noqa: F401 (mail: the outbox model)
@@ -63,6 +64,10 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
 
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:  # behind reverse proxies: trust that many X-Forwarded-* hops, no more
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
     db.init_app(app)
     registry = Registry()
     app.extensions["erp"] = registry

@@ -77,6 +77,8 @@ def default_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _env_bool("ERP_SECURE_COOKIES", False),
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXY_HOPS": _env_int("ERP_PROXY_HOPS", 0),
         "ERP_LOGIN_MAX_FAILURES_PER_USER": _env_int("ERP_LOGIN_MAX_FAILURES_PER_USER", 5),
         "ERP_LOGIN_MAX_FAILURES_PER_IP": _env_int("ERP_LOGIN_MAX_FAILURES_PER_IP", 20),
         "ERP_LOGIN_THROTTLE_MINUTES": _env_int("ERP_LOGIN_THROTTLE_MINUTES", 15),
@@ -111,4 +113,31 @@ def default_config(instance_path: Path) -> dict:
         "IMPORT_BATCH_SIZE": _env_int("ERP_IMPORT_BATCH_SIZE", 500),
         "IMPORT_PREVIEW_ROWS": _env_int("ERP_IMPORT_PREVIEW_ROWS", 20),
         "IMPORT_FOLDER": os.environ.get("ERP_IMPORT_FOLDER") or None,
+        # What an import file may hold (erp/imports/reading.py; 0 lifts a limit), checked as
+        # it is read so a hostile file is refused early: data rows; cells in any row (the
+        # header too: no mapping page of 10,000 columns); an XLSX's unpacked size, checked
+        # from its zip directory before it is opened. Real sheets compress 5-15 times, so
+        # 10x IMPORT_MAX_BYTES lets any genuine file of the largest size through, and bounds
+        # one pass of openpyxl (2-3 MB of XML a second) to a minute or so. Raise it with
+        # IMPORT_MAX_BYTES. A file unpacking to more than IMPORT_MAX_XLSX_RATIO times its
+        # size (checked above 10 MB) is a zip bomb, not a spreadsheet.
+        "IMPORT_MAX_ROWS": _env_int("ERP_IMPORT_MAX_ROWS", 200_000),
+        "IMPORT_MAX_COLUMNS": _env_int("ERP_IMPORT_MAX_COLUMNS", 200),
+        "IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES": _env_int("ERP_IMPORT_MAX_XLSX_UNCOMPRESSED_BYTES",
+                                                       200 * 1024 * 1024),
+        "IMPORT_MAX_XLSX_RATIO": _env_int("ERP_IMPORT_MAX_XLSX_RATIO", 100),
+        # Uploads and rejects files older than this many days are removed by a daily task
+        # (erp/imports/retention.py), except those of a running import; 0 keeps them.
+        "IMPORT_RETENTION_DAYS": _env_int("ERP_IMPORT_RETENTION_DAYS", 30),
+        # Rows written per transaction by the import's write pass: each holds SQLite's single
+        # write lock, so other users' saves wait at most about one such batch.
+        "IMPORT_WRITE_BATCH_SIZE": _env_int("ERP_IMPORT_WRITE_BATCH_SIZE", 100),
+        # A running import whose worker has given no sign of life for this long is failed
+        # (and what it wrote removed): the worker died.
+        "IMPORT_STALE_AFTER_SECONDS": _env_int("ERP_IMPORT_STALE_AFTER_SECONDS", 120),
+        # Background tasks (erp/tasks.py): Redis queue if set, else instance/tasks.sqlite3.
+        "REDIS_URL": os.environ.get("ERP_REDIS_URL") or None,
+        "TASKS_FILE": os.environ.get("ERP_TASKS_FILE") or None,
+        "TASKS_IMMEDIATE": _env_bool("ERP_TASKS_IMMEDIATE", False),
+        "WORKER_THREADS": _env_int("ERP_WORKER_THREADS", 2),
     }

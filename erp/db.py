@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -32,13 +36,78 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# SQLite, the embedded default, has one writer at a time. How it is made to behave:
+#
+# * WAL journal: readers never wait for the writer, nor the writer for readers.
+# * A busy timeout: a writer that finds the lock taken waits for it (up to
+#   SQLITE_BUSY_TIMEOUT_MS) instead of failing at once with "database is locked".
+# * Write transactions start with BEGIN IMMEDIATE, which takes the write lock first
+#   (waiting for it). A transaction that began reading with a plain BEGIN and then writes
+#   after another connection committed fails at once with SQLITE_BUSY, busy timeout or
+#   not: its snapshot is stale. Requests other than GET/HEAD/OPTIONS, and code inside
+#   :func:`writing`, are write transactions; the rest read without any lock.
+#
+# pysqlite's own transaction handling is switched off (isolation_level None) so that
+# SQLAlchemy's "begin" event below emits the BEGIN; that is also what makes SAVEPOINTs work.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# None: decided by the request's method; True/False: set by writing()/background_work().
+_writing: ContextVar[bool | None] = ContextVar("erp_writing", default=None)
+
+
+@contextmanager
+def _intent(value: bool) -> Iterator[None]:
+    token = _writing.set(value)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def writing():
+    """Transactions begun inside take SQLite's write lock at BEGIN (no-op elsewhere)."""
+    return _intent(True)
+
+
+def background_work():
+    """Code that manages its own transactions (background tasks): they begin as reads,
+    whatever request may be around, unless begun inside :func:`writing`."""
+    return _intent(False)
+
+
+def _write_intent() -> bool:
+    intent = _writing.get()
+    if intent is not None:
+        return intent
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_enforces_foreign_keys(dbapi_connection, _record) -> None:
-    """SQLite ignores foreign keys (and ON DELETE) unless asked, per connection."""
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    """Per connection: foreign keys (SQLite ignores them unless asked), WAL, busy timeout."""
     if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent() else "BEGIN")
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether a database error means "busy, try again" (SQLite's lock, PostgreSQL's
+    lock timeout or serialization failure) rather than a bug."""
+    text = str(getattr(error, "orig", error)).lower()
+    return any(marker in text for marker in (
+        "database is locked", "database table is locked", "could not serialize",
+        "lock timeout", "deadlock detected"))
 
 
 def utcnow() -> datetime:

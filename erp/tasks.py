@@ -47,7 +47,7 @@ from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Huey
 
-from .db import db
+from .db import background_work, db
 
 __all__ = ["Task", "enqueue_after_commit", "periodic_task", "queue", "run_worker", "task"]
 
@@ -151,7 +151,7 @@ def _make_huey(app: Flask) -> Huey:
 
 def _in_app(app: Flask, declared: Task) -> Callable:
     def run(*args, **kwargs):
-        with app.app_context():
+        with app.app_context(), background_work():
             try:
                 return declared.function(*args, **kwargs)
             finally:

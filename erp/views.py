@@ -8,7 +8,10 @@ from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from .db import database_busy, db
 
 from . import dashboard
 from .api.errors import error_response
@@ -80,6 +83,21 @@ def handle_server_error(error: Exception):
         return "Internal server error", 500, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+BUSY_RETRY_AFTER = 5  # seconds
+
+
+def handle_database_error(error: OperationalError):
+    """A database too busy to answer in time is a 503 to retry, not a crash."""
+    if not database_busy(error):
+        return handle_server_error(error)
+    db.session.rollback()
+    log.warning("database busy: %s", error.orig)
+    busy = ServiceUnavailable(_("The database is busy. Try again in a few seconds."))
+    response = current_app.make_response(handle_http_error(busy))
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
 def layout_context():
     """What the base layout needs on every page: the menu the user may see."""
     if not current_user.is_authenticated:
@@ -93,4 +111,5 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(500, handle_server_error)
+    app.register_error_handler(OperationalError, handle_database_error)
     app.context_processor(layout_context)

@@ -6,6 +6,10 @@ on the web (``views.py``, ``/imports``) and on the command line (``cli.py``:
 ``flask --app erp import KIND FILE``). ``services.py`` is what the three share.
 """
 
+from . import (
+    retention,  # noqa: F401 (declares the daily clean-up of old files)
+    tasks,  # noqa: F401 (declares the import tasks)
+)
 from .contract import Importer, ImportField, RowError, RowPlan, cell_text
 
 __all__ = ["ImportField", "Importer", "RowError", "RowPlan", "cell_text"]

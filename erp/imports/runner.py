@@ -1,54 +1,69 @@
-"""Running an import: every row checked, valid ones written in batches, one transaction.
+"""Running an import in the worker: check every row, then write in short transactions.
 
-* **One transaction.** Batches are flushed (``IMPORT_BATCH_SIZE`` rows at a time) and the
-  session is emptied after each, so memory stays bounded; the commit comes at the end.
-  All-or-nothing (the default): the first rejected row rolls back what was flushed and
-  nothing more is written, but the remaining rows are still checked so the rejects file
-  lists every problem. With ``skip_invalid`` the valid rows are committed, the rest skipped.
-  A crash or a database refusal rolls everything back: never half an import.
-* **Progress.** The counts live on the job row, written through a session of their own so
-  the page that polls can read them while the import's transaction is open. SQLite has a
-  single writer: while the import holds it, the counts are kept in this process (see
-  :func:`live_counts`) and reach the row when the import commits or rolls back.
-* **Rejected rows** go to a CSV beside the upload: the original columns plus ``reason``.
-  Once imported, the upload itself is deleted.
+* **Check pass.** Every row goes through the importer's rules (the same as the preview)
+  in read-only transactions, one per batch: no lock is held, other users work as usual.
+  Rejected rows go to a CSV beside the upload (the original columns plus ``reason``).
+  All-or-nothing (the default) with a rejected row: the job ends ``rejected``, nothing
+  was written.
+* **Write pass.** The file is read again; each batch of ``IMPORT_WRITE_BATCH_SIZE`` rows
+  is checked again (the database may have changed meanwhile) and written in a
+  transaction of its own, so SQLite's single write lock is held for one short batch at a
+  time. Every record created or changed is recorded with its job
+  (:mod:`erp.imports.changes`) in the same transaction, which is what makes the import
+  undoable — and all-or-nothing as the user sees it: if a batch fails (a row became
+  invalid, the database refused), what the earlier batches wrote is taken back and the
+  job says so.
+* **Progress and liveness.** After each batch the job row gets its counts and a
+  heartbeat (:func:`beat`) naming the worker process; :func:`reap_stale` fails, and
+  takes back, a running job whose worker has died.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
-import threading
+import os
+import socket
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
-from ..db import db, utcnow
+from ..db import background_work, db, utcnow, writing
+from .changes import ChangeRecorder, take_back
 from .contract import Importer, cell_text
-from .models import DONE, FAILED, REJECTED, RUNNING, ImportJob
+from .models import (
+    CHECKING,
+    DONE,
+    FAILED,
+    REJECTED,
+    RUNNING,
+    UNDONE,
+    WRITING,
+    ImportJob,
+)
 from .reading import FORMAT_CSV, UnreadableFile, numbered_rows
 from .rows import SeenKeys, check_batch
 
 log = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 2000
-_live: dict[int, dict] = {}
-_live_lock = threading.Lock()
 
 
-def live_counts(job_id: int) -> dict | None:
-    """The latest counts of an import running in this process, or None."""
-    with _live_lock:
-        counts = _live.get(job_id)
-        return dict(counts) if counts else None
+class WriteFailed(Exception):
+    """The write pass cannot go on; ``message`` says why, for the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 def import_folder() -> Path:
@@ -71,17 +86,35 @@ def rejects_delimiter(job: ImportJob) -> str:
     return ";"
 
 
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def _commit(session=None) -> None:
+    """Commit a short write transaction (SQLite: the write lock is taken at its start)."""
+    with writing():
+        (session or db.session).commit()
+
+
+def _job_session() -> Session:
+    """The job row lives in a session of its own, apart from the records being imported:
+    its counts are committed after every batch whatever the import's session does. Its
+    objects outlive commits; read nothing through it between commits (SQLite: a write from
+    an old read snapshot fails at once)."""
+    return Session(db.engine, expire_on_commit=False)
+
+
 class _Run:
     def __init__(self, job: ImportJob, jobs: Session, importer: Importer,
                  on_progress: Callable[[ImportJob], None] | None):
-        self.job, self.jobs, self.importer = job, jobs, importer
-        self.on_progress = on_progress
+        self.job, self.jobs, self.importer, self.on_progress = job, jobs, importer, on_progress
         self.user_id = job.user_id
-        self.batch_size = max(1, int(current_app.config.get("IMPORT_BATCH_SIZE", 500)))
+        config = current_app.config
+        self.batch_size = max(1, int(config.get("IMPORT_BATCH_SIZE", 500)))
+        self.write_batch_size = max(1, min(self.batch_size,
+                                           int(config.get("IMPORT_WRITE_BATCH_SIZE", 100))))
         self.all_or_nothing = not job.skip_invalid
-        self.single_writer = db.engine.dialect.name == "sqlite"
-        self.holding_writes = False  # the import's transaction has flushed rows
-        self.seen = SeenKeys()
+        self.rejected_numbers: set[int] = set()
         self.rejects = None
         self.rejects_file = None
         self.inserted: Counter = Counter()  # rows inserted per table, for refresh_statistics
@@ -90,16 +123,11 @@ class _Run:
     # --- progress -------------------------------------------------------------------------
 
     def publish(self) -> None:
-        job = self.job
-        with _live_lock:
-            _live[job.id] = {
-                "status": job.status, "total_rows": job.total_rows,
-                "processed_rows": job.processed_rows, "rejected_rows": job.rejected_rows,
-                "created_rows": job.created_rows, "updated_rows": job.updated_rows}
-        if not (self.single_writer and self.holding_writes):
-            self.jobs.commit()
+        """Counts and heartbeat to the job row, in a transaction of their own."""
+        self.job.heartbeat_at = utcnow()
+        _commit(self.jobs)
         if self.on_progress:
-            self.on_progress(job)
+            self.on_progress(self.job)
 
     # --- rejected rows --------------------------------------------------------------------
 
@@ -114,6 +142,7 @@ class _Run:
         texts = [cell_text(c) for c in cells]
         texts += [""] * (self.width - len(texts))
         self.rejects.writerow(texts + [_("Row %(row)d: %(reason)s", row=number, reason=reason)])
+        self.rejected_numbers.add(number)
         self.job.rejected_rows += 1
 
     def close_rejects(self) -> None:
@@ -125,101 +154,125 @@ class _Run:
 
     # --- the rows -------------------------------------------------------------------------
 
-    def count_rows(self) -> int:
-        return sum(1 for _row in self.rows()) - 1  # less the header
-
     def rows(self):
         options = self.job.options or {}
         return numbered_rows(stored_path(self.job), self.job.file_format,
                              options.get("encoding"), options.get("delimiter"))
 
-    def discard_writes(self) -> None:
-        """All-or-nothing and a row failed: drop what was flushed, write no more."""
-        if self.holding_writes:
-            db.session.rollback()
-            self.holding_writes = False
-        self.job.created_rows = self.job.updated_rows = 0
-
-    def process(self, batch: list[tuple[int, list]]) -> None:
-        user = db.session.get(User, self.user_id)
-        outcomes = check_batch(self.importer, batch, self.job.mapping, user, self.seen)
-        plans = []
-        for outcome in outcomes:
-            if outcome.error is not None:
-                self.reject(outcome.number, outcome.cells, outcome.error)
-            else:
-                plans.append(outcome.plan)
-        self.job.processed_rows += len(batch)
-        if self.job.rejected_rows and self.all_or_nothing:
-            self.discard_writes()
-            plans = []
-        if plans:
-            self.importer.write([plan.payload for plan in plans], user)
-            inserted = Counter(obj.__table__.name for obj in db.session.new
-                               if hasattr(obj, "__table__"))
-            db.session.flush()
-            self.refresh_statistics(inserted)
-            self.holding_writes = True
-            self.job.created_rows += sum(1 for p in plans if p.action == "create")
-            self.job.updated_rows += sum(1 for p in plans if p.action != "create")
-        db.session.expunge_all()  # what was flushed is in the database: forget the objects
-        self.publish()
-
-    def refresh_statistics(self, inserted: Counter) -> None:
-        """PostgreSQL plans from statistics that do not count the rows this (still open)
-        transaction inserted: as a large import grows a table, each batch's look-ups would
-        turn into sequential scans, every batch slower than the last. ANALYZE inside the
-        transaction does count them; it runs each time a table has doubled (a handful of
-        times for 100,000 rows). Table names come from the models, never from input."""
-        if db.engine.dialect.name != "postgresql":
-            return
-        quote = db.engine.dialect.identifier_preparer.quote
-        for table, count in inserted.items():
-            total = self.inserted[table] = self.inserted[table] + count
-            if total >= max(ANALYZE_AFTER_ROWS, 2 * self.analyzed_at[table]):
-                db.session.execute(text(f"ANALYZE {quote(table)}"))
-                self.analyzed_at[table] = total
-
-    def execute(self) -> None:
-        job = self.job
-        job.status, job.started_at = RUNNING, utcnow()
-        job.processed_rows = job.rejected_rows = job.created_rows = job.updated_rows = 0
-        job.total_rows = self.count_rows()
-        self.publish()
+    def batches(self, size: int):
         rows = self.rows()
-        first = next(rows, None)
-        if first is None:
-            raise UnreadableFile(_("The file has no rows."))
-        self.open_rejects(first[1])
         try:
+            next(rows, None)  # the header
             batch: list[tuple[int, list]] = []
             for row in rows:
                 batch.append(row)
-                if len(batch) >= self.batch_size:
-                    self.process(batch)
+                if len(batch) >= size:
+                    yield batch
                     batch = []
             if batch:
-                self.process(batch)
+                yield batch
+        finally:
+            rows.close()
+
+    def user(self) -> User:
+        return db.session.get(User, self.user_id)
+
+    # --- check pass -----------------------------------------------------------------------
+
+    def check(self) -> None:
+        seen = SeenKeys()
+        for batch in self.batches(self.batch_size):
+            outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen)
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    self.reject(outcome.number, outcome.cells, outcome.error)
+            self.job.processed_rows += len(batch)
+            db.session.rollback()  # end the read transaction: nothing was written
+            db.session.expunge_all()
+            self.publish()
+
+    # --- write pass -----------------------------------------------------------------------
+
+    def write(self) -> None:
+        seen = SeenKeys()
+        with ChangeRecorder(db.session(), self.job.id) as recorder:
+            for batch in self.batches(self.write_batch_size):
+                batch = [row for row in batch if row[0] not in self.rejected_numbers]
+                if batch:
+                    self.write_batch(batch, seen, recorder)
+                self.publish()
+
+    def write_batch(self, batch, seen: SeenKeys, recorder: ChangeRecorder) -> None:
+        with writing():  # SQLite: the write lock from the first read, for one short batch
+            outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen)
+            failed = [o for o in outcomes if o.error is not None]
+            if failed and self.all_or_nothing:
+                first = failed[0]
+                db.session.rollback()
+                raise WriteFailed(_("Row %(row)d changed meaning while the import ran: "
+                                    "%(reason)s", row=first.number, reason=first.error))
+            for outcome in failed:  # skip_invalid: someone saved a clashing record meanwhile
+                self.reject(outcome.number, outcome.cells, outcome.error)
+            plans = [o.plan for o in outcomes if o.error is None]
+            if plans:
+                self.importer.write([plan.payload for plan in plans], self.user())
+                before = dict(recorder.created)
+                db.session.flush()
+                self.refresh_statistics(Counter(
+                    {t: n - before.get(t, 0) for t, n in recorder.created.items()}))
+            self.job.written_rows += len(batch)
+            self.job.created_rows += sum(1 for p in plans if p.action == "create")
+            self.job.updated_rows += sum(1 for p in plans if p.action != "create")
+            self.job.heartbeat_at = utcnow()
+            db.session.commit()  # the records, what the import did to them, the counts
+        db.session.expunge_all()  # written: forget the objects, memory stays bounded
+
+    def refresh_statistics(self, inserted: Counter) -> None:
+        """Query plans come from statistics: as an import grows a table, look-ups planned
+        for the small table turn into scans. ANALYZE each time a table has doubled (a
+        handful of times for 100,000 rows). Table names come from the models."""
+        quote = db.engine.dialect.identifier_preparer.quote
+        for table, count in inserted.items():
+            total = self.inserted[table] = self.inserted[table] + count
+            if count and total >= max(ANALYZE_AFTER_ROWS, 2 * self.analyzed_at[table]):
+                db.session.execute(text(f"ANALYZE {quote(table)}"))
+                self.analyzed_at[table] = total
+
+    # --- the whole run --------------------------------------------------------------------
+
+    def execute(self) -> None:
+        job = self.job
+        job.status, job.phase, job.started_at = RUNNING, CHECKING, utcnow()
+        job.processed_rows = job.rejected_rows = job.created_rows = job.updated_rows = 0
+        job.written_rows = 0
+        job.worker = worker_name()
+        job.total_rows = sum(1 for _row in self.rows()) - 1  # less the header
+        self.publish()
+        header = next(self.rows(), None)
+        if header is None:
+            raise UnreadableFile(_("The file has no rows."))
+        self.open_rejects(header[1])
+        try:
+            self.check()
+            if job.rejected_rows and self.all_or_nothing:
+                job.status = REJECTED
+                job.message = ngettext(
+                    "Nothing was imported: %(num)d row was rejected. Correct it and upload "
+                    "the file again, or import only the valid rows.",
+                    "Nothing was imported: %(num)d rows were rejected. Correct them and "
+                    "upload the file again, or import only the valid rows.", job.rejected_rows)
+                return
+            job.phase = WRITING
+            self.publish()
+            self.write()
         finally:
             self.close_rejects()
-        if job.rejected_rows and self.all_or_nothing:
-            self.discard_writes()
-            job.status = REJECTED
-            job.message = ngettext(
-                "Nothing was imported: %(num)d row was rejected. Correct it and upload the "
-                "file again, or import only the valid rows.",
-                "Nothing was imported: %(num)d rows were rejected. Correct them and upload the "
-                "file again, or import only the valid rows.", job.rejected_rows)
-        else:
-            db.session.commit()
-            self.holding_writes = False
-            job.status = DONE
-            job.message = _("%(created)d created, %(updated)d updated, %(rejected)d skipped.",
-                            created=job.created_rows, updated=job.updated_rows,
-                            rejected=job.rejected_rows)
-            # Imported: the upload is no longer needed (the rejected rows have their file).
-            stored_path(job).unlink(missing_ok=True)
-        job.finished_at = utcnow()
+        job.status = DONE
+        job.message = _("%(created)d created, %(updated)d updated, %(rejected)d skipped.",
+                        created=job.created_rows, updated=job.updated_rows,
+                        rejected=job.rejected_rows)
+        # Imported: the upload is no longer needed (the rejected rows have their file).
+        stored_path(job).unlink(missing_ok=True)
 
 
 def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = None
@@ -227,46 +280,131 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
     """Import a claimed (queued) job's file; returns the job, finished.
 
     Never raises for bad data or a database refusal: the job ends ``rejected`` or
-    ``failed`` with a message, and nothing is written.
+    ``failed`` with a message, and what it had written is taken back.
     """
-    with Session(db.engine, expire_on_commit=False) as jobs:
+    with background_work(), _job_session() as jobs:
         job = jobs.get(ImportJob, job_id)
         if job is None:
             raise LookupError(f"no import job {job_id}")
+        jobs.commit()  # end the read: the job's next write starts afresh
         importer = current_app.extensions["erp"].get("importer", job.kind)
-        user = db.session.get(User, job.user_id)
-        locale = (user.locale if user else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
-        with force_locale(locale):
-            run = _Run(job, jobs, importer, on_progress) if importer else None
+        with force_locale(_locale(job.user_id)):
+            user = db.session.get(User, job.user_id)
             try:
-                if run is None or not user or not (
-                        importer.permission is None or user.has_permission(importer.permission)):
+                if importer is None or not user or not (
+                        importer.permission is None
+                        or user.has_permission(importer.permission)):
                     job.status = FAILED
                     job.message = _("This import is not available to its user.")
                 else:
-                    run.execute()
-            except UnreadableFile as error:
+                    _Run(job, jobs, importer, on_progress).execute()
+            except (UnreadableFile, WriteFailed) as error:
                 _fail(job, str(error.message))
             except SQLAlchemyError:
                 log.exception("import %s refused by the database", job_id)
-                _fail(job, _("The database refused the import (someone may have saved one of "
-                             "these records meanwhile). Nothing was imported."))
+                _fail(job, _("The database refused the import (someone may have saved one "
+                             "of these records meanwhile)."))
             except Exception:
                 log.exception("import %s failed", job_id)
-                _fail(job, _("The import failed unexpectedly. Nothing was imported."))
+                _fail(job, _("The import failed unexpectedly."))
             finally:
-                db.session.rollback()  # no-op after a commit; drops a failed run's writes
+                db.session.rollback()
                 db.session.expunge_all()
+        job.phase = None
         job.finished_at = job.finished_at or utcnow()
-        jobs.commit()
-        with _live_lock:
-            _live.pop(job.id, None)
-        if on_progress:
-            on_progress(job)
-        return job
+        _commit(jobs)
+    if on_progress:
+        on_progress(job)
+    return job
+
+
+def _locale(user_id: int) -> str:
+    user = db.session.get(User, user_id)
+    return (user.locale if user else None) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _fail(job: ImportJob, message: str) -> None:
+    """Take back what the job wrote (in ``db.session``), and say so on ``job`` (its
+    own session: the caller commits it)."""
+    db.session.rollback()
+    db.session.expunge_all()
+    with writing():
+        deleted, restored = take_back(job.id)
+        db.session.commit()
     job.status = FAILED
-    job.message = message
+    job.message = message + " " + (
+        _("What had been written (%(n)d records) was removed again.", n=deleted + restored)
+        if deleted or restored else _("Nothing was imported."))
     job.created_rows = job.updated_rows = 0
+
+
+# --- undo and crashed workers -----------------------------------------------------------
+
+
+def undo(job: ImportJob) -> int:
+    """Take back a finished import (the caller checked :func:`changes.blockers`); returns
+    the number of records deleted or restored."""
+    job_id = job.id
+    db.session.commit()  # end any read: SQLite's write lock must come first
+    with writing():
+        deleted, restored = take_back(job_id)
+        job = db.session.get(ImportJob, job_id)
+        job.status, job.undone_at = UNDONE, utcnow()
+        job.message = _("Undone: %(deleted)d records deleted, %(restored)d restored.",
+                        deleted=deleted, restored=restored)
+        db.session.commit()
+    return deleted + restored
+
+
+def _worker_is_gone(job: ImportJob, now) -> bool:
+    stale_after = timedelta(seconds=int(current_app.config.get("IMPORT_STALE_AFTER_SECONDS",
+                                                               120)))
+    beat = job.heartbeat_at or job.started_at
+    if beat is not None and beat.tzinfo is None:
+        beat = beat.replace(tzinfo=now.tzinfo)
+    if beat is None or now - beat > stale_after:
+        return True
+    host, _sep, pid = (job.worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False  # another machine's worker (only its silence tells), or this one
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def reap_stale() -> int:
+    """Fail every running job whose worker died, taking back what it wrote; returns how
+    many. Run when a worker starts and every minute."""
+    reaped = 0
+    with _job_session() as jobs:
+        running = jobs.scalars(select(ImportJob).where(ImportJob.status == RUNNING)).all()
+        jobs.commit()
+        now = utcnow()
+        for job in running:
+            if not _worker_is_gone(job, now):
+                continue
+            with writing():  # claim it: one reaper per job, and not a job that moved on
+                claimed = jobs.execute(
+                    update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == RUNNING,
+                                            ImportJob.heartbeat_at.is_(None)
+                                            if job.heartbeat_at is None
+                                            else ImportJob.heartbeat_at == job.heartbeat_at)
+                    .values(heartbeat_at=now).execution_options(synchronize_session=False)
+                ).rowcount
+                jobs.commit()
+            if not claimed:
+                continue
+            log.warning("import %s: its worker %s stopped; taking back", job.id, job.worker)
+            with force_locale(_locale(job.user_id)):
+                done = job.written_rows if job.phase == WRITING else job.processed_rows
+                _fail(job, _("The import stopped: the background worker ended while it ran "
+                             "(row %(row)d of %(total)d). You can run it again.",
+                             row=done, total=job.total_rows or 0))
+            job.phase, job.finished_at = None, utcnow()
+            _commit(jobs)
+            reaped += 1
+    return reaped

@@ -1,15 +1,16 @@
 """Imports, as the web pages, the command line and the API use them.
 
 upload (:func:`store_upload`) -> mapping (:func:`guessed`, :func:`save_mapping`) ->
-:func:`preview` -> :func:`start` (in a background thread, or in the caller's) -> the job's
-counts and its rejected rows (:func:`rejects_path`).
+:func:`preview` -> :func:`start` (queued for the background worker) -> the job's counts
+and its rejected rows (:func:`rejects_path`) -> perhaps :func:`undo_import`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
-import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -20,7 +21,8 @@ from sqlalchemy import update
 
 from ..db import db
 from .contract import Importer
-from .models import NEW, QUEUED, READY, STARTABLE, ImportJob
+from .changes import blockers
+from .models import DONE, FAILED, NEW, QUEUED, READY, STARTABLE, ImportJob
 from .reading import (
     DELIMITERS,
     ENCODINGS,
@@ -32,12 +34,15 @@ from .reading import (
     sniff_delimiter,
 )
 from .rows import RowOutcome, SeenKeys, check_batch, guess_mapping, mapping_errors
-from .runner import import_folder, live_counts, rejects_path, run_job, stored_path
+from .runner import import_folder, rejects_path, run_job, stored_path, undo
+from .tasks import run_import
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ImportRefused", "Preview", "copy_rejects", "delete_files", "get_importer",
-           "guessed", "importers_for", "job_progress", "live_counts", "preview", "read_header",
-           "rejects_path", "run_job", "save_mapping", "start", "store_upload", "stored_path",
-           "visible_job", "wait"]
+           "guessed", "importers_for", "job_progress", "preview", "read_header", "rejects_path",
+           "run_job", "save_mapping", "start", "store_upload", "stored_path", "undo_blockers",
+           "undo_import", "visible_job", "wait"]
 
 COPY_CHUNK = 1024 * 1024
 
@@ -216,66 +221,85 @@ def preview(job: ImportJob, user, limit: int | None = None) -> Preview:
 
 # --- running ------------------------------------------------------------------------------
 
-_threads: dict[int, threading.Thread] = {}
-
-
-def _run_in_app(app, job_id: int) -> None:
-    with app.app_context():
-        try:
-            run_job(job_id)
-        finally:
-            db.session.remove()
-            _threads.pop(job_id, None)
-
 
 def start(job: ImportJob, *, skip_invalid: bool = False, background: bool = True,
           on_progress=None) -> bool:
-    """Queue the job and run it (a background thread with its own app context, or here).
+    """Queue the job for the background worker (or, with ``background=False``, run it here).
 
     False if it was not startable (already running or finished): only one run at a time.
     """
+    job_id = job.id
     options = {**(job.options or {}), "skip_invalid": bool(skip_invalid)}
     claimed = db.session.execute(
-        update(ImportJob).where(ImportJob.id == job.id, ImportJob.status.in_(STARTABLE))
+        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(STARTABLE))
         .values(status=QUEUED, options=options, message=None, total_rows=None,
                 processed_rows=0, rejected_rows=0, created_rows=0, updated_rows=0,
+                written_rows=0, phase=None, worker=None, heartbeat_at=None,
                 started_at=None, finished_at=None)
     ).rowcount
     db.session.commit()
     if not claimed:
         return False
-    if background:
-        app = current_app._get_current_object()
-        thread = threading.Thread(target=_run_in_app, args=(app, job.id),
-                                  name=f"import-{job.id}", daemon=True)
-        _threads[job.id] = thread
-        thread.start()
+    if not background:
+        with current_app.app_context():  # a session of its own, as in the worker
+            try:
+                run_job(job_id, on_progress=on_progress)
+            finally:
+                db.session.remove()
     else:
-        run_job(job.id, on_progress=on_progress)
-        db.session.expire_all()
+        try:
+            run_import.enqueue(job_id)
+        except Exception:
+            log.exception("import %s could not be queued", job_id)
+            db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+                status=FAILED, message=_("The background queue cannot be reached. Nothing "
+                                         "was imported; try again in a moment.")))
+            db.session.commit()
+    db.session.commit()  # end this session's read snapshot: the job's new state shows
     return True
 
 
-def wait(job_id: int, timeout: float | None = None) -> None:
-    """Wait for a background run started by this process (tests, the CLI)."""
-    thread = _threads.get(job_id)
-    if thread is not None:
-        thread.join(timeout)
+def wait(job_id: int, timeout: float | None = None) -> ImportJob | None:
+    """Wait until the job has finished (tests, the command line); returns it, or None on
+    timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        job = db.session.get(ImportJob, job_id)
+        db.session.commit()  # each poll reads afresh
+        if job is None or job.finished:
+            return job
+        if deadline is not None and time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
 
 
 def job_progress(job: ImportJob) -> dict:
-    """What the progress page shows: the job row, or this process's fresher counts."""
-    counts = {"status": job.status, "total_rows": job.total_rows,
+    """What the progress page shows."""
+    counts = {"status": job.status, "phase": job.phase, "total_rows": job.total_rows,
               "processed_rows": job.processed_rows, "rejected_rows": job.rejected_rows,
-              "created_rows": job.created_rows, "updated_rows": job.updated_rows}
-    if not job.finished:
-        counts.update(live_counts(job.id) or {})
-    total, processed = counts["total_rows"], counts["processed_rows"]
-    counts["percent"] = (100 if counts["status"] == "done" else
-                         min(100, int(100 * processed / total)) if total else 0)
-    counts["finished"] = counts["status"] in ("done", "rejected", "failed")
-    counts["message"] = job.message if counts["finished"] else None
+              "written_rows": job.written_rows or 0, "created_rows": job.created_rows,
+              "updated_rows": job.updated_rows, "percent": job.percent,
+              "finished": job.finished}
+    counts["message"] = job.message if job.finished else None
     return counts
+
+
+def undo_blockers(job: ImportJob) -> list[str]:
+    """Why the import cannot be undone (empty: it can)."""
+    if job.status != DONE:
+        return [_("Only a finished import can be undone.")]
+    return blockers(job.id)
+
+
+def undo_import(job: ImportJob) -> int:
+    """Undo a finished import: created records deleted, changed values put back.
+    ImportRefused (nothing changed) listing what blocks it."""
+    problems = undo_blockers(job)
+    if problems:
+        db.session.rollback()
+        raise ImportRefused(" ".join(problems))
+    return undo(job)
 
 
 def delete_files(job: ImportJob) -> None:
