@@ -58,11 +58,15 @@ class ImportJobSchema(ma.Schema):
     kind = ma.fields.String()
     file_name = ma.fields.String()
     status = ma.fields.String(metadata={
-        "description": "ready, queued, running, done, rejected (nothing written) or failed"})
+        "description": "ready, queued, running, done, rejected (nothing written), failed "
+                       "(what was written removed again) or undone"})
+    phase = ma.fields.String(allow_none=True, metadata={
+        "description": "While running: checking (every row, nothing written) or writing"})
     skip_invalid = ma.fields.Boolean()
     mapping = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     total_rows = ma.fields.Integer(allow_none=True)
     processed_rows = ma.fields.Integer()
+    written_rows = ma.fields.Integer()
     created_rows = ma.fields.Integer()
     updated_rows = ma.fields.Integer()
     rejected_rows = ma.fields.Integer()
@@ -165,6 +169,23 @@ def rejected(job_id):
     return send_file(path, mimetype="text/csv", as_attachment=True,
                      download_name=f"{Path(job.file_name).stem or 'import'}-rejected.csv",
                      max_age=0)
+
+
+@blp.post("/imports/<int:job_id>/undo")
+@may_import
+@blp.response(200, ImportJobSchema)
+@blp.alt_response(404, description="No such import, or not yours")
+@blp.alt_response(409, description="Not finished, or records now depend on what it created")
+def undo(job_id):
+    """Undo a finished import: the records it created are deleted, the values it changed
+    are put back. Refused (409, nothing changed) while other records refer to what it
+    created or someone changed a value it wrote; the message lists them."""
+    job = _visible_job(job_id)
+    try:
+        services.undo_import(job)
+    except services.ImportRefused as error:
+        abort(409, str(error.message), code="undo_refused")
+    return _job_body(_visible_job(job_id))
 
 
 __all__ = ["blp"]

@@ -30,8 +30,8 @@ from sqlalchemy import select
 from ..db import db
 from . import services
 from .contract import cell_text
-from .forms import RunForm, UploadForm, chosen_mapping, mapping_form
-from .models import ACTIVE, NEW, READY, REJECTED, STARTABLE, ImportJob
+from .forms import PostForm, RunForm, UploadForm, chosen_mapping, mapping_form
+from .models import ACTIVE, FAILED, NEW, READY, REJECTED, STARTABLE, ImportJob
 from .reading import FORMAT_CSV, UnreadableFile, numbered_rows
 from .runner import rejects_delimiter, stored_path
 
@@ -204,7 +204,31 @@ def job(job_id: int):
                            importer=services.get_importer(job.kind), running=job.status in ACTIVE,
                            rejects_header=header, rejects=rejects, run_form=RunForm(),
                            can_retry=job.status == REJECTED
-                           and job.processed_rows > job.rejected_rows)
+                           and job.processed_rows > job.rejected_rows,
+                           can_run_again=job.status == FAILED
+                           and services.stored_path(job).exists())
+
+
+@bp.route("/<int:job_id>/undo", methods=["GET", "POST"])
+@importer_user
+def undo(job_id: int):
+    """Undo a finished import, after a confirmation that says what it will do, or what
+    stands in the way."""
+    job = _job_or_404(job_id)
+    form = PostForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.undo_import(job)
+        except services.ImportRefused as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The import was undone: %(n)d records deleted or put back.", n=changed),
+                  "success")
+        return redirect(url_for("imports.job", job_id=job_id), 303)
+    blockers = services.undo_blockers(job)
+    return render_template("erp/imports/undo.html", job=job, form=form, blockers=blockers,
+                           importer=services.get_importer(job.kind)), (
+                               400 if request.method == "POST" else 200)
 
 
 @bp.route("/<int:job_id>/progress")

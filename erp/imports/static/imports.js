@@ -28,7 +28,9 @@
       inner.textContent = `${data.percent}%`;
     }
     if (counts && data.total_rows !== null) {
-      counts.textContent = counts.dataset.template
+      const template = data.phase === "writing" ? counts.dataset.templateWriting : counts.dataset.template;
+      counts.textContent = template
+        .replace("{written}", data.written_rows)
         .replace("{done}", data.processed_rows)
         .replace("{total}", data.total_rows)
         .replace("{rejected}", data.rejected_rows);
