@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .auth.models import User
 from .auth.seed import ADMIN, ensure_default_roles
+from .backup import backup_command, restore_command
 from .db import db
 from .demo import DEMO_PASSWORD, database_is_empty, load_demo
 from .imports.cli import import_command
@@ -136,6 +137,7 @@ def serve_command(host, port, workers, dev):
 
 def init_app(app) -> None:
     for command in (upgrade_command, setup_command, demo_command, create_admin_command,
-                    modules_command, mail_worker_command, worker_command, serve_command):
+                    modules_command, mail_worker_command, worker_command, serve_command,
+                    backup_command, restore_command):  # erp/backup.py
         app.cli.add_command(command)
     app.cli.add_command(import_command)  # erp/imports/cli.py: `flask import KIND FILE`
