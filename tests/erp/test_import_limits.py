@@ -154,6 +154,16 @@ def test_the_row_limit_reaches_the_api_client(app, client, users, small_limits):
     assert body["status"] == "failed" and "more than 1,000 rows" in body["message"]
 
 
+def test_the_row_limit_reaches_the_command(app, users, tmp_path, small_limits):
+    path = tmp_path / "contas.csv"
+    path.write_bytes(csv_bytes(rows_of(1001)))
+    result = app.test_cli_runner().invoke(args=["import", "accounts", str(path), "--user",
+                                                "rep_a"])
+    assert result.exit_code == 1
+    assert "failed" in result.output and "more than 1,000 rows" in result.output
+    assert count(app, Account) == 0
+
+
 def test_a_sheet_declaring_two_million_rows_is_refused_before_streaming(
         app, users, small_limits, monkeypatch, import_dir):
     content = with_sheet(streamed_xlsx(rows_of(3)), declaring("A1:B2000001"))
