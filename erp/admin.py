@@ -1,25 +1,28 @@
 """The admin interface (Flask-Admin), for admins only.
 
-Every view derives from :class:`SecureModelView`: anonymous visitors are sent to
-the login page, logged-in users who are not admins get 403. Forms use Flask-WTF's
-``FlaskForm`` so the one CSRF token of the app protects them too.
+Every view derives from :class:`SecureModelView` (the outbox, a page of its own, from
+:class:`OutboxView`): anonymous visitors are sent to the login page, logged-in users who
+are not admins get 403. Forms use Flask-WTF's ``FlaskForm`` so the one CSRF token of the
+app protects them too.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request, url_for
-from flask_admin import Admin, AdminIndexView, expose
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import Admin, AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 
+from . import mail
 from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, Role, Team, User
 from .db import db
-from .mail import OutboxMessage
 from .models import InstalledModule
 
 
@@ -115,15 +118,43 @@ class ModuleAdmin(SecureModelView):
     column_default_sort = "name"
 
 
-class OutboxAdmin(SecureModelView):
-    """The e-mail outbox, read-only: what was sent, what waits, and why."""
+class OutboxView(_AdminOnly, BaseView):
+    """The e-mail outbox (erp/mail.py): newest first, paged, filtered by state, in the
+    user's language and time zone; failed or waiting messages can be sent again."""
 
-    can_create = can_edit = can_delete = False
-    column_list = ("created_at", "status", "to", "subject", "attempts", "next_attempt_at",
-                   "last_error", "source")
-    column_filters = ("status", "source")
-    column_searchable_list = ("subject",)
-    column_default_sort = ("created_at", True)
+    page_size = 50
+
+    @expose("/")
+    def index(self):
+        state = request.args.get("state", "")
+        state = state if state in mail.STATUSES else ""
+        page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+        query = select(mail.OutboxMessage).order_by(mail.OutboxMessage.created_at.desc(),
+                                                    mail.OutboxMessage.id.desc())
+        if state:
+            query = query.where(mail.OutboxMessage.status == state)
+        pagination = db.paginate(query, page=page, per_page=self.page_size, error_out=False)
+        return self.render("admin/outbox.html", pagination=pagination, state=state,
+                           states=[(status, mail.status_label(status))
+                                   for status in mail.STATUSES],
+                           status_label=mail.status_label, configured=mail.mail_configured(),
+                           can_send_again=(mail.QUEUED, mail.FAILED))
+
+    @expose("/<int:message_id>/send-again", methods=("POST",))
+    def send_again(self, message_id: int):
+        """Queue a failed or waiting message again, due now (CSRF-checked like every POST)."""
+        if not mail.send_again(message_id):
+            flash(_("This e-mail cannot be sent again: it is being sent or was sent already."),
+                  "error")
+        elif mail.mail_configured():
+            flash(_("The e-mail is queued again: it will be sent shortly."), "success")
+        else:
+            flash(_("The e-mail is queued again; it will be sent once a mail server is "
+                    "configured."), "warning")
+        state = request.form.get("state", "")
+        page = request.form.get("page", "")
+        return redirect(url_for(".index", state=state if state in mail.STATUSES else None,
+                                page=int(page) if page.isdigit() and page != "1" else None))
 
 
 def init_app(app, registry) -> Admin:
@@ -138,7 +169,8 @@ def init_app(app, registry) -> Admin:
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), category=system))
     admin.add_view(TeamAdmin(Team, db, name=_l("Teams"), category=system))
     admin.add_view(ModuleAdmin(InstalledModule, db, name=_l("Modules"), category=system))
-    admin.add_view(OutboxAdmin(OutboxMessage, db, name=_l("Outbox"), category=system))
+    admin.add_view(OutboxView(name=_l("Outbox"), category=system, endpoint="outbox",
+                              url="/admin/outbox"))
     for contribution in registry.admin_views():
         view_class = contribution.view_class or SecureModelView
         if not issubclass(view_class, SecureModelView):

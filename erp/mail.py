@@ -72,6 +72,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -90,7 +91,8 @@ from .db import db, utcnow
 from .tasks import enqueue_after_commit, on_worker_start, periodic_task, task
 
 __all__ = ["DeliveryReport", "OutboxMessage", "deliver_due", "deliver_mail", "deliver_pending",
-           "delivery_notice", "mail_configured", "queue_mail", "send_again", "run_worker"]
+           "delivery_notice", "mail_configured", "queue_mail", "run_worker", "send_again",
+           "status_label"]
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +198,16 @@ def delivery_notice() -> str:
         return _("The e-mail will be sent shortly.")
     return _("The e-mail is kept in the outbox: no mail server is configured; an "
              "administrator can send it from Admin → Outbox once one is.")
+
+
+def status_label(status: str) -> str:
+    """A message's state as people read it, translated; "queued" with no mail server
+    configured is "not sent: no mail server configured"."""
+    if status == QUEUED and not mail_configured():
+        return _("Not sent: no mail server configured")
+    labels = {QUEUED: pgettext("mail", "Queued"), SENDING: pgettext("mail", "Sending"),
+              SENT: pgettext("mail", "Sent"), FAILED: pgettext("mail", "Failed")}
+    return labels.get(status, status)
 
 
 def _address(value: str) -> str:

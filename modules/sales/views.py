@@ -15,6 +15,7 @@ from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.mail import delivery_notice, mail_configured
 from erp.money import add_months
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
@@ -241,7 +242,9 @@ def send_quote(quote_id: int):
         except InvalidInput as error:
             _fail(form, error)
         else:
-            flash(_("Quote sent: the e-mail is on its way."), "success")
+            # Only "sent" as the quote's state: the e-mail goes out if a server is configured.
+            flash(_("Quote marked as sent.") + " " + delivery_notice(),
+                  "success" if mail_configured() else "warning")
             return redirect(url_for("sales.quote", quote_id=quote.id))
     status = 422 if request.method == "POST" else 200
     return render_template("sales/quote_send.html", form=form, quote=quote,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import lazyload
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db, utcnow
+from erp.mail import delivery_notice, mail_configured
 
 from ..forms_actions import ActionEntryForm, EmailForm
 from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
@@ -155,8 +156,8 @@ def email_account(account_id: int):
             db.session.rollback()
             apply_errors(form, error)
         else:
-            flash(_("E-mail queued: it goes out in a moment, and is logged as an action."),
-                  "success")
+            flash(_("E-mail queued and logged as an action.") + " " + delivery_notice(),
+                  "success" if mail_configured() else "warning")
             return redirect(_back_to(account.id, opportunity.id if opportunity else None))
     status = 422 if request.method == "POST" else 200
     return render_template("crm/actions/email.html", form=form, account=account,
