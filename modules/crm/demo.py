@@ -1,4 +1,9 @@
-"""Demo CRM data: ~30 realistic Brazilian accounts with contacts, through the real services."""
+"""Demo CRM data: ~30 realistic Brazilian accounts with contacts, through the real services.
+
+Every e-mail address and website is on a domain reserved for examples (RFC 2606:
+``*.example.com``): demo data queues real e-mail (quotes, watchers), which must never
+reach a real company.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ SUBJECTS = ("ERP + NFS-e", "Renovação de licenças", "Módulo de estoque", "Tr
 PRODUCTS = (("Licença ERP (usuário/ano)", "1.200,00"), ("Implantação (hora)", "180,00"),
             ("Treinamento (turma)", "2.500,00"), ("Suporte premium (mês)", "890,00"),
             ("Integração e-commerce", "6.000,00"))
+EXAMPLE_DOMAIN = "example.com"  # RFC 2606: never delivered to anyone
 ROLES = ("Compras", "Diretor financeiro", "Sócio", "Gerente de TI", "Contas a pagar",
          "Comercial")
 
@@ -43,6 +49,11 @@ def _phone(fake: Faker, mobile: bool) -> str:
         except ValidationError:
             continue
     return ""
+
+
+def _example_domain(fake: Faker) -> str:
+    """A realistic name on a domain reserved for examples: ``silva.example.com``."""
+    return f"{fake.domain_word()}.{EXAMPLE_DOMAIN}"
 
 
 def load() -> None:
@@ -64,6 +75,7 @@ def load() -> None:
         is_company = index % 6 != 5
         customer = index % 3 == 0
         trade_name = f"{fake.last_name()} {rng.choice(SECTORS)}"
+        domain = _example_domain(fake)
         data = {
             "person_type": "PJ" if is_company else "PF",
             "legal_name": f"{trade_name} {rng.choice(SUFFIXES)}" if is_company else fake.name(),
@@ -76,8 +88,8 @@ def load() -> None:
             "tag_ids": [t.id for t in rng.sample(tags, rng.randint(0, 2))],
             "priority": index % 7 == 0,
             "phone": _phone(fake, mobile=False),
-            "email": f"contato{index}@{fake.domain_name()}",
-            "website": f"www.{fake.domain_word()}.com.br" if is_company else None,
+            "email": f"contato{index}@{domain}",
+            "website": f"www.{domain}" if is_company else None,
             "cep": fake.postcode(formatted=False),
             "street": fake.street_name(),
             "number": str(fake.building_number()),
@@ -89,7 +101,7 @@ def load() -> None:
         for _n in range(rng.randint(1, 3)):
             person = create_contact({"name": fake.name(), "position": fake.job()[:120],
                                      "mobile": _phone(fake, mobile=True),
-                                     "email": fake.free_email()},
+                                     "email": f"{fake.user_name()}@{domain}"},
                                     user=owner, account=account, role=rng.choice(ROLES))
             contacts.append((person, owner))
     # A few people work with two companies (seed 003: a contact cooperates with several).
