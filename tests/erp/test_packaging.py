@@ -121,6 +121,12 @@ def test_the_installed_wheel_sets_up_and_serves(installed, tmp_path):
                            env=env, capture_output=True, text=True, timeout=300)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     assert "Demo data loaded" in setup.stdout
+    # An installed package's instance folder (the README says where): <venv>/var/erp-instance.
+    assert (venv / "var" / "erp-instance" / "secret_key").is_file()
+    backup = subprocess.run([str(python), "-m", "flask", "--app", "erp", "backup",
+                             str(tmp_path / "backup.sqlite3")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert backup.returncode == 0, backup.stdout + backup.stderr
 
     port = _free_port()
     server = subprocess.Popen(  # serve: gunicorn and the worker, in their own process group
