@@ -131,7 +131,10 @@ def default_config(instance_path: Path) -> dict:
         "IMPORT_RETENTION_DAYS": _env_int("ERP_IMPORT_RETENTION_DAYS", 30),
         # Rows written per transaction by the import's write pass: each holds SQLite's single
         # write lock, so other users' saves wait at most about one such batch.
-        "IMPORT_WRITE_BATCH_SIZE": _env_int("ERP_IMPORT_WRITE_BATCH_SIZE", 100),
+        "IMPORT_WRITE_BATCH_SIZE": _env_int("ERP_IMPORT_WRITE_BATCH_SIZE", 200),
+        # SQLite: pause between two write batches, so that other writers, whose busy handler
+        # polls every 100 ms at most, get the lock in between (it is not handed over fairly).
+        "IMPORT_WRITE_PAUSE_MS": _env_int("ERP_IMPORT_WRITE_PAUSE_MS", 100),
         # A running import whose worker has given no sign of life for this long is failed
         # (and what it wrote removed): the worker died.
         "IMPORT_STALE_AFTER_SECONDS": _env_int("ERP_IMPORT_STALE_AFTER_SECONDS", 120),

@@ -90,6 +90,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        # ANALYZE samples at most this many rows per index: statistics for a large table in
+        # milliseconds instead of a scan that holds the write lock.
+        cursor.execute("PRAGMA analysis_limit=1000")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..db import db, utcnow
+from ..db import db, utcnow, writing
 from .models import ApiToken
 
 TOKEN_PREFIX = "mos_"  # noqa: S105 (a marker, not a secret)
@@ -77,6 +77,8 @@ def user_for_token(token: str) -> User | None:
     if last is not None and last.tzinfo is None:  # SQLite gives naive UTC datetimes back
         last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last > LAST_USED_GRANULARITY:
-        row.last_used_at = now
-        db.session.commit()
+        db.session.commit()  # end the read: on SQLite a write must take the lock first
+        with writing():
+            row.last_used_at = now
+            db.session.commit()
     return row.user

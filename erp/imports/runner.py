@@ -24,6 +24,7 @@ import csv
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -113,6 +114,8 @@ class _Run:
         self.batch_size = max(1, int(config.get("IMPORT_BATCH_SIZE", 500)))
         self.write_batch_size = max(1, min(self.batch_size,
                                            int(config.get("IMPORT_WRITE_BATCH_SIZE", 100))))
+        self.pause = (int(config.get("IMPORT_WRITE_PAUSE_MS", 100)) / 1000
+                      if db.engine.dialect.name == "sqlite" else 0)
         self.all_or_nothing = not job.skip_invalid
         self.rejected_numbers: set[int] = set()
         self.rejects = None
@@ -201,6 +204,8 @@ class _Run:
                 if batch:
                     self.write_batch(batch, seen, recorder)
                 self.publish()
+                if self.pause:
+                    time.sleep(self.pause)
 
     def write_batch(self, batch, seen: SeenKeys, recorder: ChangeRecorder) -> None:
         with writing():  # SQLite: the write lock from the first read, for one short batch
