@@ -49,7 +49,8 @@ from huey.api import Huey
 
 from .db import background_work, db
 
-__all__ = ["Task", "enqueue_after_commit", "periodic_task", "queue", "run_worker", "task"]
+__all__ = ["Task", "enqueue_after_commit", "on_worker_start", "periodic_task", "queue",
+           "run_worker", "task"]
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from .db import database_busy, db
-
 from . import dashboard
 from .api.errors import error_response
+from .db import database_busy, db
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from ..db import db
-from .contract import Importer
 from .changes import blockers
+from .contract import Importer
 from .models import DONE, FAILED, NEW, QUEUED, READY, STARTABLE, ImportJob
 from .reading import (
     DELIMITERS,

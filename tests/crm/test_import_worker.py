@@ -37,7 +37,7 @@ CLIENTS = 4
 def worker_app(make_app, database_url, tmp_path):
     """An app on the suite's database whose tasks go to a queue file, and the environment
     of a worker consuming it."""
-    env = worker_env(database_url, tmp_path, ERP_MODULE_DIRS=None)
+    env = worker_env(database_url, tmp_path, ERP_MODULE_DIRS=None, ERP_DEFAULT_LOCALE="en")
     app = make_app(TASKS_IMMEDIATE=False, TASKS_FILE=env["ERP_TASKS_FILE"],
                    IMPORT_FOLDER=env["ERP_IMPORT_FOLDER"])
     yield app, env

@@ -10,7 +10,6 @@ import time
 import pytest
 
 from erp.db import db
-from erp.imports import services
 from erp.imports.models import ImportJob
 from modules.crm.models import Account
 from tests.conftest import csrf_token, login_as

@@ -11,7 +11,6 @@ import pytest
 from erp.api.tokens import create_token
 from erp.auth.models import User
 from erp.db import db
-from erp.imports import services
 from modules.crm.models import Account
 from tests.erp.importing import (
     count,
