@@ -12,12 +12,12 @@ share is here:
 - :func:`csv_response` — a streamed CSV download, UTF-8 with a byte-order mark so Excel
   opens accents right; in a language that writes decimals with a comma (pt-BR) the
   columns are separated by ``;`` and numbers use the comma, as a Brazilian Excel expects.
+  Written through :mod:`erp.csv_writer`: a cell that would run as a formula is quoted.
 - :func:`days_between` — days between two timestamps, in SQL, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,6 +34,8 @@ from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Float
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from . import csv_writer
 
 __all__ = ["Column", "ReportTable", "Row", "RowPagination", "bp", "csv_response", "days_between",
            "wants_csv"]
@@ -112,7 +114,7 @@ def csv_response(filename: str, table: ReportTable) -> Response:
 
     def generate() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+        writer = csv_writer.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
 
         def flush() -> str:
             text = buffer.getvalue()

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import socket
@@ -37,6 +36,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from .. import csv_writer
 from ..auth.models import User
 from ..db import background_work, db, utcnow, writing
 from .changes import ChangeRecorder, take_back
@@ -137,7 +137,7 @@ class _Run:
     def open_rejects(self, header: list) -> None:
         path = rejects_path(self.job)
         self.rejects_file = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
-        self.rejects = csv.writer(self.rejects_file, delimiter=rejects_delimiter(self.job))
+        self.rejects = csv_writer.writer(self.rejects_file, delimiter=rejects_delimiter(self.job))
         self.width = len(header)
         self.rejects.writerow([cell_text(c) for c in header] + [_("reason")])
 
