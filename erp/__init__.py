@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from . import admin, api, cli, i18n, mail, migrate, tasks, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
 from .api.views import bp as api_tokens_bp
-from .auth.models import User
+from .auth.sessions import load_user
 from .auth.views import bp as auth_bp
 from .config import default_config, secret_key
 from .db import MAX_ID, db
@@ -43,9 +43,8 @@ class RecordIdConverter(IntegerConverter):
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+def _load_user(session_id: str):
+    return load_user(session_id)  # None once the user's sessions were ended
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -79,9 +79,15 @@ def default_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": _env_bool("ERP_SECURE_COOKIES", False),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
         "PROXY_HOPS": _env_int("ERP_PROXY_HOPS", 0),
+        # Login throttling (erp/auth/throttle.py): failures per (account, address) and per
+        # address that shut that address for the minutes given; failures of one account
+        # from many addresses slow its attempts down, up to the delay given, never lock it.
         "ERP_LOGIN_MAX_FAILURES_PER_USER": _env_int("ERP_LOGIN_MAX_FAILURES_PER_USER", 5),
         "ERP_LOGIN_MAX_FAILURES_PER_IP": _env_int("ERP_LOGIN_MAX_FAILURES_PER_IP", 20),
         "ERP_LOGIN_THROTTLE_MINUTES": _env_int("ERP_LOGIN_THROTTLE_MINUTES", 15),
+        "ERP_LOGIN_MAX_DELAY_SECONDS": _env_int("ERP_LOGIN_MAX_DELAY_SECONDS", 4),
+        # Login attempts (Admin → Login attempts) older than this are removed daily.
+        "ERP_LOGIN_RECORDS_DAYS": _env_int("ERP_LOGIN_RECORDS_DAYS", 90),
         # Front end.
         "BOOTSTRAP_SERVE_LOCAL": True,
         "FLASK_ADMIN_SWATCH": "default",

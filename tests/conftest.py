@@ -158,8 +158,10 @@ def client(app):
 
 def login_as(client, user_id: int) -> None:
     """Log a test client in without the form (the form itself has its own tests)."""
+    with client.application.app_context():
+        session_id = db.session.get(User, user_id).get_id()  # "<id>:<session token>"
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 

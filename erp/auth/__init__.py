@@ -1,6 +1,7 @@
 """Users, roles, teams, permissions and record scope."""
 
-from .models import LoginFailure, Role, Team, User
+from . import sessions  # noqa: F401 (the events that end sessions on password change)
+from .models import LoginAttempt, Role, Team, User
 from .permissions import (
     SCOPES,
     apply_scope,
@@ -11,7 +12,7 @@ from .permissions import (
 
 __all__ = [
     "SCOPES",
-    "LoginFailure",
+    "LoginAttempt",
     "Role",
     "Team",
     "User",

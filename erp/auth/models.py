@@ -9,6 +9,7 @@ every permission, every record and the admin interface.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from functools import cached_property
 
@@ -58,6 +59,10 @@ class Role(db.Model):
         return self.name
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "auth_user"
 
@@ -71,6 +76,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     timezone: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("auth_team.id", ondelete="SET NULL"),
                                                 index=True)
+    # Part of every session and remember cookie (see get_id); a new value ends them all.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users",
@@ -78,6 +85,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember cookies (see .sessions)."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
@@ -109,16 +120,26 @@ class User(UserMixin, TimestampMixin, db.Model):
         return next(scope for scope, rank in SCOPE_RANK.items() if rank == best)
 
 
-class LoginFailure(db.Model):
-    """One failed login attempt; recent ones throttle the user name and the address."""
+class LoginAttempt(db.Model):
+    """One login attempt, failed or not: the throttle counts these, admins read them.
 
-    __tablename__ = "auth_login_failure"
+    ``user_id`` is the account the typed name or e-mail belongs to (None when it is
+    nobody's), so both spellings of one account count as one.
+    """
+
+    __tablename__ = "auth_login_attempt"
     __table_args__ = (
-        Index("ix_auth_login_failure_username_at", "username", "at"),
-        Index("ix_auth_login_failure_ip_at", "ip", "at"),
+        Index("ix_auth_login_attempt_user_id_at", "user_id", "at"),
+        Index("ix_auth_login_attempt_username_at", "username", "at"),
+        Index("ix_auth_login_attempt_ip_at", "ip", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(120))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
     ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(16))
+
+    user: Mapped[User | None] = relationship()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import cache
+from secrets import token_hex
 from urllib.parse import urlsplit
 
-from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import db, utcnow
-from .models import LoginFailure, User
+from ..db import db
+from . import throttle
+from .models import User
+
+_sleep = time.sleep  # the tests replace it
 
 
 @dataclass
@@ -19,40 +24,44 @@ class LoginResult:
     throttled: bool = False
 
 
-def _recent_failures(column, value: str) -> int:
-    since = utcnow() - timedelta(minutes=current_app.config["ERP_LOGIN_THROTTLE_MINUTES"])
-    return db.session.scalar(
-        select(func.count(LoginFailure.id)).where(column == value, LoginFailure.at >= since)
-    )
-
-
-def is_throttled(username: str, ip: str) -> bool:
-    cfg = current_app.config
-    return (
-        _recent_failures(LoginFailure.username, username) >= cfg["ERP_LOGIN_MAX_FAILURES_PER_USER"]
-        or _recent_failures(LoginFailure.ip, ip) >= cfg["ERP_LOGIN_MAX_FAILURES_PER_IP"]
-    )
+@cache
+def _dummy_hash() -> str:
+    """A hash made like real ones, checked when no user matches: the answer takes as long."""
+    return generate_password_hash(token_hex(16))
 
 
 def authenticate(login: str, password: str, ip: str) -> LoginResult:
     """The user with this user name or e-mail and password, unless throttled.
 
-    While a user name or an address has too many recent failures, even the right
-    password is refused, so guessing cannot continue at full speed.
+    Throttling (see :mod:`.throttle`) refuses attempts from an address that has failed
+    too often, even with the right password, but never the account everywhere. Every
+    attempt is recorded. Unknown names cost one password hash too, so how long the
+    answer takes does not tell which user names exist.
     """
     login = (login or "").strip().lower()
-    if is_throttled(login, ip):
-        return LoginResult(throttled=True)
     user = db.session.scalar(
         select(User).where(or_(func.lower(User.username) == login, func.lower(User.email) == login))
     )
-    if user is None or not user.is_active or not user.check_password(password):
-        db.session.add(LoginFailure(username=login, ip=ip))
+    user_id = user.id if user is not None else None
+    verdict = throttle.check(user_id, login, ip)
+    if verdict.refused:
+        throttle.record(login, user_id, ip, throttle.THROTTLED)
         db.session.commit()
-        return LoginResult()
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == login))
+        return LoginResult(throttled=True)
+    if verdict.delay:
+        _sleep(verdict.delay)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        reason = throttle.UNKNOWN
+    elif not user.check_password(password):
+        reason = throttle.PASSWORD
+    elif not user.is_active:
+        reason = throttle.INACTIVE
+    else:
+        reason = throttle.SUCCESS
+    throttle.record(login, user_id, ip, reason)
     db.session.commit()
-    return LoginResult(user=user)
+    return LoginResult(user=user if reason == throttle.SUCCESS else None)
 
 
 def safe_next_url(target: str | None) -> str | None:

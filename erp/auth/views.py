@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..db import db
 from .forms import LoginForm, PreferencesForm
 from .services import authenticate, safe_next_url
+from .sessions import end_sessions, renew_current_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -41,7 +42,7 @@ def login():
             form.password.errors.append(_("Wrong user name or password."))
             status = 401
         else:
-            login_user(result.user, remember=form.remember.data)
+            start_session(result.user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=result.user.name), "success")
             return redirect(safe_next_url(form.next.data) or url_for("home"))
     elif request.method == "POST":
@@ -51,6 +52,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out here and everywhere else: every session and remember cookie ends."""
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -71,3 +76,16 @@ def preferences():
         flash(_("Preferences saved."), "success")
         return redirect(url_for("auth.preferences"))
     return render_template("erp/preferences.html", form=form)
+
+
+@bp.route("/preferences/sign-out-others", methods=["POST"])
+@login_required
+def sign_out_others():
+    """End every session of the user but this one (a lost phone, a shared computer).
+
+    CSRFProtect checks the token of this POST like every other."""
+    end_sessions(current_user)
+    db.session.commit()
+    renew_current_session(current_user)
+    flash(_("You have been signed out of every other device."), "success")
+    return redirect(url_for("auth.preferences"))
