@@ -178,7 +178,9 @@ def test_status_moves_follow_the_allowed_path(app, make_order, users, account):
                 services.change_status(order, illegal, user=user)
             db.session.rollback()
         assert db.session.get(ServiceOrder, order_id).status == "done"
-        cancelled = db.session.get(ServiceOrder, make_order(account, status="cancelled"))
+        cancelled_id = make_order(account, status="cancelled")  # in a session of its own
+        db.session.commit()  # end this session's read snapshot (SQLite: WAL) to see it
+        cancelled = db.session.get(ServiceOrder, cancelled_id)
         for illegal in ("open", "in_progress", "done"):
             with pytest.raises(InvalidInput):
                 services.change_status(cancelled, illegal, user=user)
