@@ -245,8 +245,10 @@ class AccountBatch:
     visible_by_tax_id: dict[str, Account]
     taken_tax_ids: set[str]  # registered, whether or not the user sees them
     visible_by_email: dict[str, list[Account]]
-    similar_root: dict[str, str]  # CNPJ root -> an account's name
-    similar_phone: dict[str, str]
+    # CNPJ root / phone -> an account's name, or None for one outside the user's scope
+    # (never named: see services.accounts.find_duplicates)
+    similar_root: dict[str, str | None]
+    similar_phone: dict[str, str | None]
     users: dict[str, User]
     categories: dict[str, Category]
     tags: dict[str, Tag]
@@ -269,17 +271,20 @@ def prepare_accounts(rows: list[dict], user) -> AccountBatch:
         for account in session.scalars(select(Account).where(
                 Account.email.in_(emails), account_scope(user)).order_by(Account.id)):
             by_email[account.email].append(account)
+    visible = account_scope(user).label("visible")
     if roots:
-        for root, name in session.execute(select(Account.tax_id_root, Account.legal_name)
-                                          .where(Account.tax_id_root.in_(roots))):
-            similar_root.setdefault(root, name)
+        for root, name, seen in session.execute(
+                select(Account.tax_id_root, Account.legal_name, visible)
+                .where(Account.tax_id_root.in_(roots)).order_by(Account.id)):
+            similar_root.setdefault(root, name if seen else None)
     if phones:
-        for phone, mobile, name in session.execute(
-                select(Account.phone, Account.mobile, Account.legal_name).where(
-                    or_(Account.phone.in_(phones), Account.mobile.in_(phones)))):
+        for phone, mobile, name, seen in session.execute(
+                select(Account.phone, Account.mobile, Account.legal_name, visible).where(
+                    or_(Account.phone.in_(phones), Account.mobile.in_(phones)))
+                .order_by(Account.id)):
             for number in (phone, mobile):
                 if number in phones:
-                    similar_phone.setdefault(number, name)
+                    similar_phone.setdefault(number, name if seen else None)
     owners = {_text(r, "owner") for r in rows}
     needs_lists = any(_text(r, "category") or _text(r, "tags") for r in rows)
     categories = {_key(c.name): c for c in session.scalars(select(Category))} if (
@@ -339,8 +344,9 @@ def _match_account(data: dict, batch: AccountBatch) -> Account | None:
     if tax_id:
         if tax_id in batch.visible_by_tax_id:
             return batch.visible_by_tax_id[tax_id]
-        if tax_id in batch.taken_tax_ids:
-            raise RowError(_("%(field)s: this CNPJ/CPF is already registered.",
+        if tax_id in batch.taken_tax_ids:  # by an account the user does not see
+            raise RowError(_("%(field)s: an account with this CNPJ/CPF already exists in "
+                             "another portfolio; ask a manager.",
                              field=ACCOUNT_LABELS["tax_id"]))
     email = _email_key(data.get("email", ""))
     candidates = [a for a in batch.visible_by_email.get(email, [])
@@ -353,12 +359,14 @@ def _match_account(data: dict, batch: AccountBatch) -> Account | None:
 
 def _similar_note(values: dict[str, Any], batch: AccountBatch) -> str:
     notes = []
+    elsewhere = _("an account in another portfolio")
     if values.get("tax_id_root") and values["tax_id_root"] in batch.similar_root:
         notes.append(_("same CNPJ root as %(name)s", name=batch.similar_root[
-            values["tax_id_root"]]))
+            values["tax_id_root"]] or elsewhere))
     for number in (values.get("phone"), values.get("mobile")):
         if number and number in batch.similar_phone:
-            notes.append(_("same phone as %(name)s", name=batch.similar_phone[number]))
+            notes.append(_("same phone as %(name)s",
+                           name=batch.similar_phone[number] or elsewhere))
             break
     return _("Similar to existing accounts: %(list)s.", list="; ".join(notes)) if notes else ""
 

@@ -115,9 +115,16 @@ def test_same_tax_id_is_refused(app, users, make_account):
         with pytest.raises(InvalidInput) as error:
             create_account({"legal_name": "Twin", "tax_id": "11222333000181"},
                            user=user(app, users), confirm_duplicates=True)
-        assert "already registered" in str(error.value.errors["tax_id"][0])
+        # rep_b's account, outside rep_a's scope: the message does not say whose it is.
+        assert "another portfolio; ask a manager" in str(error.value.errors["tax_id"][0])
         assert [d.record.id for d in error.value.duplicates] == [existing]
-        assert error.value.duplicates[0].blocking
+        assert error.value.duplicates[0].blocking and not error.value.duplicates[0].visible
+        db.session.rollback()
+        with pytest.raises(InvalidInput) as error:
+            create_account({"legal_name": "Twin", "tax_id": "11222333000181"},
+                           user=user(app, users, "admin"))
+        assert "already registered" in str(error.value.errors["tax_id"][0])
+        assert error.value.duplicates[0].visible
 
 
 @pytest.mark.parametrize(

@@ -96,9 +96,11 @@ def test_the_same_tax_id_is_a_duplicate_nobody_can_confirm(app, client, users, m
                                                "confirm_duplicates": confirm})
         error = error_of(response, 409, "duplicate")
         assert error["confirmable"] is False
-        assert error["duplicates"] == [{"id": existing, "name": "Já Existe",
-                                        "reason": "tax_id", "blocking": True,
-                                        "owner": "Rep_C"}]
+        # rep_c's account is outside rep_a's scope: neither its id, name nor owner.
+        assert existing and error["duplicates"] == [{"id": None, "name": None,
+                                                     "reason": "tax_id", "blocking": True,
+                                                     "owner": None, "in_scope": False}]
+        assert "another portfolio" in error["message"]
         assert "tax_id" in error["fields"]
     assert _count(app) == 1
 

@@ -69,18 +69,28 @@ def conflict(code: str, message: str, **members):
 
 
 def _duplicate(duplicate: Duplicate) -> dict:
+    """A similar record; one outside the caller's scope without its id, name or owner."""
     record = duplicate.record
+    if not duplicate.visible:
+        return {"id": None, "name": None, "reason": duplicate.reason,
+                "blocking": duplicate.blocking, "owner": None, "in_scope": False}
     return {"id": record.id, "name": record.display_name, "reason": duplicate.reason,
-            "blocking": duplicate.blocking, "owner": record.owner.name}
+            "blocking": duplicate.blocking, "owner": record.owner.name, "in_scope": True}
+
+
+def _duplicate_message(error: InvalidInput) -> str:
+    if error.needs_confirmation:
+        return ("Similar accounts exist: send the request again with "
+                "\"confirm_duplicates\": true to save anyway.")
+    if any(d.blocking and d.visible for d in error.duplicates):
+        return "An account with this tax id exists already."
+    return "An account with this CNPJ/CPF already exists in another portfolio; ask a manager."
 
 
 def refuse(error: InvalidInput):
     """The API error for a service's InvalidInput (after the session is rolled back)."""
     if error.duplicates:
-        message = ("Similar accounts exist: send the request again with "
-                   "\"confirm_duplicates\": true to save anyway."
-                   if error.needs_confirmation else
-                   "An account with this tax id exists already.")
+        message = _duplicate_message(error)
         members = {"duplicates": [_duplicate(d) for d in error.duplicates],
                    "confirmable": error.needs_confirmation}
         if error.errors:

@@ -117,12 +117,17 @@ class AccountListArgsSchema(ListArgs):
 
 
 class DuplicateSchema(Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
+    """A similar record. One outside the caller's scope comes with ``in_scope`` false and
+    no id, name or owner: ask a manager."""
+
+    id = ma.fields.Integer(required=True, allow_none=True)
+    name = ma.fields.String(required=True, allow_none=True)
     reason = ma.fields.String(required=True, metadata=_describe(
         "tax_id (blocks saving), tax_id_root, email or phone"))
     blocking = ma.fields.Boolean(required=True)
-    owner = ma.fields.String(required=True)
+    owner = ma.fields.String(required=True, allow_none=True)
+    in_scope = ma.fields.Boolean(required=True, metadata=_describe(
+        "false: the record is in another portfolio; id, name and owner are null"))
 
 
 # --- contacts and their links to accounts ---------------------------------------------------

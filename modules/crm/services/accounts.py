@@ -25,6 +25,10 @@ TEXT_FIELDS = {  # field -> maximum length
 FIELDS = (*TEXT_FIELDS, "person_type", "tax_id", "state_registration", "state", "cep", "phone",
           "mobile", "email", "category_id", "owner_id", "priority", "opened_on", "tag_ids",
           "lifecycle")
+TAX_ID_TAKEN = _l("This CNPJ/CPF is already registered.")
+# The same tax id on an account outside the user's scope: neither its name nor its owner.
+TAX_ID_TAKEN_ELSEWHERE = _l("An account with this CNPJ/CPF already exists in another "
+                            "portfolio; ask a manager.")
 
 
 def _text(value: Any) -> str | None:
@@ -168,8 +172,14 @@ def _int_or_none(value: Any) -> int | None:
         return -1  # never an id: reported as "choose an existing ..."
 
 
-def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None) -> list[Duplicate]:
-    """Existing accounts with the same tax id (blocking), CNPJ root, e-mail or phone."""
+def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,
+                    user=None) -> list[Duplicate]:
+    """Existing accounts with the same tax id (blocking), CNPJ root, e-mail or phone.
+
+    With ``user``, each says whether it is within the user's scope: one outside it is
+    reported without its name, owner or link (``Duplicate.visible``), else any rep could
+    look up who holds any CNPJ in the company by trying to register it.
+    """
     checks = []
     if values.get("tax_id"):
         checks.append(("tax_id", Account.tax_id == values["tax_id"], True))
@@ -188,22 +198,25 @@ def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None) ->
             statement = statement.where(Account.id != exclude_id)
         for account in db.session.scalars(statement):
             if account.id not in found:  # the strongest reason wins (checked first)
-                found[account.id] = Duplicate(account, reason, blocking)
+                visible = user is None or in_scope(account.owner_id, user)
+                found[account.id] = Duplicate(account, reason, blocking, visible)
     return list(found.values())
 
 
-def _check_duplicates(values: dict, exclude_id: int | None, confirmed: bool) -> None:
-    duplicates = find_duplicates(values, exclude_id)
+def _check_duplicates(values: dict, exclude_id: int | None, confirmed: bool, user) -> None:
+    duplicates = find_duplicates(values, exclude_id, user)
     blocking = [d for d in duplicates if d.blocking]
     if blocking:
-        raise InvalidInput({"tax_id": [_l("This CNPJ/CPF is already registered.")]}, duplicates)
+        message = (TAX_ID_TAKEN if any(d.visible for d in blocking)
+                   else TAX_ID_TAKEN_ELSEWHERE)
+        raise InvalidInput({"tax_id": [message]}, duplicates)
     if duplicates and not confirmed:
         raise InvalidInput({}, duplicates)
 
 
 def create_account(data: Mapping[str, Any], *, user, confirm_duplicates: bool = False) -> Account:
     values = clean_account(data, user=user)
-    _check_duplicates(values, None, confirm_duplicates)
+    _check_duplicates(values, None, confirm_duplicates, user)
     account = Account(**values)
     db.session.add(account)
     db.session.commit()
@@ -220,7 +233,7 @@ def update_account(account: Account, data: Mapping[str, Any], *, user,
     changed_identity = {k: values[k] for k in ("tax_id", "tax_id_root", "email", "phone",
                                                "mobile") if k in values}
     if changed_identity:
-        _check_duplicates(changed_identity, account.id, confirm_duplicates)
+        _check_duplicates(changed_identity, account.id, confirm_duplicates, user)
     for key, value in values.items():
         setattr(account, key, value)
     db.session.commit()

@@ -11,6 +11,8 @@ class Duplicate:
     record: Any
     reason: str  # "tax_id", "tax_id_root", "email", "phone"
     blocking: bool  # True: refused outright; False: allowed after confirmation
+    # False: outside the user's scope; say that one exists, never its name, owner or link.
+    visible: bool = True
 
 
 class InvalidInput(ValueError):
