@@ -21,7 +21,8 @@ from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 
 from . import mail
-from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, Role, Team, User
+from .auth.admin_views import LoginAttemptColumns, UserSessionsMixin
+from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, LoginAttempt, Role, Team, User
 from .db import db
 from .models import InstalledModule
 
@@ -50,8 +51,16 @@ class SecureModelView(_AdminOnly, ModelView):
     page_size = 50
     can_view_details = True
 
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        # Flask-Admin's Unique validator knows the record being edited by ``form._obj``,
+        # which its own form base sets and FlaskForm does not: without it, saving a user
+        # unchanged answered "Already exists." for their own user name.
+        form._obj = obj
+        return form
 
-class UserAdmin(SecureModelView):
+
+class UserAdmin(UserSessionsMixin, SecureModelView):
     column_list = ("username", "name", "email", "team", "roles", "active", "locale")
     column_searchable_list = ("username", "name", "email")
     column_filters = ("active", "team.name")
@@ -60,7 +69,7 @@ class UserAdmin(SecureModelView):
                      "locale": _l("Language")}
     form_columns = ("username", "name", "email", "new_password", "team", "roles", "active",
                     "locale", "timezone")
-    column_details_exclude_list = ("password_hash",)
+    column_details_exclude_list = ("password_hash", "session_token")
     form_extra_fields = {
         "new_password": PasswordField(
             _l("New password"), validators=[Optional(), Length(min=8)],
@@ -104,6 +113,10 @@ class RoleAdmin(SecureModelView):
 
     def edit_form(self, obj=None):
         return self._with_choices(super().edit_form(obj))
+
+
+class LoginAttemptAdmin(LoginAttemptColumns, SecureModelView):
+    pass
 
 
 class TeamAdmin(SecureModelView):
@@ -169,6 +182,8 @@ def init_app(app, registry) -> Admin:
     admin.add_view(RoleAdmin(Role, db, name=_l("Roles"), category=system))
     admin.add_view(TeamAdmin(Team, db, name=_l("Teams"), category=system))
     admin.add_view(ModuleAdmin(InstalledModule, db, name=_l("Modules"), category=system))
+    admin.add_view(LoginAttemptAdmin(LoginAttempt, db, name=_l("Login attempts"),
+                                     category=system))
     admin.add_view(OutboxView(name=_l("Outbox"), category=system, endpoint="outbox",
                               url="/admin/outbox"))
     for contribution in registry.admin_views():

@@ -21,6 +21,7 @@ so that it is the client's, not the proxy's.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,7 +29,10 @@ from flask import current_app
 from sqlalchemy import and_, func, select
 
 from ..db import db, utcnow
+from ..tasks import periodic_task
 from .models import LoginAttempt
+
+log = logging.getLogger(__name__)
 
 # Reasons of an attempt; the first three are failures that count.
 UNKNOWN, PASSWORD, INACTIVE, THROTTLED, SUCCESS = (
@@ -100,3 +104,12 @@ def prune() -> int:
     result = db.session.execute(db.delete(LoginAttempt).where(LoginAttempt.at < since))
     db.session.commit()
     return result.rowcount or 0
+
+
+@periodic_task(at=(4, 0), name="erp.auth.prune_login_attempts")
+def prune_login_attempts() -> None:
+    """Daily: the login attempts older than ERP_LOGIN_RECORDS_DAYS."""
+    removed = prune()
+    if removed:
+        log.info("removed %d login attempt(s) older than %d days", removed,
+                 current_app.config["ERP_LOGIN_RECORDS_DAYS"])

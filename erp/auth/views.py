@@ -86,6 +86,6 @@ def sign_out_others():
     CSRFProtect checks the token of this POST like every other."""
     end_sessions(current_user)
     db.session.commit()
-    renew_current_session(current_user)
+    renew_current_session(current_user._get_current_object())
     flash(_("You have been signed out of every other device."), "success")
     return redirect(url_for("auth.preferences"))
