@@ -41,7 +41,9 @@ def test_inactive_user_cannot_log_in(app, client, users):
     assert post_login(client, "rep_a", PASSWORD).status_code == 401
 
 
-def test_user_is_throttled_after_repeated_failures_even_with_the_right_password(app, client, users):
+def test_failures_shut_the_address_for_that_user_even_with_the_right_password(app, client, users):
+    """From that address only: tests/erp/test_login_throttle.py shows the user still
+    signs in from another one (the account is never locked)."""
     limit = app.config["ERP_LOGIN_MAX_FAILURES_PER_USER"]
     for _ in range(limit):
         assert post_login(client, "rep_a", "wrong").status_code == 401
