@@ -48,10 +48,13 @@ test: install-test translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks on generated data (numbers, not pass/fail); BENCH_ARGS e.g. "20000".
+## import_concurrent: the import through the worker while 4 clients save, on SQLite, and
+## on PostgreSQL too if ERP_BENCH_DATABASE_URL names a server (a scratch database is made).
 bench: install
 	$(PY) bench/atomic_search.py $(BENCH_ARGS)
 	$(PY) bench/timeline.py $(BENCH_ARGS)
 	$(PY) bench/import_accounts.py $(BENCH_ARGS)
+	$(PY) bench/import_concurrent.py $(BENCH_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
