@@ -130,9 +130,11 @@ def test_serve_runs_gunicorn_and_the_worker_and_ctrl_c_stops_both(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/auth/login", timeout=5)
+                # gunicorn listens before its workers have built the app: the first answer
+                # may take a while on a busy machine.
+                response = requests.get(f"http://127.0.0.1:{port}/auth/login", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
                 assert serve.poll() is None, (tmp_path / "serve.log").read_text()
                 time.sleep(0.3)
