@@ -34,7 +34,7 @@ from .models import (
     Product,
     Quote,
 )
-from .permissions import READ, WRITE
+from .permissions import CATALOG_WRITE, READ, WRITE
 
 bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates")
 
@@ -114,13 +114,14 @@ def products():
     pagination = db.paginate(stmt.order_by(Product.code), page=page_arg(),
                              per_page=page_size(), error_out=False)
     return render_template("sales/products.html", pagination=pagination, kinds=KIND_LABELS,
-                           can_write=current_user.has_permission(WRITE))
+                           can_write=current_user.has_permission(CATALOG_WRITE))
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
-@permission_required(WRITE)
+@permission_required(CATALOG_WRITE)
 def product_form(product_id: int | None = None):
+    """The shared catalog: sales.catalog.write (managers), not sales.write (every rep)."""
     product = db.get_or_404(Product, product_id) if product_id else None
     form = ProductForm(obj=product)
     if request.method == "GET" and product is not None:
