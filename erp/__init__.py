@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from . import admin, api, cli, i18n, mail, migrate, tasks, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
 from .api.views import bp as api_tokens_bp
+from .audit import init_app as init_audit_trail  # also: the session events
 from .auth.sessions import load_user
 from .auth.views import bp as auth_bp
 from .config import default_config, secret_key
@@ -86,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     views.init_app(app)
     for contribution in registry.blueprints():
+    init_audit_trail(app)
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
     api.init_app(app, registry, csrf, host_blueprints=(imports_api.blp,))
     admin.init_app(app, registry)

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .. import csv_writer
+from ..audit import acting_as
 from ..auth.models import User
 from ..db import background_work, db, utcnow, writing
 from .changes import ChangeRecorder, take_back
@@ -293,8 +294,9 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
             raise LookupError(f"no import job {job_id}")
         jobs.commit()  # end the read: the job's next write starts afresh
         importer = current_app.extensions["erp"].get("importer", job.kind)
-        with force_locale(_locale(job.user_id)):
-            user = db.session.get(User, job.user_id)
+        user = db.session.get(User, job.user_id)
+        # The audit trail records what the import writes (or takes back) as its user's.
+        with force_locale(_locale(job.user_id)), acting_as(user):
             try:
                 if importer is None or not user or not (
                         importer.permission is None

@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import db, utcnow
 from modules.crm.models import Account
 
 
-class Note(db.Model):
+class Note(Audited, db.Model):  # Audited: every change goes to the audit trail
     __tablename__ = "notes_note"  # table names start with the module's name
     __table_args__ = (
         # The timeline's keyset query: WHERE account_id = ? AND (created_at, id) < cursor
