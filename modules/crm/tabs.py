@@ -1,5 +1,6 @@
-"""CRM's contributions to the account page: the Timeline, Opportunities and Contacts tabs,
-the open-pipeline figures, and its Create entries — through the public registry API."""
+"""CRM's contributions to the account page: the Timeline, Opportunities, Contacts and
+History tabs, the open-pipeline figures, and its Create entries — through the public
+registry API."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from erp.audit import render_history, requested_page
 from erp.db import db
 from erp.registry import AccountStat, AccountTab, CreateAction
 from erp.timeline import Cursor, fetch_page
@@ -89,6 +91,16 @@ def render_contacts(account, args) -> str:
                            contact_query=contact_query, candidates=candidates)
 
 
+# --- History (the host's audit trail) ------------------------------------------------------
+
+
+def render_account_history(account, args) -> str:
+    """Who changed which field of the account, when; its pages stay on this tab."""
+    return render_history(account, page=requested_page(args), page_url=lambda page: url_for(
+        "crm.account", account_id=account.id, tab="history", history_page=page,
+        _anchor="history"))
+
+
 # --- header figures ------------------------------------------------------------------------
 
 
@@ -112,6 +124,8 @@ TABS = (
     AccountTab("opportunities", _l("Opportunities"), render_opportunities, count_opportunities,
                order=20, permission=READ),
     AccountTab("contacts", _l("Contacts"), render_contacts, count_contacts, order=90,
+               permission=READ),
+    AccountTab("history", _l("History"), render_account_history, None, order=200,
                permission=READ),
 )
 STATS = (

@@ -31,3 +31,19 @@ ORIGIN_LABELS = {
     "sales.invoice": _l("Sales invoice"),
     "service.invoice": _l("Service invoice"),
 }
+
+# The audit trail's History (erp.audit.Audited): field names and coded values.
+RECEIVABLE_FIELDS = {
+    "account_id": _l("Account"), "document": _l("Document"), "origin": _l("Origin"),
+    "origin_id": _l("Origin number"), "issue_date": _l("Issue date"),
+    "due_date": _l("Due date"), "amount": _l("Amount"), "installment": _l("Installment"),
+    "installments": _l("Installments"), "cancelled": _l("Cancelled"),
+    "cancelled_at": _l("Cancelled on"), "created_by_id": _l("Created by"),
+}
+RECEIVABLE_CHOICES = {"origin": ORIGIN_LABELS}
+PAYMENT_FIELDS = {
+    "receivable_id": _l("Receivable"), "account_id": _l("Account"),
+    "date": _l("Payment date"), "amount": _l("Amount"), "method": _l("Method"),
+    "created_by_id": _l("Recorded by"),
+}
+PAYMENT_CHOICES = {"method": METHOD_LABELS}

@@ -11,6 +11,7 @@ import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Date,
@@ -28,9 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import db, utcnow
 from modules.crm.models import Account
+
+from . import labels
 
 ZERO = Decimal("0.00")
 
@@ -42,8 +46,11 @@ STATUSES = (OPEN, PARTIAL, OVERDUE, PAID, CANCELLED)
 METHODS = ("cash", "pix", "boleto", "card", "transfer")
 
 
-class Receivable(db.Model):
+class Receivable(Audited, db.Model):
     __tablename__ = "finance_receivable"
+    __audit_name__ = _l("Receivable")
+    __audit_labels__ = labels.RECEIVABLE_FIELDS
+    __audit_choices__ = labels.RECEIVABLE_CHOICES
     __table_args__ = (
         # The timeline ("receivable created"): a keyset range scan.
         Index("ix_finance_receivable_account_created", "account_id", "created_at", "id"),
@@ -144,8 +151,12 @@ def unpaid_clause():
     return (Receivable.cancelled.is_(False)) & (Receivable.paid < Receivable.amount)
 
 
-class Payment(db.Model):
+class Payment(Audited, db.Model):
     __tablename__ = "finance_payment"
+    __audit_name__ = _l("Payment")
+    __audit_labels__ = labels.PAYMENT_FIELDS
+    __audit_choices__ = labels.PAYMENT_CHOICES
+    __audit_parent__ = "receivable_id"  # its entries show in the receivable's History
     __table_args__ = (
         # The timeline ("payment received"): a keyset range scan.
         Index("ix_finance_payment_account_created", "account_id", "created_at", "id"),

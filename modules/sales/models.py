@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Date,
@@ -20,9 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
 from modules.crm.models import Account, Contact
+
+from . import labels
 
 Money = Numeric(14, 2)
 Quantity = Numeric(12, 3)
@@ -83,8 +87,11 @@ class _LineMixin:
     total: Mapped[Decimal] = mapped_column(Money)
 
 
-class Quote(TimestampMixin, db.Model):
+class Quote(Audited, TimestampMixin, db.Model):
     __tablename__ = "sales_quote"
+    __audit_name__ = _l("Quote")
+    __audit_labels__ = labels.QUOTE_FIELDS
+    __audit_choices__ = labels.STATUS_CHOICES
     __table_args__ = (
         Index("ix_sales_quote_account_created", "account_id", "created_at", "id"),
     )
@@ -138,8 +145,11 @@ class QuoteLine(_LineMixin, db.Model):
     product: Mapped[Product | None] = relationship()
 
 
-class Order(TimestampMixin, db.Model):
+class Order(Audited, TimestampMixin, db.Model):
     __tablename__ = "sales_order"
+    __audit_name__ = _l("Order")
+    __audit_labels__ = labels.ORDER_FIELDS
+    __audit_choices__ = labels.STATUS_CHOICES
     __table_args__ = (
         Index("ix_sales_order_account_date", "account_id", "order_date"),
     )
@@ -186,8 +196,11 @@ class OrderLine(_LineMixin, db.Model):
     product: Mapped[Product | None] = relationship()
 
 
-class Invoice(TimestampMixin, db.Model):
+class Invoice(Audited, TimestampMixin, db.Model):
     __tablename__ = "sales_invoice"
+    __audit_name__ = _l("Invoice")
+    __audit_labels__ = labels.INVOICE_FIELDS
+    __audit_choices__ = labels.STATUS_CHOICES
     __table_args__ = (
         Index("ix_sales_invoice_account_issue_date", "account_id", "issue_date"),
     )

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import db, utcnow
 from modules.crm.models import Account
+
+from . import labels
 
 # --- order statuses and the allowed moves ------------------------------------------------
 
@@ -49,8 +53,11 @@ def invoice_document(number: int) -> str:
     return f"NFS {number:06d}"
 
 
-class ServiceOrder(db.Model):
+class ServiceOrder(Audited, db.Model):
     __tablename__ = "service_order"
+    __audit_name__ = _l("Service order")
+    __audit_labels__ = labels.ORDER_FIELDS
+    __audit_choices__ = labels.ORDER_CHOICES
     __table_args__ = (
         Index("ix_service_order_account_status", "account_id", "status"),
         Index("ix_service_order_status_id", "status", "id"),

@@ -29,6 +29,7 @@ from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import account_scope
 
 from . import signals
+from .labels import ORDER_STATUS_LABELS
 from .models import (
     CANCELLED,
     DONE,
@@ -57,10 +58,6 @@ MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
 MAX_QUANTITY = Decimal("1e9")  # Numeric(12, 3)
 MAX_HOURS = Decimal("100000")
 
-ORDER_STATUS_LABELS = {
-    OPEN: _l("Open"), IN_PROGRESS: _l("In progress"), DONE: _l("Done"),
-    CANCELLED: _l("Cancelled"),
-}
 INVOICE_STATUS_LABELS = {ISSUED: _l("Issued"), INVOICE_CANCELLED: _l("Cancelled")}
 # The button that moves an order to each status.
 ACTION_LABELS = {IN_PROGRESS: _l("Start work"), DONE: _l("Finish"),

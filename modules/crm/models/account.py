@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
@@ -18,11 +19,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db
 
 from ..validation import format_tax_id
-from . import search_text
+from . import labels, search_text
 from .phones import PhoneNumbers
 from .search_index import install_search_index
 from .tag import Tag
@@ -51,8 +53,12 @@ class Category(db.Model):
         return self.name
 
 
-class Account(PhoneNumbers, TimestampMixin, db.Model):
+class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     __tablename__ = "crm_account"
+    __audit_name__ = _l("Account")
+    __audit_labels__ = labels.ACCOUNT_FIELDS
+    __audit_choices__ = labels.ACCOUNT_CHOICES
+    __audit_ignore__ = ("search_text", "tax_id_root")  # derived from the others
     __table_args__ = (
         Index("ix_crm_account_archived_legal_name", "archived", "legal_name"),
     )

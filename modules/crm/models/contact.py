@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
 
-from . import search_text
+from . import labels, search_text
 from .account import Account
 from .phones import PhoneNumbers
 from .search_index import install_search_index
 
 
-class Contact(PhoneNumbers, TimestampMixin, db.Model):
+class Contact(Audited, PhoneNumbers, TimestampMixin, db.Model):
     __tablename__ = "crm_contact"
+    __audit_name__ = _l("Contact")
+    __audit_labels__ = labels.CONTACT_FIELDS
+    __audit_ignore__ = ("search_text",)  # derived from the others
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

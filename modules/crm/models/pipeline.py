@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
@@ -20,9 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db, utcnow
 
+from . import labels
 from .account import Account
 from .contact import Contact
 from .tag import Tag
@@ -79,10 +82,13 @@ class LossReason(db.Model):
         return self.name
 
 
-class Opportunity(TimestampMixin, db.Model):
+class Opportunity(Audited, TimestampMixin, db.Model):
     """A subject being negotiated with an account (seed 001 "assunto", 002 "contato de venda")."""
 
     __tablename__ = "crm_opportunity"
+    __audit_name__ = _l("Opportunity")
+    __audit_labels__ = labels.OPPORTUNITY_FIELDS
+    __audit_choices__ = labels.OPPORTUNITY_CHOICES
     __table_args__ = (
         Index("ix_crm_opportunity_stage_status", "stage_id", "status", "archived"),
         Index("ix_crm_opportunity_account_created", "account_id", "id"),

@@ -1,0 +1,47 @@
+"""What the audit trail's History calls CRM's fields and coded values (erp.audit.Audited)."""
+
+from flask_babel import lazy_gettext as _l
+
+ACCOUNT_FIELDS = {
+    "person_type": _l("Type"), "legal_name": _l("Legal name"),
+    "trade_name": _l("Trade name (nome fantasia)"), "short_name": _l("Short name"),
+    "tax_id": _l("CNPJ / CPF"), "state_registration": _l("State registration (IE)"),
+    "category_id": _l("Category"), "owner_id": _l("Owner"), "lifecycle": _l("Lifecycle"),
+    "priority": _l("Priority"), "phone": _l("Phone"), "mobile": _l("Mobile"),
+    "email": _l("E-mail"), "website": _l("Website"), "cep": _l("CEP"), "street": _l("Street"),
+    "number": _l("Number"), "complement": _l("Complement"), "district": _l("District"),
+    "city": _l("City"), "state": _l("State"), "main_activity": _l("Main activity"),
+    "registry_status": _l("Registry status"), "opened_on": _l("Opened on"),
+    "notes": _l("Notes"), "archived": _l("Archived"), "tags": _l("Tags"),
+}
+ACCOUNT_CHOICES = {
+    "lifecycle": {"prospect": _l("Prospect"), "customer": _l("Customer")},
+}
+
+CONTACT_FIELDS = {
+    "name": _l("Name"), "position": _l("Position"), "phone": _l("Phone"),
+    "mobile": _l("Mobile"), "email": _l("E-mail"), "notes": _l("Notes"),
+    "owner_id": _l("Owner"), "archived": _l("Archived"),
+}
+
+OPPORTUNITY_FIELDS = {
+    "title": _l("Title"), "account_id": _l("Account"), "contact_id": _l("Contact person"),
+    "stage_id": _l("Stage"), "owner_id": _l("Owner"), "status": _l("Status"),
+    "loss_reason_id": _l("Loss reason"), "loss_note": _l("Loss note"),
+    "priority": _l("Priority"), "subject_note": _l("Current subject"),
+    "service_type": _l("Service type"), "contact_medium": _l("Contact medium"),
+    "source_campaign": _l("Source campaign"), "expected_close_on": _l("Expected close"),
+    "estimated_value": _l("Estimated value"), "next_contact_user_id": _l("Next contact by"),
+    "next_contact_on": _l("Next contact on"), "internal_contact_user_id": _l("Internal contact"),
+    "internal_contact_on": _l("Internal contact on"), "archived": _l("Archived"),
+    "stage_entered_at": _l("In this stage since"), "closed_at": _l("Closed"),
+    "tags": _l("Tags"), "watchers": _l("Watchers"),
+}
+OPPORTUNITY_CHOICES = {
+    "status": {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")},
+    "contact_medium": {
+        "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
+        "telemarketing": _l("Telemarketing"), "website": _l("Website"),
+        "referral": _l("Referral"), "email": _l("E-mail"), "phone": _l("Phone"),
+        "other": _l("Other")},
+}

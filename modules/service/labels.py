@@ -1,0 +1,19 @@
+"""What people read for service's codes and fields (status badges, the audit History)."""
+
+from flask_babel import lazy_gettext as _l
+
+# models.py's ORDER_STATUSES (this file is imported by models.py, so not the reverse)
+ORDER_STATUS_LABELS = {
+    "open": _l("Open"), "in_progress": _l("In progress"), "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+
+ORDER_FIELDS = {
+    "number": _l("Number"), "account_id": _l("Account"), "description": _l("Description"),
+    "technician_id": _l("Responsible technician"), "status": _l("Status"),
+    "hours": _l("Hours"), "hourly_rate": _l("Hourly rate"), "items_total": _l("Items"),
+    "hours_total": _l("Hours total"), "total": _l("Total"), "created_by_id": _l("Opened by"),
+    "started_at": _l("Started"), "finished_at": _l("Finished"),
+    "cancelled_at": _l("Cancelled on"),
+}
+ORDER_CHOICES = {"status": ORDER_STATUS_LABELS}
