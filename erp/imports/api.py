@@ -150,6 +150,7 @@ def upload(form):
 @blp.get("/imports/<int:job_id>")
 @may_import
 @blp.response(200, ImportJobSchema)
+@blp.alt_response(403, description="The user may not import records")
 @blp.alt_response(404, description="No such import, or not yours")
 def job(job_id):
     """An import's status and counts."""
@@ -159,6 +160,7 @@ def job(job_id):
 @blp.get("/imports/<int:job_id>/rejected")
 @may_import
 @blp.response(200, content_type="text/csv", description="CSV")
+@blp.alt_response(403, description="The user may not import records")
 @blp.alt_response(404, description="No such import, or it has no rejected rows")
 def rejected(job_id):
     """The rejected rows: the file's own columns plus a ``reason`` column."""
@@ -174,6 +176,7 @@ def rejected(job_id):
 @blp.post("/imports/<int:job_id>/undo")
 @may_import
 @blp.response(200, ImportJobSchema)
+@blp.alt_response(403, description="The user may not import records")
 @blp.alt_response(404, description="No such import, or not yours")
 @blp.alt_response(409, description="Not finished, or records now depend on what it created")
 def undo(job_id):

@@ -39,6 +39,7 @@ class NoteListArgs(ListArgs):
 @permission_required(READ)  # before the arguments: no permission, no parsing
 @blp.arguments(NoteListArgs, location="query")
 @blp.response(200, page_schema(NoteSchema, "NotePage"))
+@blp.alt_response(403, description="Without notes.read")  # documents the refusal too
 def list_notes(args):
     statement = (select(Note).join(Account, Account.id == Note.account_id)
                  .where(account_scope(current_user)))
@@ -51,6 +52,7 @@ def list_notes(args):
 @permission_required(WRITE)
 @blp.arguments(NoteSchema)
 @blp.response(201, NoteSchema)
+@blp.alt_response(403, description="Without notes.write")
 @blp.alt_response(404, description="No such account, or not yours to see")
 def create_note(data):
     account = get_account_or_404(data["account_id"], current_user)
