@@ -69,6 +69,17 @@ def writing():
     return _intent(True)
 
 
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """End the session's current transaction (committing it) and run the block in a new
+    one that takes SQLite's write lock first: for service code that reads, then writes,
+    outside a request (the command line, a task), where a read snapshot taken earlier
+    would make the write fail at once if someone else wrote meanwhile."""
+    db.session.commit()
+    with writing():
+        yield
+
+
 def background_work():
     """Code that manages its own transactions (background tasks): they begin as reads,
     whatever request may be around, unless begun inside :func:`writing`."""

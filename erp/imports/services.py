@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import update
 
-from ..db import db
+from ..db import db, write_transaction
 from .changes import blockers
 from .contract import Importer
 from .models import DONE, FAILED, NEW, QUEUED, READY, STARTABLE, ImportJob
@@ -125,11 +125,13 @@ def store_upload(stream: IO[bytes], file_name: str, *, user, kind: str,
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    job = ImportJob(user_id=user.id, kind=kind, file_name=_display_name(file_name),
-                    stored_name=stored_name, file_format=file_format, file_size=size,
-                    options=options, mapping=guess_mapping(header, importer), status=NEW)
-    db.session.add(job)
-    db.session.commit()
+    user_id = user.id
+    with write_transaction():
+        job = ImportJob(user_id=user_id, kind=kind, file_name=_display_name(file_name),
+                        stored_name=stored_name, file_format=file_format, file_size=size,
+                        options=options, mapping=guess_mapping(header, importer), status=NEW)
+        db.session.add(job)
+        db.session.commit()
     return job
 
 
@@ -163,6 +165,12 @@ def guessed(job: ImportJob, importer: Importer) -> dict[str, int]:
 def save_mapping(job: ImportJob, mapping: dict[str, int], *,
                  encoding: str | None = None, delimiter: str | None = None) -> ImportJob:
     """Confirm the mapping (and the CSV reading options); the job is then ready to start."""
+    with write_transaction():
+        return _save_mapping(job, mapping, encoding, delimiter)
+
+
+def _save_mapping(job: ImportJob, mapping: dict[str, int], encoding: str | None,
+                  delimiter: str | None) -> ImportJob:
     if job.status not in (NEW, *STARTABLE):
         raise ImportRefused(_("This import has already run."))
     importer = get_importer(job.kind)
@@ -229,15 +237,16 @@ def start(job: ImportJob, *, skip_invalid: bool = False, background: bool = True
     False if it was not startable (already running or finished): only one run at a time.
     """
     job_id = job.id
-    options = {**(job.options or {}), "skip_invalid": bool(skip_invalid)}
-    claimed = db.session.execute(
-        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(STARTABLE))
-        .values(status=QUEUED, options=options, message=None, total_rows=None,
-                processed_rows=0, rejected_rows=0, created_rows=0, updated_rows=0,
-                written_rows=0, phase=None, worker=None, heartbeat_at=None,
-                started_at=None, finished_at=None)
-    ).rowcount
-    db.session.commit()
+    with write_transaction():
+        options = {**(job.options or {}), "skip_invalid": bool(skip_invalid)}
+        claimed = db.session.execute(
+            update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(STARTABLE))
+            .values(status=QUEUED, options=options, message=None, total_rows=None,
+                    processed_rows=0, rejected_rows=0, created_rows=0, updated_rows=0,
+                    written_rows=0, phase=None, worker=None, heartbeat_at=None,
+                    started_at=None, finished_at=None)
+        ).rowcount
+        db.session.commit()
     if not claimed:
         return False
     if not background:
