@@ -86,8 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_tokens_bp)
     app.register_blueprint(reports_bp)
     views.init_app(app)
-    for contribution in registry.blueprints():
     init_audit_trail(app)
+    for contribution in registry.blueprints():
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
     api.init_app(app, registry, csrf, host_blueprints=(imports_api.blp,))
     admin.init_app(app, registry)

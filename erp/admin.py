@@ -186,13 +186,13 @@ def init_app(app, registry) -> Admin:
                                      category=system))
     admin.add_view(OutboxView(name=_l("Outbox"), category=system, endpoint="outbox",
                               url="/admin/outbox"))
+    from .audit.admin import add_view as add_audit_view  # it builds on SecureModelView
+
+    add_audit_view(admin, system)
     for contribution in registry.admin_views():
         view_class = contribution.view_class or SecureModelView
         if not issubclass(view_class, SecureModelView):
             raise TypeError(f"admin view for {contribution.key} must derive from SecureModelView")
-    from .audit.admin import add_view as add_audit_view  # it builds on SecureModelView
-
-    add_audit_view(admin, system)
         admin.add_view(view_class(contribution.model, db, name=contribution.name,
                                   category=contribution.category,
                                   endpoint=contribution.key))
