@@ -267,3 +267,12 @@ def test_old_attempts_are_pruned_daily(app, users, sleeps):
         assert [r.reason for r in db.session.scalars(select(LoginAttempt))] == ["password"]
     task = _TASKS["erp.auth.prune_login_attempts"]
     assert task.at == (4, 0)
+
+
+def test_attempts_outlive_a_deleted_user(app, users, sleeps):
+    attempt(app.test_client(), "nobody", PASSWORD)
+    with app.app_context():
+        db.session.delete(db.session.get(User, users["nobody"]))
+        db.session.commit()
+        row = db.session.scalars(select(LoginAttempt)).one()
+        assert (row.username, row.user_id, row.success) == ("nobody", None, True)
