@@ -143,9 +143,11 @@ def test_the_installed_wheel_sets_up_and_serves(installed, tmp_path):
         while True:
             assert server.poll() is None, server.communicate()[0]
             try:
-                page = session.get(f"{base}/auth/login", timeout=5)
+                # gunicorn listens before its workers have built the app: on a busy
+                # machine the first answer takes a while.
+                page = session.get(f"{base}/auth/login", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert time.monotonic() < deadline, "the server did not answer in 60 s"
                 time.sleep(0.3)
         assert page.status_code == 200
