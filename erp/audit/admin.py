@@ -3,7 +3,7 @@ model, action and date; each entry's changes as field: old → new."""
 
 from __future__ import annotations
 
-from flask import has_app_context
+from flask import g, has_app_context
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters
 from flask_babel import lazy_gettext as _l
@@ -37,7 +37,8 @@ def _action_options():
 
 
 def _changes(_view, _context, entry, _name):
-    (shown,) = describe([entry])
+    described = g.get("erp_audit_described") or {}
+    shown = described.get(entry.id) or describe([entry])[0]
     return Markup("<br>").join(
         Markup("<span class='text-muted'>{}</span>: {} → {}").format(
             line.label, line.old if line.old is not None else "—",
@@ -82,6 +83,14 @@ class AuditAdmin(SecureModelView):
     def index_view(self):
         self._refresh_filters_cache()  # the users' list as it is now
         return super().index_view()
+
+    def get_list(self, *args, **kwargs):
+        """The page's entries, described together: one query per referred table for the
+        page, not one per row."""
+        count, entries = super().get_list(*args, **kwargs)
+        entries = list(entries)
+        g.erp_audit_described = {shown.entry.id: shown for shown in describe(entries)}
+        return count, entries
 
 
 def add_view(admin, category) -> None:

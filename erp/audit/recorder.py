@@ -66,8 +66,8 @@ class Audited:
     """
 
     __audit_name__ = None
-    __audit_labels__: dict = {}  # noqa: RUF012 (read-only)
-    __audit_choices__: dict = {}  # noqa: RUF012 (read-only)
+    __audit_labels__: dict = {}
+    __audit_choices__: dict = {}
     __audit_ignore__: tuple = ()
     __audit_parent__ = None
 
@@ -376,9 +376,14 @@ def _bulk_statement(state) -> Any:
     if not issubclass(mapper.class_, Audited) or len(mapper.primary_key) != 1:
         return None
     session, spec = state.session, spec_of(mapper)
+    where = state.statement.whereclause
+    if state.is_executemany:  # "bulk UPDATE by primary key": the rows its parameters name
+        primary = mapper.primary_key[0]
+        name = mapper.get_property_by_column(primary).key
+        where = primary.in_([row[name] for row in state.parameters if name in row])
     before = {key: (_label(obj), {name: as_text(getattr(obj, name)) for name in spec.columns},
                     getattr(obj, spec.parent[0]) if spec.parent else None)
-              for key, obj in _rows(session, mapper, state.statement.whereclause).items()}
+              for key, obj in _rows(session, mapper, where).items()}
     result = state.invoke_statement()
     entries = []
     after = _values_now(session, mapper, spec, list(before)) if state.is_update else {}

@@ -283,6 +283,14 @@ def test_bulk_orm_statements_are_recorded_too(app, users, account):
         assert {e.changes["body"][1] for e in updated} == {"Mesma"}
         (deleted,) = [e for e in entries("notes_note") if e.action == "delete"]
         assert deleted.changes["body"] == ["N 0", None] and deleted.user_name == "Manager"
+        # "Bulk UPDATE by primary key": only the rows named are read and recorded.
+        first, _second = db.session.scalars(select(Note.id).order_by(Note.id)).all()
+        db.session.execute(update(Note), [{"id": first, "body": "Por chave"}])
+        db.session.commit()
+        latest = entries("notes_note")[-1]
+        assert (latest.record_id, latest.changes) == (str(first), {"body": ["Mesma",
+                                                                            "Por chave"]})
+        assert len(entries("notes_note")) == 7  # 3 created, 2 updated, 1 deleted, 1 updated
 
 
 # --- the History section -------------------------------------------------------------------
