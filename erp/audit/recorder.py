@@ -12,9 +12,10 @@ creation, change and deletion of an audited model, whichever module it belongs t
 * **Who.** The user of :func:`acting_as` if set (an import in the worker, a command),
   else the logged-in user of the request (Flask-Login, API tokens included), else nobody:
   the system.
-* **What is left out.** ``updated_at``, ``created_at``, the version counter and the
-  attributes a model lists in ``__audit_ignore__``; values of secret-looking attributes
-  (password, token, secret, hash) are recorded as changed but never with their value.
+* **What is left out.** The primary key (the entry names the record), ``updated_at``,
+  ``created_at``, the version counter and the attributes a model lists in
+  ``__audit_ignore__``; values of secret-looking attributes (password, token, secret,
+  hash) are recorded as changed but never with their value.
 * **Bulk statements.** An ORM ``update(Model)``/``delete(Model)`` run through the session
   on an audited model is recorded too (``do_orm_execute``: the rows are read before, and
   for an update after, the statement). Core statements on the bare table are not seen.
@@ -122,7 +123,8 @@ def spec_of(mapper: Mapper) -> Spec:
         skipped = set(SKIPPED) | set(getattr(cls, "__audit_ignore__", ()))
         if mapper.version_id_col is not None:
             skipped.add(mapper.get_property_by_column(mapper.version_id_col).key)
-        columns = tuple(a.key for a in mapper.column_attrs if a.key not in skipped)
+        columns = tuple(a.key for a in mapper.column_attrs  # the key is the entry's own
+                        if a.key not in skipped and not any(c.primary_key for c in a.columns))
         collections = tuple(r.key for r in mapper.relationships
                             if r.secondary is not None and r.key not in skipped)
         parent = None

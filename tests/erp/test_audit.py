@@ -96,6 +96,7 @@ def test_a_notes_life_is_recorded_and_outlives_the_note(app, client, users, acco
         assert created.changes["body"] == [None, "Prefers calls after 2 pm."]
         assert created.changes["account_id"] == [None, str(account)]
         assert "created_at" not in created.changes  # the entry has its own time
+        assert "id" not in created.changes  # and names the record
         assert abs(created.at.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(minutes=1)
         # Changed by someone else, in a command: old → new, nothing else.
         manager = db.session.get(User, users["manager"])
