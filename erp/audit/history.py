@@ -205,7 +205,9 @@ def render_history(record, *, page: int = 1,
 
 
 def _same_page_url(page: int) -> str:
-    args = {**request.args.to_dict(), **(request.view_args or {}), PAGE_ARG: page}
+    # The query's arguments are kept, not those url_for reads as options (_external, _scheme...).
+    kept = {k: v for k, v in request.args.items() if not k.startswith("_")}
+    args = {**kept, **(request.view_args or {}), PAGE_ARG: page}
     return url_for(request.endpoint, **args, _anchor="history")
 
 

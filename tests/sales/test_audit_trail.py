@@ -53,6 +53,15 @@ def test_a_quote_created_and_changed_on_the_web_then_deleted_by_an_admin(app, cl
             "notes": [None, "Urgente"], "total": ["200.00", "300.00"]}
     html = client.get(f"/sales/quotes/{quote_id}").get_data(as_text=True)
     assert 'id="history"' in html and "Urgente" in html and "Draft" in html
+    # The page links keep the query, not url_for's options smuggled into it.
+    with app.app_context():
+        for n in range(25):
+            db.session.get(Quote, quote_id).notes = f"Nota {n}"
+            db.session.commit()
+    hostile = client.get(f"/sales/quotes/{quote_id}?_external=1&_scheme=javascript"
+                         "&_anchor=x&x=1").get_data(as_text=True)
+    assert f'href="/sales/quotes/{quote_id}?x=1&amp;history_page=2#history"' in hostile
+    assert "javascript" not in hostile
     assert "Notes" in html and "Total" in html and "300.00" in html
     login_as(client, users["rep_c"])
     assert client.get(f"/sales/quotes/{quote_id}").status_code == 404
@@ -69,7 +78,7 @@ def test_a_quote_created_and_changed_on_the_web_then_deleted_by_an_admin(app, cl
         assert db.session.get(Quote, quote_id) is None
         *_before, admin_edit, delete = entries("sales_quote", quote_id)
         assert (admin_edit.user_id, admin_edit.changes) == (
-            users["admin"], {"notes": ["Urgente", "Revisada"]})
+            users["admin"], {"notes": ["Nota 24", "Revisada"]})
         assert (delete.action, delete.user_id, delete.user_name) == (
             "delete", users["manager"], "Manager")
         assert delete.changes["total"] == ["300.00", None]
