@@ -36,7 +36,8 @@ from .models import (
 )
 from .permissions import CATALOG_WRITE, READ, WRITE
 
-bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates")
+bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates",
+               static_folder="static")
 
 STATUS_LABELS = {
     "draft": _l("Draft"), "sent": _l("Sent"), "expired": _l("Expired"),

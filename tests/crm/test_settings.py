@@ -356,7 +356,7 @@ def test_tags_are_created_renamed_recoloured_and_deleted(app, manager, users, ma
 
     tag_id = tag_ids(app)["Cliente VIP"]
     page = manager.get(TAGS).get_data(as_text=True)
-    assert "background-color: #0d6efd" in page
+    assert 'data-erp-color="#0d6efd"' in page  # erp.js paints it (no style attribute: CSP)
 
     edit = f"{TAGS}/{tag_id}/edit"
     assert post(manager, edit, edit, name="Cliente Ouro", color="#ffc107").status_code == 302

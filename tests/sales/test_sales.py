@@ -148,7 +148,9 @@ def test_quote_to_order_to_invoice_with_installments(app, client, users, account
             assert db.session.scalar(select(SalesEvent.kind)) == "sales.quote_sent"
         # Printable view.
         printable = client.get(f"/sales/quotes/{quote_id}/print").get_data(as_text=True)
-        assert "@media print" in printable and "Consultoria" in printable
+        assert "Consultoria" in printable and "/sales/static/quote_print.css" in printable
+        assert "@media print" in client.get("/sales/static/quote_print.css").get_data(
+            as_text=True)  # its own stylesheet: the page has no inline style (CSP)
         # Accepted: an order with the same lines.
         detail = f"/sales/quotes/{quote_id}"
         response = post(client, f"/sales/quotes/{quote_id}/accept", detail)
