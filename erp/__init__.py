@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import admin, api, cli, i18n, mail, migrate, tasks, views  # noqa: F401 (mail: the outbox model)
+from . import admin, api, cli, i18n, mail, migrate, security, tasks, views  # noqa: F401 (mail: the outbox model)
 from .api import models as api_models  # noqa: F401 (the token table)
 from .api.views import bp as api_tokens_bp
 from .audit import init_app as init_audit_trail  # also: the session events
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     if hops:  # behind reverse proxies: trust that many X-Forwarded-* hops, no more
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
                                 x_port=hops, x_prefix=hops)
+    security.init_app(app)  # headers on every response, error pages and static files too
     db.init_app(app)
     registry = Registry()
     app.extensions["erp"] = registry
