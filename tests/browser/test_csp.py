@@ -3,11 +3,13 @@ no violation report, no console error, no inline script or handler left in the p
 what moved from inline script to static files still works (issue 13).
 
 On the demo data, as the admin (every page of the ERP and the admin, a record of each
-kind, each account tab) and as a sales rep (whatever she may open of the same).
+kind, each account tab, an import's pages) and as a sales rep (whatever she may open of
+the same).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,9 +24,11 @@ from erp.auth.models import User
 from erp.auth.seed import ensure_default_roles, grant_module_defaults
 from erp.db import db
 from erp.demo import DEMO_PASSWORD, load_demo
+from erp.imports import services as import_services
 from erp.security import CONTENT_SECURITY_POLICY
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_login import sign_in
+from tests.erp.importing import csv_bytes, make_cnpj
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +133,22 @@ class Watcher:
         self.problems.extend(f"{self.current}: {item}" for item in inline)
 
 
+def _imports(app, user: User) -> dict:
+    """Two imports of the rep's: one mapped, waiting for its preview, one run (with a
+    rejected row)."""
+    rows = [["Razão Social", "CNPJ", "Cidade"], ["Importada Ltda", make_cnpj(11222333), "Recife"],
+            ["Sem CNPJ Válido", "123", "Natal"]]
+    ids = {}
+    for name in ("waiting", "run"):
+        job = import_services.store_upload(io.BytesIO(csv_bytes(rows)), f"{name}.csv",
+                                           user=user, kind="accounts")
+        import_services.save_mapping(job, job.mapping)
+        if name == "run":
+            assert import_services.start(job, skip_invalid=True, background=False)
+        ids[f"import_{name}"] = job.id
+    return ids
+
+
 def _demo(app) -> dict:
     """Load the demo (with the module permissions `flask setup` grants) and pick records:
     each kind on an account of the sales rep, so she may open them too."""
@@ -166,6 +186,7 @@ def _demo(app) -> dict:
             "tag": db.session.scalar(select(Tag.id).order_by(Tag.id)),
             "stage": db.session.scalar(select(Stage.id).order_by(Stage.id)),
             "user": rep.id,
+            **_imports(app, rep),
         }
         db.session.remove()
     missing = [name for name, value in ids.items() if value is None]
@@ -195,6 +216,8 @@ def record_pages(ids: dict) -> list[str]:
         f"/service/orders/new?account_id={account}",
         f"/service/invoices/{ids['service_invoice']}",
         f"/notes/new?account_id={account}",
+        f"/imports/{ids['import_waiting']}/mapping", f"/imports/{ids['import_waiting']}/preview",
+        f"/imports/{ids['import_run']}",
         "/search?q=a", "/crm/accounts?q=a&page=2", "/finance/reports/aging?group=account",
     ]
 
@@ -314,7 +337,8 @@ def check_admin_clicks(watcher: Watcher) -> None:
     watcher.check()
 
 
-def test_every_page_runs_under_the_policy(app, browser, live_server):
+def test_every_page_runs_under_the_policy(app, browser, live_server, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_FOLDER", str(tmp_path / "imports"))
     ids = _demo(app)
     problems, counts = [], {}
     for username in (ADMIN, REP):
