@@ -19,10 +19,12 @@ from .auth.sessions import load_user
 from .auth.views import bp as auth_bp
 from .config import default_config, secret_key
 from .db import MAX_ID, db
+from .forms import init_app as init_text_rule
 from .imports import api as imports_api
 from .imports import models as import_models  # noqa: F401 (the import job table)
 from .imports.views import bp as imports_bp
 from .loader import load_modules
+from .params import init_app as init_query_rule
 from .registry import Registry
 from .reports import bp as reports_bp
 
@@ -79,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app, [str(HOST_DIR / "translations")]
                   + [str(m.translations_dir) for m in modules if m.translations_dir])
     csrf.init_app(app)
+    init_text_rule(app)  # no control characters in any form's text (erp.textrules)
+    init_query_rule(app)  # nor NUL in the query string
     bootstrap.init_app(app)
     login_manager.init_app(app)
     migrate.init_app(app)

@@ -21,10 +21,12 @@ from wtforms import PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Length, Optional, ValidationError
 
 from . import mail
+from .admin_bounds import BoundedAdminArgs
 from .auth.admin_views import LoginAttemptColumns, UserSessionsMixin
 from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, LoginAttempt, Role, Team, User
 from .db import db
 from .models import InstalledModule
+from .params import page_arg
 
 
 class _AdminOnly:
@@ -44,7 +46,7 @@ class SecureAdminIndexView(_AdminOnly, AdminIndexView):
         return self.render("admin/erp_index.html", modules=list(modules))
 
 
-class SecureModelView(_AdminOnly, ModelView):
+class SecureModelView(BoundedAdminArgs, _AdminOnly, ModelView):
     """Base for every admin view, the host's and the modules'."""
 
     form_base_class = FlaskForm
@@ -141,7 +143,7 @@ class OutboxView(_AdminOnly, BaseView):
     def index(self):
         state = request.args.get("state", "")
         state = state if state in mail.STATUSES else ""
-        page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+        page = page_arg()
         query = select(mail.OutboxMessage).order_by(mail.OutboxMessage.created_at.desc(),
                                                     mail.OutboxMessage.id.desc())
         if state:

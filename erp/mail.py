@@ -67,7 +67,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr, quote, unquote
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -91,8 +91,8 @@ from .db import db, utcnow
 from .tasks import enqueue_after_commit, on_worker_start, periodic_task, task
 
 __all__ = ["DeliveryReport", "OutboxMessage", "deliver_due", "deliver_mail", "deliver_pending",
-           "delivery_notice", "mail_configured", "queue_mail", "run_worker", "send_again",
-           "status_label"]
+           "delivery_notice", "format_address", "mail_configured", "queue_mail", "run_worker",
+           "send_again", "status_label"]
 
 log = logging.getLogger(__name__)
 
@@ -210,12 +210,30 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+# RFC 5322's specials: a display name holding one must be a quoted string.
+_SPECIALS = frozenset('()<>[]:;@\\,."')
+
+
+def format_address(name: str | None, address: str) -> str:
+    """``Name <address>`` as RFC 5322 writes it, for queue_mail: a name holding ``<``,
+    ``"``, ``,`` and the like is quoted (and escaped), so that a contact named
+    ``Ana <x@evil.example>`` stays one name, never a second recipient. Use it instead of
+    ``f"{name} <{address}>"``."""
+    name = " ".join(str(name or "").split())  # a header holds no line break
+    address = str(address or "").strip()
+    if not name:
+        return address
+    return f'"{quote(name)}" <{address}>' if _SPECIALS & set(name) else f"{name} <{address}>"
+
+
 def _address(value: str) -> str:
     """``ana@example.com`` or ``Ana Souza <ana@example.com>``, checked and normalized."""
     if not isinstance(value, str) or "\r" in value or "\n" in value:
         raise ValueError(f"invalid e-mail address: {value!r}")
     match = _NAMED_ADDRESS.match(value)
-    name, address = (match.group(1).strip('" '), match.group(2)) if match else ("", value)
+    name, address = (match.group(1).strip(), match.group(2)) if match else ("", value)
+    # A quoted string (format_address's) is unquoted once, its escapes undone.
+    name = unquote(name) if len(name) > 1 and name[0] == name[-1] == '"' else name.strip('" ')
     try:
         # No DNS: the worker may be offline, and the SMTP server judges deliverability.
         info = validate_email(address.strip(), check_deliverability=False,

@@ -18,6 +18,7 @@ from flask_limiter import Limiter
 
 from .blueprint import Blueprint
 from .errors import ErrorSchema, abort
+from .limits import check_json_body
 from .tokens import user_for_token
 
 PREFIX = "/api/v1"
@@ -63,6 +64,7 @@ def _authenticate():
     request.max_content_length = max_body  # also stops chunked bodies without a length
     if request.content_length is not None and request.content_length > max_body:
         abort(413, f"The request body may have at most {max_body} bytes.")
+    check_json_body()  # nesting bounded before any parser recurses into it
     token = _bearer_token()
     if token is None:
         abort(401, "Send an API token: 'Authorization: Bearer <token>'. "

@@ -2,7 +2,8 @@
 
 JSON clients get told off for a string where a number goes (and the other way round),
 instead of having it silently converted; text that no database could store (NUL
-characters, lone surrogates) is refused here, before it reaches a service.
+characters, lone surrogates) or that hides things (other control characters) is refused
+here, before it reaches a service: the rule of the web forms too (erp.textrules).
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from decimal import Decimal
 import marshmallow as ma
 
 from ..db import MAX_ID
+from ..textrules import API_TEXT_PATTERN, storable
 
-# Any text except NUL, which PostgreSQL cannot store (documented as the pattern).
-TEXT_PATTERN = "^[^\\x00]*$"
+# Any text except NUL and the other control characters but tab and line breaks.
+TEXT_PATTERN = API_TEXT_PATTERN
 
 
 class Text(ma.fields.String):
-    """A string without NUL characters or unpaired surrogates, at most ``max_length`` long."""
+    """A string without control characters (tab and line breaks allowed) or unpaired
+    surrogates, at most ``max_length`` long."""
 
-    default_error_messages = {"unstorable": "Text may not contain NUL or unpaired surrogates."}
+    default_error_messages = {"unstorable": "Text may not contain NUL or other control "
+                                            "characters (tab and line breaks are fine), "
+                                            "nor unpaired surrogates."}
 
     def __init__(self, max_length: int | None = None, **kwargs):
         validate = kwargs.pop("validate", None) or []
@@ -34,12 +39,8 @@ class Text(ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
+        if not storable(text):
             raise self.make_error("unstorable")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise self.make_error("unstorable") from error
         return text
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import ColumnProperty, Mapper
 
 from ..db import db
 from ..i18n import date_filter, datetime_filter, number
+from ..params import page_arg
 from .models import CREATE, DELETE, UPDATE, AuditEntry
 from .recorder import HIDDEN, spec_of
 
@@ -48,10 +49,8 @@ def history_select(record):
 
 def requested_page(args) -> int:
     """The history page asked for (``?history_page=``): anything not a sane number is 1."""
-    text = (args.get(PAGE_ARG) or "").strip()
-    if not text.isdigit() or len(text) > 6:
-        return 1
-    return min(max(int(text), 1), MAX_PAGE)
+    # erp.params: "²".isdigit() is true, and int("²") was a 500.
+    return min(page_arg(PAGE_ARG, args), MAX_PAGE)
 
 
 # --- describing entries ------------------------------------------------------------------

@@ -15,6 +15,7 @@ from flask import send_file, url_for
 from flask_login import current_user
 
 from ..api import Blueprint, abort, large_body
+from ..api.limits import json_too_deep
 from . import services
 from .models import ImportJob
 from .reading import DELIMITERS, ENCODINGS
@@ -88,8 +89,8 @@ def _job_body(job: ImportJob) -> dict:
 
 def _mapping(job: ImportJob, text: str) -> dict[str, int]:
     """The client's mapping (headers or indexes) as field -> column index."""
-    try:
-        given = json.loads(text)
+    try:  # a form field, not the body: its nesting is checked here (RecursionError)
+        given = None if json_too_deep(text) else json.loads(text)
     except ValueError:
         given = None
     if not isinstance(given, dict):

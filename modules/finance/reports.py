@@ -30,6 +30,7 @@ from erp.charts import bar_chart
 from erp.db import db
 from erp.formats import parse_date
 from erp.i18n import money
+from erp.params import page_arg
 from erp.reports import MONEY, Column, ReportTable, Row, RowPagination, csv_response, wants_csv
 from modules.crm.models import Account
 from modules.crm.reports.filters import visible_teams, visible_users
@@ -172,9 +173,7 @@ def aging():
         rows = _stream(statement)  # runs when the download is written, not before
         return csv_response(f"finance-aging-{filters.as_of.isoformat()}.csv",
                             aging_table(rows, totals, filters))
-    page = request.args.get("page", "1")
-    pagination = RowPagination(select=statement, session=db.session,
-                               page=int(page) if page.isdigit() and int(page) > 0 else 1,
+    pagination = RowPagination(select=statement, session=db.session, page=page_arg(),
                                per_page=current_app.config["ERP_PAGE_SIZE"],
                                error_out=False)
     table = aging_table(pagination.items, totals, filters)

@@ -17,6 +17,7 @@ from erp.auth import in_scope
 from erp.db import db, utcnow
 from erp.formats import parse_date, parse_decimal
 from erp.money import add_months
+from erp.params import id_arg
 from erp.signals import Refused
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
@@ -270,10 +271,9 @@ class Filters:
     @classmethod
     def from_args(cls, args) -> Filters:
         status = args.get("status", "")
-        account_id = args.get("account_id", "")
         return cls(status=status if status in (*STATUSES, UNPAID) else "",
                    due=args.get("due", "") if args.get("due") == "week" else "",
-                   account_id=int(account_id) if account_id.isdigit() else None,
+                   account_id=id_arg("account_id", args),
                    account=args.get("account", "").strip()[:100],
                    q=args.get("q", "").strip()[:100])
 

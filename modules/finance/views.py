@@ -17,6 +17,7 @@ from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.params import id_arg
 from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import get_account_or_404
 from modules.crm.views.helpers import apply_errors, page_arg, page_size
@@ -139,10 +140,10 @@ def cancel(receivable_id: int):
 @permission_required(WRITE)
 def new_receivable():
     """GET/POST /finance/receivables/new?account_id=<id>&next=<where to go back to>."""
-    account_id = request.args.get("account_id", "")
-    if not account_id.isdigit():
+    account_id = id_arg("account_id")
+    if account_id is None:
         abort(404)
-    account = get_account_or_404(int(account_id), current_user)
+    account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next"))
     form = ReceivableForm()
     if form.validate_on_submit():

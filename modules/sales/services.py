@@ -19,8 +19,9 @@ from sqlalchemy import and_, func, or_, select, update
 
 from erp.db import db, utcnow
 from erp.formats import parse_date, parse_decimal
-from erp.mail import queue_mail
+from erp.mail import format_address, queue_mail
 from erp.money import installment_plan
+from erp.params import parse_int
 from erp.signals import Refused
 from modules.crm.models import Account, AccountContact, Contact
 from modules.crm.services.accounts import promote_to_customer
@@ -116,10 +117,7 @@ def next_number(key: str) -> int:
 def _int(value: Any) -> int | None:
     if value in (None, "", "__None"):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never an id
+    return parse_int(value, -1)  # -1, never an id (nor is anything out of range)
 
 
 def _text(value: Any) -> str:
@@ -388,7 +386,7 @@ def send_quote(quote: Quote, contact_id: Any, *, user, message: str | None = Non
     # The Jinja environment itself, not render_template: no request needed (imports, API).
     body = current_app.jinja_env.get_template("sales/quote_mail.txt").render(
         quote=quote, contact=contact, message=(message or "").strip())
-    to = f"{contact.name} <{contact.email}>"
+    to = format_address(contact.name, contact.email)  # quoted: a name may hold '<' or '"'
     try:
         queue_mail(to, subject, body, source="sales.quote", reply_to=user.email or None)
     except ValueError:
@@ -523,7 +521,7 @@ def clean_invoice(order: Order, data: Mapping[str, Any]) -> dict:
     except ValueError:
         fail("issue_date", _l("Use a date such as 31/12/2026."))
     raw = _text(data.get("installments")) or "1"
-    count = int(raw) if raw.isdigit() else 0
+    count = parse_int(raw, 0)
     if not 1 <= count <= MAX_INSTALLMENTS:
         fail("installments", _l("Use 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
     out["installments"] = count
@@ -609,7 +607,7 @@ def invoiced_this_year(account_id: int) -> Decimal:
 
 def search_number(model, query: str):
     """Documents whose number matches "123", "PR 123", "NF000123"..."""
-    digits = "".join(ch for ch in query if ch.isdigit())
+    digits = "".join(ch for ch in query if ch in "0123456789")  # not "²": int() refuses it
     if not digits or len(digits) > 9:
         return None
     return or_(model.number == int(digits))

@@ -17,6 +17,7 @@ from erp.auth.services import safe_next_url
 from erp.db import db
 from erp.mail import delivery_notice, mail_configured
 from erp.money import add_months
+from erp.params import id_arg
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import get_account_or_404
@@ -52,10 +53,10 @@ def sales_status(value: str) -> str:
 
 
 def _account_arg() -> Account:
-    account_id = request.args.get("account_id", "")
-    if not account_id.isdigit():
+    account_id = id_arg("account_id")
+    if account_id is None:
         abort(404)
-    return get_account_or_404(int(account_id), current_user)
+    return get_account_or_404(account_id, current_user)
 
 
 def _back(default: str) -> str:
@@ -84,9 +85,8 @@ def _list(model, args, statuses, status_clause=None):
         name = or_(Account.legal_name.ilike(f"%{query}%"),
                    Account.trade_name.ilike(f"%{query}%"))
         stmt = stmt.where(or_(number, name) if number is not None else name)
-    account_id = args.get("account_id", "")
-    if account_id.isdigit():
-        stmt = stmt.where(model.account_id == int(account_id))
+    if (account_id := id_arg("account_id", args)) is not None:
+        stmt = stmt.where(model.account_id == account_id)
     stmt = stmt.order_by(model.id.desc())
     return db.paginate(stmt, page=page_arg(), per_page=page_size(), error_out=False)
 

@@ -16,6 +16,7 @@ from erp.auth import permission_required
 from erp.auth.models import User
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.params import id_arg
 from modules.crm.models import Account
 from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import get_account_or_404
@@ -34,6 +35,7 @@ from .models import (
 from .permissions import READ, WRITE
 
 bp = Blueprint("service", __name__, url_prefix="/service", template_folder="templates")
+DIGITS = "0123456789"
 
 
 def _labels() -> dict:
@@ -62,15 +64,15 @@ def filtered_orders(args):
         statement = statement.where(ServiceOrder.status.in_(("open", "in_progress")))
     for arg, column in (("technician", ServiceOrder.technician_id),
                         ("account", ServiceOrder.account_id)):
-        if args.get(arg, "").isdigit():
-            statement = statement.where(column == int(args[arg]))
+        if (wanted := id_arg(arg, args)) is not None:
+            statement = statement.where(column == wanted)
     query = args.get("q", "").strip()
     if query:
         like = _like(query)
         conditions = [ServiceOrder.description.ilike(like, escape="\\"),
                       Account.legal_name.ilike(like, escape="\\"),
                       Account.trade_name.ilike(like, escape="\\")]
-        digits = "".join(ch for ch in query if ch.isdigit())
+        digits = "".join(ch for ch in query if ch in DIGITS)  # not "²": int() refuses it
         if digits and len(digits) <= 9:
             conditions.append(ServiceOrder.number == int(digits))
         statement = statement.where(or_(*conditions))
@@ -110,12 +112,12 @@ def _order_form(order: ServiceOrder | None) -> OrderForm:
 @permission_required(WRITE)
 def new_order():
     """GET/POST /service/orders/new?account_id=<id>&next=<where to go back to>."""
-    account_id = request.args.get("account_id", "")
-    if not account_id.isdigit():
+    account_id = id_arg("account_id")
+    if account_id is None:
         query = request.args.get("account_q", "").strip()
         found = search_accounts(query, current_user, 20) if query else []
         return render_template("service/choose_account.html", query=query, found=found)
-    account = get_account_or_404(int(account_id), current_user)
+    account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next"))
     form = _order_form(None)
     if form.validate_on_submit():
@@ -216,15 +218,15 @@ def filtered_invoices(args):
     statement = services.invoices_in_scope(current_user)
     if args.get("status") in INVOICE_STATUSES:
         statement = statement.where(ServiceInvoice.status == args["status"])
-    if args.get("account", "").isdigit():
-        statement = statement.where(ServiceInvoice.account_id == int(args["account"]))
+    if (account_id := id_arg("account", args)) is not None:
+        statement = statement.where(ServiceInvoice.account_id == account_id)
     query = args.get("q", "").strip()
     if query:
         like = _like(query)
         conditions = [Account.legal_name.ilike(like, escape="\\"),
                       Account.trade_name.ilike(like, escape="\\"),
                       cast(ServiceInvoice.number, String).ilike(like, escape="\\")]
-        digits = "".join(ch for ch in query if ch.isdigit())
+        digits = "".join(ch for ch in query if ch in DIGITS)  # not "²": int() refuses it
         if digits and len(digits) <= 9:
             conditions.append(ServiceInvoice.number == int(digits))
         statement = statement.where(or_(*conditions))

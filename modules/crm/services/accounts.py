@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from erp.auth import in_scope
 from erp.auth.models import User
 from erp.db import db
+from erp.params import parse_int
 
 from .. import validation as v
 from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, Tag
@@ -137,7 +138,7 @@ def clean_account(data: Mapping[str, Any], *, user, current: Account | None = No
         out["owner_id"] = owner_id
 
     if "tag_ids" in data:
-        ids = {int(t) for t in data["tag_ids"] or () if str(t).isdigit()}
+        ids = {n for t in data["tag_ids"] or () if (n := parse_int(t, min=1)) is not None}
         tags = list(db.session.scalars(select(Tag).where(Tag.id.in_(ids)))) if ids else []
         if len(tags) != len(ids):
             fail("tag_ids", _l("Choose existing tags."))
@@ -166,10 +167,7 @@ def clean_account(data: Mapping[str, Any], *, user, current: Account | None = No
 def _int_or_none(value: Any) -> int | None:
     if value in (None, "", 0, "0", "__None"):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never an id: reported as "choose an existing ..."
+    return parse_int(value, -1)  # -1, never an id: reported as "choose an existing ..."
 
 
 def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,

@@ -20,6 +20,7 @@ from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.formats import parse_date
 from erp.mail import queue_mail
+from erp.params import parse_int
 
 from ..models import (
     ACTION_KINDS,
@@ -121,10 +122,8 @@ def parse_moment(value: Any) -> tuple[datetime | None, bool]:
 def _int(value: Any) -> int | None:
     if value in (None, "", "__None"):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never an id: reported as "choose an existing ..."
+    # Out of range as well as garbage: an id the database could not even bind (a 500).
+    return parse_int(value, -1)  # -1, never an id: reported as "choose an existing ..."
 
 
 def _bool_or_none(value: Any) -> bool | None:

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from erp.db import db
+from erp.textrules import MESSAGE_ONE_LINE, storable
 
 from .. import validation as v
 from ..models import Account, AccountContact, Contact
@@ -47,6 +48,8 @@ def clean_role(role: Any) -> str | None:
     role = (str(role).strip() if role is not None else "") or None
     if role and len(role) > ROLE_MAX:
         raise InvalidInput({"role": [_l("At most %(n)d characters.", n=ROLE_MAX)]})
+    if role and not storable(role, multiline=False):  # read from the form as is, no field
+        raise InvalidInput({"role": [MESSAGE_ONE_LINE]})
     return role
 
 

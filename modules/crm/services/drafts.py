@@ -23,12 +23,16 @@ def _clean_payload(payload: Any) -> dict[str, Any]:
         raise InvalidInput({"payload": [_l("The draft could not be saved: unexpected data.")]})
     clean: dict[str, Any] = {}
     for key, value in payload.items():
-        if key == "csrf_token" or not isinstance(key, str) or len(key) > 100:
+        if key == "csrf_token" or not isinstance(key, str) or len(key) > 100 or "\x00" in key:
             continue
+        # Half-typed, never validated: NUL (which PostgreSQL cannot store) is dropped; the
+        # form refuses it, with the other control characters, when the draft is finished.
         if isinstance(value, list):
-            clean[key] = [str(v)[:MAX_VALUE_LENGTH] for v in value[:MAX_PAYLOAD_FIELDS]]
+            clean[key] = [str(v)[:MAX_VALUE_LENGTH].replace("\x00", "")
+                          for v in value[:MAX_PAYLOAD_FIELDS]]
         else:
-            clean[key] = "" if value is None else str(value)[:MAX_VALUE_LENGTH]
+            clean[key] = "" if value is None else str(value)[:MAX_VALUE_LENGTH].replace(
+                "\x00", "")
     return clean
 
 

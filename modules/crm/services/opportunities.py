@@ -17,6 +17,9 @@ from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.formats import parse_date, parse_decimal
 from erp.mail import queue_mail
+from erp.params import parse_int
+from erp.textrules import MESSAGE as TEXT_MESSAGE
+from erp.textrules import storable
 
 from ..models import (
     CONTACT_MEDIA,
@@ -67,10 +70,8 @@ def get_opportunity_or_404(opportunity_id: int, user) -> Opportunity:
 def _int(value: Any) -> int | None:
     if value in (None, "", "__None"):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never an id: reported as "choose an existing ..."
+    # Out of range as well as garbage: an id the database could not even bind (a 500).
+    return parse_int(value, -1)  # -1, never an id: reported as "choose an existing ..."
 
 
 def _clean_items(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
@@ -386,6 +387,8 @@ def mark_lost(opportunity: Opportunity, *, user, loss_reason_id: Any,
     """Lost, always with a reason (seed 004); never without one."""
     reason = _loss_reason(loss_reason_id)
     note = (note or "").strip() or None
+    if note and not storable(note):  # the form's raw text, not a WTForms field
+        raise InvalidInput({"loss_note": [TEXT_MESSAGE]})
     _status_change(opportunity, STATUS_LOST, user, loss_reason=reason, loss_note=note)
     db.session.commit()
     return opportunity

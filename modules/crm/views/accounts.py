@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from erp.auth import permission_required
 from erp.db import db
+from erp.params import id_arg, parse_int
 
 from .. import account_page as page
 from ..forms import AccountForm, ActionForm
@@ -62,10 +63,10 @@ def _filtered_accounts():
         exact = Account.tax_id == compact(query).upper()
         statement = statement.where(exact | Account.id.in_(ids) if ids is not None else exact)
     for arg, column in (("owner", Account.owner_id), ("category", Account.category_id)):
-        if args.get(arg, "").isdigit():
-            statement = statement.where(column == int(args[arg]))
-    if args.get("tag", "").isdigit():
-        tagged = select(account_tags.c.account_id).where(account_tags.c.tag_id == int(args["tag"]))
+        if (wanted := id_arg(arg, args)) is not None:
+            statement = statement.where(column == wanted)
+    if (tag_id := id_arg("tag", args)) is not None:
+        tagged = select(account_tags.c.account_id).where(account_tags.c.tag_id == tag_id)
         statement = statement.where(Account.id.in_(tagged))
     if args.get("lifecycle") in ("prospect", "customer"):
         statement = statement.where(Account.lifecycle == args["lifecycle"])
@@ -147,7 +148,7 @@ def _save(form: AccountForm, account: Account | None):
         if account is None:
             return service.create_account(form.service_data(), user=current_user,
                                           confirm_duplicates=confirm), None
-        expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
+        expected = parse_int(form.version.data)
         return service.update_account(account, form.service_data(), user=current_user,
                                       expected_version=expected,
                                       confirm_duplicates=confirm), None

@@ -12,6 +12,7 @@ from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db, utcnow
 from erp.mail import delivery_notice, mail_configured
+from erp.params import id_arg
 
 from ..forms_actions import ActionEntryForm, EmailForm
 from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
@@ -25,10 +26,6 @@ from . import bp
 from .helpers import apply_errors, assignable_users
 
 MAX_OPPORTUNITY_CHOICES = 200
-
-
-def _digits(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
 
 
 def _back_to(account_id: int, opportunity_id: int | None) -> str:
@@ -46,8 +43,7 @@ def _target() -> tuple[Account | None, Opportunity | None]:
     """The account (and opportunity) the action is for: from the query on GET, the form on
     POST. Either one outside the user's scope is a 404."""
     values = request.form if request.method == "POST" else request.args
-    opportunity_id, account_id = _digits(values.get("opportunity_id")), _digits(
-        values.get("account_id"))
+    opportunity_id, account_id = id_arg("opportunity_id", values), id_arg("account_id", values)
     opportunity = get_opportunity_or_404(opportunity_id, current_user) if opportunity_id else None
     if account_id:
         return get_account_or_404(account_id, current_user), opportunity
@@ -132,7 +128,7 @@ def agenda():
 def email_account(account_id: int):
     account = get_account_or_404(account_id, current_user)
     values = request.form if request.method == "POST" else request.args
-    opportunity_id = _digits(values.get("opportunity_id"))
+    opportunity_id = id_arg("opportunity_id", values)
     opportunity = get_opportunity_or_404(opportunity_id, current_user) if opportunity_id else None
     if opportunity is not None and opportunity.account_id != account.id:
         abort(404)

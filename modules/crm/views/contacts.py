@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from erp.auth import in_scope, permission_required
 from erp.db import db
+from erp.params import id_arg, parse_int
 
 from ..forms import ActionForm, ContactForm, RelationshipForm
 from ..models import Account, AccountContact, Contact
@@ -41,8 +42,8 @@ def contacts():
 
 
 def _account_from_args() -> Account | None:
-    account_id = request.values.get("account_id", "")
-    return get_account_or_404(int(account_id), current_user) if account_id.isdigit() else None
+    account_id = id_arg("account_id", request.values)
+    return get_account_or_404(account_id, current_user) if account_id is not None else None
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])
@@ -77,7 +78,7 @@ def edit_contact(contact_id: int):
         form.phone.data, form.mobile.data = contact.phone_formatted, contact.mobile_formatted
         form.version.data = contact.version
     if form.validate_on_submit():
-        expected = int(form.version.data) if str(form.version.data or "").isdigit() else None
+        expected = parse_int(form.version.data)
         try:
             service.update_contact(contact, form.service_data(), expected_version=expected)
         except InvalidInput as error:

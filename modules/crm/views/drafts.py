@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
+from erp.params import parse_int
 
 from ..forms import ActionForm
 from ..permissions import WRITE
@@ -34,8 +35,7 @@ def autosave_draft():
     try:
         draft = service.save_draft(
             draft_payload(), user=current_user,
-            draft_id=int(draft_id) if draft_id.isdigit() else None,
-            opportunity_id=int(opportunity_id) if opportunity_id.isdigit() else None)
+            draft_id=parse_int(draft_id, min=1), opportunity_id=parse_int(opportunity_id, min=1))
     except InvalidInput as error:
         return jsonify(error={"code": "invalid", "message": str(error)}), 400
     saved_at = draft.updated_at

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from erp.auth import permission_required
 from erp.db import db
+from erp.params import int_arg
 
 from ..forms import ActionForm
 from ..models import Opportunity
@@ -47,7 +48,7 @@ def funnel():
     page = current_app.config.get("CRM_FUNNEL_CARDS", DEFAULT_CARDS)
     columns = []
     for stage in settings_service.stages():
-        limit = min(_int_arg(f"limit_{stage.id}", page), MAX_CARDS)
+        limit = _int_arg(f"limit_{stage.id}", page)
         cards = db.session.scalars(
             base.where(Opportunity.stage_id == stage.id).order_by(None)
             .order_by(Opportunity.priority.desc(), Opportunity.next_contact_on.is_(None),
@@ -64,5 +65,5 @@ def funnel():
 
 
 def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
+    """A column's card limit; past MAX_CARDS ("show more" at the end) it stays there."""
+    return min(int_arg(name, default, min=1, max=None), MAX_CARDS)

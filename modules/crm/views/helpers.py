@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
 from sqlalchemy import select
 
 from erp.auth import scope_clause
 from erp.auth.models import User
 from erp.db import db
+from erp.params import page_arg  # noqa: F401 (the views' page number, bounded)
 
 from ..models import Category, Tag
 from ..services.errors import InvalidInput
-
-
-def page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def page_size() -> int:

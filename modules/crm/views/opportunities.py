@@ -12,6 +12,7 @@ from erp.auth import permission_required
 from erp.auth.models import User
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.params import id_arg, parse_int
 
 from ..forms import ActionForm
 from ..forms_opportunity import OpportunityForm
@@ -57,11 +58,11 @@ def filtered_opportunities(args):
         statement = statement.where(Opportunity.status == status)
     for arg, column in (("stage", Opportunity.stage_id), ("owner", Opportunity.owner_id),
                         ("account", Opportunity.account_id)):
-        if args.get(arg, "").isdigit():
-            statement = statement.where(column == int(args[arg]))
-    if args.get("tag", "").isdigit():
+        if (wanted := id_arg(arg, args)) is not None:
+            statement = statement.where(column == wanted)
+    if (tag_id := id_arg("tag", args)) is not None:
         tagged = select(opportunity_tags.c.opportunity_id).where(
-            opportunity_tags.c.tag_id == int(args["tag"]))
+            opportunity_tags.c.tag_id == tag_id)
         statement = statement.where(Opportunity.id.in_(tagged))
     if args.get("priority") == "1":
         statement = statement.where(Opportunity.priority.is_(True))
@@ -100,7 +101,7 @@ def bulk_opportunities():
         (k[2:], v) for k, v in request.form.items(multi=True) if k.startswith("f_")))
     if action == "delete" and request.form.get("confirmed") != "1":
         targets = db.session.scalars(select(Opportunity).where(
-            Opportunity.id.in_([int(i) for i in ids if i.isdigit()]),
+            Opportunity.id.in_([n for i in ids if (n := parse_int(i, min=1)) is not None]),
             service.opportunity_scope(current_user))).all()
         if not targets:
             flash(_("Select at least one opportunity."), "warning")
@@ -169,8 +170,7 @@ def _save_draft_and_redirect(opportunity: Opportunity | None):
     draft_id = request.form.get("draft_id", "")
     draft = draft_service.save_draft(
         draft_payload(), user=current_user,
-        draft_id=int(draft_id) if draft_id.isdigit() else None,
-        opportunity_id=opportunity.id if opportunity else None)
+        draft_id=parse_int(draft_id), opportunity_id=opportunity.id if opportunity else None)
     flash(_("Draft saved. You can finish it later from “My drafts”."), "success")
     if opportunity is not None:
         return redirect(url_for("crm.edit_opportunity", opportunity_id=opportunity.id,
@@ -180,10 +180,10 @@ def _save_draft_and_redirect(opportunity: Opportunity | None):
 
 def _loaded_draft(opportunity: Opportunity | None):
     """(draft, formdata) when the URL asks to continue a draft of this form."""
-    draft_id = request.args.get("draft", "")
-    if not draft_id.isdigit():
+    draft_id = id_arg("draft")
+    if draft_id is None:
         return None, None
-    draft = draft_service.get_draft(int(draft_id), current_user)
+    draft = draft_service.get_draft(draft_id, current_user)
     if (draft.opportunity_id or None) != (opportunity.id if opportunity else None):
         abort(404)
     formdata = MultiDict()
@@ -198,14 +198,14 @@ def _loaded_draft(opportunity: Opportunity | None):
 @permission_required(WRITE)
 def new_opportunity():
     draft, formdata = _loaded_draft(None) if request.method == "GET" else (None, None)
-    account_id = (formdata or request.values).get("account_id", "")
-    if not str(account_id).isdigit():
+    account_id = id_arg("account_id", formdata or request.values)
+    if account_id is None:
         # First step: choose the account (the atomic search), then the form.
         query = request.args.get("account_q", "").strip()
         found = search_accounts(query, current_user, 20) if query else []
         return render_template("crm/opportunities/choose_account.html", query=query,
                                found=found)
-    account = get_account_or_404(int(account_id), current_user)
+    account = get_account_or_404(account_id, current_user)
     if request.method == "POST" and "save_draft" in request.form:
         return _save_draft_and_redirect(None)
     form = _form_for(None, account, formdata)
@@ -227,7 +227,7 @@ def new_opportunity():
 
 
 def _int(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
+    return parse_int(value, min=1)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from erp.auth import permission_required
 from erp.db import db
+from erp.params import parse_int
 
 from ..forms_settings import (
     ArchiveForm,
@@ -100,7 +101,7 @@ def settings_delete_stage(stage_id: int):
     if not form.validate_on_submit():
         abort(400)
     target = str(form.move_to.data or "")
-    move_to = db.session.get(Stage, int(target)) if target.isdigit() else None
+    move_to = db.session.get(Stage, move_id) if (move_id := parse_int(target, min=1)) else None
     name = stage.name
     try:
         moved = service.delete_stage(stage, move_to)

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
+from erp.params import id_arg
 from modules.crm.services.scope import get_account_or_404
 
 from .permissions import WRITE
@@ -30,11 +31,11 @@ class NoteForm(FlaskForm):  # FlaskForm: the app's CSRF token is checked on POST
 @permission_required(WRITE)
 def new_note():
     """GET/POST /notes/new?account_id=<id>&next=<where to go back to>."""
-    account_id = request.args.get("account_id", "")
-    if not account_id.isdigit():
+    account_id = id_arg("account_id")  # erp.params: garbage or out of range is None
+    if account_id is None:
         abort(404)
     # Record scope: an account the user may not see is a 404, as in CRM itself.
-    account = get_account_or_404(int(account_id), current_user)
+    account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next")) or url_for(
         "crm.account", account_id=account.id, tab="notes")
     form = NoteForm()
