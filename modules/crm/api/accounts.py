@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
+from erp.api.etags import check_if_match, sends_etag
 from erp.api.paging import cursor_value, keyset_page
 from erp.db import db
 
@@ -19,7 +20,7 @@ from ..services.scope import account_scope, contact_scope, get_account_or_404
 from ..services.search import accounts_matching
 from ..validation import normalize_tax_id
 from . import schemas as s
-from .common import conflict_response, not_found, requires
+from .common import conflict_response, not_found, precondition_response, requires
 from .errors import invalid, service_errors
 
 blp = Blueprint("crm-accounts", __name__, description=(
@@ -63,6 +64,7 @@ def list_accounts(args):
 @blp.arguments(s.AccountCreateSchema)
 @blp.response(201, s.AccountSchema)
 @conflict_response(blp, _DUPLICATE_OR_STALE)
+@sends_etag
 def create_account(data):
     """Create an account
 
@@ -80,10 +82,12 @@ def create_account(data):
 @requires(blp, READ)
 @blp.response(200, s.AccountSchema)
 @not_found(blp)
+@sends_etag
 def get_account(account_id: int):
     """Read an account
 
-    404 if it does not exist or is outside your scope.
+    404 if it does not exist or is outside your scope. Its `ETag` is its `version`: send
+    it back as `If-Match` when you update it.
     """
     return get_account_or_404(account_id, current_user)
 
@@ -94,14 +98,19 @@ def get_account(account_id: int):
 @blp.response(200, s.AccountSchema)
 @not_found(blp)
 @conflict_response(blp, _DUPLICATE_OR_STALE)
+@precondition_response(blp)
+@sends_etag
 def update_account(data, account_id: int):
     """Update an account
 
-    Only the fields sent change. Send the `version` you read to be told (409
-    `stale_version`) instead of overwriting someone else's changes.
+    Only the fields sent change. Send the `ETag` you read as `If-Match` (412
+    `stale_version`), or the `version` you read in the body (409 `stale_version`), to be
+    told instead of overwriting someone else's changes.
     """
     account = get_account_or_404(account_id, current_user)
+    matched = check_if_match(account)
     expected, confirm = data.pop("version", None), data.pop("confirm_duplicates")
+    expected = matched if expected is None else expected
     with service_errors():
         return service.update_account(account, data, user=current_user,
                                       expected_version=expected, confirm_duplicates=confirm)

@@ -24,3 +24,10 @@ def not_found(blp):
 def conflict_response(blp, description: str):
     """Documents a view's 409s (``duplicate``, ``stale_version``) and their members."""
     return blp.alt_response(409, schema=ConflictErrorSchema, description=description)
+
+
+def precondition_response(blp):
+    """Documents the 412 of a PATCH sent with an If-Match that is no longer current."""
+    return blp.alt_response(412, schema=ConflictErrorSchema, description=(
+        "`stale_version`: the record changed since the ETag sent as `If-Match`; "
+        "`current_version` says which it is now."))

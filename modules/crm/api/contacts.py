@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from erp.api import Blueprint
+from erp.api.etags import check_if_match, sends_etag
 from erp.api.paging import keyset_page
 from erp.auth import in_scope
 from erp.db import db
@@ -16,7 +17,7 @@ from ..services import contacts as service
 from ..services.scope import account_scope, contact_scope, get_contact_or_404
 from ..services.search import contacts_matching
 from . import schemas as s
-from .common import conflict_response, not_found, requires
+from .common import conflict_response, not_found, precondition_response, requires
 from .errors import invalid, service_errors
 
 blp = Blueprint("crm-contacts", __name__, description=(
@@ -51,6 +52,7 @@ def list_contacts(args):
 @requires(blp, WRITE)
 @blp.arguments(s.ContactCreateSchema)
 @blp.response(201, s.ContactSchema)
+@sends_etag
 def create_contact(data):
     """Create a contact
 
@@ -71,8 +73,12 @@ def create_contact(data):
 @requires(blp, READ)
 @blp.response(200, s.ContactSchema)
 @not_found(blp)
+@sends_etag
 def get_contact(contact_id: int):
-    """Read a contact"""
+    """Read a contact
+
+    Its `ETag` is its `version`: send it back as `If-Match` when you update it.
+    """
     return get_contact_or_404(contact_id, current_user)
 
 
@@ -82,14 +88,19 @@ def get_contact(contact_id: int):
 @blp.response(200, s.ContactSchema)
 @not_found(blp)
 @conflict_response(blp, "`stale_version`: the contact changed since `version`.")
+@precondition_response(blp)
+@sends_etag
 def update_contact(data, contact_id: int):
     """Update a contact
 
-    Only the fields sent change; send the `version` you read to be warned of
-    someone else's changes (409 `stale_version`).
+    Only the fields sent change; send the `ETag` you read as `If-Match` (412
+    `stale_version`), or the `version` in the body (409 `stale_version`), to be warned
+    of someone else's changes.
     """
     contact = get_contact_or_404(contact_id, current_user)
+    matched = check_if_match(contact)
     expected = data.pop("version", None)
+    expected = matched if expected is None else expected
     with service_errors():
         return service.update_contact(contact, data, expected_version=expected)
 

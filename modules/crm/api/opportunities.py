@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
+from erp.api.etags import check_if_match, sends_etag
 from erp.api.paging import keyset_page
 
 from ..models import Opportunity
@@ -14,7 +15,7 @@ from ..permissions import READ, WRITE
 from ..services import opportunities as service
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from . import schemas as s
-from .common import conflict_response, not_found, requires
+from .common import conflict_response, not_found, precondition_response, requires
 from .errors import service_errors
 
 blp = Blueprint("crm-opportunities", __name__, description=(
@@ -51,6 +52,7 @@ def list_opportunities(args):
 @requires(blp, WRITE)
 @blp.arguments(s.OpportunityCreateSchema)
 @blp.response(201, s.OpportunitySchema)
+@sends_etag
 def create_opportunity(data):
     """Create an opportunity
 
@@ -65,11 +67,13 @@ def create_opportunity(data):
 @requires(blp, READ)
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
+@sends_etag
 def get_opportunity(opportunity_id: int):
     """Read an opportunity
 
     As on the web, you may also read (and change) an opportunity outside your scope
-    that you follow: as its next or internal contact, or a watcher.
+    that you follow: as its next or internal contact, or a watcher. Its `ETag` is its
+    `version`: send it back as `If-Match` when you update it.
     """
     return get_opportunity_or_404(opportunity_id, current_user)
 
@@ -80,14 +84,19 @@ def get_opportunity(opportunity_id: int):
 @blp.response(200, s.OpportunitySchema)
 @not_found(blp)
 @conflict_response(blp, "`stale_version`: the opportunity changed since `version`.")
+@precondition_response(blp)
+@sends_etag
 def update_opportunity(data, opportunity_id: int):
     """Update an opportunity
 
-    Only the fields sent change (`items`, when sent, replaces them all). Send the
-    `version` you read to be warned of someone else's changes (409 `stale_version`).
+    Only the fields sent change (`items`, when sent, replaces them all). Send the `ETag`
+    you read as `If-Match` (412 `stale_version`), or the `version` in the body (409
+    `stale_version`), to be warned of someone else's changes.
     """
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    matched = check_if_match(opportunity)
     expected = data.pop("version", None)
+    expected = matched if expected is None else expected
     with service_errors():
         return service.update_opportunity(opportunity, data, user=current_user,
                                           expected_version=expected)
