@@ -70,7 +70,9 @@ def default_config(instance_path: Path) -> dict:
         "ERP_CURRENCY": os.environ.get("ERP_CURRENCY", "BRL"),
         # Security.
         "WTF_CSRF_ENABLED": True,
-        "WTF_CSRF_TIME_LIMIT": None,  # token valid for the session's lifetime
+        # A form's token expires after this many seconds (8 h: a working day), and with the
+        # session (its token lives there): a form left open overnight is sent again.
+        "WTF_CSRF_TIME_LIMIT": _env_int("ERP_CSRF_TIME_LIMIT", 8 * 3600),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("ERP_SECURE_COOKIES", False),
