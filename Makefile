@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 # Every folder that keeps a message catalog: the host (shared templates in erp/templates) and each module.
 CATALOGS := erp $(wildcard modules/*)
 
-.PHONY: run dev test lint bench install install-test translations extract-messages update-messages clean
+.PHONY: run dev test lint audit bench install install-test translations extract-messages update-messages clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ bench: install
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+
+## Supply chain: bandit against its reviewed baseline (a new medium or high finding fails),
+## then pip-audit of the installed packages (skipped, saying so, without advisory data).
+audit: install-test
+	$(VENV)/bin/bandit -r erp modules -c pyproject.toml --baseline .bandit-baseline.json \
+	  --severity-level medium --quiet
+	$(PY) .ci/audit_dependencies.py $(VENV)/bin/pip-audit
 
 ## Re-extract the translatable strings into each catalog's .pot and merge them into the .po files.
 extract-messages: install
