@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 # Explicit constraint names, so Alembic can alter and drop them on every backend.
 NAMING_CONVENTION = {
@@ -122,6 +122,21 @@ def database_busy(error: BaseException) -> bool:
     return any(marker in text for marker in (
         "database is locked", "database table is locked", "could not serialize",
         "lock timeout", "deadlock detected"))
+
+
+def record_key(obj) -> str | None:
+    """A mapped object's primary key as text ("12", or "12,3" for a composite key), for
+    tables that refer to records of any model (import changes, the audit trail); None
+    while it has no key yet."""
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(part is None for part in identity):
+        return None
+    return ",".join(str(part) for part in identity)
+
+
+def mappers_by_table() -> dict[str, Mapper]:
+    """Every mapped model by its table's name."""
+    return {mapper.local_table.name: mapper for mapper in db.Model.registry.mappers}
 
 
 def utcnow() -> datetime:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ from typing import Any
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Huey
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .db import background_work, db
 
@@ -70,7 +72,6 @@ class Task:
     retry_delay: int = 0
     every_minutes: int | None = None  # periodic: run every N minutes (1-60), or ...
     at: tuple[int, int] | None = None  # ... once a day at (hour, minute), server time
-    options: dict = field(default_factory=dict)
 
     def __call__(self, *args, **kwargs):
         return self.function(*args, **kwargs)
@@ -88,11 +89,7 @@ class Task:
 def _declare(function: Callable, **options) -> Task:
     name = options.pop("name", None) or f"{function.__module__}.{function.__qualname__}"
     declared = Task(name=name, function=function, **options)
-    previous = _TASKS.get(name)
-    if previous is not None and previous.function is not function:
-        # A module reloaded in the same process (tests): the newest definition wins.
-        log.debug("task %s declared again", name)
-    _TASKS[name] = declared
+    _TASKS[name] = declared  # declared again (a module reloaded): the newest wins
     return declared
 
 
@@ -200,19 +197,13 @@ def _after_commit(session) -> None:
                 log.exception("could not enqueue %s", declared.name)
 
 
-def _after_rollback(session) -> None:
-    session.info.pop("erp_after_commit", None)
+def _after_rollback(session, previous) -> None:
+    if not previous.nested:  # a savepoint rolled back: the transaction may still commit
+        session.info.pop("erp_after_commit", None)
 
 
-def _listen() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
-
-
-_listen()
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
 # --- the worker -----------------------------------------------------------------------

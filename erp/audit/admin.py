@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from ..admin import SecureModelView
 from ..auth.models import User
-from ..db import db
+from ..db import db, mappers_by_table
 from ..i18n import datetime_filter
-from .history import ACTION_LABELS, action_label, describe, mappers_by_table, model_label
+from .history import ACTION_LABELS, action_label, describe, model_label
 from .models import ACTIONS, AuditEntry
 from .recorder import Audited
 

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import Boolean, Date, DateTime, Numeric, and_, inspect, or_, select
 from sqlalchemy.orm import ColumnProperty, Mapper
 
-from ..db import db
+from ..db import db, mappers_by_table, record_key
 from ..i18n import date_filter, datetime_filter, number
 from ..params import page_arg
 from .models import CREATE, DELETE, UPDATE, AuditEntry
@@ -32,10 +32,6 @@ PER_PAGE = 20
 MAX_PAGE = 100_000
 PAGE_ARG = "history_page"
 ACTION_LABELS = {CREATE: _l("Created"), UPDATE: _l("Changed"), DELETE: _l("Deleted")}
-
-
-def record_key(record) -> str:
-    return ",".join(str(part) for part in inspect(record).identity)
 
 
 def history_select(record):
@@ -80,10 +76,6 @@ def model_label(mapper: Mapper | None, table: str) -> str:
     if mapper is None:
         return table
     return str(getattr(mapper.class_, "__audit_name__", None) or mapper.class_.__name__)
-
-
-def mappers_by_table() -> dict[str, Mapper]:
-    return {mapper.local_table.name: mapper for mapper in db.Model.registry.mappers}
 
 
 def _column(mapper: Mapper | None, name: str):

@@ -25,7 +25,7 @@ from sqlalchemy import event, inspect, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE
 
-from ..db import db
+from ..db import db, mappers_by_table, record_key
 from .models import CREATE, UPDATE, ImportChange
 
 CHUNK = 500
@@ -73,20 +73,13 @@ def same(stored: Any, current: Any) -> bool:
 # --- recording ------------------------------------------------------------------------
 
 
-def record_key(mapper, obj) -> str | None:
-    identity = mapper.primary_key_from_instance(obj)
-    if any(part is None for part in identity):
-        return None
-    return ",".join(str(part) for part in identity)
-
-
 def _key_values(mapper, key: str) -> tuple:
     return tuple(column.type.python_type(part) for column, part in
                  zip(mapper.primary_key, key.split(","), strict=True))
 
 
 def _collection_ids(objects) -> list:
-    return sorted(record_key(inspect(o).mapper, o) for o in objects if o is not None)
+    return sorted(record_key(o) for o in objects if o is not None)
 
 
 def _changed_values(obj) -> dict[str, list]:
@@ -138,7 +131,7 @@ class ChangeRecorder:
             if isinstance(obj, ImportChange):
                 continue
             mapper = inspect(obj).mapper
-            key = record_key(mapper, obj)
+            key = record_key(obj)
             if key is not None:
                 rows.append({"job_id": self.job_id, "table_name": mapper.local_table.name,
                              "record_key": key, "action": CREATE, "values": None})
@@ -148,7 +141,7 @@ class ChangeRecorder:
                 continue
             changed = _changed_values(obj)
             mapper = inspect(obj).mapper
-            key = record_key(mapper, obj)
+            key = record_key(obj)
             if changed and key is not None:
                 rows.append({"job_id": self.job_id, "table_name": mapper.local_table.name,
                              "record_key": key, "action": UPDATE, "values": changed})
@@ -158,10 +151,6 @@ class ChangeRecorder:
 
 
 # --- taking back ----------------------------------------------------------------------
-
-
-def _mappers_by_table() -> dict[str, Any]:
-    return {mapper.local_table.name: mapper for mapper in db.Model.registry.mappers}
 
 
 @dataclass
@@ -194,7 +183,7 @@ def blockers(job_id: int) -> list[str]:
     """What stands in the way of undoing the job, as sentences (at most 20): records that
     now refer to records it created, and values changed since it wrote them."""
     found: list[str] = []
-    mappers = _mappers_by_table()
+    mappers = mappers_by_table()
     created = _created(job_id)
     # 1. References to created records from records the import did not create.
     for table in db.metadata.sorted_tables:
@@ -212,7 +201,7 @@ def blockers(job_id: int) -> list[str]:
                 chunk = ids[start:start + CHUNK]
                 for obj in db.session.scalars(select(mapper.class_).where(
                         foreign_key.parent.in_(chunk))):
-                    if record_key(mapper, obj) in own:
+                    if record_key(obj) in own:
                         continue
                     referred = db.session.get(target_mapper.class_,
                                               getattr(obj, foreign_key.parent.key))
@@ -256,7 +245,7 @@ def _restore(obj, attribute: str, before: Any) -> None:
 def take_back(job_id: int) -> tuple[int, int]:
     """Reverse the job's changes in the caller's transaction (the caller commits);
     returns (deleted, restored). Call :func:`blockers` first."""
-    mappers = _mappers_by_table()
+    mappers = mappers_by_table()
     restored = 0
     for table, key, values in reversed(_changes(job_id, UPDATE)):
         mapper = mappers.get(table)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -42,7 +41,7 @@ log = logging.getLogger(__name__)
 __all__ = ["ImportRefused", "Preview", "copy_rejects", "delete_files", "get_importer",
            "guessed", "importers_for", "job_progress", "preview", "read_header", "rejects_path",
            "run_job", "save_mapping", "start", "store_upload", "stored_path", "undo_blockers",
-           "undo_import", "visible_job", "wait"]
+           "undo_import", "visible_job"]
 
 COPY_CHUNK = 1024 * 1024
 
@@ -266,21 +265,6 @@ def start(job: ImportJob, *, skip_invalid: bool = False, background: bool = True
             db.session.commit()
     db.session.commit()  # end this session's read snapshot: the job's new state shows
     return True
-
-
-def wait(job_id: int, timeout: float | None = None) -> ImportJob | None:
-    """Wait until the job has finished (tests, the command line); returns it, or None on
-    timeout."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        db.session.expire_all()
-        job = db.session.get(ImportJob, job_id)
-        db.session.commit()  # each poll reads afresh
-        if job is None or job.finished:
-            return job
-        if deadline is not None and time.monotonic() > deadline:
-            return None
-        time.sleep(0.1)
 
 
 def job_progress(job: ImportJob) -> dict:

@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -25,6 +24,7 @@ from modules.crm.views.helpers import apply_errors, page_arg, page_size
 
 from . import services
 from .forms import KIND_LABELS, InvoiceForm, OrderForm, PostForm, ProductForm, QuoteForm, SendForm
+from .labels import STATUS_LABELS
 from .models import (
     INVOICE_STATUSES,
     ORDER_STATUSES,
@@ -39,13 +39,6 @@ from .permissions import CATALOG_WRITE, READ, WRITE
 
 bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates",
                static_folder="static")
-
-STATUS_LABELS = {
-    "draft": _l("Draft"), "sent": _l("Sent"), "expired": _l("Expired"),
-    "accepted": _l("Accepted"), "refused": _l("Refused"), "confirmed": _l("Confirmed"),
-    "delivered": _l("Delivered"), "cancelled": _l("Cancelled"), "issued": _l("Issued"),
-}
-
 
 @bp.app_template_filter("sales_status")
 def sales_status(value: str) -> str:

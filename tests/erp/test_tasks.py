@@ -44,8 +44,13 @@ def test_a_task_runs_when_its_transaction_commits_never_when_it_rolls_back(app, 
         db.session.flush()
         db.session.rollback()
         db.session.commit()
+        tasks.enqueue_after_commit(record_call, "past a savepoint")
+        with db.session.begin_nested() as savepoint:  # e.g. a retried number
+            db.session.add(OutboxMessage(to=["a@example.com"], subject="s", body_text="b"))
+            savepoint.rollback()
+        db.session.commit()
         db.session.remove()
-    assert CALLS == ["kept"]
+    assert CALLS == ["kept", "past a savepoint"]
 
 
 def test_calling_a_task_runs_it_here_and_enqueue_needs_the_queue(make_app):
