@@ -23,3 +23,8 @@ def installment_plan(total: Decimal, count: int, first_due: date) -> list[tuple[
     part = (total / count).quantize(CENT, rounding=ROUND_DOWN)
     amounts = [part] * (count - 1) + [total - part * (count - 1)]
     return [(add_months(first_due, i), amount) for i, amount in enumerate(amounts)]
+
+# The largest amounts the columns hold: Numeric(14, 2) money, Numeric(12, 3) quantities.
+MAX_MONEY = Decimal("1e12")
+MAX_QUANTITY = Decimal("1e9")
+QUANTITY_STEP = Decimal("0.001")

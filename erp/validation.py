@@ -1,0 +1,168 @@
+"""One way to validate input in every service: an :class:`Errors` collector and parsers.
+
+A parser takes what the user sent (text from a form, JSON from the API, a spreadsheet
+cell) and returns the clean value, ``None`` for a blank optional value, or raises
+:class:`Invalid` with the message to show next to the field. :meth:`Errors.clean` runs a
+parser for one field and keeps its message, so a ``clean_*`` service reads as a list of
+fields and the rules between them, and reports every problem at once::
+
+    errors = Errors()
+    amount = errors.clean("amount", money, data.get("amount"), required=True)
+    due = errors.clean("due_date", date, data.get("due_date"), required=True)
+    if amount is not None and amount == 0:
+        errors.add("amount", _l("Use an amount greater than zero."))
+    errors.raise_if_any()          # InvalidInput({"amount": [...], ...})
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from .db import MAX_ID
+from .errors import Duplicate, InvalidInput
+from .formats import parse_date, parse_decimal
+from .money import CENT, MAX_MONEY, MAX_QUANTITY, QUANTITY_STEP
+from .params import parse_int
+
+__all__ = ["Errors", "Invalid", "LIKE_ESCAPE", "date", "like", "money", "quantity",
+           "record_id", "text"]
+
+# The escape character of the patterns :func:`like` builds: ``column.ilike(p, escape=LIKE_ESCAPE)``.
+LIKE_ESCAPE = "\\"
+
+
+class Invalid(ValueError):
+    """One field's value is wrong; ``message`` says why, in the user's words."""
+
+    def __init__(self, message: Any):
+        super().__init__(str(message))
+        self.message = message
+
+
+class Errors:
+    """Messages per field (``"__all__"`` for the whole record), raised together."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[Any]] = {}
+
+    def add(self, field: str, message: Any) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    __call__ = add  # an Errors is also the ``fail(field, message)`` callback of older code
+
+    def clean(self, field: str, parser: Callable[..., Any], value: Any, **options: Any) -> Any:
+        """``parser(value, **options)``; on :class:`Invalid`, the message goes to ``field``
+        and the result is ``None``."""
+        try:
+            return parser(value, **options)
+        except Invalid as error:
+            self.add(field, error.message)
+            return None
+
+    def __contains__(self, field: str) -> bool:
+        return field in self.by_field
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field)
+
+    def raise_if_any(self, duplicates: list[Duplicate] | None = None) -> None:
+        """Raise :class:`InvalidInput` with every message (as text), if there is any."""
+        if self.by_field or duplicates:
+            raise InvalidInput({field: [str(m) for m in messages]
+                                for field, messages in self.by_field.items()}, duplicates)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: Any, *, max_length: int | None = None, required: bool = False,
+         message: Any = None) -> str:
+    """Text, stripped; ``""`` when blank. A number or other scalar is read as its text."""
+    cleaned = "" if value is None else str(value).strip()
+    if not cleaned and required:
+        raise Invalid(message or _l("This field is required."))
+    if max_length is not None and len(cleaned) > max_length:
+        raise Invalid(_l("At most %(n)d characters.", n=max_length))
+    return cleaned
+
+
+def _decimal(value: Any, message: Any) -> Decimal:
+    try:
+        number = parse_decimal(value)
+    except (ValueError, ArithmeticError, TypeError):
+        raise Invalid(message) from None
+    if number is None or not number.is_finite():
+        raise Invalid(message)
+    return number
+
+
+def money(value: Any, *, required: bool = False, minimum: Decimal = Decimal(0),
+          maximum: Decimal = MAX_MONEY, message: Any = None) -> Decimal | None:
+    """An amount (``1.234,56``, ``1234.56``, a number), rounded half-up to the cent, within
+    ``[minimum, maximum)``; ``None`` when blank and optional."""
+    message = message or _l("Use an amount such as 1.234,56.")
+    if _blank(value):
+        if required:
+            raise Invalid(message)
+        return None
+    number = _decimal(value, message).quantize(CENT, rounding=ROUND_HALF_UP)
+    if not minimum <= number < maximum:
+        raise Invalid(message)
+    return number
+
+
+def quantity(value: Any, *, required: bool = False, maximum: Decimal = MAX_QUANTITY,
+             message: Any = None) -> Decimal | None:
+    """A quantity greater than zero, rounded half-up to 0.001; ``None`` when blank and
+    optional."""
+    message = message or _l("Use a quantity greater than zero.")
+    if _blank(value):
+        if required:
+            raise Invalid(message)
+        return None
+    number = _decimal(value, message).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
+    if not 0 < number < maximum:
+        raise Invalid(message)
+    return number
+
+
+def record_id(value: Any, *, required: bool = False, message: Any = None) -> int | None:
+    """A record id (1..MAX_ID) as an int; ``None`` when blank (``""``, ``None``, or the
+    ``"__None"`` of an empty select) and optional. Anything else is :class:`Invalid`:
+    there is no "never an id" sentinel to test for."""
+    message = message or _l("Choose a valid record.")
+    if _blank(value) or value == "__None":
+        if required:
+            raise Invalid(message)
+        return None
+    number = parse_int(value, None, min=1, max=MAX_ID)
+    if number is None:
+        raise Invalid(message)
+    return number
+
+
+def date(value: Any, *, required: bool = False, message: Any = None) -> _dt.date | None:
+    """A date (``31/12/2026``, ``2026-12-31``, a date); ``None`` when blank and optional."""
+    message = message or _l("Use a date such as 31/12/2026.")
+    if _blank(value):
+        if required:
+            raise Invalid(message)
+        return None
+    try:
+        return parse_date(value)
+    except (ValueError, TypeError, OverflowError):
+        raise Invalid(message) from None
+
+
+def like(term: str, *, prefix: bool = False) -> str:
+    """A LIKE pattern matching ``term`` literally (``%`` and ``_`` escaped with
+    :data:`LIKE_ESCAPE`): anywhere in the text, or at its start with ``prefix=True``."""
+    escaped = (term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+               .replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_"))
+    return escaped + "%" if prefix else "%" + escaped + "%"
