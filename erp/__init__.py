@@ -76,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["erp"] = registry
     modules = load_modules(app, registry)
     registry.freeze()
+    registry.install_template_helpers(app)  # the modules' filters and globals
     tasks.init_app(app)  # after the modules: it binds every task they declared
 
     i18n.init_app(app, [str(HOST_DIR / "translations")]

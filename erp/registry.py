@@ -195,6 +195,22 @@ class DemoLoader:
 
 
 @dataclass(frozen=True)
+class TemplateFilter:
+    """A Jinja filter the host installs on the app's environment after loading the modules."""
+
+    key: str  # the filter's name in templates: {{ value|key }}
+    function: Callable
+
+
+@dataclass(frozen=True)
+class TemplateGlobal:
+    """A Jinja global (a function, a value or a module of labels) installed like a filter."""
+
+    key: str  # the name in templates: {{ key }}
+    value: Any
+
+
+@dataclass(frozen=True)
 class _Entry:
     module: str
     module_index: int
@@ -354,6 +370,13 @@ class Registry:
 
     def all_permissions(self) -> list[Permission]:
         return sorted(self._sorted("permission"), key=lambda p: p.key)
+
+    def install_template_helpers(self, app: Any) -> None:
+        """Put the contributed template filters and globals on ``app``'s Jinja environment."""
+        for item in self._sorted("template filter"):
+            app.jinja_env.filters[item.key] = item.function
+        for item in self._sorted("template global"):
+            app.jinja_env.globals[item.key] = item.value
 
     def timeline_kinds(self, user: Any) -> dict[str, Any]:
         kinds: dict[str, Any] = {}

@@ -34,6 +34,10 @@ def register(registry):
     registry.admin_view(models.LossReason, category=category, name=_l("Loss reasons"))
     registry.admin_view(models.Action, category=category, name=_l("Actions"))
     registry.demo_loader(demo.load)
+    from erp.registry import TemplateGlobal
+
+    from .models import labels
+    registry.add("template global", TemplateGlobal("crm_labels", labels))
     tabs.register(registry)
     from . import reports  # the actions, funnel and loss-reasons reports
     reports.register(registry)

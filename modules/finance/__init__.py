@@ -41,6 +41,10 @@ def register(registry):
     registry.search_provider(search.PROVIDER)
     registry.demo_loader(demo.load, order=120)  # after CRM's accounts and sales' invoices
     signals.connect()
+    from erp.registry import TemplateGlobal
+
+    from . import labels
+    registry.add("template global", TemplateGlobal("finance_labels", labels))
     from . import reports  # the receivables aging report
     reports.register(registry)
     from . import dashboard  # the home page's widget

@@ -23,17 +23,11 @@ from modules.crm.services.scope import get_account_or_404
 from modules.crm.views.helpers import apply_errors, page_arg, page_size
 
 from . import services
-from .labels import METHOD_LABELS, ORIGIN_LABELS, STATUS_BADGES, STATUS_LABELS
+from .labels import METHOD_LABELS
 from .models import METHODS, OVERDUE, PAID
 from .permissions import READ, WRITE
 
 bp = Blueprint("finance", __name__, url_prefix="/finance", template_folder="templates")
-
-
-@bp.app_context_processor
-def _labels():
-    return {"finance_labels": {"method": METHOD_LABELS, "status": STATUS_LABELS,
-                               "badge": STATUS_BADGES, "origin": ORIGIN_LABELS}}
 
 
 class ReceivableForm(FlaskForm):  # FlaskForm: the CSRF token is checked on POST

@@ -29,6 +29,10 @@ def register(registry):
         registry.create_action(action)
     registry.search_provider(account_page.SEARCH)
     registry.demo_loader(demo.load, order=110)  # after CRM's accounts
+    from erp.registry import TemplateGlobal
+
+    from . import labels
+    registry.add("template global", TemplateGlobal("sales_labels", labels))
     category = _l("Sales")
     registry.admin_view(models.Product, category=category, name=_l("Products"),
                         view_class=views.ProductAdmin)

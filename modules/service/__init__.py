@@ -32,6 +32,10 @@ def register(registry):
     # After CRM's accounts (100) and sales' history (110), before finance (120), whose demo
     # then also pays some of the receivables that our invoices created.
     registry.demo_loader(demo.load, order=115)
+    from erp.registry import TemplateGlobal
+
+    from . import labels
+    registry.add("template global", TemplateGlobal("service_labels", labels))
     category = _l("Service")
     registry.admin_view(models.ServiceOrder, category=category, name=_l("Service orders"),
                         view_class=views.OrderAdmin)

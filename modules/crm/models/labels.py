@@ -1,6 +1,13 @@
-"""What the audit trail's History calls CRM's fields and coded values (erp.audit.Audited)."""
+"""What people read for CRM's codes and fields: status badges, action kinds, and what the
+audit trail's History calls fields and coded values (erp.audit.Audited). Templates reach
+this module as ``crm_labels``."""
 
 from flask_babel import lazy_gettext as _l
+
+ACTION_KIND_LABELS = {
+    "call": _l("Call"), "email": _l("E-mail"), "meeting": _l("Meeting"), "visit": _l("Visit"),
+    "task": _l("Task"), "note": _l("Note"), "proposal": _l("Proposal sent"),
+}
 
 ACCOUNT_FIELDS = {
     "person_type": _l("Type"), "legal_name": _l("Legal name"),

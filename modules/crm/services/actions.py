@@ -31,12 +31,10 @@ from ..models import (
     Contact,
     Opportunity,
 )
+from ..models.labels import ACTION_KIND_LABELS
 from .errors import InvalidInput
 
-KIND_LABELS = {
-    "call": _l("Call"), "email": _l("E-mail"), "meeting": _l("Meeting"), "visit": _l("Visit"),
-    "task": _l("Task"), "note": _l("Note"), "proposal": _l("Proposal sent"),
-}
+KIND_LABELS = ACTION_KIND_LABELS
 MAX_DESCRIPTION = 20000
 MAX_SUBJECT = 255  # Action.email_subject
 MAX_EMAIL_TO = 255  # Action.email_to
