@@ -8,17 +8,40 @@ breaks too in a one-line field) is then a field error shown next to the field, a
 other ("Remove the control characters..."), and the field's other validators do not run
 (a uniqueness check would send the NUL to PostgreSQL, which refuses it: a 500). It used
 to be stored instead, and failed later, on PostgreSQL only. A module's form needs nothing.
+
+The rest is what every module's web pages share:
+
+* :class:`PostForm`, the bare form of a button that posts (the CSRF token only);
+* :func:`form_view`, a form page: GET shows it (200), a valid POST calls the service and
+  flashes + redirects (303), bad input shows the form again with the service's messages
+  next to their fields (422);
+* :func:`post_action`, a button's POST: call the service, flash the outcome (success or
+  the service's messages), redirect (303) — never a page of its own;
+* :func:`apply_errors`, a service's :class:`~erp.errors.InvalidInput` onto a form;
+* :func:`page_size` and :func:`page_arg` for lists; :data:`BLANK_CHOICE`, :func:`choices`,
+  :func:`kw` and :func:`form_data` for building forms and reading them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
 
+from .db import db
+from .errors import Conflict, InvalidInput
+from .params import page_arg
 from .textrules import MESSAGE, MESSAGE_ONE_LINE, storable
 
-__all__ = ["init_app", "text_validator"]
+__all__ = ["BLANK_CHOICE", "PostForm", "apply_errors", "choices", "flash_errors", "form_data",
+           "form_view", "init_app", "kw", "page_arg", "page_size", "post_action",
+           "text_validator"]
 
 
 def text_validator(multiline: bool):
@@ -53,3 +76,168 @@ def init_app(app=None) -> None:
     """Install the rule (once per process, whatever the number of apps)."""
     if not getattr(DefaultMeta.bind_field, "erp_text_rule", False):
         DefaultMeta.bind_field = _with_text_rule(DefaultMeta.bind_field)
+
+
+# --- building and reading forms ----------------------------------------------------------
+
+# The empty first choice of an optional select ("no contact", "no category").
+BLANK_CHOICE = ("", "—")
+
+
+def kw(**attrs: Any) -> dict:
+    """A field's HTML attributes: ``StringField(_l("Phone"), **kw(type="tel"))``."""
+    return {"render_kw": attrs}
+
+
+def choices(records: Iterable[Any], label: Callable[[Any], Any] = lambda record: record.name,
+            *, blank: Any = None) -> list[tuple[str, Any]]:
+    """A select field's choices from records: ``(str(record.id), label(record))``, after
+    a blank choice ``("", blank)`` when ``blank`` is given (``BLANK_CHOICE[1]`` is "—")."""
+    head = [("", blank)] if blank is not None else []
+    return head + [(str(record.id), label(record)) for record in records]
+
+
+def form_data(form, names: Iterable[str] | None = None) -> dict[str, Any]:
+    """What the form collected, for a service: the named fields (default: all but the
+    CSRF token)."""
+    if names is None:
+        names = [name for name in form._fields if name != "csrf_token"]
+    return {name: form[name].data for name in names}
+
+
+class PostForm(FlaskForm):
+    """A button that posts (archive, delete, accept, a status move): the CSRF token only."""
+
+
+def page_size() -> int:
+    """Rows per page of every list (``ERP_PAGE_SIZE``)."""
+    return current_app.config["ERP_PAGE_SIZE"]
+
+
+# --- a service's errors on a form --------------------------------------------------------
+
+
+def _field(form, name: str):
+    """A form field by name, also inside a FieldList of sub-forms ("items-2-quantity")."""
+    if name in form._fields:
+        return form._fields[name]
+    parent, _sep, rest = name.partition("-")
+    index, _sep, child = rest.partition("-")
+    entries = form._fields.get(parent)
+    if entries is None or not index.isdigit() or not child:
+        return None
+    try:
+        return entries[int(index)].form._fields.get(child)
+    except (IndexError, AttributeError, TypeError):
+        return None
+
+
+def apply_errors(form, error: InvalidInput, aliases: Mapping[str, str] | None = None) -> None:
+    """Put a service's per-field messages next to the form's fields; a message for a
+    field the form does not have (``"__all__"``...) goes to ``form.form_errors``.
+
+    ``aliases`` maps a service's field name to the form's, where they differ
+    (``{"tags": "tag_ids"}``)."""
+    for name, messages in error.errors.items():
+        target = _field(form, aliases.get(name, name) if aliases else name)
+        if target is None:
+            form.form_errors.extend(messages)
+            continue
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        target.errors.extend(messages)
+
+
+def flash_errors(error: InvalidInput) -> None:
+    """Every message of a service's error as a flashed alert."""
+    for messages in error.errors.values():
+        for message in messages:
+            flash(str(message), "danger")
+
+
+# --- the two shapes of a page that posts --------------------------------------------------
+
+CONFLICT_MESSAGE = _l("Someone else changed this record meanwhile. Open it again to see "
+                      "their changes, then redo yours.")
+
+
+def _value(value: Any, result: Any) -> Any:
+    return value(result) if callable(value) else value
+
+
+def _succeed(success: tuple, result: Any):
+    message, target, *rest = success
+    message = _value(message, result)
+    if message:
+        flash(str(message), rest[0] if rest else "success")
+    return redirect(_value(target, result), 303)
+
+
+def form_view(form, *, save: Callable[[Any], Any], template: str | Callable[..., Any],
+              success: tuple, conflict: Any = None, aliases: Mapping[str, str] | None = None,
+              error_as: str | None = None, **context: Any):
+    """A form page, the one way: returns ``(body, status)`` or a redirect.
+
+    * GET: the form (200).
+    * A valid POST: ``result = save(form)``; then ``success = (message, url)`` (or
+      ``(message, url, category)``) is flashed and redirected to (303). ``message`` and
+      ``url`` may be callables of the result (``lambda quote: url_for(..., quote.id)``).
+    * ``save`` raised :class:`InvalidInput`: the transaction is rolled back, the messages
+      go next to their fields (:func:`apply_errors` with ``aliases``; the others above the
+      form), and the form is shown again (422), as it is when the form itself does not
+      validate (e.g. a missing CSRF token).
+    * ``save`` raised :class:`Conflict` (someone saved the record meanwhile): only when a
+      ``conflict`` message is given; it is shown above the form (422).
+
+    ``template`` is a template name, rendered with ``form=form`` and ``context``, or a
+    callable ``template(form, **context)`` returning the body (a page that shows the form
+    among other things). ``error_as`` names the context variable that receives the
+    :class:`InvalidInput` (``None`` when there is none), for pages that show more than its
+    messages (the possible duplicates of an account).
+    """
+    problem = None
+    if form.validate_on_submit():
+        caught = (InvalidInput, Conflict) if conflict is not None else (InvalidInput,)
+        try:
+            result = save(form)
+        except caught as error:
+            db.session.rollback()
+            if isinstance(error, InvalidInput):
+                problem = error
+                apply_errors(form, error, aliases)
+            else:
+                form.form_errors.append(conflict)
+        else:
+            return _succeed(success, result)
+    status = 422 if request.method == "POST" else 200
+    if error_as:
+        context[error_as] = problem
+    if callable(template):
+        return template(form, **context), status
+    return render_template(template, form=form, **context), status
+
+
+def post_action(call: Callable[[], Any], success: Any, target: Any, *, failed: str | None = None,
+                category: str = "success"):
+    """A button's POST (accept, cancel, deliver, delete...), the one way: always a flash
+    and a redirect (303), never a page of its own.
+
+    The CSRF token is checked (400 without it); then ``result = call()``. On success,
+    ``success`` (a message, or a callable of the result; falsy: nothing) is flashed and the
+    user goes to ``target`` (a URL, or a callable of the result). On
+    :class:`InvalidInput` or :class:`Conflict` the transaction is rolled back, its
+    messages are flashed as errors and the user goes to ``failed`` (default: ``target``;
+    a callable target gets ``None``).
+    """
+    if not PostForm().validate_on_submit():
+        abort(400)
+    try:
+        result = call()
+    except (InvalidInput, Conflict) as error:
+        db.session.rollback()
+        if isinstance(error, InvalidInput):
+            flash_errors(error)
+        else:
+            flash(str(CONFLICT_MESSAGE), "danger")
+        return redirect(failed if failed is not None else _value(target, None), 303)
+    return _succeed((success, target, category), result)

@@ -9,6 +9,7 @@ from .permissions import (
     permission_required,
     scope_clause,
 )
+from .scope import visible_teams, visible_users
 
 __all__ = [
     "SCOPES",
@@ -20,4 +21,6 @@ __all__ = [
     "in_scope",
     "permission_required",
     "scope_clause",
+    "visible_teams",
+    "visible_users",
 ]

@@ -20,10 +20,6 @@ class UploadForm(FlaskForm):
                      render_kw={"accept": ".csv,.txt,.tsv,.xlsx,.xlsm"})
 
 
-class PostForm(FlaskForm):
-    """A button that posts: the CSRF token and nothing else."""
-
-
 class RunForm(FlaskForm):
     skip_invalid = BooleanField(
         _l("Import the valid rows and skip the rejected ones"),

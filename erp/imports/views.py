@@ -28,9 +28,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..db import db
+from ..forms import PostForm
 from . import services
 from .contract import cell_text
-from .forms import PostForm, RunForm, UploadForm, chosen_mapping, mapping_form
+from .forms import RunForm, UploadForm, chosen_mapping, mapping_form
 from .models import ACTIVE, FAILED, NEW, READY, REJECTED, STARTABLE, ImportJob
 from .reading import FORMAT_CSV, UnreadableFile, numbered_rows
 from .runner import rejects_delimiter, stored_path
