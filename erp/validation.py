@@ -12,6 +12,14 @@ fields and the rules between them, and reports every problem at once::
     if amount is not None and amount == 0:
         errors.add("amount", _l("Use an amount greater than zero."))
     errors.raise_if_any()          # InvalidInput({"amount": [...], ...})
+
+The parsers: :func:`text`, :func:`choice`, :func:`integer`, :func:`money`,
+:func:`quantity`, :func:`date`, :func:`record_id` and :func:`record` (the row itself).
+Every one strips text, treats blank input (``None``, ``""``, spaces) as absent (``None``,
+or :class:`Invalid` with ``required=True``) and takes a ``message`` to say instead of its
+own. A module's own rule is a parser too: any function that raises :class:`Invalid` (CRM's
+CNPJ, phone and e-mail validators do). :func:`clean_field` checks a lone value and refuses
+at once; :func:`like` builds a LIKE pattern that matches the user's text literally.
 """
 
 from __future__ import annotations
@@ -23,14 +31,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from .db import MAX_ID
+from .db import MAX_ID, db
 from .errors import Duplicate, InvalidInput
 from .formats import parse_date, parse_decimal
 from .money import CENT, MAX_MONEY, MAX_QUANTITY, QUANTITY_STEP
 from .params import parse_int
 
-__all__ = ["Errors", "Invalid", "LIKE_ESCAPE", "date", "like", "money", "quantity",
-           "record_id", "text"]
+__all__ = ["Errors", "Invalid", "LIKE_ESCAPE", "choice", "clean_field", "date", "integer",
+           "like", "money", "quantity", "record", "record_id", "text"]
 
 # The escape character of the patterns :func:`like` builds: ``column.ilike(p, escape=LIKE_ESCAPE)``.
 LIKE_ESCAPE = "\\"
@@ -64,6 +72,23 @@ class Errors:
             self.add(field, error.message)
             return None
 
+    def unknown(self, data: Any, known: Any) -> None:
+        """"Unknown field." for every key of ``data`` (an API body) not in ``known``."""
+        for field in sorted(set(data) - set(known)):
+            self.add(field, _l("Unknown field."))
+
+    def texts(self, data: Any, limits: dict[str, int]) -> dict[str, str | None]:
+        """The text fields of ``limits`` (field → maximum length) that ``data`` has, by
+        :func:`text`, ``None`` when blank. One too long is reported and kept as typed,
+        so the rules between fields still see what the user wrote."""
+        out: dict[str, str | None] = {}
+        for field, limit in limits.items():
+            if field in data:
+                out[field] = text(data[field]) or None
+                if out[field] and len(out[field]) > limit:
+                    self.add(field, _l("At most %(n)d characters.", n=limit))
+        return out
+
     def __contains__(self, field: str) -> bool:
         return field in self.by_field
 
@@ -90,6 +115,36 @@ def text(value: Any, *, max_length: int | None = None, required: bool = False,
     if max_length is not None and len(cleaned) > max_length:
         raise Invalid(_l("At most %(n)d characters.", n=max_length))
     return cleaned
+
+
+def choice(value: Any, *, choices: Any, required: bool = False,
+           message: Any = None) -> str | None:
+    """One of ``choices`` (the text, stripped); ``None`` when blank and optional."""
+    message = message or _l("Choose one of the options.")
+    cleaned = text(value)
+    if not cleaned:
+        if required:
+            raise Invalid(message)
+        return None
+    if cleaned not in choices:
+        raise Invalid(message)
+    return cleaned
+
+
+def integer(value: Any, *, minimum: int | None = None, maximum: int | None = None,
+            required: bool = False, message: Any = None) -> int | None:
+    """A whole number (``12``, ``"12"``) within ``[minimum, maximum]`` (by default, what an
+    INTEGER column holds); ``None`` when blank and optional."""
+    message = message or _l("Use a whole number.")
+    if _blank(value):
+        if required:
+            raise Invalid(message)
+        return None
+    number = parse_int(value, None, min=-MAX_ID - 1 if minimum is None else minimum,
+                       max=MAX_ID if maximum is None else maximum)
+    if number is None:
+        raise Invalid(message)
+    return number
 
 
 def _decimal(value: Any, message: Any) -> Decimal:
@@ -147,6 +202,19 @@ def record_id(value: Any, *, required: bool = False, message: Any = None) -> int
     return number
 
 
+def record(value: Any, *, model: Any, required: bool = False, message: Any = None) -> Any:
+    """The ``model`` row whose id is ``value`` (read by :func:`record_id`); ``None`` when
+    blank and optional; :class:`Invalid` when no such row exists. Whether the user may
+    see it is the caller's rule."""
+    number = record_id(value, required=required, message=message)
+    if number is None:
+        return None
+    found = db.session.get(model, number)
+    if found is None:
+        raise Invalid(message or _l("Choose a valid record."))
+    return found
+
+
 def date(value: Any, *, required: bool = False, message: Any = None) -> _dt.date | None:
     """A date (``31/12/2026``, ``2026-12-31``, a date); ``None`` when blank and optional."""
     message = message or _l("Use a date such as 31/12/2026.")
@@ -158,6 +226,15 @@ def date(value: Any, *, required: bool = False, message: Any = None) -> _dt.date
         return parse_date(value)
     except (ValueError, TypeError, OverflowError):
         raise Invalid(message) from None
+
+
+def clean_field(field: str, parser: Callable[..., Any], value: Any, **options: Any) -> Any:
+    """``parser(value, **options)`` for a lone value (an action's one argument): on
+    :class:`Invalid`, raise :class:`InvalidInput` for ``field`` at once."""
+    errors = Errors()
+    result = errors.clean(field, parser, value, **options)
+    errors.raise_if_any()
+    return result
 
 
 def like(term: str, *, prefix: bool = False) -> str:
