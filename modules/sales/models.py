@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Text,
 )
@@ -24,12 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
+from erp.documents import DocumentLineMixin, InstallmentMixin
+from erp.money import Money
 from modules.crm.models import Account, Contact
 
 from . import labels
-
-Money = Numeric(14, 2)
-Quantity = Numeric(12, 3)
 
 KIND_PRODUCT, KIND_SERVICE = "product", "service"
 PRODUCT_KINDS = (KIND_PRODUCT, KIND_SERVICE)
@@ -78,15 +76,6 @@ class Sequence(db.Model):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class _LineMixin:
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    description: Mapped[str] = mapped_column(String(255))
-    quantity: Mapped[Decimal] = mapped_column(Quantity)
-    unit_price: Mapped[Decimal] = mapped_column(Money)
-    discount: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.00"))
-    total: Mapped[Decimal] = mapped_column(Money)
-
-
 class Quote(Audited, TimestampMixin, db.Model):
     __tablename__ = "sales_quote"
     __audit_name__ = _l("Quote")
@@ -133,7 +122,7 @@ class Quote(Audited, TimestampMixin, db.Model):
         return self.display_number
 
 
-class QuoteLine(_LineMixin, db.Model):
+class QuoteLine(DocumentLineMixin, db.Model):
     __tablename__ = "sales_quote_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,7 +173,7 @@ class Order(Audited, TimestampMixin, db.Model):
         return self.display_number
 
 
-class OrderLine(_LineMixin, db.Model):
+class OrderLine(DocumentLineMixin, db.Model):
     __tablename__ = "sales_order_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,7 +219,7 @@ class Invoice(Audited, TimestampMixin, db.Model):
         return self.display_number
 
 
-class Installment(db.Model):
+class Installment(InstallmentMixin, db.Model):
     """One due date of an invoice and the amount due then (n of m)."""
 
     __tablename__ = "sales_invoice_installment"
@@ -238,9 +227,6 @@ class Installment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey(Invoice.id, ondelete="CASCADE"),
                                             index=True)
-    position: Mapped[int] = mapped_column(Integer)  # 1..m
-    due_date: Mapped[date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Money)
 
     invoice: Mapped[Invoice] = relationship(back_populates="installments")
 

@@ -17,15 +17,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 
+from erp import documents
 from erp.db import db, utcnow
+from erp.documents import (
+    installment_rows,
+    line_total,  # noqa: F401 (services.line_total, as before)
+    schedule,
+)
+from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
 from erp.mail import format_address, queue_mail
-from erp.money import installment_plan
 from erp.params import parse_int
-from erp.signals import Refused
+from erp.signals import send_vetoable
+from erp.validation import Errors
 from modules.crm.models import Account, AccountContact, Contact
 from modules.crm.services.accounts import promote_to_customer
-from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import account_scope
 
 from . import signals
@@ -53,10 +59,8 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
-MAX_LINES = 200
 MAX_INSTALLMENTS = 60
 MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
-MAX_QUANTITY = Decimal("1e9")  # Numeric(12, 3)
 DEFAULT_VALIDITY_DAYS = 30
 NOTES_MAX = 5000
 
@@ -67,18 +71,11 @@ EV_ORDER_CONFIRMED = "sales.order_confirmed"
 EV_INVOICE_ISSUED, EV_INVOICE_CANCELLED = "sales.invoice_issued", "sales.invoice_cancelled"
 
 
-class _Errors:
-    """Collects per-field messages; ``check()`` raises them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list] = {}
-
-    def __call__(self, field: str, message) -> None:
-        self.errors.setdefault(field, []).append(message)
+class _Errors(Errors):
+    """erp.validation's collector; ``check()`` raises every message at once."""
 
     def check(self) -> None:
-        if self.errors:
-            raise InvalidInput({k: [str(m) for m in v] for k, v in self.errors.items()})
+        self.raise_if_any()
 
 
 def _real(user):
@@ -93,13 +90,6 @@ def refuse(message) -> InvalidInput:
 
 
 # --- numbers and money ------------------------------------------------------------------
-
-
-def line_total(quantity: Decimal, unit_price: Decimal, discount: Decimal = Decimal(0)
-               ) -> Decimal:
-    """quantity × unit price × (1 − discount/100), rounded half-up to cents."""
-    gross = Decimal(quantity) * Decimal(unit_price) * (1 - Decimal(discount) / 100)
-    return gross.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def next_number(key: str) -> int:
@@ -212,67 +202,14 @@ def active_products() -> list[Product]:
 # --- lines ----------------------------------------------------------------------------
 
 
-def clean_lines(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
-    """Validate document lines ("lines-<i>-<field>" errors); empty rows are skipped."""
-    lines: list[dict] = []
-    for index, row in enumerate(rows):
-        prefix = f"lines-{index}-"
-        product_id = _int(row.get("product_id"))
-        description = _text(row.get("description"))
-        raw = {name: _text(row.get(name)) for name in ("quantity", "unit_price", "discount")}
-        if product_id is None and not description and not any(raw.values()):
-            continue
-        product = None
-        if product_id is not None:
-            product = db.session.get(Product, product_id) if product_id > 0 else None
-            if product is None:
-                fail(prefix + "product_id", _l("Choose a product of the catalog."))
-        if not description and product is not None:
-            description = product.name
-        if not description:
-            fail(prefix + "description", _l("Describe the product or service."))
-        elif len(description) > 255:
-            fail(prefix + "description", _l("At most %(n)d characters.", n=255))
-        values: dict[str, Decimal | None] = {}
-        checks = {
-            "quantity": (Decimal(1), lambda v: 0 < v < MAX_QUANTITY,
-                         _l("Use a quantity greater than zero.")),
-            "unit_price": (product.price if product is not None else None,
-                           lambda v: 0 <= v < MAX_MONEY, _l("Use a price such as 1.234,56.")),
-            "discount": (Decimal(0), lambda v: 0 <= v <= 100,
-                         _l("Use a discount from 0 to 100 (%).")),
-        }
-        for name, (default, valid, message) in checks.items():
-            try:
-                value = parse_decimal(raw[name]) if raw[name] else default
-                if value is None:
-                    raise ValueError
-                if not valid(value):
-                    raise ValueError
-                values[name] = value
-            except (ValueError, ArithmeticError):
-                fail(prefix + name, message)
-                values[name] = None
-        quantity, price, discount = values["quantity"], values["unit_price"], values["discount"]
-        if quantity is not None:
-            quantity = quantity.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
-        if price is not None:
-            price = price.quantize(CENT, rounding=ROUND_HALF_UP)
-        if discount is not None:
-            discount = discount.quantize(CENT, rounding=ROUND_HALF_UP)
-        total = (line_total(quantity, price, discount)
-                 if None not in (quantity, price, discount) else None)
-        lines.append({"product_id": product.id if product else None,
-                      "description": description, "quantity": quantity,
-                      "unit_price": price, "discount": discount, "total": total})
-    if not lines:
-        fail("lines", _l("Add at least one line."))
-    elif len(lines) > MAX_LINES:
-        fail("lines", _l("At most %(n)d lines.", n=MAX_LINES))
-    elif all(line["total"] is not None for line in lines) and \
-            sum(line["total"] for line in lines) >= MAX_MONEY:
-        fail("lines", _l("The total is too large."))
-    return lines
+def _catalog_product(product_id: int) -> Product | None:
+    return db.session.get(Product, product_id)
+
+
+def clean_lines(rows: Iterable[Mapping[str, Any]], errors: Errors) -> list[dict]:
+    """Validate document lines ("lines-<i>-<field>" errors) with the host's one routine,
+    products taken from the catalog; empty rows are skipped."""
+    return documents.clean_lines(rows, errors, product=_catalog_product)
 
 
 def _set_lines(document, line_class, lines: list[dict]) -> None:
@@ -548,25 +485,20 @@ def issue_invoice(order: Order, data: Mapping[str, Any], *, user) -> Invoice:
     """Invoice an order: the invoice and its installments, the account made a customer, the
     timeline entry and the ``sales.invoice_issued`` signal — all in one commit."""
     values = clean_invoice(order, data)
-    schedule = installment_plan(order.total, values["installments"], values["first_due_date"])
     invoice = Invoice(number=next_number("invoice"), account_id=order.account_id,
                       order_id=order.id, user_id=user.id, status=INVOICE_ISSUED,
                       issue_date=values["issue_date"], total=order.total,
-                      installments=[Installment(position=i, due_date=due, amount=amount)
-                                    for i, (due, amount) in enumerate(schedule, start=1)])
+                      installments=installment_rows(Installment, order.total,
+                                                    values["installments"],
+                                                    values["first_due_date"]))
     db.session.add(invoice)
     db.session.flush()
     promote_to_customer(order.account)
     _event(invoice.account_id, EV_INVOICE_ISSUED, "invoice", invoice, user)
-    db.session.flush()
-    try:
-        signals.invoice_issued.send(
-            invoice, account_id=invoice.account_id, document=invoice.display_number,
-            origin="sales.invoice", origin_id=invoice.id, issue_date=invoice.issue_date,
-            installments=schedule, user=_real(user))
-    except Refused as exc:
-        db.session.rollback()
-        raise refuse(str(exc)) from exc
+    send_vetoable(signals.invoice_issued, invoice, account_id=invoice.account_id,
+                  document=invoice.display_number, origin="sales.invoice",
+                  origin_id=invoice.id, issue_date=invoice.issue_date,
+                  installments=schedule(invoice.installments), user=user)
     db.session.commit()
     return invoice
 
@@ -578,13 +510,8 @@ def cancel_invoice(invoice: Invoice, *, user) -> Invoice:
     invoice.status = INVOICE_CANCELLED
     invoice.cancelled_at = utcnow()
     _event(invoice.account_id, EV_INVOICE_CANCELLED, "invoice", invoice, user)
-    db.session.flush()
-    try:
-        signals.invoice_cancelled.send(invoice, origin="sales.invoice", origin_id=invoice.id,
-                                       user=_real(user))
-    except Refused as exc:
-        db.session.rollback()
-        raise refuse(str(exc)) from exc
+    send_vetoable(signals.invoice_cancelled, invoice, origin="sales.invoice",
+                  origin_id=invoice.id, user=user)
     db.session.commit()
     return invoice
 

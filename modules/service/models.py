@@ -6,12 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp.audit import Audited
 from erp.auth.models import User
-from erp.db import db, utcnow
+from erp.db import TimestampMixin, db, utcnow
+from erp.documents import DocumentLineMixin
+from erp.money import Money, Quantity
 from modules.crm.models import Account
 
 from . import labels
@@ -53,7 +55,7 @@ def invoice_document(number: int) -> str:
     return f"NFS {number:06d}"
 
 
-class ServiceOrder(Audited, db.Model):
+class ServiceOrder(Audited, TimestampMixin, db.Model):
     __tablename__ = "service_order"
     __audit_name__ = _l("Service order")
     __audit_labels__ = labels.ORDER_FIELDS
@@ -70,15 +72,12 @@ class ServiceOrder(Audited, db.Model):
     description: Mapped[str] = mapped_column(Text)
     technician_id: Mapped[int] = mapped_column(ForeignKey(User.id), index=True)
     status: Mapped[str] = mapped_column(String(12), default=OPEN)
-    hours: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal(0))
-    hourly_rate: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
-    items_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
-    hours_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
-    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    hours: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
+    hourly_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    items_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    hours_total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     created_by_id: Mapped[int] = mapped_column(ForeignKey(User.id))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
-                                                 onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -108,17 +107,14 @@ class ServiceOrder(Audited, db.Model):
         return self.document
 
 
-class ServiceOrderItem(db.Model):
+class ServiceOrderItem(DocumentLineMixin, db.Model):
+    """A line of a service order (parts, material): a document line without a product."""
+
     __tablename__ = "service_order_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey(ServiceOrder.id, ondelete="CASCADE"),
                                           index=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    description: Mapped[str] = mapped_column(String(255))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3))
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
 
     order: Mapped[ServiceOrder] = relationship(back_populates="items")
 
@@ -142,7 +138,7 @@ class ServiceInvoice(db.Model):
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)  # the first (or only) installment's
     installments: Mapped[int] = mapped_column(Integer, default=1)
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(10), default=ISSUED)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey(User.id))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -180,7 +176,7 @@ class ServiceEvent(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey(ServiceOrder.id), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey(ServiceInvoice.id), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
-    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
 
     account: Mapped[Account] = relationship()
     user: Mapped[User | None] = relationship()

@@ -20,12 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from erp.auth.models import User
 from erp.db import db, utcnow
+from erp.documents import clean_lines
+from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
 from erp.money import installment_plan
-from erp.signals import Refused
+from erp.signals import send_vetoable
+from erp.validation import Errors
 from modules.crm.models import Account
 from modules.crm.services.accounts import promote_to_customer
-from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import account_scope
 
 from . import signals
@@ -50,12 +52,14 @@ from .models import (
 )
 
 ORIGIN = "service.invoice"
+# The line routine's messages that service words its own way.
+ITEM_MESSAGES = {"description": _l("Describe the item."),
+                 "unit_price_required": _l("Give the unit price.")}
 CENT = Decimal("0.01")
 MAX_DESCRIPTION = 5000
 MAX_ITEMS = 200
 MAX_INSTALLMENTS = 60
 MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
-MAX_QUANTITY = Decimal("1e9")  # Numeric(12, 3)
 MAX_HOURS = Decimal("100000")
 
 INVOICE_STATUS_LABELS = {ISSUED: _l("Issued"), INVOICE_CANCELLED: _l("Cancelled")}
@@ -99,42 +103,12 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _blank(value: Any) -> bool:
-    return not str(value if value is not None else "").strip()
-
-
-def _clean_items(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
-    items = []
-    for index, row in enumerate(rows):
-        description = str(row.get("description") or "").strip()
-        quantity, price = row.get("quantity"), row.get("unit_price")
-        if not description and _blank(quantity) and _blank(price):
-            continue  # an empty row of the form
-        if not description:
-            fail(f"items-{index}-description", _l("Describe the item."))
-        elif len(description) > 255:
-            fail(f"items-{index}-description", _l("At most %(n)d characters.", n=255))
-        try:
-            quantity = Decimal(1) if _blank(quantity) else parse_decimal(quantity)
-            if quantity <= 0 or quantity >= MAX_QUANTITY or quantity != quantity.quantize(
-                    Decimal("0.001")):
-                raise ValueError
-        except ValueError:
-            fail(f"items-{index}-quantity", _l("Use a quantity greater than zero."))
-            quantity = None
-        try:
-            price = parse_decimal(price)
-            if price is None:
-                fail(f"items-{index}-unit_price", _l("Give the unit price."))
-            elif price < 0 or price >= MAX_MONEY:
-                raise ValueError
-        except ValueError:
-            fail(f"items-{index}-unit_price", _l("Use a price such as 1.234,56."))
-            price = None
-        items.append({"description": description, "quantity": quantity, "unit_price": price})
-    if len(items) > MAX_ITEMS:
-        fail("items", _l("At most %(n)d items.", n=MAX_ITEMS))
-    return items
+def _clean_items(rows: Iterable[Mapping[str, Any]], errors: Errors) -> list[dict]:
+    """The order's items ("items-<i>-<field>" errors) with the host's one line routine: no
+    catalog, none required (an order may be hours only); the total is checked with the
+    hours."""
+    return clean_lines(rows, errors, field="items", required=False, max_lines=MAX_ITEMS,
+                       max_total=None, messages=ITEM_MESSAGES)
 
 
 def _int(value: Any) -> int | None:
@@ -148,11 +122,8 @@ def _int(value: Any) -> int | None:
 
 def clean_order(data: Mapping[str, Any]) -> dict[str, Any]:
     """Validate order input; returns clean values with the totals, or raises InvalidInput."""
-    errors: dict[str, list] = {}
-
-    def fail(field: str, message) -> None:
-        errors.setdefault(field, []).append(message)
-
+    errors = Errors()
+    fail = errors.add
     out: dict[str, Any] = {}
     description = str(data.get("description") or "").strip()
     if not description:
@@ -181,11 +152,8 @@ def clean_order(data: Mapping[str, Any]) -> dict[str, Any]:
             value = Decimal(0)
         out[field] = value
 
-    out["items"] = _clean_items(data.get("items") or [], fail)
-    if errors:
-        raise InvalidInput(errors)
-    for item in out["items"]:
-        item["total"] = _money(item["quantity"] * item["unit_price"])
+    out["items"] = _clean_items(data.get("items") or [], errors)
+    errors.raise_if_any()
     out["items_total"] = sum((i["total"] for i in out["items"]), Decimal(0))
     out["hours_total"] = _money(out["hours"] * out["hourly_rate"])
     out["total"] = out["items_total"] + out["hours_total"]
@@ -236,19 +204,6 @@ def _event(kind: str, account_id: int, document: str, *, user, order=None, invoi
         user_id=user.id if user is not None else None, amount=amount))
 
 
-def _send(signal, sender, **kwargs) -> None:
-    """Send inside the transaction; a receiver's veto rolls everything back."""
-    db.session.flush()
-    user = kwargs.get("user")
-    if hasattr(user, "_get_current_object"):  # flask_login's current_user: the real user
-        kwargs["user"] = user._get_current_object()
-    try:
-        signal.send(sender, **kwargs)
-    except Refused as exc:
-        db.session.rollback()
-        raise InvalidInput({"__all__": [str(exc)]}) from None
-
-
 # --- orders --------------------------------------------------------------------------------
 
 
@@ -260,7 +215,7 @@ def create_order(account: Account, data: Mapping[str, Any], *, user) -> ServiceO
     _insert_numbered(order, ServiceOrder)
     _event(EV_ORDER_OPENED, account.id, order.document, user=user, order=order,
            amount=order.total)
-    _send(signals.order_opened, order, account_id=account.id, user=user)
+    send_vetoable(signals.order_opened, order, account_id=account.id, user=user)
     db.session.commit()
     return order
 
@@ -289,8 +244,8 @@ def change_status(order: ServiceOrder, status: str, *, user) -> ServiceOrder:
         order.finished_at = now
         _event(EV_ORDER_FINISHED, order.account_id, order.document, user=user, order=order,
                amount=order.total)
-        _send(signals.order_finished, order, account_id=order.account_id, total=order.total,
-              user=user)
+        send_vetoable(signals.order_finished, order, account_id=order.account_id,
+                      total=order.total, user=user)
     elif status == CANCELLED:
         order.cancelled_at = now
         _event(EV_ORDER_CANCELLED, order.account_id, order.document, user=user, order=order)
@@ -362,9 +317,10 @@ def issue_invoice(order: ServiceOrder, data: Mapping[str, Any], *, user) -> Serv
     promote_to_customer(order.account)
     _event(EV_INVOICE_ISSUED, order.account_id, invoice.document, user=user, order=order,
            invoice=invoice, amount=invoice.amount)
-    _send(signals.invoice_issued, invoice, account_id=invoice.account_id,
-          document=invoice.document, origin=ORIGIN, origin_id=invoice.id,
-          issue_date=invoice.issue_date, installments=invoice_installments(invoice), user=user)
+    send_vetoable(signals.invoice_issued, invoice, account_id=invoice.account_id,
+                  document=invoice.document, origin=ORIGIN, origin_id=invoice.id,
+                  issue_date=invoice.issue_date, installments=invoice_installments(invoice),
+                  user=user)
     db.session.commit()
     return invoice
 
@@ -378,7 +334,8 @@ def cancel_invoice(invoice: ServiceInvoice, *, user) -> ServiceInvoice:
     invoice.cancelled_by_id = user.id
     _event(EV_INVOICE_CANCELLED, invoice.account_id, invoice.document, user=user,
            order=invoice.order, invoice=invoice, amount=invoice.amount)
-    _send(signals.invoice_cancelled, invoice, origin=ORIGIN, origin_id=invoice.id, user=user)
+    send_vetoable(signals.invoice_cancelled, invoice, origin=ORIGIN, origin_id=invoice.id,
+                  user=user)
     db.session.commit()
     return invoice
 
