@@ -19,7 +19,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     UniqueConstraint,
     case,
@@ -31,7 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp.audit import Audited
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import db, utcnow
+from erp.money import Money
 from modules.crm.models import Account
 
 from . import labels
@@ -70,7 +71,7 @@ class Receivable(Audited, db.Model):
     origin_id: Mapped[int | None] = mapped_column(Integer)
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal] = mapped_column(Money)
     installment: Mapped[int] = mapped_column(Integer, default=1)
     installments: Mapped[int] = mapped_column(Integer, default=1)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -127,12 +128,12 @@ class Receivable(Audited, db.Model):
 
     @hybrid_property
     def status(self) -> str:
-        return self.status_on(date.today())
+        return self.status_on(local_today())
 
     @status.inplace.expression
     @classmethod
     def _status_expression(cls):
-        return status_expr(date.today())
+        return status_expr(local_today())
 
 
 def status_expr(today: date):
@@ -167,7 +168,7 @@ class Payment(Audited, db.Model):
     # The receivable's account, copied (it never changes): the timeline's index needs it.
     account_id: Mapped[int] = mapped_column(ForeignKey(Account.id))
     date: Mapped[dt.date] = mapped_column(Date)
-    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal] = mapped_column(Money)
     method: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask import abort
 from flask_babel import gettext as _
@@ -14,13 +14,14 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from erp.auth import in_scope
+from erp.clock import local_today
 from erp.db import db, utcnow
+from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
-from erp.money import add_months
+from erp.money import installment_plan
 from erp.params import id_arg
 from erp.signals import Refused
 from modules.crm.models import Account
-from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import account_scope
 
 from .models import (
@@ -41,8 +42,9 @@ DOCUMENT_LENGTH = 80
 UNPAID = "unpaid"  # a list filter: open, partially paid or overdue
 
 
-def _today(today: date | None) -> date:
-    return today or date.today()
+def _today(today: date | None, user) -> date:
+    """``today`` if given (tests, reports as of a date), else the user's today."""
+    return today or local_today(user)
 
 
 def to_money(value) -> Decimal:
@@ -85,14 +87,6 @@ def _date(data: dict, name: str, errors: dict, default: date | None = None) -> d
     return value
 
 
-def split_amount(total: Decimal, count: int) -> list[Decimal]:
-    """``total`` in ``count`` parts to the cent; the first takes the remainder."""
-    part = (total / count).quantize(CENT, rounding=ROUND_HALF_UP)
-    parts = [part] * count
-    parts[0] = total - part * (count - 1)
-    return parts
-
-
 def installment_document(document: str, number: int, count: int) -> str:
     suffix = f" {number}/{count}" if count > 1 else ""
     return document[:DOCUMENT_LENGTH - len(suffix)] + suffix
@@ -104,8 +98,10 @@ def installment_document(document: str, number: int, count: int) -> str:
 def create_receivables(account: Account, data: dict, *, user,
                        today: date | None = None) -> list[Receivable]:
     """Receivables entered by hand: ``amount`` split in ``installments`` monthly
-    receivables from ``due_date`` on. Validates everything, then saves all or nothing."""
-    today = _today(today)
+    receivables from ``due_date`` on, with THE installment rule of every invoice
+    (:func:`erp.money.installment_plan`: the last one takes the remainder). Validates
+    everything, then saves all or nothing."""
+    today = _today(today, user)
     errors: dict[str, list[str]] = {}
     document = (data.get("document") or "").strip()
     if not document:
@@ -133,9 +129,9 @@ def create_receivables(account: Account, data: dict, *, user,
     receivables = [
         Receivable(account_id=account.id, document=installment_document(document, n, count),
                    origin=ORIGIN_MANUAL, origin_id=None, issue_date=issue_date,
-                   due_date=add_months(due_date, n - 1), amount=part, installment=n,
+                   due_date=due, amount=part, installment=n,
                    installments=count, cancelled=False, created_by_id=user.id)
-        for n, part in enumerate(split_amount(amount, count), start=1)]
+        for n, (due, part) in enumerate(installment_plan(amount, count, due_date), start=1)]
     db.session.add_all(receivables)
     db.session.commit()
     return receivables
@@ -219,7 +215,7 @@ def cancel_origin(*, origin: str, origin_id: int) -> list[Receivable]:
 def record_payment(receivable: Receivable, data: dict, *, user,
                    today: date | None = None) -> Payment:
     """A payment, partial or full, of an open receivable; never more than is owed."""
-    today = _today(today)
+    today = _today(today, user)
     # Lock the receivable (PostgreSQL): two clerks cannot both pay its last real.
     db.session.execute(select(Receivable.id).where(Receivable.id == receivable.id)
                        .with_for_update())
@@ -290,7 +286,7 @@ def like_pattern(text: str) -> str:
 
 def receivables_where(user, filters: Filters, today: date | None = None) -> list:
     """The WHERE clauses of the receivables list: the user's scope and the filters."""
-    today = _today(today)
+    today = _today(today, user)
     clauses = [account_scope(user)]
     if filters.status == UNPAID:
         clauses.append(unpaid_clause())
@@ -368,7 +364,7 @@ def aging_select(user, today: date):
 def aging(user, today: date | None = None) -> tuple[list, dict]:
     """What is still owed, by account and by days overdue: not yet due, 1–30, 31–60,
     61–90 and over 90 days. One GROUP BY query; returns (rows, totals)."""
-    query = aging_select(user, _today(today))
+    query = aging_select(user, _today(today, user))
     rows = []
     totals = dict.fromkeys((*BUCKETS, "total"), ZERO)
     for row in db.session.execute(query):

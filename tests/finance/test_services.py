@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.errors import InvalidInput
 from modules.crm.models import Account
-from modules.crm.services.errors import InvalidInput
 from modules.finance import services
 from modules.finance.models import Payment, Receivable, status_expr
 from tests.finance.conftest import TODAY
@@ -31,10 +31,12 @@ def test_installments_by_hand_split_the_amount_and_fall_a_month_apart(app, make_
                            installments="3", due_date="31/01/2027")
     with app.app_context():
         made = [db.session.get(Receivable, i) for i in ids]
+        # The one installment rule (erp.money.installment_plan), as on every invoice: the
+        # LAST installment takes the remainder (issue 14; it used to be the first here).
         assert [(r.document, r.amount, r.due_date, r.installment_label) for r in made] == [
-            ("Contrato 9 1/3", Decimal("333.34"), date(2027, 1, 31), "1/3"),
+            ("Contrato 9 1/3", Decimal("333.33"), date(2027, 1, 31), "1/3"),
             ("Contrato 9 2/3", Decimal("333.33"), date(2027, 2, 28), "2/3"),
-            ("Contrato 9 3/3", Decimal("333.33"), date(2027, 3, 31), "3/3")]
+            ("Contrato 9 3/3", Decimal("333.34"), date(2027, 3, 31), "3/3")]
         assert {(r.origin, r.issue_date) for r in made} == {("manual", TODAY)}
 
 
