@@ -10,6 +10,8 @@
   installments are rows (n of m, due date, amount), computed once with
   :func:`erp.money.installment_plan` and read back as ``[(due date, amount), ...]``, which
   is what the ``<module>.invoice_issued`` signals carry to finance.
+* :func:`next_number` — the next number of a document kind ("sales.invoice"), from the
+  host's sequence table: no two transactions get the same number, on SQLite or PostgreSQL.
 
 The signal-with-veto call (send inside the transaction, a receiver's
 :class:`~erp.signals.Refused` rolls back) is :func:`erp.signals.send_vetoable`.
@@ -24,13 +26,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, Integer, String
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .db import db
+from .models import NumberSequence
 from .money import CENT, MAX_MONEY, Money, Percent, Quantity, installment_plan
 from .validation import Errors, Invalid, money, quantity, record_id, text
 
 __all__ = ["DESCRIPTION_LENGTH", "MAX_LINES", "DocumentLineMixin", "InstallmentMixin",
-           "clean_lines", "installment_rows", "line_total", "schedule"]
+           "clean_lines", "installment_rows", "line_total", "next_number", "schedule"]
 
 MAX_LINES = 200
 DESCRIPTION_LENGTH = 255
@@ -179,3 +185,25 @@ def schedule(installments: Iterable[InstallmentMixin]) -> list[tuple[date, Decim
     ``invoice_issued`` signals carry them."""
     return [(row.due_date, row.amount)
             for row in sorted(installments, key=lambda row: row.position)]
+
+
+# --- numbering ---------------------------------------------------------------------------
+
+
+def next_number(key: str) -> int:
+    """The next number of the sequence ``key`` ("sales.invoice", "service.order"): 1, 2, …
+
+    One statement — ``INSERT … ON CONFLICT (key) DO UPDATE SET last = last + 1 RETURNING
+    last`` — in the caller's transaction: the row stays locked until that transaction
+    ends, so a concurrent one waits and gets the following number (PostgreSQL's row lock;
+    SQLite has one writer at a time), and a rollback gives the number back. No gaps, no
+    duplicates, no retry.
+    """
+    table = NumberSequence.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(key=key, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key], set_={"last": table.c.last + 1}
+    ).returning(table.c.last)
+    return db.session.execute(statement).scalar_one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db, utcnow
@@ -29,3 +29,17 @@ class InstalledModule(db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
+
+
+class NumberSequence(db.Model):
+    """The last number given in each sequence of document numbers, by key
+    ("sales.invoice", "service.order"): read and advanced only by
+    :func:`erp.documents.next_number`."""
+
+    __tablename__ = "erp_sequence"
+
+    key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.last}"

@@ -67,15 +67,6 @@ class Product(TimestampMixin, db.Model):
         return f"{self.code} — {self.name}"
 
 
-class Sequence(db.Model):
-    """The last number given to each kind of document (quote, order, invoice)."""
-
-    __tablename__ = "sales_sequence"
-
-    key: Mapped[str] = mapped_column(String(20), primary_key=True)
-    last: Mapped[int] = mapped_column(Integer, default=0)
-
-
 class Quote(Audited, TimestampMixin, db.Model):
     __tablename__ = "sales_quote"
     __audit_name__ = _l("Quote")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 
 from erp import documents
 from erp.db import db, utcnow
@@ -25,11 +25,12 @@ from erp.documents import (
     schedule,
 )
 from erp.errors import InvalidInput
-from erp.formats import parse_date, parse_decimal
+from erp.formats import parse_date
 from erp.mail import format_address, queue_mail
 from erp.params import parse_int
 from erp.signals import send_vetoable
-from erp.validation import Errors
+from erp.validation import Errors, choice, clean_field, money, record_id, text
+from erp.validation import date as a_date
 from modules.crm.models import Account, AccountContact, Contact
 from modules.crm.services.accounts import promote_to_customer
 from modules.crm.services.scope import account_scope
@@ -55,12 +56,9 @@ from .models import (
     Quote,
     QuoteLine,
     SalesEvent,
-    Sequence,
 )
 
-CENT = Decimal("0.01")
 MAX_INSTALLMENTS = 60
-MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
 DEFAULT_VALIDITY_DAYS = 30
 NOTES_MAX = 5000
 
@@ -69,13 +67,6 @@ EV_QUOTE_SENT, EV_QUOTE_ACCEPTED, EV_QUOTE_REFUSED = (
     "sales.quote_sent", "sales.quote_accepted", "sales.quote_refused")
 EV_ORDER_CONFIRMED = "sales.order_confirmed"
 EV_INVOICE_ISSUED, EV_INVOICE_CANCELLED = "sales.invoice_issued", "sales.invoice_cancelled"
-
-
-class _Errors(Errors):
-    """erp.validation's collector; ``check()`` raises every message at once."""
-
-    def check(self) -> None:
-        self.raise_if_any()
 
 
 def _real(user):
@@ -92,26 +83,10 @@ def refuse(message) -> InvalidInput:
 # --- numbers and money ------------------------------------------------------------------
 
 
-def next_number(key: str) -> int:
-    """The next number of a sequence ("quote", "order", "invoice"), in this transaction."""
-    result = db.session.execute(
-        update(Sequence).where(Sequence.key == key).values(last=Sequence.last + 1)
-        .execution_options(synchronize_session=False))
-    if result.rowcount == 0:
-        db.session.add(Sequence(key=key, last=1))
-        db.session.flush()
-        return 1
-    return db.session.scalar(select(Sequence.last).where(Sequence.key == key))
-
-
-def _int(value: Any) -> int | None:
-    if value in (None, "", "__None"):
-        return None
-    return parse_int(value, -1)  # -1, never an id (nor is anything out of range)
-
-
-def _text(value: Any) -> str:
-    return str(value).strip() if value is not None else ""
+def next_number(kind: str) -> int:
+    """The next number of a kind of sales document ("quote", "order", "invoice"), in this
+    transaction: the host's sequence "sales.<kind>"."""
+    return documents.next_number(f"sales.{kind}")
 
 
 # --- scope ----------------------------------------------------------------------------
@@ -146,36 +121,22 @@ def get_invoice_or_404(invoice_id: int, user) -> Invoice:
 
 
 def clean_product(data: Mapping[str, Any], *, current: Product | None = None) -> dict:
-    fail = _Errors()
+    errors = Errors()
     out: dict[str, Any] = {}
-    out["code"] = _text(data.get("code"))
-    if not out["code"]:
-        fail("code", _l("Give the product a code."))
-    elif len(out["code"]) > 40:
-        fail("code", _l("At most %(n)d characters.", n=40))
-    else:
+    out["code"] = errors.clean("code", text, data.get("code"), required=True, max_length=40,
+                               message=_l("Give the product a code."))
+    if out["code"]:
         clash = db.session.scalar(select(Product.id).where(Product.code == out["code"]))
         if clash is not None and (current is None or clash != current.id):
-            fail("code", _l("Another product already has this code."))
-    out["name"] = _text(data.get("name"))
-    if not out["name"]:
-        fail("name", _l("Give the product a name."))
-    elif len(out["name"]) > 200:
-        fail("name", _l("At most %(n)d characters.", n=200))
-    out["kind"] = _text(data.get("kind")) or PRODUCT_KINDS[0]
-    if out["kind"] not in PRODUCT_KINDS:
-        fail("kind", _l("Choose product or service."))
-    try:
-        price = parse_decimal(data.get("price"))
-        if price is None:
-            price = Decimal(0)
-        if price < 0 or price >= MAX_MONEY:
-            raise ValueError
-        out["price"] = price.quantize(CENT, rounding=ROUND_HALF_UP)
-    except (ValueError, ArithmeticError):
-        fail("price", _l("Use a price such as 1.234,56."))
+            errors.add("code", _l("Another product already has this code."))
+    out["name"] = errors.clean("name", text, data.get("name"), required=True, max_length=200,
+                               message=_l("Give the product a name."))
+    out["kind"] = errors.clean("kind", choice, data.get("kind"), choices=PRODUCT_KINDS,
+                               message=_l("Choose product or service.")) or PRODUCT_KINDS[0]
+    out["price"] = errors.clean("price", money, data.get("price"),
+                                message=_l("Use a price such as 1.234,56.")) or Decimal("0.00")
     out["active"] = bool(data.get("active", True))
-    fail.check()
+    errors.raise_if_any()
     return out
 
 
@@ -243,7 +204,7 @@ def account_contacts(account_id: int) -> list[Contact]:
 
 
 def _account_contact(account_id: int, contact_id: int | None) -> Contact | None:
-    if contact_id is None or contact_id < 0:
+    if contact_id is None:
         return None
     return db.session.scalar(
         select(Contact).join(AccountContact, AccountContact.contact_id == Contact.id)
@@ -251,29 +212,22 @@ def _account_contact(account_id: int, contact_id: int | None) -> Contact | None:
 
 
 def clean_quote(account: Account, data: Mapping[str, Any]) -> dict:
-    fail = _Errors()
+    errors = Errors()
     out: dict[str, Any] = {}
-    contact_id = _int(data.get("contact_id"))
-    if contact_id is not None:
-        if _account_contact(account.id, contact_id) is None:
-            fail("contact_id", _l("Choose a contact of this account."))
-        out["contact_id"] = contact_id
-    else:
-        out["contact_id"] = None
-    try:
-        valid_until = parse_date(data.get("valid_until"))
-        if valid_until is None:
-            fail("valid_until", _l("Give the date until which the quote is valid."))
-        elif valid_until < date.today():
-            fail("valid_until", _l("The validity date cannot be in the past."))
-        out["valid_until"] = valid_until
-    except ValueError:
-        fail("valid_until", _l("Use a date such as 31/12/2026."))
-    out["notes"] = _text(data.get("notes")) or None
-    if out["notes"] and len(out["notes"]) > NOTES_MAX:
-        fail("notes", _l("At most %(n)d characters.", n=NOTES_MAX))
-    out["lines"] = clean_lines(data.get("lines") or (), fail)
-    fail.check()
+    message = _l("Choose a contact of this account.")
+    out["contact_id"] = errors.clean("contact_id", record_id, data.get("contact_id"),
+                                     message=message)
+    if out["contact_id"] is not None and _account_contact(account.id, out["contact_id"]) is None:
+        errors.add("contact_id", message)
+    valid_until = errors.clean("valid_until", a_date, data.get("valid_until"))
+    if valid_until is None and "valid_until" not in errors:
+        errors.add("valid_until", _l("Give the date until which the quote is valid."))
+    elif valid_until is not None and valid_until < date.today():
+        errors.add("valid_until", _l("The validity date cannot be in the past."))
+    out["valid_until"] = valid_until
+    out["notes"] = errors.clean("notes", text, data.get("notes"), max_length=NOTES_MAX) or None
+    out["lines"] = clean_lines(data.get("lines") or (), errors)
+    errors.raise_if_any()
     return out
 
 
@@ -312,7 +266,8 @@ def send_quote(quote: Quote, contact_id: Any, *, user, message: str | None = Non
         raise refuse(_l("This quote can no longer be sent."))
     if quote.valid_until < date.today():
         raise refuse(_l("This quote has expired: it can no longer be sent."))
-    contact = _account_contact(quote.account_id, _int(contact_id))
+    contact = _account_contact(quote.account_id, clean_field(
+        "contact_id", record_id, contact_id, message=_("Choose a contact of this account.")))
     if contact is None:
         raise InvalidInput({"contact_id": [_("Choose a contact of this account.")]})
     if not contact.email:
@@ -397,17 +352,11 @@ def _order_confirmed(order: Order, user) -> None:
 
 
 def create_order(account: Account, data: Mapping[str, Any], *, user) -> Order:
-    fail = _Errors()
-    try:
-        order_date = parse_date(data.get("order_date")) or date.today()
-    except ValueError:
-        fail("order_date", _l("Use a date such as 31/12/2026."))
-        order_date = None
-    notes = _text(data.get("notes")) or None
-    if notes and len(notes) > NOTES_MAX:
-        fail("notes", _l("At most %(n)d characters.", n=NOTES_MAX))
-    lines = clean_lines(data.get("lines") or (), fail)
-    fail.check()
+    errors = Errors()
+    order_date = errors.clean("order_date", a_date, data.get("order_date")) or date.today()
+    notes = errors.clean("notes", text, data.get("notes"), max_length=NOTES_MAX) or None
+    lines = clean_lines(data.get("lines") or (), errors)
+    errors.raise_if_any()
     order = Order(account_id=account.id, user_id=user.id, status=ORDER_CONFIRMED,
                   order_date=order_date, notes=notes, number=next_number("order"))
     _set_lines(order, OrderLine, lines)
@@ -451,13 +400,13 @@ def uninvoiced_orders(account_id: int) -> list[Order]:
 
 
 def clean_invoice(order: Order, data: Mapping[str, Any]) -> dict:
-    fail = _Errors()
+    fail = Errors()
     out: dict[str, Any] = {}
     try:
         out["issue_date"] = parse_date(data.get("issue_date")) or date.today()
     except ValueError:
         fail("issue_date", _l("Use a date such as 31/12/2026."))
-    raw = _text(data.get("installments")) or "1"
+    raw = text(data.get("installments")) or "1"
     count = parse_int(raw, 0)
     if not 1 <= count <= MAX_INSTALLMENTS:
         fail("installments", _l("Use 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
@@ -477,7 +426,7 @@ def clean_invoice(order: Order, data: Mapping[str, Any]) -> dict:
         fail("__all__", _l("This order already has an invoice."))
     elif order.total <= 0:
         fail("__all__", _l("This order has nothing to invoice."))
-    fail.check()
+    fail.raise_if_any()
     return out
 
 

@@ -15,12 +15,11 @@ from typing import Any
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db, utcnow
-from erp.documents import clean_lines
+from erp.documents import clean_lines, next_number
 from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
 from erp.money import installment_plan
@@ -31,7 +30,7 @@ from modules.crm.services.accounts import promote_to_customer
 from modules.crm.services.scope import account_scope
 
 from . import signals
-from .labels import ORDER_STATUS_LABELS
+from .labels import INVOICE_STATUS_LABELS, ORDER_STATUS_LABELS  # noqa: F401 (INVOICE_: for views, search)
 from .models import (
     CANCELLED,
     DONE,
@@ -62,7 +61,6 @@ MAX_INSTALLMENTS = 60
 MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
 MAX_HOURS = Decimal("100000")
 
-INVOICE_STATUS_LABELS = {ISSUED: _l("Issued"), INVOICE_CANCELLED: _l("Cancelled")}
 # The button that moves an order to each status.
 ACTION_LABELS = {IN_PROGRESS: _l("Start work"), DONE: _l("Finish"),
                  CANCELLED: _l("Cancel order")}
@@ -172,27 +170,13 @@ def _apply(order: ServiceOrder, clean: dict[str, Any]) -> None:
 # --- numbers, events, signals --------------------------------------------------------------
 
 
-def _insert_numbered(record, model) -> None:
-    """Give ``record`` the next number of ``model`` and flush it. A concurrent transaction
-    that took the same number makes the unique constraint fail: on PostgreSQL, try the next
-    number within a savepoint; on SQLite (writers are serialised, and pysqlite's savepoints
-    would commit the outer transaction early) report it, nothing written."""
-    savepoints = db.session.get_bind().dialect.name != "sqlite"
-    for _attempt in range(5 if savepoints else 1):
-        record.number = (db.session.scalar(select(func.max(model.number))) or 0) + 1
-        try:
-            if savepoints:
-                with db.session.begin_nested():
-                    db.session.add(record)
-                    db.session.flush()
-            else:
-                db.session.add(record)
-                db.session.flush()
-            return
-        except IntegrityError:
-            if not savepoints:
-                db.session.rollback()
-    raise InvalidInput({"__all__": [_l("Too many documents at once: try again.")]})
+def _insert_numbered(record, key: str) -> None:
+    """Give ``record`` the next number of the host's sequence ``key`` ("service.order",
+    "service.invoice": :func:`erp.documents.next_number`, safe under concurrency) and
+    flush it."""
+    record.number = next_number(key)
+    db.session.add(record)
+    db.session.flush()
 
 
 def _event(kind: str, account_id: int, document: str, *, user, order=None, invoice=None,
@@ -212,7 +196,7 @@ def create_order(account: Account, data: Mapping[str, Any], *, user) -> ServiceO
     clean = clean_order(data)
     order = ServiceOrder(account_id=account.id, status=OPEN, created_by_id=user.id)
     _apply(order, clean)
-    _insert_numbered(order, ServiceOrder)
+    _insert_numbered(order, "service.order")
     _event(EV_ORDER_OPENED, account.id, order.document, user=user, order=order,
            amount=order.total)
     send_vetoable(signals.order_opened, order, account_id=account.id, user=user)
@@ -313,7 +297,7 @@ def issue_invoice(order: ServiceOrder, data: Mapping[str, Any], *, user) -> Serv
     invoice = ServiceInvoice(order_id=order.id, account_id=order.account_id,
                              amount=order.total, status=ISSUED, issued_by_id=user.id,
                              issued_at=utcnow(), **clean)
-    _insert_numbered(invoice, ServiceInvoice)
+    _insert_numbered(invoice, "service.invoice")
     promote_to_customer(order.account)
     _event(EV_INVOICE_ISSUED, order.account_id, invoice.document, user=user, order=order,
            invoice=invoice, amount=invoice.amount)

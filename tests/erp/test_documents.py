@@ -1,8 +1,11 @@
 """The billing-document kit (erp.documents, erp.money, erp.signals.send_vetoable): one line
-routine, one line total, installments as rows with one rule, the signal with a veto."""
+routine, one line total, installments as rows with one rule, the signal with a veto, and
+document numbers that two transactions never share."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
@@ -10,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 from blinker import Namespace
 
-from erp.documents import clean_lines, installment_rows, line_total, schedule
+from erp.db import db, writing
+from erp.documents import clean_lines, installment_rows, line_total, next_number, schedule
 from erp.errors import InvalidInput
 from erp.money import Money, Percent, Quantity, installment_plan
 from erp.signals import Refused, send_vetoable
@@ -127,7 +131,6 @@ def test_column_types():
 
 def test_send_vetoable_flushes_passes_the_real_user_and_turns_a_veto_into_invalid_input(ctx):
     from erp.auth.models import Team
-    from erp.db import db
 
     ding = Namespace().signal("test.ding")
     team = Team(name="Veto")
@@ -153,3 +156,70 @@ def test_send_vetoable_flushes_passes_the_real_user_and_turns_a_veto_into_invali
         send_vetoable(ding, team)
     assert error.value.errors == {"__all__": ["Not today."]}
     assert db.session.scalar(db.select(Team).where(Team.name == "Veto")) is None  # rolled back
+
+
+# --- numbering -------------------------------------------------------------------------------
+
+
+def test_each_sequence_counts_on_its_own_and_a_rollback_gives_the_number_back(ctx):
+    assert [next_number("test.a"), next_number("test.a"), next_number("test.b")] == [1, 2, 1]
+    db.session.commit()
+    assert next_number("test.a") == 3
+    db.session.rollback()
+    assert next_number("test.a") == 3
+
+
+def _in_a_transaction_of_its_own(app, work):
+    """Run ``work()`` in a thread, in an app context (its own session and connection) and a
+    write transaction, and commit."""
+    def run():
+        with app.app_context(), writing():
+            work()
+            db.session.commit()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_concurrent_transaction_waits_for_the_number_and_takes_the_next(app):
+    """A takes a number and keeps its transaction open; B asks meanwhile: B waits until A
+    commits (PostgreSQL: the row lock; SQLite: the write lock), then gets A's number + 1."""
+    got, events = {}, []
+    a_has_its_number = threading.Event()
+
+    def first():
+        got["a"] = next_number("test.race")
+        a_has_its_number.set()
+        time.sleep(0.5)
+        events.append("a commits")
+
+    def second():
+        got["b"] = next_number("test.race")
+        events.append("b has its number")
+
+    a = _in_a_transaction_of_its_own(app, first)
+    assert a_has_its_number.wait(10)
+    b = _in_a_transaction_of_its_own(app, second)
+    a.join(20)
+    b.join(20)
+    assert got == {"a": 1, "b": 2}
+    assert events == ["a commits", "b has its number"]
+
+
+def test_two_connections_taking_numbers_at_once_never_share_one(app):
+    taken: dict[str, list[int]] = {"a": [], "b": []}
+
+    def worker(name):
+        def work():
+            for _ in range(15):
+                taken[name].append(next_number("test.burst"))
+                db.session.commit()
+        return work
+
+    threads = [_in_a_transaction_of_its_own(app, worker(name)) for name in taken]
+    for thread in threads:
+        thread.join(60)
+    numbers = taken["a"] + taken["b"]
+    assert sorted(numbers) == list(range(1, 31))  # no duplicate, no gap
+    assert taken["a"] == sorted(taken["a"]) and taken["b"] == sorted(taken["b"])
