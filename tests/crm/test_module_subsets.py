@@ -6,8 +6,9 @@ from itertools import combinations
 
 import pytest
 
+from modules.crm.kinds import AccountTab
 from tests.conftest import login_as
-from tests.crm.test_account_page import page_markers
+from tests.erp.contract import page_markers
 
 SIBLINGS = ("sales", "finance", "service")
 SUBSETS = [combo for size in range(len(SIBLINGS) + 1) for combo in combinations(SIBLINGS, size)]
@@ -24,7 +25,7 @@ def test_account_page_with_any_subset_of_the_sibling_modules(app, make_app, user
     page = client.get(f"/crm/accounts/{account_id}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for tab in registry.items("account tab", None, check_permission=False):
+    for tab in registry.items(AccountTab, None, check_permission=False):
         assert f'data-tab="{tab.key}"' in html
         assert client.get(f"/crm/accounts/{account_id}/tabs/{tab.key}").status_code == 200
     timeline = client.get(f"/crm/accounts/{account_id}/tabs/timeline").get_data(as_text=True)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from erp.db import db
+from erp.registry import TimelineSource
 from erp.timeline import Cursor
 from modules.finance.models import Payment, Receivable
 from tests.conftest import csrf_token, login_as
@@ -112,7 +113,7 @@ def test_record_a_payment_through_the_form(client, users, overdue_and_open):
     token = csrf_token(client, url)
     response = client.post(f"{url}/payments", data={
         "csrf_token": token, "amount": "70,00", "date": "", "method": "boleto"})
-    assert response.status_code == 302 and response.location.endswith(url)
+    assert response.status_code == 303 and response.location.endswith(url)
     html = client.get(url).get_data(as_text=True)
     assert 'data-status="paid"' in html and 'id="payment-form"' not in html
 
@@ -157,7 +158,7 @@ def test_create_entry_saves_and_goes_back_to_a_safe_next(app, client, users, acc
     response = client.post(form, data={"csrf_token": token, "document": "Contrato 1",
                                        "due_date": "10/01/2030", "amount": "1.200,00",
                                        "installments": "2"})
-    assert response.status_code == 302 and response.location.endswith(f"{page}?tab=finance")
+    assert response.status_code == 303 and response.location.endswith(f"{page}?tab=finance")
     with app.app_context():
         assert [(r.document, r.amount, r.due_date) for r in db.session.scalars(
             select(Receivable).order_by(Receivable.id))] == [
@@ -166,7 +167,7 @@ def test_create_entry_saves_and_goes_back_to_a_safe_next(app, client, users, acc
     evil = f"/finance/receivables/new?account_id={account}&next=https://evil.example/"
     response = client.post(evil, data={"csrf_token": token, "document": "Contrato 2",
                                        "due_date": "10/01/2030", "amount": "5"})
-    assert response.status_code == 302 and "evil" not in response.location
+    assert response.status_code == 303 and "evil" not in response.location
     assert response.location.startswith("/finance/receivables/")
 
 
@@ -191,7 +192,7 @@ def test_cancel_by_hand(app, client, users, account, make_receivables):
     login_as(client, users["finance"])
     url = f"/finance/receivables/{rid}"
     response = client.post(f"{url}/cancel", data={"csrf_token": csrf_token(client, url)})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert 'data-status="cancelled"' in client.get(url).get_data(as_text=True)
 
 
@@ -268,7 +269,7 @@ def test_overdue_events_follow_the_keyset_contract(app, account, make_receivable
     pay(paid_late, "10", on=date.today(), today=date.today())  # was overdue: still an event
     pay(paid_early, "10", on=date.today() - timedelta(days=6), today=date.today())
     with app.app_context(), app.test_request_context():
-        source = app.extensions["erp"].get("timeline source", "finance.overdue")
+        source = app.extensions["erp"].get(TimelineSource, "finance.overdue")
         everything = source.fetch(account, None, 100, ["finance.overdue"])
         assert len(everything) == 7 and paid_early not in [e.id for e in everything]
         keys = [(e.at, e.id) for e in everything]
@@ -304,7 +305,7 @@ def test_receivables_from_a_signal_show_on_the_page(app, client, users, account)
 
 def test_the_list_costs_the_same_for_few_or_many_payments(app, client, users, account,
                                                           make_receivables, pay):
-    from tests.crm.test_account_page import queries_for
+    from tests.erp.contract import queries_for
 
     ids = make_receivables(account, amount="100", installments="10",
                            due_date=date.today() + timedelta(days=1))
