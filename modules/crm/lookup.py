@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from erp.db import db, utcnow
+from erp.validation import text
 
 from .models.lookup_cache import CnpjLookup
 from .validation import ValidationError, validate_tax_id
@@ -126,7 +127,7 @@ class CompanyData:
             if field.name == "opened_on":
                 values["opened_on"] = _parse_date(data.get("opened_on"))
             else:
-                values[field.name] = _text(data.get(field.name))
+                values[field.name] = text(data.get(field.name))
         return cls(**values)
 
 
@@ -250,37 +251,37 @@ def parse_brasilapi(cnpj: str, payload: Any) -> CompanyData:
     """A BrasilAPI ``/api/cnpj/v1`` answer as :class:`CompanyData` (ValueError if unusable)."""
     if not isinstance(payload, dict):
         raise ValueError("the answer is not a JSON object")
-    legal_name = _text(payload.get("razao_social"))
+    legal_name = text(payload.get("razao_social"))
     if not legal_name:
         raise ValueError("the answer has no razao_social")
 
-    street_type = _text(
+    street_type = text(
         payload.get("descricao_tipo_de_logradouro") or payload.get("descricao_tipo_logradouro")
     )
-    street = _text(payload.get("logradouro"))
+    street = text(payload.get("logradouro"))
     if street_type and not street.upper().startswith(street_type.upper() + " "):
         street = f"{street_type} {street}".strip()
 
-    status = _text(payload.get("descricao_situacao_cadastral"))
+    status = text(payload.get("descricao_situacao_cadastral"))
     if not status and isinstance(payload.get("situacao_cadastral"), int):
         status = _STATUS_NAMES.get(payload["situacao_cadastral"], "")
 
     return CompanyData(
         cnpj=cnpj,
         legal_name=legal_name,
-        trade_name=_text(payload.get("nome_fantasia")),
+        trade_name=text(payload.get("nome_fantasia")),
         street=street,
-        number=_text(payload.get("numero")),
-        complement=_text(payload.get("complemento")),
-        district=_text(payload.get("bairro")),
-        city=_text(payload.get("municipio")),
-        state=_text(payload.get("uf")).upper(),
+        number=text(payload.get("numero")),
+        complement=text(payload.get("complemento")),
+        district=text(payload.get("bairro")),
+        city=text(payload.get("municipio")),
+        state=text(payload.get("uf")).upper(),
         cep=_cep(payload.get("cep")),
         main_activity=_activity(payload.get("cnae_fiscal"), payload.get("cnae_fiscal_descricao")),
         status=status,
         opened_on=_parse_date(payload.get("data_inicio_atividade")),
         phone=_phone(payload.get("ddd_telefone_1")),
-        email=_text(payload.get("email")).lower(),
+        email=text(payload.get("email")).lower(),
     )
 
 
@@ -414,15 +415,11 @@ def _is_read_timeout(exc: requests.ConnectionError) -> bool:
     return any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def _parse_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(_text(value)[:10])
+        return date.fromisoformat(text(value)[:10])
     except ValueError:
         return None
 
@@ -430,22 +427,22 @@ def _parse_date(value: Any) -> date | None:
 def _cep(value: Any) -> str:
     if isinstance(value, int):  # some answers lose the leading zero
         return f"{value:08d}"
-    return _NOT_DIGIT.sub("", _text(value))
+    return _NOT_DIGIT.sub("", text(value))
 
 
 def _activity(code: Any, description: Any) -> str:
-    digits = _NOT_DIGIT.sub("", _text(code))
+    digits = _NOT_DIGIT.sub("", text(code))
     if digits:
         digits = digits.zfill(7)
         digits = f"{digits[:4]}-{digits[4]}/{digits[5:]}" if len(digits) == 7 else digits
-    return " - ".join(part for part in (digits, _text(description)) if part)
+    return " - ".join(part for part in (digits, text(description)) if part)
 
 
 def _phone(value: Any) -> str:
     """'1123851939' -> '(11) 2385-1939'; anything else as given."""
-    digits = _NOT_DIGIT.sub("", _text(value))
+    digits = _NOT_DIGIT.sub("", text(value))
     if len(digits) == 10:
         return f"({digits[:2]}) {digits[2:6]}-{digits[6:]}"
     if len(digits) == 11:
         return f"({digits[:2]}) {digits[2:7]}-{digits[7:]}"
-    return _text(value)
+    return text(value)

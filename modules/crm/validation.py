@@ -38,6 +38,8 @@ from flask_babel import lazy_gettext as _l
 from stdnum import exceptions as stdnum_errors
 from stdnum.br import cnpj, cpf
 
+from erp.validation import Invalid
+
 PERSON_TYPES = ("PJ", "PF")
 BR_STATES = (
     "AC", "AL", "AM", "AP", "BA", "CE", "DF", "ES", "GO", "MA", "MG", "MS", "MT", "PA",
@@ -46,12 +48,13 @@ BR_STATES = (
 EXEMPT = "ISENTO"
 
 
-class ValidationError(ValueError):
-    """Invalid user data; ``message`` is a lazy string, ready to show or translate."""
+class ValidationError(Invalid):
+    """Invalid user data; ``message`` is a lazy string, ready to show or translate. An
+    :class:`erp.validation.Invalid`: each validator is a parser of the host's kit
+    (``errors.clean("tax_id", validate_tax_id, value, person_type="PJ")``)."""
 
     def __init__(self, message: LazyString | str):
         super().__init__(message)
-        self.message = message
 
 
 # --- CNPJ / CPF -------------------------------------------------------------------------

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import event, func, select
 
 from erp.auth.models import User
+from erp.clock import user_timezone
 from erp.db import db
+from erp.errors import InvalidInput
 from erp.mail import OutboxMessage
 from modules.crm.models import ACTION_KINDS, Action, Opportunity, Stage
 from modules.crm.services import actions as service
-from modules.crm.services.errors import InvalidInput
 from tests.conftest import csrf_token, login_as
 
 TODAY = date(2030, 6, 15)  # a fixed "today" for the agenda
@@ -110,7 +111,7 @@ def _local(app, text: str) -> datetime:
 def test_done_or_planned_follows_the_time_unless_said(app, users, account):
     with app.app_context():
         rep = user(users)
-        tz_now = datetime.now(UTC).astimezone(service._tz())
+        tz_now = datetime.now(UTC).astimezone(user_timezone())
         future = (tz_now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
         past = (tz_now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
         today = tz_now.date()
@@ -259,7 +260,7 @@ def test_new_action_with_only_the_opportunity(app, client, users, account, make_
         "opportunity_id": str(opportunity_id), "kind": "call", "at": "2020-05-04T10:00",
         "done": "", "contact_id": str(contact_id), "user_id": str(users["rep_a"]),
         "description": "Cliente pediu uma demonstração."})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/crm/opportunities/{opportunity_id}")
     with app.app_context():
         action = db.session.scalars(select(Action)).one()
@@ -274,7 +275,7 @@ def test_new_action_on_the_account_goes_back_to_it(app, client, users, account):
     response = client.post("/crm/actions/new", data={
         "csrf_token": csrf_token(client, url), "account_id": str(account), "kind": "task",
         "at": "2099-01-10T09:00", "description": "Enviar contrato"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/crm/accounts/{account}")
     with app.app_context():
         action = db.session.scalars(select(Action)).one()
@@ -376,7 +377,7 @@ def test_complete_through_the_agenda_button(app, client, users, account, make_ac
     token = csrf_token(client, f"/crm/actions/new?account_id={account}")
     response = client.post(f"/crm/actions/{mine}/done",
                            data={"csrf_token": token, "next": "/crm/agenda"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/crm/agenda")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/crm/agenda")
     # Not a safe place to go back to: the account instead.
     response = client.post(f"/crm/actions/{mine}/done",
                            data={"csrf_token": token, "next": "https://evil.example/"})
@@ -594,7 +595,7 @@ def test_email_page_and_send(app, client, users, email_account, make_opp, outbox
         "csrf_token": csrf_token(client, url), "opportunity_id": str(opportunity_id),
         "to": ["ana@mosaico.com.br"], "subject": "Proposta", "body": "Segue."},
         follow_redirects=False)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/crm/opportunities/{opportunity_id}")
     with client.session_transaction() as session:
         assert any("E-mail queued" in message for _c, message in session["_flashes"])

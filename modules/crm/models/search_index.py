@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, Table, event, literal_column, or_, select, text
 
+from erp.validation import LIKE_ESCAPE, like
+
 
 def sqlite_statements(table: str) -> list[str]:
     """DDL for a table name that comes from the models, never from input."""
@@ -50,10 +52,6 @@ def install_search_index(table: Table) -> None:
                  DDL(f"DROP TABLE IF EXISTS {table.name}_fts").execute_if(dialect="sqlite"))
 
 
-def _like_escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def matching_ids(table: Table, terms: list[str], dialect: str):
     """A SELECT of the ids whose search_text contains any of ``terms`` (each ≥ 3 chars)."""
     if dialect == "sqlite":
@@ -66,5 +64,5 @@ def matching_ids(table: Table, terms: list[str], dialect: str):
         )
     column = table.c.search_text
     return select(table.c.id).where(
-        or_(*(column.like(f"%{_like_escape(term)}%", escape="\\") for term in terms))
+        or_(*(column.like(like(term), escape=LIKE_ESCAPE) for term in terms))
     )

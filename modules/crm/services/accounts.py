@@ -12,11 +12,12 @@ from sqlalchemy import or_, select
 from erp.auth import in_scope
 from erp.auth.models import User
 from erp.db import db
+from erp.errors import Conflict, Duplicate, InvalidInput
 from erp.params import parse_int
+from erp.validation import Errors, Invalid, choice, record, record_id, text
 
 from .. import validation as v
 from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, Tag
-from .errors import Conflict, Duplicate, InvalidInput
 
 TEXT_FIELDS = {  # field -> maximum length
     "legal_name": 200, "trade_name": 200, "short_name": 60, "website": 255, "street": 200,
@@ -26,17 +27,11 @@ TEXT_FIELDS = {  # field -> maximum length
 FIELDS = (*TEXT_FIELDS, "person_type", "tax_id", "state_registration", "state", "cep", "phone",
           "mobile", "email", "category_id", "owner_id", "priority", "opened_on", "tag_ids",
           "lifecycle")
+LIFECYCLES = (LIFECYCLE_PROSPECT, LIFECYCLE_CUSTOMER)
 TAX_ID_TAKEN = _l("This CNPJ/CPF is already registered.")
 # The same tax id on an account outside the user's scope: neither its name nor its owner.
 TAX_ID_TAKEN_ELSEWHERE = _l("An account with this CNPJ/CPF already exists in another "
                             "portfolio; ask a manager.")
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value or None
 
 
 def clean_account(data: Mapping[str, Any], *, user, current: Account | None = None
@@ -46,117 +41,16 @@ def clean_account(data: Mapping[str, Any], *, user, current: Account | None = No
     Only the keys present in ``data`` are cleaned (an update may send a subset);
     the rules that involve several fields look at the merged result.
     """
-    errors: dict[str, list] = {}
-    out: dict[str, Any] = {}
-
-    def fail(field: str, message) -> None:
-        errors.setdefault(field, []).append(message)
-
-    unknown = set(data) - set(FIELDS)
-    for field in sorted(unknown):
-        fail(field, _l("Unknown field."))
-
-    for field, limit in TEXT_FIELDS.items():
-        if field in data:
-            out[field] = _text(data[field])
-            if out[field] and len(out[field]) > limit:
-                fail(field, _l("At most %(n)d characters.", n=limit))
-
-    def merged(field: str) -> Any:
-        if field in out:
-            return out[field]
-        return getattr(current, field, None) if current is not None else None
-
-    if "person_type" in data or current is None:
-        person_type = _text(data.get("person_type")) or (
-            v.guess_person_type(v.normalize_tax_id(data.get("tax_id"))) or "PJ")
-        out["person_type"] = person_type.upper()
-        if out["person_type"] not in v.PERSON_TYPES:
-            fail("person_type", _l("Choose company (PJ) or person (PF)."))
-    person_type = merged("person_type")
-
-    if "lifecycle" in data or current is None:
-        out["lifecycle"] = _text(data.get("lifecycle")) or LIFECYCLE_PROSPECT
-        if out["lifecycle"] not in (LIFECYCLE_PROSPECT, LIFECYCLE_CUSTOMER):
-            fail("lifecycle", _l("Choose prospect or customer."))
-
-    if "tax_id" in data or ("person_type" in data and current is not None):
-        raw = data.get("tax_id", getattr(current, "tax_id", None))
-        try:
-            out["tax_id"] = v.validate_tax_id(raw, person_type) or None
-        except v.ValidationError as error:
-            fail("tax_id", error.message)
-
-    if "state" in data:
-        out["state"] = (_text(data["state"]) or "").upper() or None
-        if out["state"] and out["state"] not in v.BR_STATES:
-            fail("state", _l("Choose a Brazilian state (UF)."))
-    if "state_registration" in data or "state" in data:
-        raw = data.get("state_registration", getattr(current, "state_registration", None))
-        try:
-            out["state_registration"] = v.validate_state_registration(raw, merged("state")) or None
-        except v.ValidationError as error:
-            fail("state_registration", error.message)
-
-    for field, clean in (("phone", v.normalize_phone), ("mobile", v.normalize_phone),
-                         ("email", v.normalize_email), ("cep", v.validate_cep)):
-        if field in data:
-            try:
-                out[field] = clean(_text(data[field])) or None
-            except v.ValidationError as error:
-                fail(field, error.message)
-
-    if out.get("website") and " " in out["website"]:
-        fail("website", _l("A web address has no spaces."))
-    elif out.get("website") and "://" not in out["website"]:
-        out["website"] = "https://" + out["website"]
-
-    if "priority" in data:
-        out["priority"] = bool(data["priority"])
-
-    if "opened_on" in data:
-        value = data["opened_on"]
-        if isinstance(value, str) and value.strip():
-            try:
-                value = date.fromisoformat(value.strip())
-            except ValueError:
-                fail("opened_on", _l("Use a date such as 2026-12-31."))
-        out["opened_on"] = value if isinstance(value, date) else None
-
-    if "category_id" in data:
-        out["category_id"] = _int_or_none(data["category_id"])
-        if out["category_id"] and db.session.get(Category, out["category_id"]) is None:
-            fail("category_id", _l("Choose an existing category."))
-
-    if "owner_id" in data or current is None:
-        owner_id = _int_or_none(data.get("owner_id")) or user.id
-        owner = db.session.get(User, owner_id)
-        if owner is None or not owner.is_active:
-            fail("owner_id", _l("Choose an active user."))
-        elif owner_id != getattr(current, "owner_id", None) and not in_scope(owner_id, user):
-            fail("owner_id", _l("You may only assign accounts to people whose records you see."))
-        out["owner_id"] = owner_id
-
-    if "tag_ids" in data:
-        ids = {n for t in data["tag_ids"] or () if (n := parse_int(t, min=1)) is not None}
-        tags = list(db.session.scalars(select(Tag).where(Tag.id.in_(ids)))) if ids else []
-        if len(tags) != len(ids):
-            fail("tag_ids", _l("Choose existing tags."))
-        out["tags"] = tags
-
-    if not merged("legal_name"):
-        fail("legal_name", _l("The name is required."))
-    if merged("lifecycle") == LIFECYCLE_CUSTOMER:
-        # A prospect needs only a name; a customer needs its tax data (seed 002).
-        if not merged("tax_id") and "tax_id" not in errors:
-            fail("tax_id", _l("A customer needs a CNPJ or CPF."))
-        if (person_type == "PJ" and not merged("state_registration")
-                and "state_registration" not in errors):
-            fail("state_registration",
-                 _l("A company customer needs its state registration, or ISENTO."))
-
-    if errors:
-        raise InvalidInput(errors)
+    errors = Errors()
+    errors.unknown(data, FIELDS)
+    out: dict[str, Any] = errors.texts(data, TEXT_FIELDS)
+    _clean_identity(data, current, out, errors)
+    _clean_address(data, current, out, errors)
+    _clean_channels(data, out, errors)
+    _clean_details(data, out, errors)
+    _clean_owner(data, user, current, out, errors)
+    _check_required(out, current, errors)
+    errors.raise_if_any()
     if out.get("tax_id"):
         out["tax_id_root"] = v.cnpj_root(out["tax_id"])
     elif "tax_id" in out:
@@ -164,10 +58,122 @@ def clean_account(data: Mapping[str, Any], *, user, current: Account | None = No
     return out
 
 
-def _int_or_none(value: Any) -> int | None:
-    if value in (None, "", 0, "0", "__None"):
-        return None
-    return parse_int(value, -1)  # -1, never an id: reported as "choose an existing ..."
+def _merged(out: dict, current: Account | None, field: str) -> Any:
+    """The value after the change: the input's if given, else the account's."""
+    return out[field] if field in out else getattr(current, field, None)
+
+
+def _given_id(value: Any) -> Any:
+    """A form's or a spreadsheet's 0 for "none" is no id."""
+    return None if value in (0, "0") else value
+
+
+def _clean_identity(data: Mapping, current: Account | None, out: dict, errors: Errors) -> None:
+    """The person type (guessed from the tax id), the lifecycle and the CNPJ/CPF."""
+    if "person_type" in data or current is None:
+        out["person_type"] = (text(data.get("person_type")) or v.guess_person_type(
+            v.normalize_tax_id(data.get("tax_id"))) or "PJ").upper()
+        if out["person_type"] not in v.PERSON_TYPES:
+            errors.add("person_type", _l("Choose company (PJ) or person (PF)."))
+    if "lifecycle" in data or current is None:
+        out["lifecycle"] = errors.clean(
+            "lifecycle", choice, data.get("lifecycle"), choices=LIFECYCLES,
+            message=_l("Choose prospect or customer.")) or LIFECYCLE_PROSPECT
+    if "tax_id" in data or ("person_type" in data and current is not None):
+        out["tax_id"] = errors.clean(
+            "tax_id", v.validate_tax_id, data.get("tax_id", getattr(current, "tax_id", None)),
+            person_type=_merged(out, current, "person_type")) or None
+
+
+def _clean_address(data: Mapping, current: Account | None, out: dict, errors: Errors) -> None:
+    """The state (UF), the state registration (valid for that state) and the CEP."""
+    if "state" in data:
+        out["state"] = text(data["state"]).upper() or None
+        if out["state"] and out["state"] not in v.BR_STATES:
+            errors.add("state", _l("Choose a Brazilian state (UF)."))
+    if "state_registration" in data or "state" in data:
+        raw = data.get("state_registration", getattr(current, "state_registration", None))
+        out["state_registration"] = errors.clean(
+            "state_registration", v.validate_state_registration, raw,
+            state=_merged(out, current, "state")) or None
+    if "cep" in data:
+        out["cep"] = errors.clean("cep", v.validate_cep, text(data["cep"])) or None
+
+
+def _clean_channels(data: Mapping, out: dict, errors: Errors) -> None:
+    """Phones in E.164, the e-mail normalized, the website with its scheme."""
+    for field, parser in (("phone", v.normalize_phone), ("mobile", v.normalize_phone),
+                          ("email", v.normalize_email)):
+        if field in data:
+            out[field] = errors.clean(field, parser, text(data[field])) or None
+    website = out.get("website")
+    if website and " " in website:
+        errors.add("website", _l("A web address has no spaces."))
+    elif website and "://" not in website:
+        out["website"] = "https://" + website
+
+
+def _iso_date(value: Any) -> date | None:
+    """The API's date, ``2026-12-31`` (or a date); anything else is no date."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise Invalid(_l("Use a date such as 2026-12-31.")) from None
+    return value if isinstance(value, date) else None
+
+
+def _clean_details(data: Mapping, out: dict, errors: Errors) -> None:
+    """Priority, opening date, category and tags."""
+    if "priority" in data:
+        out["priority"] = bool(data["priority"])
+    if "opened_on" in data:
+        out["opened_on"] = errors.clean("opened_on", _iso_date, data["opened_on"])
+    if "category_id" in data:
+        category = errors.clean("category_id", record, _given_id(data["category_id"]),
+                                model=Category, message=_l("Choose an existing category."))
+        out["category_id"] = category.id if category is not None else None
+    if "tag_ids" in data:
+        ids = {n for t in data["tag_ids"] or () if (n := parse_int(t, min=1)) is not None}
+        tags = list(db.session.scalars(select(Tag).where(Tag.id.in_(ids)))) if ids else []
+        if len(tags) != len(ids):
+            errors.add("tag_ids", _l("Choose existing tags."))
+        out["tags"] = tags
+
+
+def _clean_owner(data: Mapping, user, current: Account | None, out: dict,
+                 errors: Errors) -> None:
+    """An active user whose records ``user`` sees (the user by default)."""
+    if "owner_id" not in data and current is not None:
+        return
+    message = _l("Choose an active user.")
+    owner_id = errors.clean("owner_id", record_id, _given_id(data.get("owner_id")),
+                            message=message)
+    if "owner_id" in errors:
+        return
+    owner_id = owner_id or user.id
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.is_active:
+        errors.add("owner_id", message)
+    elif owner_id != getattr(current, "owner_id", None) and not in_scope(owner_id, user):
+        errors.add("owner_id", _l("You may only assign accounts to people whose records "
+                                  "you see."))
+    out["owner_id"] = owner_id
+
+
+def _check_required(out: dict, current: Account | None, errors: Errors) -> None:
+    """A prospect needs only a name; a customer needs its tax data (seed 002)."""
+    if not _merged(out, current, "legal_name"):
+        errors.add("legal_name", _l("The name is required."))
+    if _merged(out, current, "lifecycle") != LIFECYCLE_CUSTOMER:
+        return
+    if not _merged(out, current, "tax_id") and "tax_id" not in errors:
+        errors.add("tax_id", _l("A customer needs a CNPJ or CPF."))
+    if (_merged(out, current, "person_type") == "PJ"
+            and not _merged(out, current, "state_registration")
+            and "state_registration" not in errors):
+        errors.add("state_registration",
+                   _l("A company customer needs its state registration, or ISENTO."))
 
 
 def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,

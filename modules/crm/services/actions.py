@@ -6,21 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import abort
-from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from erp.auth import in_scope
 from erp.auth.models import User
+from erp.clock import day_start, local_today, localize, user_timezone
 from erp.db import db, utcnow
+from erp.errors import InvalidInput
 from erp.formats import parse_date
 from erp.mail import queue_mail
-from erp.params import parse_int
+from erp.validation import Errors, Invalid, choice, record_id, text
 
 from ..models import (
     ACTION_KINDS,
@@ -32,7 +33,7 @@ from ..models import (
     Opportunity,
 )
 from ..models.labels import ACTION_KIND_LABELS
-from .errors import InvalidInput
+from .scope import visible_record
 
 KIND_LABELS = ACTION_KIND_LABELS
 MAX_DESCRIPTION = 20000
@@ -47,36 +48,13 @@ _DATETIME_BR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?:
 # --- time zones -----------------------------------------------------------------------
 
 
-def _tz():
-    """The user's time zone (a pytz zone from Flask-Babel; UTC outside any context)."""
-    try:
-        return get_timezone() or UTC
-    except RuntimeError:  # no app context
-        return UTC
-
-
-def _localize(naive: datetime, tz) -> datetime:
-    localize = getattr(tz, "localize", None)  # pytz zones need localize(), not replace()
-    return localize(naive) if localize else naive.replace(tzinfo=tz)
-
-
-def local_today() -> date:
-    """Today in the user's time zone."""
-    return datetime.now(_tz()).date()
-
-
-def day_start(day: date) -> datetime:
-    """Midnight of ``day`` in the user's time zone, in UTC (what the database compares)."""
-    return _localize(datetime.combine(day, time()), _tz()).astimezone(UTC)
-
-
 def local_input_value(moment: datetime | None) -> str:
     """A datetime as an HTML datetime-local input shows it: '2026-12-31T14:30', local."""
     if moment is None:
         return ""
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_tz()).strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(user_timezone()).strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_moment(value: Any) -> tuple[datetime | None, bool]:
@@ -110,18 +88,15 @@ def parse_moment(value: Any) -> tuple[datetime | None, bool]:
     if day_only is not None:
         return day_start(day_only), True
     if moment.tzinfo is None:
-        moment = _localize(moment, _tz())
+        moment = localize(moment, user_timezone())
     return moment.astimezone(UTC), False
 
 
 # --- input ----------------------------------------------------------------------------
 
 
-def _int(value: Any) -> int | None:
-    if value in (None, "", "__None"):
-        return None
-    # Out of range as well as garbage: an id the database could not even bind (a 500).
-    return parse_int(value, -1)  # -1, never an id: reported as "choose an existing ..."
+ACTION_FIELDS = ("account_id", "opportunity_id", "kind", "at", "contact_id", "description",
+                 "done", "user_id")
 
 
 def _bool_or_none(value: Any) -> bool | None:
@@ -130,125 +105,132 @@ def _bool_or_none(value: Any) -> bool | None:
         return None
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "on", "yes", "done", "y"):
+    word = str(value).strip().lower()
+    if word in ("1", "true", "on", "yes", "done", "y"):
         return True
-    if text in ("0", "false", "off", "no", "planned", "n"):
+    if word in ("0", "false", "off", "no", "planned", "n"):
         return False
     return None
-
-
-def _visible_opportunity(opportunity_id: int | None, user) -> Opportunity | None:
-    opportunity = db.session.get(Opportunity, opportunity_id) if opportunity_id else None
-    if opportunity is None or not in_scope(opportunity.owner_id, user):
-        return None
-    return opportunity
 
 
 def clean_action(data: Mapping[str, Any], *, user, current: Action | None = None
                  ) -> dict[str, Any]:
     """Validate action input (a subset on update); raises InvalidInput per field."""
-    errors: dict[str, list] = {}
+    errors = Errors()
+    errors.unknown(data, ACTION_FIELDS)
     out: dict[str, Any] = {}
+    account = _clean_links(data, user, current, out, errors)
+    if "kind" in data or current is None:
+        out["kind"] = errors.clean(
+            "kind", choice, data.get("kind"), choices=ACTION_KINDS, required=True,
+            message=_l("Choose the kind of action: call, e-mail, meeting…"))
+    day_only = _clean_moment(data, current, out, errors)
+    _clean_contact(data, current, account, out, errors)
+    if "description" in data or current is None:
+        out["description"] = errors.clean("description", text, data.get("description"),
+                                          max_length=MAX_DESCRIPTION)
+    _clean_user(data, user, current, account, out, errors)
+    _clean_done(data, current, out, day_only)
+    errors.raise_if_any()
+    return out
 
-    def fail(name: str, message) -> None:
-        errors.setdefault(name, []).append(message)
 
-    known = {"account_id", "opportunity_id", "kind", "at", "contact_id", "description", "done",
-             "user_id"}
-    for name in sorted(set(data) - known):
-        fail(name, _l("Unknown field."))
-
-    # The opportunity (optional) and the account (its account, when not given).
+def _clean_links(data: Mapping, user, current: Action | None, out: dict,
+                 errors: Errors) -> Account | None:
+    """The opportunity (optional) and the account (the opportunity's, when not given);
+    moved to another account, the action leaves its old opportunity."""
     opportunity = None
     if "opportunity_id" in data:
-        opportunity_id = _int(data["opportunity_id"])
-        opportunity = _visible_opportunity(opportunity_id, user)
-        if opportunity_id and opportunity is None:
-            fail("opportunity_id", _l("Choose an opportunity you can see."))
+        opportunity = errors.clean("opportunity_id", visible_record, data["opportunity_id"],
+                                   model=Opportunity, user=user,
+                                   message=_l("Choose an opportunity you can see."))
         out["opportunity_id"] = opportunity.id if opportunity else None
-
-    account = None
-    account_given = "account_id" in data and data["account_id"] not in (None, "")
+    account = current.account if current is not None else None
+    account_given = data.get("account_id") not in (None, "")
     if account_given or current is None:
-        account_id = _int(data.get("account_id")) if account_given else (
+        account = None
+        value = data["account_id"] if account_given else (
             opportunity.account_id if opportunity else None)
-        account = db.session.get(Account, account_id) if account_id else None
-        if account is None or not in_scope(account.owner_id, user):
-            if not errors.get("opportunity_id"):
-                fail("account_id", _l("Choose an account you can see."))
-            account = None
+        try:
+            account = visible_record(value, model=Account, user=user, required=True,
+                                message=_l("Choose an account you can see."))
+        except Invalid as error:
+            if "opportunity_id" not in errors:
+                errors.add("account_id", error.message)
         else:
             out["account_id"] = account.id
-    elif current is not None:
-        account = current.account
-
     if opportunity is not None and account is not None and opportunity.account_id != account.id:
-        fail("opportunity_id", _l("Choose an opportunity of this account."))
+        errors.add("opportunity_id", _l("Choose an opportunity of this account."))
     elif (opportunity is None and current is not None and current.opportunity_id
           and "account_id" in out and out["account_id"] != current.account_id
           and "opportunity_id" not in data):
         out["opportunity_id"] = None  # moved to another account: the old opportunity goes
+    return account
 
-    if "kind" in data or current is None:
-        kind = str(data.get("kind") or "").strip()
-        if kind not in ACTION_KINDS:
-            fail("kind", _l("Choose the kind of action: call, e-mail, meeting…"))
-        else:
-            out["kind"] = kind
 
-    day_only = False
-    if "at" in data or current is None:
-        try:
-            moment, day_only = parse_moment(data.get("at"))
-        except (TypeError, ValueError):
-            fail("at", _l("Use a date and time such as 31/12/2026 14:30."))
-        else:
-            out["at"] = moment or utcnow().replace(microsecond=0)
+def _clean_moment(data: Mapping, current: Action | None, out: dict, errors: Errors) -> bool:
+    """When (now, if not said); returns whether only a date was given."""
+    if "at" not in data and current is not None:
+        return False
+    try:
+        moment, day_only = parse_moment(data.get("at"))
+    except (TypeError, ValueError):
+        errors.add("at", _l("Use a date and time such as 31/12/2026 14:30."))
+        return False
+    out["at"] = moment or utcnow().replace(microsecond=0)
+    return day_only
 
+
+def _clean_contact(data: Mapping, current: Action | None, account: Account | None, out: dict,
+                   errors: Errors) -> None:
+    """One of the account's contacts; moved to another account, the action loses it."""
+    message = _l("Choose one of the account's contacts.")
     if "contact_id" in data:
-        contact_id = _int(data["contact_id"])
+        contact_id = errors.clean("contact_id", record_id, data["contact_id"], message=message)
         if contact_id and (account is None or not db.session.get(
                 AccountContact, (account.id, contact_id))):
-            fail("contact_id", _l("Choose one of the account's contacts."))
+            errors.add("contact_id", message)
         out["contact_id"] = contact_id
     elif current is not None and current.contact_id and account is not None and (
             account.id != current.account_id):
         out["contact_id"] = None
 
-    if "description" in data or current is None:
-        text = str(data.get("description") or "").strip()
-        if len(text) > MAX_DESCRIPTION:
-            fail("description", _l("At most %(n)d characters.", n=MAX_DESCRIPTION))
-        out["description"] = text
 
-    if "user_id" in data or current is None:
-        user_id = _int(data.get("user_id")) or user.id
-        person = db.session.get(User, user_id) if user_id > 0 else None
-        if person is None or not person.is_active:
-            fail("user_id", _l("Choose an active user."))
-        elif user_id != user.id and user_id != getattr(current, "user_id", None) and (
-                not in_scope(user_id, user)):
-            fail("user_id", _l("You may only assign actions to people whose records you see."))
-        elif account is not None and user_id != user.id and not in_scope(account.owner_id,
-                                                                        person):
-            fail("user_id", _l("%(name)s cannot see this account.", name=person.name))
-        else:
-            out["user_id"] = user_id
+def _clean_user(data: Mapping, user, current: Action | None, account: Account | None,
+                out: dict, errors: Errors) -> None:
+    """Who does it: the user by default, else an active user they see who sees the account."""
+    if "user_id" not in data and current is not None:
+        return
+    message = _l("Choose an active user.")
+    user_id = errors.clean("user_id", record_id, data.get("user_id"), message=message)
+    if "user_id" in errors:
+        return
+    user_id = user_id or user.id
+    person = db.session.get(User, user_id)
+    if person is None or not person.is_active:
+        errors.add("user_id", message)
+    elif user_id != user.id and user_id != getattr(current, "user_id", None) and (
+            not in_scope(user_id, user)):
+        errors.add("user_id", _l("You may only assign actions to people whose records you "
+                                 "see."))
+    elif account is not None and user_id != user.id and not in_scope(account.owner_id,
+                                                                    person):
+        errors.add("user_id", _l("%(name)s cannot see this account.", name=person.name))
+    else:
+        out["user_id"] = user_id
 
-    if "done" in data or current is None:
-        done = _bool_or_none(data.get("done"))
-        if done is None and "at" in out:
-            # Unsaid: done if it already happened, planned if it is still to come. A date
-            # without a time is a plan for that day, unless the day is over.
-            done = (out["at"] < day_start(local_today()) if day_only
-                    else out["at"] <= utcnow())
-        if done is not None:
-            out["done"] = done
 
-    if errors:
-        raise InvalidInput(errors)
-    return out
+def _clean_done(data: Mapping, current: Action | None, out: dict, day_only: bool) -> None:
+    """Unsaid: done if it already happened, planned if it is still to come. A date
+    without a time is a plan for that day, unless the day is over."""
+    if "done" not in data and current is not None:
+        return
+    done = _bool_or_none(data.get("done"))
+    if done is None and "at" in out:
+        done = (out["at"] < day_start(local_today()) if day_only
+                else out["at"] <= utcnow())
+    if done is not None:
+        out["done"] = done
 
 
 # --- commands -------------------------------------------------------------------------
@@ -411,6 +393,32 @@ def _split_addresses(to: str | Iterable[str] | None) -> list[str]:
     return out
 
 
+def _clean_recipients(account: Account, to, errors: Errors) -> tuple[list[str], str]:
+    """The addresses of the account's contacts (as they are written there), and the
+    ``To`` they make."""
+    allowed = {address.lower(): address for address, _label in account_addresses(account)}
+    recipients = _split_addresses(to)
+    if not recipients:
+        errors.add("to", _l("Choose at least one recipient."))
+    for address in recipients:
+        if address.lower() not in allowed:
+            errors.add("to", _l("%(address)s is not the e-mail of one of this account's "
+                                "contacts.", address=address))
+    recipients = [allowed.get(a.lower(), a) for a in recipients]
+    email_to = ", ".join(recipients)
+    if len(email_to) > MAX_EMAIL_TO:
+        errors.add("to", _l("Too many recipients for one e-mail: send it in parts."))
+    return recipients, email_to
+
+
+def _clean_subject(subject: str | None, errors: Errors) -> str:
+    subject = errors.clean("subject", text, subject, required=True,
+                           message=_l("Write a subject."), max_length=MAX_SUBJECT)
+    if subject and ("\n" in subject or "\r" in subject):
+        errors.add("subject", _l("Write the subject on one line."))
+    return subject
+
+
 def send_email(account: Account, *, user, to: str | Iterable[str] | None, subject: str | None,
                body: str | None, opportunity: Opportunity | None = None) -> Action:
     """Queue an e-mail to the account's contacts and log it as a done "email" action.
@@ -418,47 +426,19 @@ def send_email(account: Account, *, user, to: str | Iterable[str] | None, subjec
     Both in one transaction: the outbox row and the action are committed together or not
     at all. Replies go to the user. Raises InvalidInput (nothing written) on bad input.
     """
-    errors: dict[str, list] = {}
-
-    def fail(name: str, message) -> None:
-        errors.setdefault(name, []).append(message)
-
     if not in_scope(account.owner_id, user):
         abort(404)
-    allowed = {address.lower(): address for address, _label in account_addresses(account)}
-    recipients = _split_addresses(to)
-    if not recipients:
-        fail("to", _l("Choose at least one recipient."))
-    for address in recipients:
-        if address.lower() not in allowed:
-            fail("to", _l("%(address)s is not the e-mail of one of this account's contacts.",
-                          address=address))
-    recipients = [allowed.get(a.lower(), a) for a in recipients]
-    email_to = ", ".join(recipients)
-    if len(email_to) > MAX_EMAIL_TO:
-        fail("to", _l("Too many recipients for one e-mail: send it in parts."))
-
-    subject = (subject or "").strip()
-    if not subject:
-        fail("subject", _l("Write a subject."))
-    elif len(subject) > MAX_SUBJECT:
-        fail("subject", _l("At most %(n)d characters.", n=MAX_SUBJECT))
-    elif "\n" in subject or "\r" in subject:
-        fail("subject", _l("Write the subject on one line."))
-
-    body = (body or "").strip()
-    if not body:
-        fail("body", _l("Write the message."))
-    elif len(body) > MAX_DESCRIPTION:
-        fail("body", _l("At most %(n)d characters.", n=MAX_DESCRIPTION))
-
+    errors = Errors()
+    recipients, email_to = _clean_recipients(account, to, errors)
+    subject = _clean_subject(subject, errors)
+    body = errors.clean("body", text, body, required=True, message=_l("Write the message."),
+                        max_length=MAX_DESCRIPTION)
     if opportunity is not None and (opportunity.account_id != account.id
                                     or not in_scope(opportunity.owner_id, user)):
-        fail("opportunity_id", _l("Choose an opportunity of this account."))
+        errors.add("opportunity_id", _l("Choose an opportunity of this account."))
     if not user.email:
-        fail("__all__", _l("Your user has no e-mail address to receive the replies."))
-    if errors:
-        raise InvalidInput(errors)
+        errors.add("__all__", _l("Your user has no e-mail address to receive the replies."))
+    errors.raise_if_any()
 
     try:
         try:

@@ -8,11 +8,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from erp.db import db
+from erp.errors import Conflict, InvalidInput
 from erp.textrules import MESSAGE_ONE_LINE, storable
+from erp.validation import Errors, clean_field, text
 
 from .. import validation as v
 from ..models import Account, AccountContact, Contact
-from .errors import Conflict, InvalidInput
 
 TEXT_FIELDS = {"name": 200, "position": 120, "notes": 20_000}
 FIELDS = (*TEXT_FIELDS, "phone", "mobile", "email")
@@ -20,34 +21,21 @@ ROLE_MAX = 120
 
 
 def clean_contact(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    errors: dict[str, list] = {}
-    out: dict[str, Any] = {}
-    for field in sorted(set(data) - set(FIELDS)):
-        errors.setdefault(field, []).append(_l("Unknown field."))
-    for field, limit in TEXT_FIELDS.items():
+    errors = Errors()
+    errors.unknown(data, FIELDS)
+    out: dict[str, Any] = errors.texts(data, TEXT_FIELDS)
+    for field, parser in (("phone", v.normalize_phone), ("mobile", v.normalize_phone),
+                          ("email", v.normalize_email)):
         if field in data:
-            value = (str(data[field]).strip() if data[field] is not None else "") or None
-            out[field] = value
-            if value and len(value) > limit:
-                errors.setdefault(field, []).append(_l("At most %(n)d characters.", n=limit))
-    for field, clean in (("phone", v.normalize_phone), ("mobile", v.normalize_phone),
-                         ("email", v.normalize_email)):
-        if field in data:
-            try:
-                out[field] = clean((data[field] or "").strip()) or None
-            except v.ValidationError as error:
-                errors.setdefault(field, []).append(error.message)
+            out[field] = errors.clean(field, parser, text(data[field])) or None
     if (not partial or "name" in data) and not out.get("name"):
-        errors.setdefault("name", []).append(_l("The name is required."))
-    if errors:
-        raise InvalidInput(errors)
+        errors.add("name", _l("The name is required."))
+    errors.raise_if_any()
     return out
 
 
 def clean_role(role: Any) -> str | None:
-    role = (str(role).strip() if role is not None else "") or None
-    if role and len(role) > ROLE_MAX:
-        raise InvalidInput({"role": [_l("At most %(n)d characters.", n=ROLE_MAX)]})
+    role = clean_field("role", text, role, max_length=ROLE_MAX) or None
     if role and not storable(role, multiline=False):  # read from the form as is, no field
         raise InvalidInput({"role": [MESSAGE_ONE_LINE]})
     return role

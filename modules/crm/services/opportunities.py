@@ -15,11 +15,14 @@ from sqlalchemy import delete, select
 from erp.auth import in_scope, scope_clause
 from erp.auth.models import User
 from erp.db import db, utcnow
-from erp.formats import parse_date, parse_decimal
+from erp.errors import Conflict, InvalidInput
+from erp.formats import parse_decimal
 from erp.mail import queue_mail
+from erp.money import CENT, MAX_MONEY, MAX_QUANTITY
 from erp.params import parse_int
 from erp.textrules import MESSAGE as TEXT_MESSAGE
 from erp.textrules import storable
+from erp.validation import Errors, choice, clean_field, date, record, record_id
 
 from ..models import (
     CONTACT_MEDIA,
@@ -37,14 +40,14 @@ from ..models import (
     Tag,
 )
 from .accounts import promote_to_customer
-from .errors import Conflict, InvalidInput
+from .scope import visible_record
 
 TEXT_FIELDS = {"title": 200, "subject_note": 5000, "service_type": 80, "source_campaign": 120}
 USER_FIELDS = ("owner_id", "next_contact_user_id", "internal_contact_user_id")
 DATE_FIELDS = ("expected_close_on", "next_contact_on", "internal_contact_on")
 MAX_ITEMS = 200
 # crm_opportunity.estimated_value is NUMERIC(14, 2): the items' sum must stay below this.
-MAX_VALUE = Decimal("1e12")
+MAX_VALUE = MAX_MONEY
 
 
 def opportunity_scope(user):
@@ -67,14 +70,12 @@ def get_opportunity_or_404(opportunity_id: int, user) -> Opportunity:
 # --- input ----------------------------------------------------------------------------
 
 
-def _int(value: Any) -> int | None:
-    if value in (None, "", "__None"):
-        return None
-    # Out of range as well as garbage: an id the database could not even bind (a 500).
-    return parse_int(value, -1)  # -1, never an id: reported as "choose an existing ..."
+OPPORTUNITY_FIELDS = (*TEXT_FIELDS, *USER_FIELDS, *DATE_FIELDS, "account_id", "contact_id",
+                      "stage_id", "priority", "contact_medium", "items", "tag_ids",
+                      "watcher_ids")
 
 
-def _clean_items(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
+def _clean_items(rows: Iterable[Mapping[str, Any]], errors: Errors) -> list[dict]:
     items = []
     for index, row in enumerate(rows):
         description = (str(row.get("description") or "")).strip()
@@ -82,124 +83,141 @@ def _clean_items(rows: Iterable[Mapping[str, Any]], fail) -> list[dict]:
         if not description and not str(quantity or "").strip() and not str(price or "").strip():
             continue  # an empty row of the form
         if not description:
-            fail(f"items-{index}-description", _l("Describe the product or service."))
+            errors.add(f"items-{index}-description", _l("Describe the product or service."))
         elif len(description) > 255:
-            fail(f"items-{index}-description", _l("At most %(n)d characters.", n=255))
+            errors.add(f"items-{index}-description", _l("At most %(n)d characters.", n=255))
         try:
             quantity = parse_decimal(quantity) if str(quantity or "").strip() else Decimal(1)
-            if quantity <= 0 or quantity >= Decimal("1e9"):
+            if quantity <= 0 or quantity >= MAX_QUANTITY:
                 raise ValueError
         except ValueError:
-            fail(f"items-{index}-quantity", _l("Use a quantity greater than zero."))
+            errors.add(f"items-{index}-quantity", _l("Use a quantity greater than zero."))
             quantity = None
         try:
             price = parse_decimal(price) if str(price or "").strip() else Decimal(0)
-            if price < 0 or price >= Decimal("1e12"):
+            if price < 0 or price >= MAX_MONEY:
                 raise ValueError
         except ValueError:
-            fail(f"items-{index}-unit_price", _l("Use a price such as 1.234,56."))
+            errors.add(f"items-{index}-unit_price", _l("Use a price such as 1.234,56."))
             price = None
         items.append({"description": description, "quantity": quantity, "unit_price": price})
     if len(items) > MAX_ITEMS:
-        fail("items", _l("At most %(n)d items.", n=MAX_ITEMS))
-    priced = [(i["quantity"] * i["unit_price"]).quantize(Decimal("0.01")) for i in items
+        errors.add("items", _l("At most %(n)d items.", n=MAX_ITEMS))
+    priced = [(i["quantity"] * i["unit_price"]).quantize(CENT) for i in items
               if i["quantity"] is not None and i["unit_price"] is not None]
     if sum(priced, Decimal(0)) >= MAX_VALUE:
-        fail("items", _l("The items add up to more than the largest value an opportunity "
-                         "may have."))
+        errors.add("items", _l("The items add up to more than the largest value an "
+                               "opportunity may have."))
     return items
 
 
 def clean_opportunity(data: Mapping[str, Any], *, user, current: Opportunity | None = None
                       ) -> dict[str, Any]:
     """Validate opportunity input (a subset on update); raises InvalidInput per field."""
-    errors: dict[str, list] = {}
-    out: dict[str, Any] = {}
-
-    def fail(field: str, message) -> None:
-        errors.setdefault(field, []).append(message)
-
-    known = {*TEXT_FIELDS, *USER_FIELDS, *DATE_FIELDS, "account_id", "contact_id", "stage_id",
-             "priority", "contact_medium", "items", "tag_ids", "watcher_ids"}
-    for field in sorted(set(data) - known):
-        fail(field, _l("Unknown field."))
-
-    for field, limit in TEXT_FIELDS.items():
-        if field in data:
-            out[field] = (str(data[field]).strip() if data[field] is not None else "") or None
-            if out[field] and len(out[field]) > limit:
-                fail(field, _l("At most %(n)d characters.", n=limit))
+    errors = Errors()
+    errors.unknown(data, OPPORTUNITY_FIELDS)
+    out: dict[str, Any] = errors.texts(data, TEXT_FIELDS)
     if (current is None or "title" in data) and not out.get("title"):
-        fail("title", _l("Give the opportunity a title, e.g. “ERP + NFS-e”."))
-
-    if "account_id" in data or current is None:
-        account = db.session.get(Account, _int(data.get("account_id")) or 0)
-        if account is None or not in_scope(account.owner_id, user):
-            fail("account_id", _l("Choose an account you can see."))
-        else:
-            out["account_id"] = account.id
-    account_id = out.get("account_id", getattr(current, "account_id", None))
-
-    if "contact_id" in data:
-        contact_id = _int(data["contact_id"])
-        if contact_id and not db.session.get(AccountContact, (account_id or 0, contact_id)):
-            fail("contact_id", _l("Choose one of the account's contacts."))
-        out["contact_id"] = contact_id
-
-    if "stage_id" in data or current is None:
-        stage_id = _int(data.get("stage_id"))
-        stage = db.session.get(Stage, stage_id) if stage_id else db.session.scalars(
-            select(Stage).order_by(Stage.sequence, Stage.id)).first()
-        if stage is None:
-            fail("stage_id", _l("Choose a stage of the funnel."))
-        else:
-            out["stage_id"] = stage.id
-
-    for field in USER_FIELDS:
-        if field in data or (field == "owner_id" and current is None):
-            user_id = _int(data.get(field)) or (user.id if field == "owner_id" else None)
-            if user_id is None:
-                out[field] = None
-                continue
-            person = db.session.get(User, user_id)
-            if person is None or not person.is_active:
-                fail(field, _l("Choose an active user."))
-            elif (field == "owner_id" and user_id != getattr(current, "owner_id", None)
-                  and not in_scope(user_id, user)):
-                fail(field, _l("You may only assign opportunities to people whose records "
-                               "you see."))
-            else:
-                out[field] = user_id
-
+        errors.add("title", _l("Give the opportunity a title, e.g. “ERP + NFS-e”."))
+    _clean_account(data, user, current, out, errors)
+    _clean_stage(data, current, out, errors)
+    _clean_people(data, user, current, out, errors)
     for field in DATE_FIELDS:
         if field in data:
-            try:
-                out[field] = parse_date(data[field])
-            except ValueError:
-                fail(field, _l("Use a date such as 31/12/2026."))
-
+            out[field] = errors.clean(field, date, data[field])
     if "priority" in data:
         out["priority"] = bool(data["priority"])
     if "contact_medium" in data:
-        out["contact_medium"] = data["contact_medium"] or None
-        if out["contact_medium"] and out["contact_medium"] not in CONTACT_MEDIA:
-            fail("contact_medium", _l("Choose how the contact came in."))
+        out["contact_medium"] = errors.clean(
+            "contact_medium", choice, data["contact_medium"], choices=CONTACT_MEDIA,
+            message=_l("Choose how the contact came in."))
     if "items" in data:
-        out["items"] = _clean_items(data["items"] or (), fail)
+        out["items"] = _clean_items(data["items"] or (), errors)
+    _clean_tags_and_watchers(data, out, errors)
+    errors.raise_if_any()
+    return out
+
+
+def _clean_account(data: Mapping, user, current: Opportunity | None, out: dict,
+                   errors: Errors) -> None:
+    """An account the user sees, and one of its contacts."""
+    if "account_id" in data or current is None:
+        account = errors.clean("account_id", visible_record, data.get("account_id"),
+                               model=Account, user=user, required=True,
+                               message=_l("Choose an account you can see."))
+        if account is not None:
+            out["account_id"] = account.id
+    account_id = out.get("account_id", getattr(current, "account_id", None))
+    if "contact_id" in data:
+        message = _l("Choose one of the account's contacts.")
+        contact_id = errors.clean("contact_id", record_id, data["contact_id"], message=message)
+        if contact_id and not db.session.get(AccountContact, (account_id or 0, contact_id)):
+            errors.add("contact_id", message)
+        out["contact_id"] = contact_id
+
+
+def _clean_stage(data: Mapping, current: Opportunity | None, out: dict,
+                 errors: Errors) -> None:
+    """A stage of the funnel; a new opportunity starts in the first by default."""
+    if "stage_id" not in data and current is not None:
+        return
+    message = _l("Choose a stage of the funnel.")
+    stage = errors.clean("stage_id", record, data.get("stage_id"), model=Stage, message=message)
+    if "stage_id" in errors:
+        return
+    stage = stage or db.session.scalars(select(Stage).order_by(Stage.sequence, Stage.id)).first()
+    if stage is None:
+        errors.add("stage_id", message)
+    else:
+        out["stage_id"] = stage.id
+
+
+def _clean_people(data: Mapping, user, current: Opportunity | None, out: dict,
+                  errors: Errors) -> None:
+    """Active users: the owner (the user by default, someone whose records they see) and
+    who makes the next contact and the internal contact (none by default)."""
+    message = _l("Choose an active user.")
+    for field in USER_FIELDS:
+        if field not in data and not (field == "owner_id" and current is None):
+            continue
+        user_id = errors.clean(field, record_id, data.get(field), message=message)
+        if field in errors:
+            continue
+        user_id = user_id or (user.id if field == "owner_id" else None)
+        if user_id is None:
+            out[field] = None
+            continue
+        person = db.session.get(User, user_id)
+        if person is None or not person.is_active:
+            errors.add(field, message)
+        elif (field == "owner_id" and user_id != getattr(current, "owner_id", None)
+              and not in_scope(user_id, user)):
+            errors.add(field, _l("You may only assign opportunities to people whose records "
+                                 "you see."))
+        else:
+            out[field] = user_id
+
+
+def _record_ids(values: Any, *, message: Any) -> set[int]:
+    """A parser: the ids of a list, each one a record id."""
+    return {record_id(value, required=True, message=message) for value in values or ()}
+
+
+def _clean_tags_and_watchers(data: Mapping, out: dict, errors: Errors) -> None:
+    """Existing tags; active users as watchers."""
     if "tag_ids" in data:
-        ids = {_int(t) for t in data["tag_ids"] or ()}
+        message = _l("Choose existing tags.")
+        ids = errors.clean("tag_ids", _record_ids, data["tag_ids"], message=message)
         out["tags"] = list(db.session.scalars(select(Tag).where(Tag.id.in_(ids)))) if ids else []
-        if len(out["tags"]) != len(ids):
-            fail("tag_ids", _l("Choose existing tags."))
+        if ids is not None and len(out["tags"]) != len(ids):
+            errors.add("tag_ids", message)
     if "watcher_ids" in data:
-        ids = {_int(w) for w in data["watcher_ids"] or ()}
+        message = _l("Choose active users.")
+        ids = errors.clean("watcher_ids", _record_ids, data["watcher_ids"], message=message)
         out["watchers"] = list(db.session.scalars(
             select(User).where(User.id.in_(ids), User.active.is_(True)))) if ids else []
-        if len(out["watchers"]) != len(ids):
-            fail("watcher_ids", _l("Choose active users."))
-    if errors:
-        raise InvalidInput(errors)
-    return out
+        if ids is not None and len(out["watchers"]) != len(ids):
+            errors.add("watcher_ids", message)
 
 
 # --- history and watchers ---------------------------------------------------------------
@@ -337,9 +355,7 @@ def _diff(before: dict, opportunity: Opportunity) -> list[Change]:
 
 def move_to_stage(opportunity: Opportunity, stage_id: Any, *, user) -> Opportunity:
     """The funnel's drag and drop: a stage change, recorded like any other."""
-    stage = db.session.get(Stage, _int(stage_id) or 0)
-    if stage is None:
-        raise InvalidInput({"stage_id": [_l("Choose a stage of the funnel.")]})
+    stage = _stage(stage_id)
     if not opportunity.is_open:
         raise InvalidInput({"stage_id": [_l("This opportunity is closed: reopen it first.")]})
     if stage.id == opportunity.stage_id:
@@ -375,10 +391,17 @@ def mark_won(opportunity: Opportunity, *, user) -> Opportunity:
     return opportunity
 
 
+def _stage(stage_id: Any) -> Stage:
+    return clean_field("stage_id", record, stage_id, model=Stage, required=True,
+                       message=_l("Choose a stage of the funnel."))
+
+
 def _loss_reason(reason_id: Any) -> LossReason:
-    reason = db.session.get(LossReason, _int(reason_id) or 0)
-    if reason is None or reason.archived:
-        raise InvalidInput({"loss_reason_id": [_l("Choose why the opportunity was lost.")]})
+    message = _l("Choose why the opportunity was lost.")
+    reason = clean_field("loss_reason_id", record, reason_id, model=LossReason, required=True,
+                         message=message)
+    if reason.archived:
+        raise InvalidInput({"loss_reason_id": [message]})
     return reason
 
 
@@ -421,64 +444,92 @@ def bulk_apply(ids: Iterable[Any], action: str, *, user, **params) -> int:
     """
     if action not in BULK_ACTIONS:
         raise InvalidInput({"action": [_l("Choose an action.")]})
-    wanted = {i for i in (_int(x) for x in ids) if i and i > 0}
+    wanted = {n for x in ids if (n := parse_int(x, min=1)) is not None}
     if not wanted:
         raise InvalidInput({"ids": [_l("Select at least one opportunity.")]})
     targets = list(db.session.scalars(
         select(Opportunity).where(Opportunity.id.in_(wanted), opportunity_scope(user))
         .order_by(Opportunity.id)))
-    changed = 0
-    if action in ("add_tag", "remove_tag"):
-        tag = db.session.get(Tag, _int(params.get("tag_id")) or 0)
-        if tag is None:
-            raise InvalidInput({"tag_id": [_l("Choose a tag.")]})
-        for opportunity in targets:
-            has = tag in opportunity.tags
-            if action == "add_tag" and not has:
-                opportunity.tags.append(tag)
-                changed += 1
-            elif action == "remove_tag" and has:
-                opportunity.tags.remove(tag)
-                changed += 1
-    elif action == "assign":
-        owner_id = _int(params.get("owner_id"))
-        owner = db.session.get(User, owner_id or 0)
-        if owner is None or not owner.is_active or not in_scope(owner_id, user):
-            raise InvalidInput({"owner_id": [_l("Choose a person whose records you see.")]})
-        for opportunity in targets:
-            if opportunity.owner_id != owner_id:
-                old = opportunity.owner.name
-                opportunity.owner_id = owner_id
-                db.session.flush()
-                _record(opportunity, user, [Change("owner", old, owner.name)],
-                        was_open=opportunity.is_open)
-                changed += 1
-    elif action == "stage":
-        stage = db.session.get(Stage, _int(params.get("stage_id")) or 0)
-        if stage is None:
-            raise InvalidInput({"stage_id": [_l("Choose a stage of the funnel.")]})
-        for opportunity in targets:
-            if opportunity.is_open and opportunity.stage_id != stage.id:
-                old = opportunity.stage.name
-                opportunity.stage, opportunity.stage_entered_at = stage, utcnow()
-                db.session.flush()
-                _record(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
-                changed += 1
-    elif action == "lost":
-        reason = _loss_reason(params.get("loss_reason_id"))
-        for opportunity in targets:
-            if opportunity.status != STATUS_LOST:
-                _status_change(opportunity, STATUS_LOST, user, loss_reason=reason)
-                changed += 1
-    elif action in ("archive", "unarchive"):
-        archived = action == "archive"
-        for opportunity in targets:
-            if opportunity.archived != archived:
-                opportunity.archived = archived
-                changed += 1
-    elif action == "delete":
-        for opportunity in targets:
-            db.session.delete(opportunity)
-            changed += 1
+    changed = {
+        "add_tag": lambda: _bulk_tag(targets, params, add=True),
+        "remove_tag": lambda: _bulk_tag(targets, params, add=False),
+        "assign": lambda: _bulk_assign(targets, params, user),
+        "stage": lambda: _bulk_stage(targets, params, user),
+        "lost": lambda: _bulk_lost(targets, params, user),
+        "archive": lambda: _bulk_archive(targets, archived=True),
+        "unarchive": lambda: _bulk_archive(targets, archived=False),
+        "delete": lambda: _bulk_delete(targets),
+    }[action]()
     db.session.commit()
     return changed
+
+
+def _bulk_tag(targets: list[Opportunity], params: Mapping, *, add: bool) -> int:
+    tag = clean_field("tag_id", record, params.get("tag_id"), model=Tag, required=True,
+                      message=_l("Choose a tag."))
+    changed = 0
+    for opportunity in targets:
+        has = tag in opportunity.tags
+        if add and not has:
+            opportunity.tags.append(tag)
+            changed += 1
+        elif not add and has:
+            opportunity.tags.remove(tag)
+            changed += 1
+    return changed
+
+
+def _bulk_assign(targets: list[Opportunity], params: Mapping, user) -> int:
+    message = _l("Choose a person whose records you see.")
+    owner = clean_field("owner_id", record, params.get("owner_id"), model=User, required=True,
+                        message=message)
+    if not owner.is_active or not in_scope(owner.id, user):
+        raise InvalidInput({"owner_id": [message]})
+    changed = 0
+    for opportunity in targets:
+        if opportunity.owner_id != owner.id:
+            old = opportunity.owner.name
+            opportunity.owner_id = owner.id
+            db.session.flush()
+            _record(opportunity, user, [Change("owner", old, owner.name)],
+                    was_open=opportunity.is_open)
+            changed += 1
+    return changed
+
+
+def _bulk_stage(targets: list[Opportunity], params: Mapping, user) -> int:
+    stage = _stage(params.get("stage_id"))
+    changed = 0
+    for opportunity in targets:
+        if opportunity.is_open and opportunity.stage_id != stage.id:
+            old = opportunity.stage.name
+            opportunity.stage, opportunity.stage_entered_at = stage, utcnow()
+            db.session.flush()
+            _record(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
+            changed += 1
+    return changed
+
+
+def _bulk_lost(targets: list[Opportunity], params: Mapping, user) -> int:
+    reason = _loss_reason(params.get("loss_reason_id"))
+    changed = 0
+    for opportunity in targets:
+        if opportunity.status != STATUS_LOST:
+            _status_change(opportunity, STATUS_LOST, user, loss_reason=reason)
+            changed += 1
+    return changed
+
+
+def _bulk_archive(targets: list[Opportunity], *, archived: bool) -> int:
+    changed = 0
+    for opportunity in targets:
+        if opportunity.archived != archived:
+            opportunity.archived = archived
+            changed += 1
+    return changed
+
+
+def _bulk_delete(targets: list[Opportunity]) -> int:
+    for opportunity in targets:
+        db.session.delete(opportunity)
+    return len(targets)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
 from sqlalchemy import exists, or_, select
 
 from erp.auth import in_scope, scope_clause
 from erp.db import db
+from erp.validation import Invalid, record
 
 from ..models import Account, AccountContact, Contact
 
@@ -39,3 +42,23 @@ def get_contact_or_404(contact_id: int, user) -> Contact:
     if visible is None:
         abort(404)
     return visible
+
+
+def visible_record(value: Any, *, model, user, required: bool = False, message) -> Any:
+    """A parser of :mod:`erp.validation`: the record with an ``owner_id`` (an account, an
+    opportunity) that ``value`` names, if the user's scope covers its owner; ``None`` when
+    blank and optional; else :class:`~erp.validation.Invalid` with ``message``."""
+    found = record(value, model=model, required=required, message=message)
+    if found is not None and not in_scope(found.owner_id, user):
+        raise Invalid(message)
+    return found
+
+
+def pick_accounts(query: str, user, limit: int = 20) -> list[Account]:
+    """The account picker ("choose the account" before a new action, opportunity or
+    service order): the atomic search for ``query`` within the user's scope, archived
+    accounts left out; nothing for a blank query."""
+    from .search import search_accounts  # the search builds on this module's scope
+
+    query = (query or "").strip()
+    return search_accounts(query, user, limit) if query else []

@@ -8,9 +8,10 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import func, select, update
 
 from erp.db import db
+from erp.errors import InvalidInput
+from erp.validation import clean_field, integer, text
 
 from ..models import LossReason, Opportunity, Stage, Tag, account_tags, opportunity_tags
-from .errors import InvalidInput
 
 DEFAULT_MAX_STAGES = 5  # seed 001: "Cinco (5) é o número máximo de estágios"
 # Seed 001's stages and seed 004's reasons; the module's first migration inserts them too.
@@ -35,12 +36,8 @@ def max_stages() -> int:
 
 
 def _name(value, field: str = "name", limit: int = 60) -> str:
-    name = (value or "").strip()
-    if not name:
-        raise InvalidInput({field: [_l("The name is required.")]})
-    if len(name) > limit:
-        raise InvalidInput({field: [_l("At most %(n)d characters.", n=limit)]})
-    return name
+    return clean_field(field, text, value, required=True, max_length=limit,
+                       message=_l("The name is required."))
 
 
 def _unique(model, name: str, exclude_id: int | None = None) -> None:
@@ -61,13 +58,10 @@ def stages() -> list[Stage]:
 def save_stage(data: dict, stage: Stage | None = None) -> Stage:
     name = _name(data.get("name"))
     _unique(Stage, name, stage.id if stage else None)
-    description = (data.get("description") or "").strip() or None
-    if description and len(description) > 255:
-        raise InvalidInput({"description": [_l("At most %(n)d characters.", n=255)]})
-    try:
-        sequence = int(data.get("sequence") or 0) or None
-    except (TypeError, ValueError):
-        raise InvalidInput({"sequence": [_l("Use a whole number.")]}) from None
+    description = clean_field("description", text, data.get("description"),
+                              max_length=255) or None
+    sequence = clean_field("sequence", integer, data.get("sequence"),
+                           message=_l("Use a whole number.")) or None
     if stage is None:
         count = db.session.scalar(select(func.count(Stage.id)))
         if count >= max_stages():
