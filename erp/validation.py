@@ -160,14 +160,16 @@ def _decimal(value: Any, message: Any) -> Decimal:
 def money(value: Any, *, required: bool = False, minimum: Decimal = Decimal(0),
           maximum: Decimal = MAX_MONEY, message: Any = None) -> Decimal | None:
     """An amount (``1.234,56``, ``1234.56``, a number), rounded half-up to the cent, within
-    ``[minimum, maximum)``; ``None`` when blank and optional."""
+    ``[minimum, maximum)`` as typed and once rounded (``-0,001`` is not a price, nor
+    ``999999999999,995`` one that fits); ``None`` when blank and optional."""
     message = message or _l("Use an amount such as 1.234,56.")
     if _blank(value):
         if required:
             raise Invalid(message)
         return None
-    number = _decimal(value, message).quantize(CENT, rounding=ROUND_HALF_UP)
-    if not minimum <= number < maximum:
+    typed = _decimal(value, message)
+    number = typed.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not (minimum <= typed < maximum and minimum <= number < maximum):
         raise Invalid(message)
     return number
 

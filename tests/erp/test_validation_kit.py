@@ -191,6 +191,10 @@ def test_money_bounds():
     assert money(MAX_MONEY - Decimal("0.01")) == Decimal("999999999999.99")
     assert message_of(money, MAX_MONEY) == "Use an amount such as 1.234,56."  # excluded
     assert money("-5", minimum=Decimal(-10)) == Decimal("-5.00")
+    # Within the bounds as typed and once rounded.
+    assert message_of(money, "-0,001") == "Use an amount such as 1.234,56."
+    assert message_of(money, "999999999999,995") == "Use an amount such as 1.234,56."
+    assert money("999999999999,994") == Decimal("999999999999.99")
     assert message_of(money, "100", maximum=Decimal(100), message="Too much.") == "Too much."
 
 
