@@ -9,12 +9,12 @@ from sqlalchemy import select
 from erp.db import db
 from erp.i18n import date_filter, money
 from erp.registry import SearchProvider, SearchResult
+from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
 from .models import Receivable
 from .permissions import READ
-from .services import like_pattern
 
 MIN_QUERY = 2
 
@@ -27,7 +27,7 @@ def search_receivables(query: str, user, limit: int) -> list[SearchResult]:
         select(Receivable.id, Receivable.document, Receivable.amount, Receivable.due_date,
                Account.legal_name, Account.trade_name)
         .join(Account, Account.id == Receivable.account_id)
-        .where(account_scope(user), Receivable.document.ilike(like_pattern(query), escape="\\"))
+        .where(account_scope(user), Receivable.document.ilike(like(query), escape=LIKE_ESCAPE))
         .order_by(Receivable.due_date.desc(), Receivable.id.desc()).limit(limit))
     return [SearchResult(
         title=row.document, url=url_for("finance.receivable", receivable_id=row.id),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
@@ -18,9 +19,10 @@ from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
-from erp.money import installment_plan
+from erp.money import CENT, installment_plan
 from erp.params import id_arg
 from erp.signals import Refused
+from erp.validation import LIKE_ESCAPE, Errors, Invalid, choice, integer, like, text
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
@@ -35,7 +37,6 @@ from .models import (
     unpaid_clause,
 )
 
-CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 MAX_INSTALLMENTS = 120
 DOCUMENT_LENGTH = 80
@@ -55,36 +56,32 @@ def to_money(value) -> Decimal:
 # --- reading input -------------------------------------------------------------------
 
 
-def _money(data: dict, name: str, errors: dict) -> Decimal | None:
-    raw = data.get(name)
+def _amount(value: Any) -> Decimal:
+    """A parser: an amount greater than zero, with at most two decimals (never rounded)."""
     try:
-        value = parse_decimal(raw)
+        number = parse_decimal(value)
     except ValueError:
-        errors.setdefault(name, []).append(_("Enter an amount, e.g. 1.234,56."))
-        return None
-    if value is None:
-        errors.setdefault(name, []).append(_("This field is required."))
-        return None
-    if value <= 0:
-        errors.setdefault(name, []).append(_("The amount must be greater than zero."))
-        return None
-    if value > MAX_AMOUNT or value != value.quantize(CENT):
-        errors.setdefault(name, []).append(_("Enter an amount with at most two decimals."))
-        return None
-    return value.quantize(CENT)
+        raise Invalid(_("Enter an amount, e.g. 1.234,56.")) from None
+    if number is None:
+        raise Invalid(_("This field is required."))
+    if number <= 0:
+        raise Invalid(_("The amount must be greater than zero."))
+    if number > MAX_AMOUNT or number != number.quantize(CENT):
+        raise Invalid(_("Enter an amount with at most two decimals."))
+    return number.quantize(CENT)
 
 
-def _date(data: dict, name: str, errors: dict, default: date | None = None) -> date | None:
+def _day(value: Any, *, default: date | None = None) -> date:
+    """A parser: a date, ``default`` when blank; required."""
     try:
-        value = parse_date(data.get(name))
+        day = parse_date(value)
     except ValueError:
-        errors.setdefault(name, []).append(_("Enter a date, e.g. 31/12/2026."))
-        return None
-    if value is None:
-        value = default
-    if value is None:
-        errors.setdefault(name, []).append(_("This field is required."))
-    return value
+        raise Invalid(_("Enter a date, e.g. 31/12/2026.")) from None
+    if day is None:
+        day = default
+    if day is None:
+        raise Invalid(_("This field is required."))
+    return day
 
 
 def installment_document(document: str, number: int, count: int) -> str:
@@ -102,30 +99,21 @@ def create_receivables(account: Account, data: dict, *, user,
     (:func:`erp.money.installment_plan`: the last one takes the remainder). Validates
     everything, then saves all or nothing."""
     today = _today(today, user)
-    errors: dict[str, list[str]] = {}
-    document = (data.get("document") or "").strip()
-    if not document:
-        errors["document"] = [_("This field is required.")]
-    elif len(document) > DOCUMENT_LENGTH - 8:
-        errors["document"] = [_("At most %(n)d characters.", n=DOCUMENT_LENGTH - 8)]
-    issue_date = _date(data, "issue_date", errors, default=today)
-    due_date = _date(data, "due_date", errors)
-    amount = _money(data, "amount", errors)
+    errors = Errors()
+    document = errors.clean("document", text, data.get("document"), required=True,
+                            max_length=DOCUMENT_LENGTH - 8, message=_("This field is required."))
+    issue_date = errors.clean("issue_date", _day, data.get("issue_date"), default=today)
+    due_date = errors.clean("due_date", _day, data.get("due_date"))
+    amount = errors.clean("amount", _amount, data.get("amount"))
     raw_count = data.get("installments")
-    try:
-        count = int(raw_count) if raw_count not in (None, "") else 1
-    except (TypeError, ValueError):
-        count = 0
-    if not 1 <= count <= MAX_INSTALLMENTS:
-        errors["installments"] = [_("Between 1 and %(n)d installments.", n=MAX_INSTALLMENTS)]
+    count = 1 if raw_count in (None, "") else errors.clean(
+        "installments", integer, raw_count, required=True, minimum=1, maximum=MAX_INSTALLMENTS,
+        message=_("Between 1 and %(n)d installments.", n=MAX_INSTALLMENTS))
     if issue_date and due_date and due_date < issue_date:
-        errors.setdefault("due_date", []).append(
-            _("The due date cannot be before the issue date."))
-    if amount is not None and not errors.get("installments") and amount < CENT * count:
-        errors.setdefault("amount", []).append(
-            _("The amount is too small for that many installments."))
-    if errors:
-        raise InvalidInput(errors)
+        errors.add("due_date", _("The due date cannot be before the issue date."))
+    if amount is not None and count is not None and amount < CENT * count:
+        errors.add("amount", _("The amount is too small for that many installments."))
+    errors.raise_if_any()
     receivables = [
         Receivable(account_id=account.id, document=installment_document(document, n, count),
                    origin=ORIGIN_MANUAL, origin_id=None, issue_date=issue_date,
@@ -220,25 +208,24 @@ def record_payment(receivable: Receivable, data: dict, *, user,
     db.session.execute(select(Receivable.id).where(Receivable.id == receivable.id)
                        .with_for_update())
     db.session.refresh(receivable)
-    errors: dict[str, list[str]] = {}
     if receivable.cancelled:
         raise InvalidInput({"__all__": [_("This receivable is cancelled.")]})
     outstanding = receivable.outstanding
     if outstanding <= 0:
         raise InvalidInput({"__all__": [_("This receivable is already paid.")]})
-    amount = _money(data, "amount", errors)
-    paid_on = _date(data, "date", errors, default=today)
-    method = data.get("method") or ""
-    if method not in METHODS:
-        errors["method"] = [_("Choose a payment method.")]
+    errors = Errors()
+    amount = errors.clean("amount", _amount, data.get("amount"))
+    paid_on = errors.clean("date", _day, data.get("date"), default=today)
+    method = errors.clean("method", choice, data.get("method"), choices=METHODS, required=True,
+                          message=_("Choose a payment method."))
     if paid_on and paid_on > today:
-        errors.setdefault("date", []).append(_("A payment date cannot be in the future."))
+        errors.add("date", _("A payment date cannot be in the future."))
     if amount is not None and amount > outstanding:
-        errors.setdefault("amount", []).append(
-            _("The amount is more than what is still owed (%(owed)s).", owed=outstanding))
+        errors.add("amount", _("The amount is more than what is still owed (%(owed)s).",
+                               owed=outstanding))
     if errors:
         db.session.rollback()
-        raise InvalidInput(errors)
+        errors.raise_if_any()
     payment = Payment(receivable=receivable, account_id=receivable.account_id, date=paid_on,
                       amount=amount, method=method, created_by_id=user.id)
     db.session.add(payment)
@@ -279,11 +266,6 @@ def week_of(today: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def receivables_where(user, filters: Filters, today: date | None = None) -> list:
     """The WHERE clauses of the receivables list: the user's scope and the filters."""
     today = _today(today, user)
@@ -298,11 +280,11 @@ def receivables_where(user, filters: Filters, today: date | None = None) -> list
     if filters.account_id:
         clauses.append(Receivable.account_id == filters.account_id)
     if filters.account:
-        pattern = like_pattern(filters.account)
-        clauses.append(or_(Account.legal_name.ilike(pattern, escape="\\"),
-                           Account.trade_name.ilike(pattern, escape="\\")))
+        pattern = like(filters.account)
+        clauses.append(or_(Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                           Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE)))
     if filters.q:
-        clauses.append(Receivable.document.ilike(like_pattern(filters.q), escape="\\"))
+        clauses.append(Receivable.document.ilike(like(filters.q), escape=LIKE_ESCAPE))
     return clauses
 
 
