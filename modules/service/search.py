@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager
 from erp.db import db
 from erp.i18n import money
 from erp.registry import SearchProvider, SearchResult
+from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 
 from . import services
@@ -22,10 +23,6 @@ from .permissions import READ
 MIN_QUERY = 2
 # "OS 12", "os000012", "NFS-3", "nfs nº 3", "000012", "12": an optional prefix, the digits.
 NUMBER_RE = re.compile(r"^(?:(OS|NFS)\s*(?:N[º°O.]?\s*)?[-.#:]?\s*)?(\d{1,9})$", re.IGNORECASE)
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def parse_number(query: str) -> tuple[str | None, int] | None:
@@ -88,7 +85,7 @@ def search_documents(query: str, user, limit: int) -> list[SearchResult]:
     if len(query) < MIN_QUERY:
         return []
     orders = db.session.scalars(
-        _orders(user).where(ServiceOrder.description.ilike(_like(query), escape="\\"))
+        _orders(user).where(ServiceOrder.description.ilike(like(query), escape=LIKE_ESCAPE))
         .order_by(ServiceOrder.id.desc()).limit(limit))
     return [_order_result(order) for order in orders]
 
