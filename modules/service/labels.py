@@ -17,3 +17,11 @@ ORDER_FIELDS = {
     "cancelled_at": _l("Cancelled on"),
 }
 ORDER_CHOICES = {"status": ORDER_STATUS_LABELS}
+INVOICE_STATUS_LABELS = {"issued": _l("Issued"), "cancelled": _l("Cancelled")}
+
+# The status badges' colours (macros.html's status_badge): Bootstrap text-bg-* classes.
+ORDER_STATUS_TONES = {
+    "open": "text-bg-primary", "in_progress": "text-bg-warning", "done": "text-bg-success",
+    "cancelled": "text-bg-secondary",
+}
+INVOICE_STATUS_TONES = {"issued": "text-bg-success", "cancelled": "text-bg-secondary"}
