@@ -49,7 +49,7 @@ from stdnum.br import cnpj
 from erp import create_app
 from erp.api.tokens import create_token
 from erp.auth.models import Team, User
-from erp.auth.seed import ADMIN, SALES_MANAGER, SALES_REP, ensure_default_roles
+from erp.auth.seed import ADMIN, ensure_default_roles
 from erp.db import db, writing
 from erp.serve import commands
 from erp.setup import upgrade_database
@@ -270,7 +270,7 @@ def prepare(app, clients: int) -> tuple[int, list[tuple[str, str]], int]:
         admin = User(username="bench", name="Bench", email="bench@example.com",
                      roles=[roles[ADMIN]])
         people = [User(username=f"client{n}", name=f"Client {n}", email=f"client{n}@example.com",
-                       team=team, roles=[roles[SALES_MANAGER if n == 0 else SALES_REP]])
+                       team=team, roles=[roles["sales_manager" if n == 0 else "sales_rep"]])
                   for n in range(clients)]
         for user in [admin, *people]:
             user.set_password(PASSWORD)

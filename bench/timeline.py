@@ -22,6 +22,7 @@ from erp import create_app
 from erp.auth.models import User
 from erp.auth.seed import ADMIN, ensure_default_roles
 from erp.db import db
+from erp.registry import TimelineSource
 from erp.timeline import Cursor, fetch_page
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -58,7 +59,7 @@ def main() -> None:
             db.session.commit()
         print(f"{args.count} events inserted in {time.perf_counter() - started:.1f} s "
               f"({db.engine.dialect.name})")
-        sources = app.extensions["erp"].items("timeline source", None, check_permission=False)
+        sources = app.extensions["erp"].items(TimelineSource, None, check_permission=False)
         deep = Cursor(T0 - timedelta(minutes=args.count - 30), "crm.actions", 0)
         with app.test_request_context():
             for label, cursor in (("page 1", None), ("near the oldest", deep)):

@@ -22,10 +22,12 @@ from .db import MAX_ID, db
 from .forms import init_app as init_text_rule
 from .imports import api as imports_api
 from .imports import models as import_models  # noqa: F401 (the import job table)
+from .imports.contract import Importer
 from .imports.views import bp as imports_bp
 from .loader import load_modules
 from .params import init_app as init_query_rule
-from .registry import Registry
+from .registry import HOST_KINDS, Registry, WebBlueprint
+from .reports import add_reports_entry
 from .reports import bp as reports_bp
 
 __all__ = ["create_app"]
@@ -73,8 +75,10 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)  # headers on every response, error pages and static files too
     db.init_app(app)
     registry = Registry()
+    registry.declare(*HOST_KINDS, Importer)  # modules declare their own in register()
     app.extensions["erp"] = registry
     modules = load_modules(app, registry)
+    add_reports_entry(registry)  # the menu's Reports entry, for whoever sees a report
     registry.freeze()
     registry.install_template_helpers(app)  # the modules' filters and globals
     tasks.init_app(app)  # after the modules: it binds every task they declared
@@ -93,7 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     views.init_app(app)
     init_audit_trail(app)
-    for contribution in registry.blueprints():
+    for contribution in registry.items(WebBlueprint, check_permission=False):
         app.register_blueprint(contribution.blueprint, url_prefix=contribution.url_prefix)
     api.init_app(app, registry, csrf, host_blueprints=(imports_api.blp,))
     admin.init_app(app, registry)

@@ -27,6 +27,7 @@ from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, LoginAttempt, Role, T
 from .db import db
 from .models import InstalledModule
 from .params import page_arg
+from .registry import AdminView, Permission
 
 
 class _AdminOnly:
@@ -106,7 +107,8 @@ class RoleAdmin(SecureModelView):
         registry = current_app.extensions["erp"]
         form.permissions.choices = [
             (p.key, f"{p.key} — {p.label}" if p.label else p.key)
-            for p in registry.all_permissions()
+            for p in sorted(registry.items(Permission, check_permission=False),
+                            key=lambda p: p.key)
         ]
         return form
 
@@ -191,7 +193,7 @@ def init_app(app, registry) -> Admin:
     from .audit.admin import add_view as add_audit_view  # it builds on SecureModelView
 
     add_audit_view(admin, system)
-    for contribution in registry.admin_views():
+    for contribution in registry.items(AdminView, check_permission=False):
         view_class = contribution.view_class or SecureModelView
         if not issubclass(view_class, SecureModelView):
             raise TypeError(f"admin view for {contribution.key} must derive from SecureModelView")

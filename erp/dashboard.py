@@ -1,7 +1,7 @@
 """The home dashboard: the widgets the enabled modules contribute, rendered for one user.
 
 The host knows no module: it asks the registry for the widgets the user may see
-(``registry.dashboard_widgets(user)``) and lays them out by their ``width``. A widget that
+(``registry.items(DashboardWidget, user)``) and lays them out by their ``width``. A widget that
 raises is logged and becomes a small notice, so one broken module cannot take the home
 page down (as with global search and the account page's tabs).
 """
@@ -64,4 +64,4 @@ def render_widget(widget: DashboardWidget, user: Any) -> Card:
 
 def cards(registry: Any, user: Any) -> list[Card]:
     """Every widget ``user`` may see, in the registry's order, each rendered or failed."""
-    return [render_widget(widget, user) for widget in registry.dashboard_widgets(user)]
+    return [render_widget(widget, user) for widget in registry.items(DashboardWidget, user)]

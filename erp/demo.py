@@ -1,4 +1,10 @@
-"""Demo data for an empty database: the host's users, then each module's records."""
+"""Demo data for an empty database: the demo users, then each module's records.
+
+The host brings one demo user, the administrator; every module's ``DemoLoader`` lists its
+own (``users=(DemoUser("ana", "Ana Vendas", "sales_rep", team="Equipe Comercial"), ...)``,
+with roles of the module or of its dependencies). All of them are created first, in the
+loaders' order, then each loader's ``load()`` runs.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,21 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .auth.models import Team, User
-from .auth.seed import ADMIN, FINANCE, SALES_MANAGER, SALES_REP, SERVICE, ensure_default_roles
+from .auth.seed import ADMIN, ensure_default_roles
 from .db import db
+from .registry import DemoLoader, DemoUser
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented in the README; every demo user has it
+DEMO_DOMAIN = "mosaic.example"  # every demo user's e-mail: <username>@mosaic.example
 
-DEMO_USERS = (
-    # username, name, role, in the sales team, locale
-    ("admin", "Alice Admin", ADMIN, False, "pt_BR"),
-    ("gerente", "Marta Gerente", SALES_MANAGER, True, "pt_BR"),
-    ("ana", "Ana Vendas", SALES_REP, True, "pt_BR"),
-    ("bruno", "Bruno Vendas", SALES_REP, True, "pt_BR"),
-    ("fernanda", "Fernanda Financeiro", FINANCE, False, "pt_BR"),
-    ("sergio", "Sérgio Serviços", SERVICE, False, "pt_BR"),
-)
+HOST_USERS = (DemoUser("admin", "Alice Admin", ADMIN),)
+
+
+def demo_users(registry=None) -> list[DemoUser]:
+    """Every demo user, in the order they are created: the host's, then each loader's."""
+    registry = registry if registry is not None else current_app.extensions["erp"]
+    loaders = registry.items(DemoLoader, check_permission=False)
+    return [*HOST_USERS, *(user for loader in loaders for user in loader.users)]
 
 
 def database_is_empty() -> bool:
@@ -28,15 +35,22 @@ def database_is_empty() -> bool:
 
 def load_demo() -> None:
     """Create the demo users and let every enabled module add its demo records."""
-    roles = ensure_default_roles()
-    team = Team(name="Equipe Comercial")
-    db.session.add(team)
-    for username, name, role, in_team, locale in DEMO_USERS:
-        user = User(username=username, name=name, email=f"{username}@mosaic.example",
-                    locale=locale, team=team if in_team else None, roles=[roles[role]])
+    registry = current_app.extensions["erp"]
+    roles = ensure_default_roles(registry)
+    teams: dict[str, Team] = {}
+    for person in demo_users(registry):
+        team = None
+        if person.team:
+            team = teams.get(person.team)
+            if team is None:
+                team = teams[person.team] = Team(name=person.team)
+                db.session.add(team)
+        user = User(username=person.username, name=person.name,
+                    email=f"{person.username}@{DEMO_DOMAIN}", locale=person.locale,
+                    team=team, roles=[roles[person.role]])
         user.set_password(DEMO_PASSWORD)
         db.session.add(user)
     db.session.flush()
-    for loader in current_app.extensions["erp"].demo_loaders():
+    for loader in registry.items(DemoLoader, check_permission=False):
         loader.load()
     db.session.commit()

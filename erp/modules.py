@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "erp.modules"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 VERSION_RE = re.compile(r"^\d+(\.\d+){0,3}([.-]?[a-z0-9]+)*$", re.IGNORECASE)
+DOTTED_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class ModuleError(RuntimeError):
@@ -49,10 +50,15 @@ class Manifest:
     version: str
     summary: str = ""
     depends: tuple[str, ...] = ()
+    # What a module that depends on this one may import from it, relative to its package:
+    # a submodule ("models", "services.scope": it and everything in it) or one name in a
+    # submodule ("services.accounts.promote_to_customer"). Empty: nothing.
+    public: tuple[str, ...] = ()
 
     def __post_init__(self):
-        # Accept a list for depends, but keep the manifest immutable.
+        # Accept lists for depends and public, but keep the manifest immutable.
         object.__setattr__(self, "depends", tuple(self.depends))
+        object.__setattr__(self, "public", tuple(self.public))
 
     def problems(self) -> list[str]:
         """Everything wrong with this manifest, as sentences (empty when valid)."""
@@ -71,6 +77,10 @@ class Manifest:
                 found.append(f"invalid dependency name {dep!r}")
         if self.name in self.depends:
             found.append("a module cannot depend on itself")
+        for entry in self.public:
+            if not isinstance(entry, str) or not DOTTED_RE.match(entry):
+                found.append(f"invalid public entry {entry!r} (a dotted path inside the "
+                             "module, e.g. 'models' or 'services.scope.account_scope')")
         return found
 
 
@@ -175,6 +185,20 @@ def discover(extra_dirs: Iterable[str | Path] = (), entry_points: bool = True,
                 raise ModuleError(ep.name, "entry point must name a package, not an object")
             add(package.__name__, f"entry point:{dist}", package)
     return found
+
+
+def is_enabled(name: str) -> bool:
+    """True inside an app context of an app where module ``name`` is enabled.
+
+    Signals are process-wide (blinker): a receiver that must act only where its module is
+    enabled asks this first.
+    """
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return False
+    registry = current_app.extensions.get("erp")
+    return registry is not None and name in registry.modules
 
 
 def resolve(available: dict[str, LoadedModule],

@@ -1,14 +1,24 @@
 """The shared registry: what modules contribute to the host and to each other.
 
 One :class:`Registry` per app (``app.extensions["erp"]``), filled while modules'
-``register()`` functions run and frozen afterwards. Contributions are small frozen
-dataclasses. Each kind is kept sorted by ``order``, then by the contributing
-module's load position, then by key, so the result never depends on the order in
-which files happen to be read; a key used twice within a kind is an error.
+``register()`` functions run and frozen afterwards. A contribution is a small frozen
+dataclass with a text ``key``; the registry files it under its class, its *kind*::
+
+    registry.add(MenuItem("notes", _l("Notes"), "notes.index", permission=READ))
+    registry.items(MenuItem, current_user)  # what this user may see, in order
+
+Kinds are declared by whoever owns them: the host declares its own at start-up
+(:data:`HOST_KINDS`, and the importer), a module declares the ones it owns in its
+``register()`` (CRM: ``registry.declare(AccountTab, AccountStat, CreateAction)``) and the
+modules that depend on it add items of them. Adding an item of an undeclared kind is an
+error. Each kind is read sorted by ``order``, then by the contributing module's load
+position, then by key, so the result never depends on the order in which files happen to
+be read; a key used twice within a kind is an error.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +26,7 @@ from typing import Any, Protocol
 
 
 class RegistryError(RuntimeError):
-    """A contribution was refused (duplicate key, bad value, or registry frozen)."""
+    """A contribution was refused (undeclared kind, duplicate key, bad value, or frozen)."""
 
 
 class PermissionHolder(Protocol):
@@ -31,12 +41,34 @@ def allowed(user: Any, permission: str | None) -> bool:
     return bool(check and check(permission))
 
 
-# --- contribution types -------------------------------------------------------
+def visible(user: Any, item: Any) -> bool:
+    """True if ``user`` may see ``item``: its ``permission`` (if any) is held, and its
+    ``visible(user)`` condition (if any) holds."""
+    if not allowed(user, getattr(item, "permission", None)):
+        return False
+    condition = getattr(item, "visible", None)
+    return condition is None or bool(condition(user))
+
+
+def kind_name(kind: type) -> str:
+    """How messages call a kind: ``MenuItem`` -> ``"menu item"``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", kind.__name__).lower()
+
+
+# --- the host's kinds ---------------------------------------------------------------------
+
+# A role's record scope (the values of erp.auth.models.SCOPE_*).
+OWN, TEAM, ALL = "own", "team", "all"
 
 
 @dataclass(frozen=True)
 class Permission:
-    """A permission string, and the seeded roles that get it when its module is installed."""
+    """A permission string, and the roles that get it by default when its module is installed.
+
+    ``roles`` names roles of this module or of the modules it depends on (the host's
+    ``admin`` holds every permission anyway); a role that does not exist is skipped, and
+    gets the permission when the module that brings it is installed.
+    """
 
     key: str  # "sales.read"
     label: Any = ""
@@ -44,11 +76,46 @@ class Permission:
 
 
 @dataclass(frozen=True)
-class BlueprintContribution:
-    key: str  # the blueprint's name
+class Role:
+    """A role a module brings: created (never changed afterwards) when the module is installed.
+
+    What it may do is said by the permissions that name it (``Permission.roles``).
+    """
+
+    key: str  # "finance": the role's name
+    label: Any  # the role's description, stored in the user's language at creation
+    scope: str = OWN  # OWN, TEAM or ALL: the records its users see
+
+    def __post_init__(self):
+        if self.scope not in (OWN, TEAM, ALL):
+            raise RegistryError(f"role {self.key!r}: scope must be OWN, TEAM or ALL, "
+                                f"not {self.scope!r}")
+
+
+@dataclass(frozen=True)
+class WebBlueprint:
+    """A Flask blueprint of pages; its name is the key."""
+
     blueprint: Any
     url_prefix: str | None = None
     order: int = 100
+
+    @property
+    def key(self) -> str:
+        return self.blueprint.name
+
+
+@dataclass(frozen=True)
+class ApiBlueprint:
+    """A flask-smorest blueprint mounted under /api/v1 (plus its own url_prefix)."""
+
+    blueprint: Any
+    url_prefix: str = ""
+    order: int = 100
+
+    @property
+    def key(self) -> str:
+        return self.blueprint.name
 
 
 @dataclass(frozen=True)
@@ -59,28 +126,15 @@ class MenuItem:
     permission: str | None = None
     order: int = 100
     icon: str | None = None
+    # More blueprints whose pages mark the entry active (its endpoint's own always does).
+    blueprints: tuple[str, ...] = ()
+    visible: Callable | None = None  # (user) -> bool: shown only when true
+    quick_link: bool = True  # also a link on the home page
 
-
-@dataclass(frozen=True)
-class AccountTab:
-    key: str  # "sales" — also the URL: /crm/accounts/<id>/tabs/sales
-    label: Any
-    render: Callable  # (account, request args) -> HTML fragment
-    count: Callable | None = None  # (account) -> int | None, one cheap indexed query
-    order: int = 100
-    permission: str | None = None
-
-
-@dataclass(frozen=True)
-class AccountStat:
-    """A key figure in the account page header (e.g. open receivables)."""
-
-    key: str
-    label: Any
-    compute: Callable  # (account) -> value
-    kind: str = "number"  # "number", "money" or "date": how the page formats the value
-    order: int = 100
-    permission: str | None = None
+    @property
+    def active_in(self) -> tuple[str, ...]:
+        """The blueprints whose pages mark this entry as the current one."""
+        return (self.endpoint.split(".")[0], *self.blueprints)
 
 
 @dataclass(frozen=True)
@@ -109,22 +163,6 @@ class TimelineSource:
 
 
 @dataclass(frozen=True)
-class CreateAction:
-    """An entry of the account page's "Create" menu."""
-
-    key: str
-    label: Any
-    endpoint: str | None = None  # defaults to key; called with account_id=<id>
-    permission: str | None = None
-    order: int = 100
-    icon: str | None = None
-
-    @property
-    def target(self) -> str:
-        return self.endpoint or self.key
-
-
-@dataclass(frozen=True)
 class SearchResult:
     title: str
     url: str
@@ -139,16 +177,24 @@ class SearchProvider:
     search: Callable  # (query: str, user, limit: int) -> list[SearchResult]
     permission: str | None = None
     order: int = 100
+    # What one may type, for the search box's placeholder ("name, CNPJ/CPF, phone, e-mail"):
+    # the layout joins the hints of the providers the user may use.
+    hint: Any = ""
 
 
 @dataclass(frozen=True)
 class AdminView:
-    key: str  # the model's table name
+    """A Flask-Admin view of ``model``, keyed and routed by its table name."""
+
     model: Any
     category: Any = None
     view_class: Any = None  # a SecureModelView subclass; the default one if None
     name: Any = None
     order: int = 100
+
+    @property
+    def key(self) -> str:
+        return getattr(self.model, "__tablename__", None) or getattr(self.model, "__name__", "")
 
 
 @dataclass(frozen=True)
@@ -176,22 +222,28 @@ class Report:
 
 
 @dataclass(frozen=True)
-class ApiBlueprint:
-    """A flask-smorest blueprint mounted under /api/v1 (plus its own url_prefix)."""
+class DemoUser:
+    """A user of the demo data; every one has the password ``erp.demo.DEMO_PASSWORD``."""
 
-    key: str  # the blueprint's name
-    blueprint: Any
-    url_prefix: str = ""
-    order: int = 100
+    username: str  # also the e-mail: <username>@mosaic.example
+    name: str
+    role: str  # a role's key (the module's own, or one of its dependencies')
+    team: str | None = None  # a team's name, created if needed
+    locale: str = "pt_BR"
 
 
 @dataclass(frozen=True)
 class DemoLoader:
-    """Fills an empty database with a module's demo records."""
+    """Fills an empty database with a module's demo records (key: the module's name).
+
+    The host first creates the ``users`` of every loader, then calls each ``load()`` in
+    order, inside the app context.
+    """
 
     key: str
-    load: Callable  # () -> None, runs inside the app context, after the host's users exist
+    load: Callable  # () -> None
     order: int = 100
+    users: tuple[DemoUser, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -210,6 +262,17 @@ class TemplateGlobal:
     value: Any
 
 
+# Declared by the host at start-up (erp.create_app), with erp.imports' Importer.
+HOST_KINDS = (Permission, Role, WebBlueprint, ApiBlueprint, MenuItem, TimelineSource,
+              SearchProvider, AdminView, DashboardWidget, Report, DemoLoader, TemplateFilter,
+              TemplateGlobal)
+
+HOST = "erp"  # the "module" of what the host itself declares and contributes
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class _Entry:
     module: str
@@ -219,9 +282,10 @@ class _Entry:
 
 @dataclass
 class Registry:
-    """Everything the enabled modules contribute, in a deterministic order."""
+    """Everything the enabled modules contribute, by kind, in a deterministic order."""
 
-    kinds: dict[str, dict[str, _Entry]] = field(default_factory=dict)
+    _entries: dict[type, dict[str, _Entry]] = field(default_factory=dict)
+    _owners: dict[type, str] = field(default_factory=dict)
     module_order: list[str] = field(default_factory=list)
     current_module: str | None = None
     frozen: bool = False
@@ -245,141 +309,105 @@ class Registry:
         if self.frozen:
             raise RegistryError("the registry is frozen: contributions are made in register()")
 
-    def add(self, kind: str, item: Any) -> Any:
+    def declare(self, *kinds: type) -> None:
+        """Open kinds of contribution (classes) owned by the current module (or the host)."""
         self._check_open()
-        key = getattr(item, "key", None)
-        if not isinstance(key, str) or not key:
-            raise RegistryError(f"{kind} contribution needs a non-empty text key, got {key!r}")
-        module = self.current_module or "erp"
+        owner = self.current_module or HOST
+        for kind in kinds:
+            if not isinstance(kind, type):
+                raise RegistryError(f"a kind is a class, not {kind!r}")
+            if kind in self._owners:
+                raise RegistryError(f"{kind.__name__} is already declared, "
+                                    f"by module {self._owners[kind]!r}")
+            self._owners[kind] = owner
+            self._entries[kind] = {}
+
+    def add(self, *items: Any) -> None:
+        """File each item under its class, which must be a declared kind."""
+        self._check_open()
+        module = self.current_module or HOST
         index = self.module_order.index(module) if module in self.module_order else -1
-        entries = self.kinds.setdefault(kind, {})
-        if key in entries:
-            raise RegistryError(
-                f"duplicate {kind} {key!r} from module {module!r}: "
-                f"already registered by module {entries[key].module!r}"
-            )
-        entries[key] = _Entry(module, index, item)
-        return item
-
-    def blueprint(self, blueprint: Any, url_prefix: str | None = None) -> Any:
-        self.add("blueprint", BlueprintContribution(blueprint.name, blueprint, url_prefix))
-        return blueprint
-
-    def menu_item(self, item: MenuItem) -> MenuItem:
-        return self.add("menu item", item)
-
-    def account_tab(self, tab: AccountTab) -> AccountTab:
-        return self.add("account tab", tab)
-
-    def account_stat(self, stat: AccountStat) -> AccountStat:
-        return self.add("account stat", stat)
-
-    def timeline_source(self, source: TimelineSource) -> TimelineSource:
-        return self.add("timeline source", source)
-
-    def create_action(self, action: CreateAction) -> CreateAction:
-        return self.add("create action", action)
-
-    def search_provider(self, provider: SearchProvider) -> SearchProvider:
-        return self.add("search provider", provider)
-
-    def admin_view(self, model: Any, category: Any = None, view_class: Any = None,
-                   name: Any = None, order: int = 100) -> AdminView:
-        key = getattr(model, "__tablename__", None) or getattr(model, "__name__", None)
-        return self.add("admin view", AdminView(key, model, category, view_class, name, order))
-
-    def api_blueprint(self, blueprint: Any, url_prefix: str = "") -> ApiBlueprint:
-        return self.add("api blueprint", ApiBlueprint(blueprint.name, blueprint, url_prefix))
-
-    def dashboard_widget(self, widget: DashboardWidget) -> DashboardWidget:
-        return self.add("dashboard widget", widget)
-
-    def report(self, report: Report) -> Report:
-        return self.add("report", report)
-
-    def demo_loader(self, load: Callable, order: int = 100) -> DemoLoader:
-        key = self.current_module or "erp"
-        return self.add("demo loader", DemoLoader(key, load, order))
-
-    def permissions(self, *perms: str | Permission) -> None:
-        for perm in perms:
-            self.add("permission", Permission(perm) if isinstance(perm, str) else perm)
+        for item in items:
+            kind = type(item)
+            entries = self._entries.get(kind)
+            if entries is None:
+                raise RegistryError(
+                    f"{kind.__name__} is not a declared kind of contribution (the module that "
+                    f"owns it declares it: is that module a dependency, and enabled?)")
+            key = getattr(item, "key", None)
+            if not isinstance(key, str) or not key:
+                raise RegistryError(f"{kind_name(kind)} contribution needs a non-empty text "
+                                    f"key, got {key!r}")
+            if key in entries:
+                raise RegistryError(
+                    f"duplicate {kind_name(kind)} {key!r} from module {module!r}: "
+                    f"already registered by module {entries[key].module!r}"
+                )
+            entries[key] = _Entry(module, index, item)
 
     # --- reading ---------------------------------------------------------------
 
-    def _sorted(self, kind: str) -> list[Any]:
-        entries = self.kinds.get(kind, {}).values()
-        ordered = sorted(
-            entries,
-            key=lambda e: (getattr(e.item, "order", 100), e.module_index, e.item.key),
-        )
-        return [e.item for e in ordered]
+    @staticmethod
+    def _check_kind(kind: Any) -> None:
+        if not isinstance(kind, type):
+            raise RegistryError(f"a kind is a class, not {kind!r}")
 
-    def items(self, kind: str, user: Any = None, *, check_permission: bool = True) -> list[Any]:
+    def _known(self, kind: type) -> dict[str, _Entry]:
+        self._check_kind(kind)
+        entries = self._entries.get(kind)
+        if entries is None:
+            name = getattr(kind, "__name__", repr(kind))
+            raise RegistryError(f"{name} is not a declared kind of contribution")
+        return entries
+
+    def items(self, kind: type, user: Any = None, *, check_permission: bool = True) -> list:
         """The contributions of one kind, ordered; those ``user`` may not see left out.
 
-        Pass ``check_permission=False`` to get all of them (start-up, admin).
+        Pass ``check_permission=False`` to get all of them (start-up, admin). A kind no
+        enabled module declared has none.
         """
-        result = self._sorted(kind)
+        self._check_kind(kind)
+        ordered = sorted(
+            self._entries.get(kind, {}).values(),
+            key=lambda e: (getattr(e.item, "order", 100), e.module_index, e.item.key),
+        )
+        result = [e.item for e in ordered]
         if check_permission:
-            result = [i for i in result if allowed(user, getattr(i, "permission", None))]
+            result = [i for i in result if visible(user, i)]
         return result
 
-    def module_of(self, kind: str, key: str) -> str:
-        return self.kinds[kind][key].module
-
-    def get(self, kind: str, key: str) -> Any | None:
-        entry = self.kinds.get(kind, {}).get(key)
+    def get(self, kind: type, key: str) -> Any | None:
+        """The contribution of ``kind`` with ``key``, or ``None``."""
+        self._check_kind(kind)
+        entry = self._entries.get(kind, {}).get(key)
         return entry.item if entry else None
 
-    def blueprints(self) -> list[BlueprintContribution]:
-        return self._sorted("blueprint")
+    def module_of(self, kind: type, key: str) -> str:
+        """The name of the module that contributed it (``"erp"``: the host)."""
+        entries = self._known(kind)
+        if key not in entries:
+            raise KeyError(f"no {kind_name(kind)} {key!r}")
+        return entries[key].module
 
-    def menu_items(self, user: Any) -> list[MenuItem]:
-        return self.items("menu item", user)
+    def declared(self, kind: type) -> bool:
+        """Whether some enabled module (or the host) declared ``kind``."""
+        self._check_kind(kind)
+        return kind in self._owners
 
-    def account_tabs(self, user: Any) -> list[AccountTab]:
-        return self.items("account tab", user)
+    def owner_of(self, kind: type) -> str:
+        """The module that declared ``kind`` (``"erp"``: the host)."""
+        if kind not in self._owners:
+            raise RegistryError(f"{kind.__name__} is not a declared kind of contribution")
+        return self._owners[kind]
 
-    def account_stats(self, user: Any) -> list[AccountStat]:
-        return self.items("account stat", user)
-
-    def timeline_sources(self, user: Any) -> list[TimelineSource]:
-        return self.items("timeline source", user)
-
-    def create_actions(self, user: Any) -> list[CreateAction]:
-        return self.items("create action", user)
-
-    def search_providers(self, user: Any) -> list[SearchProvider]:
-        return self.items("search provider", user)
-
-    def api_blueprints(self) -> list[ApiBlueprint]:
-        return self._sorted("api blueprint")
-
-    def dashboard_widgets(self, user: Any) -> list[DashboardWidget]:
-        return self.items("dashboard widget", user)
-
-    def reports(self, user: Any) -> list[Report]:
-        return self.items("report", user)
-
-    def admin_views(self) -> list[AdminView]:
-        return self._sorted("admin view")
-
-    def demo_loaders(self) -> list[DemoLoader]:
-        return self._sorted("demo loader")
-
-    def all_permissions(self) -> list[Permission]:
-        return sorted(self._sorted("permission"), key=lambda p: p.key)
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The enabled modules, in load order."""
+        return tuple(self.module_order)
 
     def install_template_helpers(self, app: Any) -> None:
         """Put the contributed template filters and globals on ``app``'s Jinja environment."""
-        for item in self._sorted("template filter"):
+        for item in self.items(TemplateFilter, check_permission=False):
             app.jinja_env.filters[item.key] = item.function
-        for item in self._sorted("template global"):
+        for item in self.items(TemplateGlobal, check_permission=False):
             app.jinja_env.globals[item.key] = item.value
-
-    def timeline_kinds(self, user: Any) -> dict[str, Any]:
-        kinds: dict[str, Any] = {}
-        for source in self.timeline_sources(user):
-            kinds.update(source.kinds)
-        return kinds

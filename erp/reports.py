@@ -1,9 +1,9 @@
 """Reports: the Reports page, the table every report shows, and its CSV export.
 
-Modules contribute reports through the registry (``registry.report(Report(...))``); the
-host lists those the user may see at ``/reports`` and adds a "Reports" entry to the top
-navigation when there is at least one. Each report is the module's own page; what they
-share is here:
+Modules contribute reports through the registry (``registry.add(Report(...))``); the
+host lists those the user may see at ``/reports`` and contributes a "Reports" entry to the
+top navigation (:func:`add_reports_entry`), shown to a user who may open at least one.
+Each report is the module's own page; what they share is here:
 
 - :class:`ReportTable` — the header and rows a report shows. The HTML table (the
   ``report_table`` macro in ``templates/erp/reports/_macros.html``) and the CSV export
@@ -29,6 +29,7 @@ from typing import Any
 from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, current_app, render_template, stream_with_context
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Float
@@ -36,9 +37,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from . import csv_writer
+from .registry import MenuItem, Report
 
-__all__ = ["Column", "ReportTable", "Row", "RowPagination", "bp", "csv_response", "days_between",
-           "wants_csv"]
+__all__ = ["Column", "ReportTable", "Row", "RowPagination", "add_reports_entry", "bp",
+           "csv_response", "days_between", "wants_csv"]
 
 bp = Blueprint("reports", __name__)
 
@@ -191,15 +193,26 @@ def _registry():
 @bp.route("/reports")
 @login_required
 def index():
-    reports = _registry().reports(current_user)
+    reports = _registry().items(Report, current_user)
     return render_template("erp/reports/index.html", reports=reports)
 
 
-@bp.app_context_processor
-def _navigation() -> dict:
-    """``erp_has_reports()`` for the layout: is there any report this user may open?"""
+REPORTS_MENU_ORDER = 1000  # after every module's entry
 
-    def has_reports() -> bool:
-        return bool(current_user.is_authenticated and _registry().reports(current_user))
 
-    return {"erp_has_reports": has_reports}
+def add_reports_entry(registry: Any) -> None:
+    """The host's own menu entry: Reports, shown to a user who may open at least one report.
+
+    Called once the modules are registered: a report's pages (the blueprint of its endpoint,
+    unless that blueprint has a menu entry of its own) mark the entry as the current one.
+    """
+    menus = {item.endpoint.split(".")[0]
+             for item in registry.items(MenuItem, check_permission=False)}
+    pages = sorted({report.endpoint.split(".")[0]
+                    for report in registry.items(Report, check_permission=False)} - menus)
+
+    def sees_a_report(user: Any) -> bool:
+        return bool(registry.items(Report, user))
+
+    registry.add(MenuItem("reports", _l("Reports"), "reports.index", order=REPORTS_MENU_ORDER,
+                          blueprints=tuple(pages), visible=sees_a_report, quick_link=False))

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from . import dashboard
 from .api.errors import error_response
 from .db import database_busy, db
+from .registry import MenuItem, SearchProvider
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ def registry():
 @login_required
 def home():
     """The user's dashboard (the widgets modules contribute) and quick links to the modules."""
-    return render_template("erp/home.html", entries=registry().menu_items(current_user),
+    entries = [item for item in registry().items(MenuItem, current_user) if item.quick_link]
+    return render_template("erp/home.html", entries=entries,
                            cards=dashboard.cards(registry(), current_user))
 
 
@@ -38,7 +40,7 @@ def search():
     query = request.args.get("q", "").strip()[:200]
     groups, failed = [], []
     if len(query) >= SEARCH_MIN_LENGTH:
-        for provider in registry().search_providers(current_user):
+        for provider in registry().items(SearchProvider, current_user):
             try:
                 results = provider.search(query, current_user, SEARCH_LIMIT)
             except Exception:
@@ -97,11 +99,19 @@ def handle_database_error(error: OperationalError):
     return response
 
 
+def search_hints(user) -> str:
+    """What may be searched, for the search box: the hints of the providers ``user`` may use
+    ("name, CNPJ/CPF, phone, e-mail"), joined; empty if none gives one."""
+    return ", ".join(str(p.hint) for p in registry().items(SearchProvider, user) if p.hint)
+
+
 def layout_context():
-    """What the base layout needs on every page: the menu the user may see."""
+    """What the base layout needs on every page: the menu the user may see, and what the
+    search box searches."""
     if not current_user.is_authenticated:
-        return {"erp_menu": []}
-    return {"erp_menu": registry().menu_items(current_user)}
+        return {"erp_menu": [], "erp_search_hints": ""}
+    return {"erp_menu": registry().items(MenuItem, current_user),
+            "erp_search_hints": search_hints(current_user)}
 
 
 def init_app(app) -> None:
@@ -112,3 +122,6 @@ def init_app(app) -> None:
     app.register_error_handler(500, handle_server_error)
     app.register_error_handler(OperationalError, handle_database_error)
     app.context_processor(layout_context)
+    # A global too, not only the context Flask-Login gives a page: macros imported without
+    # context (macros.html's subnav, a module's _macros.html) check permissions with it.
+    app.jinja_env.globals["current_user"] = current_user

@@ -18,6 +18,7 @@ from erp import csv_writer
 from erp.api.tokens import create_token
 from erp.auth.models import User
 from erp.db import db
+from erp.registry import Report
 from erp.reports import MONEY, Column, ReportTable, Row, csv_response
 from modules.crm.models import Action, LossReason, Stage
 from tests.conftest import csrf_token, login_as
@@ -132,7 +133,7 @@ REPORTS = {"crm.actions": _actions, "crm.funnel": _funnel, "crm.losses": _losses
 def test_every_report_is_covered(app):
     with app.app_context():
         listed = {report.key for report in app.extensions["erp"].items(
-            "report", check_permission=False)}
+            Report, check_permission=False)}
     assert listed == set(REPORTS), "add the new report's formula test to REPORTS"
 
 

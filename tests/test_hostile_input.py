@@ -21,6 +21,7 @@ from erp.auth.models import User
 from erp.auth.seed import ensure_default_roles, grant_module_defaults
 from erp.db import db
 from erp.demo import load_demo
+from modules.crm.kinds import AccountTab
 from tests.conftest import CSRF_RE, login_as
 from tests.crm import conftest as crm_fixtures
 
@@ -79,7 +80,7 @@ def _urls(app) -> list[tuple[str, str]]:
     """(endpoint, URL) of every GET route, with the demo's first record for each id."""
     registry = app.extensions["erp"]
     ids = _first_ids(app)
-    tabs = [tab.key for tab in registry.items("account tab", check_permission=False)]
+    tabs = [tab.key for tab in registry.items(AccountTab, check_permission=False)]
     urls = []
     for rule in app.url_map.iter_rules():
         if ("GET" not in rule.methods or rule.endpoint in SKIPPED

@@ -1,6 +1,6 @@
 """The JSON API's host side: ``/api/v1``, token authentication, errors, rate limit, OpenAPI.
 
-Modules contribute flask-smorest blueprints (``registry.api_blueprint(blp)``); the host
+Modules contribute flask-smorest blueprints (``registry.add(ApiBlueprint(blp))``); the host
 mounts them under ``/api/v1`` on one :class:`flask_smorest.Api`, whose OpenAPI document
 (generated from the blueprints' marshmallow schemas) is served at
 ``/api/v1/openapi.json``. Every API request is authenticated by a per-user token
@@ -16,6 +16,7 @@ import flask_smorest
 from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 
+from ..registry import ApiBlueprint
 from .blueprint import Blueprint
 from .errors import ErrorSchema, abort
 from .limits import check_json_body
@@ -113,7 +114,8 @@ def init_app(app: Flask, registry, csrf, host_blueprints=()) -> ErpApi:
     )
     app.before_request(_authenticate)
     blueprints = [(blp, "") for blp in host_blueprints] + [
-        (c.blueprint, c.url_prefix) for c in registry.api_blueprints()]
+        (c.blueprint, c.url_prefix)
+        for c in registry.items(ApiBlueprint, check_permission=False)]
     for blueprint, url_prefix in blueprints:
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix=PREFIX + url_prefix)

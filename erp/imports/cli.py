@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from ..auth.models import Role, User
 from ..db import db
 from . import services
-from .contract import cell_text
+from .contract import Importer, cell_text
 from .reading import ENCODINGS, normalize_header
 
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "|": "|"}
@@ -87,7 +87,7 @@ def import_command(kind, file, login, delimiter, encoding, skip_invalid, overrid
     """
     user = _user(login)
     registry = current_app.extensions["erp"]
-    kinds = [i.key for i in registry.items("importer", check_permission=False)]
+    kinds = [i.key for i in registry.items(Importer, check_permission=False)]
     if kind not in kinds:
         raise click.BadParameter(f"choose one of: {', '.join(kinds) or '(none installed)'}",
                                  param_hint="KIND")

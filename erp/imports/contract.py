@@ -2,7 +2,7 @@
 
 A module registers an :class:`Importer` in its ``register()``::
 
-    registry.add("importer", Importer(key="accounts", label=_l("Accounts"), ...))
+    registry.add(Importer(key="accounts", label=_l("Accounts"), ...))
 
 and the host does the rest: reading CSV/XLSX, guessing the column mapping, the preview,
 duplicates inside the file, batches, the all-or-nothing transaction, progress, the file of

@@ -293,7 +293,7 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
         if job is None:
             raise LookupError(f"no import job {job_id}")
         jobs.commit()  # end the read: the job's next write starts afresh
-        importer = current_app.extensions["erp"].get("importer", job.kind)
+        importer = current_app.extensions["erp"].get(Importer, job.kind)
         user = db.session.get(User, job.user_id)
         # The audit trail records what the import writes (or takes back) as its user's.
         with force_locale(_locale(job.user_id)), acting_as(user):

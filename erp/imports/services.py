@@ -56,12 +56,12 @@ class ImportRefused(ValueError):
 
 def importers_for(user) -> list[Importer]:
     """The importers ``user`` may use, in the registry's order."""
-    return current_app.extensions["erp"].items("importer", user)
+    return current_app.extensions["erp"].items(Importer, user)
 
 
 def get_importer(kind: str, user=None) -> Importer | None:
     """The importer for ``kind`` if it exists (and, given a user, if they may use it)."""
-    importer = current_app.extensions["erp"].get("importer", kind)
+    importer = current_app.extensions["erp"].get(Importer, kind)
     if importer is None or user is None:
         return importer
     return importer if importer in importers_for(user) else None

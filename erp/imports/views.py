@@ -30,7 +30,7 @@ from sqlalchemy import select
 from ..db import db
 from ..forms import PostForm
 from . import services
-from .contract import cell_text
+from .contract import Importer, cell_text
 from .forms import RunForm, UploadForm, chosen_mapping, mapping_form
 from .models import ACTIVE, FAILED, NEW, READY, REJECTED, STARTABLE, ImportJob
 from .reading import FORMAT_CSV, UnreadableFile, numbered_rows
@@ -83,7 +83,7 @@ def new():
     importers = services.importers_for(current_user)
     kind = request.values.get("kind")
     if kind and kind not in {i.key for i in importers}:
-        abort(403 if current_app.extensions["erp"].get("importer", kind) else 404)
+        abort(403 if current_app.extensions["erp"].get(Importer, kind) else 404)
     form = UploadForm(kind=kind or importers[0].key)
     form.kind.choices = [(i.key, i.label) for i in importers]
     status = 200

@@ -9,41 +9,57 @@ manifest = Manifest(
     version="0.2.0",
     summary="Accounts, contacts, opportunities and the account page",
     depends=(),
+    # What the modules built on CRM may import (tests/erp/test_import_graph.py checks it):
+    # the models, the account scope (with the account picker), promoting an account to
+    # customer, and the account page's kinds (tabs, stats, Create entries).
+    public=("models", "services.scope", "services.accounts.promote_to_customer", "kinds"),
 )
 
 
 def register(registry):
-    from erp.registry import MenuItem, SearchProvider
+    # Imported here, not at the top: a module's code runs only when it is enabled.
+    from erp.registry import (
+        AdminView,
+        ApiBlueprint,
+        DemoLoader,
+        MenuItem,
+        TemplateGlobal,
+        WebBlueprint,
+    )
 
-    from . import demo, models, search_providers, tabs, views
-    from .permissions import PERMISSIONS, READ
-
-    registry.permissions(*PERMISSIONS)
-    registry.blueprint(views.bp)
-    registry.menu_item(MenuItem("crm", _l("CRM"), "crm.accounts", permission=READ, order=10))
-    registry.search_provider(SearchProvider("crm.accounts", _l("Accounts"),
-                                            search_providers.accounts, permission=READ, order=10))
-    registry.search_provider(SearchProvider("crm.contacts", _l("Contacts"),
-                                            search_providers.contacts, permission=READ, order=20))
-    category = _l("CRM")
-    registry.admin_view(models.Category, category=category, name=_l("Categories"))
-    registry.admin_view(models.Tag, category=category, name=_l("Tags"))
-    registry.admin_view(models.CnpjLookup, category=category, name=_l("CNPJ lookups"))
-    registry.admin_view(models.Opportunity, category=category, name=_l("Opportunities"))
-    registry.admin_view(models.Stage, category=category, name=_l("Stages"))
-    registry.admin_view(models.LossReason, category=category, name=_l("Loss reasons"))
-    registry.admin_view(models.Action, category=category, name=_l("Actions"))
-    registry.demo_loader(demo.load)
-    from erp.registry import TemplateGlobal
-
+    from . import api, dashboard, demo, importers, models, reports, search_providers, tabs, views
+    from .kinds import AccountStat, AccountTab, CreateAction
     from .models import labels
-    registry.add("template global", TemplateGlobal("crm_labels", labels))
-    tabs.register(registry)
-    from . import reports  # the actions, funnel and loss-reasons reports
-    reports.register(registry)
-    from . import dashboard  # the home page's widgets
-    dashboard.register(registry)
-    from . import api  # the JSON API's /accounts, /contacts, /opportunities, /actions
-    api.register(registry)
-    from . import importers  # spreadsheet import of accounts, contacts, opportunities
-    importers.register(registry)
+    from .permissions import PERMISSIONS, READ, ROLES
+    from .reports.views import bp as reports_bp
+    from .timeline import ACTIONS, PIPELINE
+
+    # The account page's kinds: CRM owns them, the modules built on it add to them.
+    registry.declare(AccountTab, AccountStat, CreateAction)
+    registry.add(*PERMISSIONS)
+    registry.add(*ROLES)  # sales_manager, sales_rep: the pipeline's people
+    registry.add(WebBlueprint(views.bp), WebBlueprint(reports_bp))
+    registry.add(MenuItem("crm", _l("CRM"), "crm.accounts", permission=READ, order=10))
+    registry.add(search_providers.ACCOUNTS, search_providers.CONTACTS)
+    # The account page: CRM's own tabs, header figures, Create entries and timeline.
+    registry.add(*tabs.TABS)  # timeline, opportunities, contacts, history
+    registry.add(*tabs.STATS)  # open value, last contact
+    registry.add(*tabs.CREATE_ACTIONS)  # opportunity, action, e-mail, contact
+    registry.add(ACTIONS, PIPELINE)
+    registry.add(reports.ACTIONS, reports.FUNNEL, reports.LOSSES)
+    registry.add(*dashboard.WIDGETS)  # my agenda, my open opportunities by stage
+    # The JSON API: /accounts, /contacts, /opportunities, /actions and the lookup lists.
+    registry.add(*(ApiBlueprint(blueprint) for blueprint in api.blueprints()))
+    registry.add(*importers.IMPORTERS)  # accounts, contacts, opportunities
+    category = _l("CRM")
+    registry.add(
+        AdminView(models.Category, category, name=_l("Categories")),
+        AdminView(models.Tag, category, name=_l("Tags")),
+        AdminView(models.CnpjLookup, category, name=_l("CNPJ lookups")),
+        AdminView(models.Opportunity, category, name=_l("Opportunities")),
+        AdminView(models.Stage, category, name=_l("Stages")),
+        AdminView(models.LossReason, category, name=_l("Loss reasons")),
+        AdminView(models.Action, category, name=_l("Actions")),
+    )
+    registry.add(DemoLoader("crm", demo.load, users=demo.USERS))
+    registry.add(TemplateGlobal("crm_labels", labels))

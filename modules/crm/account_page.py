@@ -1,7 +1,7 @@
 """The account page, built only from what the registry holds.
 
-CRM contributes its own tabs, stats and Create entries through the same registry
-calls a third-party module uses (see tabs.py); this file knows none of them by name.
+CRM declares the kinds of the page (kinds.py) and contributes its own tabs, stats and
+Create entries as any other module does (see tabs.py); this file knows none of them by name.
 Tabs, stats and create actions the user may not use are left out; a tab or a stat
 that fails is logged and shown as a notice, and the rest of the page still renders.
 """
@@ -16,6 +16,9 @@ from flask import current_app, url_for
 from markupsafe import Markup
 
 from erp.auth.services import safe_next_url
+from erp.registry import TimelineSource
+
+from .kinds import AccountStat, AccountTab, CreateAction
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ class CreateEntry:
 
 
 def visible_tabs(user) -> list:
-    return registry().account_tabs(user)
+    return registry().items(AccountTab, user)
 
 
 def find_tab(key: str, user):
@@ -68,7 +71,7 @@ def tab_count(tab, account) -> int | None:
 
 def stats(account, user) -> list[StatValue]:
     values = []
-    for stat in registry().account_stats(user):
+    for stat in registry().items(AccountStat, user):
         try:
             values.append(StatValue(stat, stat.compute(account)))
         except Exception:
@@ -81,7 +84,7 @@ def create_entries(account, user) -> list[CreateEntry]:
     """The Create menu: each entry opens its form for this account, then comes back."""
     back = safe_next_url(url_for("crm.account", account_id=account.id))
     entries = []
-    for action in registry().create_actions(user):
+    for action in registry().items(CreateAction, user):
         try:
             entries.append(CreateEntry(action, url_for(action.target, account_id=account.id,
                                                        next=back)))
@@ -91,4 +94,8 @@ def create_entries(account, user) -> list[CreateEntry]:
 
 
 def timeline_kinds(user) -> dict[str, Any]:
-    return registry().timeline_kinds(user)
+    """Every event kind of the timeline sources ``user`` may see, with its label."""
+    kinds: dict[str, Any] = {}
+    for source in registry().items(TimelineSource, user):
+        kinds.update(source.kinds)
+    return kinds

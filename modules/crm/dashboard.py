@@ -17,12 +17,12 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
+from erp.clock import day_start, local_today
 from erp.db import db
 from erp.registry import DashboardWidget
 
 from .models import STATUS_OPEN, Account, Action, Opportunity, Stage
 from .permissions import READ, WRITE
-from .services.actions import day_start, local_today
 
 AGENDA_SHOWN = 5
 
@@ -125,8 +125,3 @@ WIDGETS = (
     DashboardWidget("crm.pipeline", _l("My open opportunities by stage"),
                     render=render_pipeline, permission=READ, order=20, width=6),
 )
-
-
-def register(registry) -> None:
-    for widget in WIDGETS:
-        registry.dashboard_widget(widget)

@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.registry import DemoUser
 
 from .models import Account, AccountContact, Category, LossReason, Stage, Tag
+from .permissions import SALES_MANAGER, SALES_REP
 from .services import opportunities as pipeline
 from .services.accounts import create_account
 from .services.actions import create_action
@@ -23,6 +25,13 @@ from .services.contacts import create_contact, link_contact
 from .services.settings import ensure_defaults
 from .validation import ValidationError, normalize_phone
 
+# The sales team of the demo (the README's logins): created by the host before any loader runs.
+TEAM = "Equipe Comercial"
+USERS = (
+    DemoUser("gerente", "Marta Gerente", SALES_MANAGER, team=TEAM),
+    DemoUser("ana", "Ana Vendas", SALES_REP, team=TEAM),
+    DemoUser("bruno", "Bruno Vendas", SALES_REP, team=TEAM),
+)
 ACCOUNTS = 30
 SECTORS = ("Alimentos", "Tecnologia", "Transportes", "Construções", "Distribuidora",
            "Metalúrgica", "Agropecuária", "Comércio de Peças", "Serviços Médicos", "Têxtil")

@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.errors import InvalidInput
 from erp.formats import parse_date
 from erp.imports import Importer, ImportField, RowError, RowPlan, cell_text
 from erp.imports.reading import normalize_header
@@ -47,7 +48,6 @@ from .models import (
 from .permissions import WRITE
 from .services.accounts import clean_account
 from .services.contacts import clean_contact, clean_role
-from .services.errors import InvalidInput
 from .services.opportunities import clean_opportunity, new_opportunity, record_created
 from .services.scope import account_scope, contact_scope
 
@@ -625,8 +625,3 @@ IMPORTERS = (
              write_opportunities, prepare_opportunities, permission=WRITE, order=30,
              description=_l("Each row is a new open opportunity; its value becomes one item.")),
 )
-
-
-def register(registry) -> None:
-    for importer in IMPORTERS:
-        registry.add("importer", importer)

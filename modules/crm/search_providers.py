@@ -2,9 +2,11 @@
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from erp.registry import SearchResult
+from erp.registry import SearchProvider, SearchResult
 
+from .permissions import READ
 from .services.search import search_accounts, search_contacts
 
 
@@ -37,3 +39,8 @@ def contacts(query: str, user, limit: int) -> list[SearchResult]:
         )
         for contact in search_contacts(query, user, limit)
     ]
+
+
+ACCOUNTS = SearchProvider("crm.accounts", _l("Accounts"), accounts, permission=READ, order=10,
+                          hint=_l("name, CNPJ/CPF, phone, e-mail"))
+CONTACTS = SearchProvider("crm.contacts", _l("Contacts"), contacts, permission=READ, order=20)

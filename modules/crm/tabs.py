@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 
 from erp.audit import render_history, requested_page
 from erp.db import db
-from erp.registry import AccountStat, AccountTab, CreateAction
+from erp.forms import PostForm
+from erp.registry import TimelineSource
 from erp.timeline import Cursor, fetch_page
 
-from .forms import ActionForm, RelationshipForm
+from .account_page import timeline_kinds
+from .forms import RelationshipForm
+from .kinds import AccountStat, AccountTab, CreateAction
 from .models import STATUS_OPEN, AccountContact, Action, Contact, Opportunity
 from .permissions import READ, WRITE
 from .services.opportunities import opportunity_scope
@@ -28,7 +31,7 @@ OPPORTUNITIES_SHOWN = 50
 
 
 def render_timeline(account, args) -> str:
-    sources = current_app.extensions["erp"].timeline_sources(current_user)
+    sources = current_app.extensions["erp"].items(TimelineSource, current_user)
     kinds = [k for k in args.getlist("kind") if k]
     try:
         cursor = Cursor.decode(args.get("before"))
@@ -44,7 +47,7 @@ def render_timeline(account, args) -> str:
     labels = {source.key: source for source in sources}
     template = "crm/tabs/timeline_items.html" if args.get("append") else "crm/tabs/timeline.html"
     return render_template(template, account=account, page=page, older=older, kinds=kinds,
-                           all_kinds=current_app.extensions["erp"].timeline_kinds(current_user),
+                           all_kinds=timeline_kinds(current_user),
                            failed=[labels[key] for key in page.failed])
 
 
@@ -87,7 +90,7 @@ def render_contacts(account, args) -> str:
     candidates = [c for c in search_contacts(contact_query, current_user, 10)
                   if c.id not in linked] if contact_query else []
     return render_template("crm/tabs/contacts.html", account=account, links=links,
-                           relationship_form=RelationshipForm(), action_form=ActionForm(),
+                           relationship_form=RelationshipForm(), action_form=PostForm(),
                            contact_query=contact_query, candidates=candidates)
 
 
@@ -140,16 +143,3 @@ CREATE_ACTIONS = (
     CreateAction("crm.email_account", _l("E-mail"), permission=WRITE, order=30),
     CreateAction("crm.new_contact", _l("Contact"), permission=WRITE, order=40),
 )
-
-
-def register(registry) -> None:
-    from .timeline import ACTIONS, PIPELINE
-
-    for tab in TABS:
-        registry.account_tab(tab)
-    for stat in STATS:
-        registry.account_stat(stat)
-    for action in CREATE_ACTIONS:
-        registry.create_action(action)
-    registry.timeline_source(ACTIONS)
-    registry.timeline_source(PIPELINE)

@@ -19,33 +19,27 @@ manifest = Manifest(
 
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
-    from erp.registry import MenuItem
+    from erp.registry import AdminView, DemoLoader, MenuItem, TemplateGlobal, WebBlueprint
 
-    from . import account_page, demo, models, search, signals, views
-    from .permissions import PERMISSIONS, READ
+    from . import account_page, dashboard, demo, labels, models, reports, search, signals, views
+    from .permissions import PERMISSIONS, READ, ROLES
 
-    registry.permissions(*PERMISSIONS)
-    registry.blueprint(views.bp)
-    registry.menu_item(
-        MenuItem("finance", _l("Finance"), "finance.index", permission=READ, order=30))
-    registry.account_tab(account_page.TAB)
-    for source in account_page.SOURCES:
-        registry.timeline_source(source)
-    for stat in account_page.STATS:
-        registry.account_stat(stat)
-    registry.create_action(account_page.CREATE)
-    registry.admin_view(models.Receivable, category=_l("Finance"), name=_l("Receivables"),
-                        view_class=views.ReceivableAdmin)
-    registry.admin_view(models.Payment, category=_l("Finance"), name=_l("Payments"),
-                        view_class=views.PaymentAdmin)
-    registry.search_provider(search.PROVIDER)
-    registry.demo_loader(demo.load, order=120)  # after CRM's accounts and sales' invoices
-    signals.connect()
-    from erp.registry import TemplateGlobal
-
-    from . import labels
-    registry.add("template global", TemplateGlobal("finance_labels", labels))
-    from . import reports  # the receivables aging report
-    reports.register(registry)
-    from . import dashboard  # the home page's widget
-    registry.dashboard_widget(dashboard.WIDGET)
+    registry.add(*PERMISSIONS)
+    registry.add(*ROLES)  # finance: the finance clerk
+    registry.add(WebBlueprint(views.bp), WebBlueprint(reports.bp))
+    registry.add(MenuItem("finance", _l("Finance"), "finance.index", permission=READ, order=30))
+    registry.add(account_page.TAB, account_page.CREATE)
+    registry.add(*account_page.SOURCES)  # receivables, payments
+    registry.add(*account_page.STATS)  # open, overdue
+    registry.add(search.PROVIDER)
+    registry.add(reports.AGING)
+    registry.add(dashboard.WIDGET)
+    category = _l("Finance")
+    registry.add(
+        AdminView(models.Receivable, category, views.ReceivableAdmin, name=_l("Receivables")),
+        AdminView(models.Payment, category, views.PaymentAdmin, name=_l("Payments")),
+    )
+    # After CRM's accounts and sales' and service's invoices.
+    registry.add(DemoLoader("finance", demo.load, order=120, users=demo.USERS))
+    registry.add(TemplateGlobal("finance_labels", labels))
+    signals.connect()  # the invoices of sales and service, by name

@@ -14,10 +14,12 @@ from flask_login import current_user
 from sqlalchemy import and_, false, func, or_, select, true
 
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import db
 from erp.i18n import date_filter, money
-from erp.registry import AccountStat, AccountTab, CreateAction, TimelineEvent, TimelineSource
+from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor, as_utc
+from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from .labels import METHOD_LABELS
 from .models import OVERDUE, Payment, Receivable, status_expr, unpaid_clause
@@ -44,7 +46,7 @@ def _owed(account_id: int, *clauses):
 
 
 def render_tab(account, args) -> str:
-    today = date.today()
+    today = local_today()
     receivables = db.session.execute(
         select(Receivable, Receivable.paid.label("paid"),
                status_expr(today).label("status"))
@@ -74,7 +76,7 @@ def open_receivables(account):
 
 
 def overdue_amount(account):
-    return _owed(account.id, Receivable.due_date < date.today())
+    return _owed(account.id, Receivable.due_date < local_today())
 
 
 STATS = (

@@ -13,11 +13,14 @@ from sqlalchemy import select, update
 from erp.auth.models import User
 from erp.db import db
 from erp.money import add_months
+from erp.registry import DemoUser
 from modules.crm.models import Account
 
 from . import services
 from .models import METHODS, Payment, Receivable
+from .permissions import FINANCE
 
+USERS = (DemoUser("fernanda", "Fernanda Financeiro", FINANCE),)  # created by the host
 CONTRACT_ACCOUNTS = 8
 
 

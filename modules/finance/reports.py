@@ -24,17 +24,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import Form, SelectField, StringField, ValidationError
 
-from erp.auth import permission_required
+from erp.auth import permission_required, visible_teams, visible_users
 from erp.auth.models import User
 from erp.charts import bar_chart
+from erp.clock import local_today
 from erp.db import db
 from erp.formats import parse_date
 from erp.i18n import money
 from erp.params import page_arg
+from erp.registry import Report
 from erp.reports import MONEY, Column, ReportTable, Row, RowPagination, csv_response, wants_csv
 from modules.crm.models import Account
-from modules.crm.reports.filters import visible_teams, visible_users
-from modules.crm.services.actions import local_today
 
 from . import services
 from .permissions import READ
@@ -189,11 +189,7 @@ def aging():
                            totals=totals, table=table, chart=chart, pagination=pagination)
 
 
-def register(registry) -> None:
-    from erp.registry import Report
-
-    registry.blueprint(bp)
-    registry.report(Report(
-        "finance.aging", _l("Receivables aging"), "finance_reports.aging", permission=READ,
-        order=50, description=_l("Overdue receivables by account: 0–30, 31–60, 61–90 and "
-                                 "over 90 days past due.")))
+AGING = Report(
+    "finance.aging", _l("Receivables aging"), "finance_reports.aging", permission=READ,
+    order=50, description=_l("Overdue receivables by account: 0–30, 31–60, 61–90 and "
+                             "over 90 days past due."))

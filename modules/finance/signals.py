@@ -9,7 +9,8 @@ commit) and veto a cancellation with :class:`erp.signals.Refused`.
 from __future__ import annotations
 
 from blinker import signal
-from flask import current_app, has_app_context
+
+from erp.modules import is_enabled
 
 ISSUED = ("sales.invoice_issued", "service.invoice_issued")
 CANCELLED = ("sales.invoice_cancelled", "service.invoice_cancelled")
@@ -17,10 +18,7 @@ CANCELLED = ("sales.invoice_cancelled", "service.invoice_cancelled")
 
 def finance_enabled() -> bool:
     """Signals are process-wide: act only in an app where finance is enabled."""
-    if not has_app_context():
-        return False
-    modules = current_app.extensions.get("erp_modules", ())
-    return "finance" in {module.name for module in modules}
+    return is_enabled("finance")
 
 
 def on_invoice_issued(sender, *, account_id, document, origin, origin_id, issue_date,

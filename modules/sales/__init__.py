@@ -3,7 +3,6 @@
 from flask_babel import lazy_gettext as _l
 
 from erp.modules import Manifest
-from erp.registry import MenuItem
 
 manifest = Manifest(
     name="sales",
@@ -15,32 +14,31 @@ manifest = Manifest(
 
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
-    from . import account_page, demo, models, views
+    from erp.registry import (
+        AdminView,
+        DemoLoader,
+        MenuItem,
+        TemplateGlobal,
+        WebBlueprint,
+    )
+
+    from . import account_page, demo, labels, models, views
     from .permissions import PERMISSIONS, READ
 
-    registry.permissions(*PERMISSIONS)
-    registry.blueprint(views.bp)
-    registry.menu_item(MenuItem("sales", _l("Sales"), "sales.index", permission=READ, order=20))
-    registry.account_tab(account_page.TAB)
-    registry.timeline_source(account_page.SOURCE)
-    for stat in account_page.STATS:
-        registry.account_stat(stat)
-    for action in account_page.CREATES:
-        registry.create_action(action)
-    registry.search_provider(account_page.SEARCH)
-    registry.demo_loader(demo.load, order=110)  # after CRM's accounts
-    from erp.registry import TemplateGlobal
-
-    from . import labels
-    registry.add("template global", TemplateGlobal("sales_labels", labels))
+    registry.add(*PERMISSIONS)  # to CRM's sales roles, and to finance's
+    registry.add(WebBlueprint(views.bp))
+    registry.add(MenuItem("sales", _l("Sales"), "sales.index", permission=READ, order=20))
+    registry.add(account_page.TAB, account_page.SOURCE)
+    registry.add(*account_page.STATS)  # last order, invoiced this year
+    registry.add(*account_page.CREATES)  # quote, order, invoice
+    registry.add(account_page.SEARCH)
+    registry.add(DemoLoader("sales", demo.load, order=110))  # after CRM's accounts
     category = _l("Sales")
-    registry.admin_view(models.Product, category=category, name=_l("Products"),
-                        view_class=views.ProductAdmin)
-    registry.admin_view(models.Quote, category=category, name=_l("Quotes"),
-                        view_class=views.QuoteAdmin)
-    registry.admin_view(models.Order, category=category, name=_l("Orders"),
-                        view_class=views.OrderAdmin)
-    registry.admin_view(models.Invoice, category=category, name=_l("Invoices"),
-                        view_class=views.InvoiceAdmin)
-    registry.admin_view(models.SalesEvent, category=category, name=_l("Sales events"),
-                        view_class=views.EventAdmin)
+    registry.add(
+        AdminView(models.Product, category, views.ProductAdmin, name=_l("Products")),
+        AdminView(models.Quote, category, views.QuoteAdmin, name=_l("Quotes")),
+        AdminView(models.Order, category, views.OrderAdmin, name=_l("Orders")),
+        AdminView(models.Invoice, category, views.InvoiceAdmin, name=_l("Invoices")),
+        AdminView(models.SalesEvent, category, views.EventAdmin, name=_l("Sales events")),
+    )
+    registry.add(TemplateGlobal("sales_labels", labels))

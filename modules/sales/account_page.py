@@ -11,16 +11,9 @@ from sqlalchemy import func, select, union_all
 
 from erp.auth.models import User
 from erp.db import db
-from erp.registry import (
-    AccountStat,
-    AccountTab,
-    CreateAction,
-    SearchProvider,
-    SearchResult,
-    TimelineEvent,
-    TimelineSource,
-)
+from erp.registry import SearchProvider, SearchResult, TimelineEvent, TimelineSource
 from erp.timeline import after_cursor
+from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from . import services
 from .models import NUMBER_PREFIX, Invoice, Order, Quote, SalesEvent

@@ -7,6 +7,12 @@ STATUS_LABELS = {
     "accepted": _l("Accepted"), "refused": _l("Refused"), "confirmed": _l("Confirmed"),
     "delivered": _l("Delivered"), "cancelled": _l("Cancelled"), "issued": _l("Issued"),
 }
+# The status badge's colour (macros.html's status_badge): a Bootstrap text-bg-* class.
+STATUS_TONES = {
+    "draft": "text-bg-secondary", "sent": "text-bg-primary", "expired": "text-bg-warning",
+    "accepted": "text-bg-success", "refused": "text-bg-danger", "confirmed": "text-bg-primary",
+    "delivered": "text-bg-success", "cancelled": "text-bg-secondary", "issued": "text-bg-success",
+}
 STATUS_CHOICES = {"status": STATUS_LABELS}
 
 QUOTE_FIELDS = {

@@ -14,17 +14,15 @@ from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.mail import delivery_notice, mail_configured
 from erp.money import add_months
 from erp.params import id_arg
 from modules.crm.models import Account
-from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import get_account_or_404
-from modules.crm.views.helpers import apply_errors, page_arg, page_size
 
 from . import services
-from .forms import KIND_LABELS, InvoiceForm, OrderForm, PostForm, ProductForm, QuoteForm, SendForm
-from .labels import STATUS_LABELS
+from .forms import KIND_LABELS, InvoiceForm, OrderForm, ProductForm, QuoteForm, SendForm
 from .models import (
     INVOICE_STATUSES,
     ORDER_STATUSES,
@@ -40,10 +38,6 @@ from .permissions import CATALOG_WRITE, READ, WRITE
 bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates",
                static_folder="static")
 
-@bp.app_template_filter("sales_status")
-def sales_status(value: str) -> str:
-    return str(STATUS_LABELS.get(value, value))
-
 
 def _account_arg() -> Account:
     account_id = id_arg("account_id")
@@ -54,17 +48,6 @@ def _account_arg() -> Account:
 
 def _back(default: str) -> str:
     return safe_next_url(request.args.get("next")) or default
-
-
-def _fail(form, error: InvalidInput) -> None:
-    db.session.rollback()
-    apply_errors(form, error)
-
-
-def _flash_error(error: InvalidInput) -> None:
-    for messages in error.errors.values():
-        for message in messages:
-            flash(str(message), "danger")
 
 
 def _list(model, args, statuses, status_clause=None):
@@ -120,19 +103,14 @@ def product_form(product_id: int | None = None):
     form = ProductForm(obj=product)
     if request.method == "GET" and product is not None:
         form.price.data = f"{product.price:.2f}"
-    if form.validate_on_submit():
-        try:
-            if product is None:
-                services.create_product(form.service_data())
-            else:
-                services.update_product(product, form.service_data())
-        except InvalidInput as error:
-            _fail(form, error)
-        else:
-            flash(_("Product saved."), "success")
-            return redirect(url_for("sales.products"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/product_form.html", form=form, product=product), status
+
+    def save(form):
+        if product is None:
+            return services.create_product(form.service_data())
+        return services.update_product(product, form.service_data())
+
+    return form_view(form, save=save, template="sales/product_form.html",
+                     success=(_("Product saved."), url_for("sales.products")), product=product)
 
 
 # --- quotes ---------------------------------------------------------------------------
@@ -166,20 +144,15 @@ def _quote_form(account: Account, quote: Quote | None) -> QuoteForm:
 @permission_required(WRITE)
 def new_quote():
     account = _account_arg()
-    form = _quote_form(account, None)
-    if form.validate_on_submit():
-        try:
-            quote = services.create_quote(account, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            _fail(form, error)
-        else:
-            flash(_("Quote %(number)s saved as a draft.", number=quote.display_number),
-                  "success")
-            return redirect(_back(url_for("sales.quote", quote_id=quote.id)))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/quote_form.html", form=form, account=account, quote=None,
-                           back=_back(url_for("crm.account", account_id=account.id,
-                                              tab="sales"))), status
+    return form_view(
+        _quote_form(account, None),
+        save=lambda form: services.create_quote(account, form.service_data(), user=current_user),
+        template="sales/quote_form.html",
+        success=(lambda quote: _("Quote %(number)s saved as a draft.",
+                                 number=quote.display_number),
+                 lambda quote: _back(url_for("sales.quote", quote_id=quote.id))),
+        account=account, quote=None,
+        back=_back(url_for("crm.account", account_id=account.id, tab="sales")))
 
 
 @bp.route("/quotes/<int:quote_id>/edit", methods=["GET", "POST"])
@@ -189,18 +162,12 @@ def edit_quote(quote_id: int):
     if quote.status != "draft":
         flash(_("Only a draft quote can be changed."), "warning")
         return redirect(url_for("sales.quote", quote_id=quote.id))
-    form = _quote_form(quote.account, quote)
-    if form.validate_on_submit():
-        try:
-            services.update_quote(quote, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            _fail(form, error)
-        else:
-            flash(_("Quote saved."), "success")
-            return redirect(url_for("sales.quote", quote_id=quote.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/quote_form.html", form=form, account=quote.account,
-                           quote=quote, back=url_for("sales.quote", quote_id=quote.id)), status
+    return form_view(
+        _quote_form(quote.account, quote),
+        save=lambda form: services.update_quote(quote, form.service_data(), user=current_user),
+        template="sales/quote_form.html",
+        success=(_("Quote saved."), url_for("sales.quote", quote_id=quote.id)),
+        account=quote.account, quote=quote, back=url_for("sales.quote", quote_id=quote.id))
 
 
 @bp.route("/quotes/<int:quote_id>")
@@ -230,61 +197,36 @@ def send_quote(quote_id: int):
         for c in contacts]
     if request.method == "GET" and quote.contact_id:
         form.contact_id.data = str(quote.contact_id)
-    if form.validate_on_submit():
-        try:
-            services.send_quote(quote, form.contact_id.data, user=current_user,
-                                message=form.message.data)
-        except InvalidInput as error:
-            _fail(form, error)
-        else:
-            # Only "sent" as the quote's state: the e-mail goes out if a server is configured.
-            flash(_("Quote marked as sent.") + " " + delivery_notice(),
-                  "success" if mail_configured() else "warning")
-            return redirect(url_for("sales.quote", quote_id=quote.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/quote_send.html", form=form, quote=quote,
-                           contacts=contacts), status
-
-
-def _post_action(action, record, success: str, target: str):
-    form = PostForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        result = action(record, user=current_user)
-    except InvalidInput as error:
-        db.session.rollback()
-        _flash_error(error)
-        return redirect(target), 303
-    flash(success, "success")
-    return result
+    return form_view(
+        form,
+        save=lambda form: services.send_quote(quote, form.contact_id.data, user=current_user,
+                                              message=form.message.data),
+        template="sales/quote_send.html",
+        # Only "sent" as the quote's state: the e-mail goes out if a server is configured.
+        success=(lambda _sent: _("Quote marked as sent.") + " " + delivery_notice(),
+                 url_for("sales.quote", quote_id=quote.id),
+                 "success" if mail_configured() else "warning"),
+        quote=quote, contacts=contacts)
 
 
 @bp.route("/quotes/<int:quote_id>/accept", methods=["POST"])
 @permission_required(WRITE)
 def accept_quote(quote_id: int):
     quote = services.get_quote_or_404(quote_id, current_user)
-    form = PostForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        order = services.accept_quote(quote, user=current_user)
-    except InvalidInput as error:
-        db.session.rollback()
-        _flash_error(error)
-        return redirect(url_for("sales.quote", quote_id=quote_id)), 303
-    flash(_("Quote accepted: order %(number)s confirmed.", number=order.display_number),
-          "success")
-    return redirect(url_for("sales.order", order_id=order.id), 303)
+    return post_action(
+        lambda: services.accept_quote(quote, user=current_user),
+        lambda order: _("Quote accepted: order %(number)s confirmed.",
+                        number=order.display_number),
+        lambda order: url_for("sales.order", order_id=order.id),
+        failed=url_for("sales.quote", quote_id=quote_id))
 
 
 @bp.route("/quotes/<int:quote_id>/refuse", methods=["POST"])
 @permission_required(WRITE)
 def refuse_quote(quote_id: int):
     quote = services.get_quote_or_404(quote_id, current_user)
-    target = url_for("sales.quote", quote_id=quote_id)
-    result = _post_action(services.refuse_quote, quote, _("Quote marked as refused."), target)
-    return result if isinstance(result, tuple) else redirect(target, 303)
+    return post_action(lambda: services.refuse_quote(quote, user=current_user),
+                       _("Quote marked as refused."), url_for("sales.quote", quote_id=quote_id))
 
 
 # --- orders ---------------------------------------------------------------------------
@@ -305,18 +247,13 @@ def new_order():
     if request.method == "GET":
         form.order_date.data = date.today().isoformat()
     form.set_products(services.active_products())
-    if form.validate_on_submit():
-        try:
-            order = services.create_order(account, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            _fail(form, error)
-        else:
-            flash(_("Order %(number)s confirmed.", number=order.display_number), "success")
-            return redirect(_back(url_for("sales.order", order_id=order.id)))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/order_form.html", form=form, account=account,
-                           back=_back(url_for("crm.account", account_id=account.id,
-                                              tab="sales"))), status
+    return form_view(
+        form,
+        save=lambda form: services.create_order(account, form.service_data(), user=current_user),
+        template="sales/order_form.html",
+        success=(lambda order: _("Order %(number)s confirmed.", number=order.display_number),
+                 lambda order: _back(url_for("sales.order", order_id=order.id))),
+        account=account, back=_back(url_for("crm.account", account_id=account.id, tab="sales")))
 
 
 @bp.route("/orders/<int:order_id>")
@@ -331,19 +268,16 @@ def order(order_id: int):
 @permission_required(WRITE)
 def deliver_order(order_id: int):
     order = services.get_order_or_404(order_id, current_user)
-    target = url_for("sales.order", order_id=order_id)
-    result = _post_action(services.deliver_order, order, _("Order marked as delivered."),
-                          target)
-    return result if isinstance(result, tuple) else redirect(target, 303)
+    return post_action(lambda: services.deliver_order(order, user=current_user),
+                       _("Order marked as delivered."), url_for("sales.order", order_id=order_id))
 
 
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
 @permission_required(WRITE)
 def cancel_order(order_id: int):
     order = services.get_order_or_404(order_id, current_user)
-    target = url_for("sales.order", order_id=order_id)
-    result = _post_action(services.cancel_order, order, _("Order cancelled."), target)
-    return result if isinstance(result, tuple) else redirect(target, 303)
+    return post_action(lambda: services.cancel_order(order, user=current_user),
+                       _("Order cancelled."), url_for("sales.order", order_id=order_id))
 
 
 @bp.route("/orders/<int:order_id>/invoice", methods=["GET", "POST"])
@@ -355,17 +289,13 @@ def invoice_order(order_id: int):
         form.issue_date.data = date.today().isoformat()
         form.installments.data = "1"
         form.first_due_date.data = add_months(date.today(), 1).isoformat()
-    if form.validate_on_submit():
-        try:
-            invoice = services.issue_invoice(order, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            _fail(form, error)
-        else:
-            flash(_("Invoice %(number)s issued.", number=invoice.display_number), "success")
-            return redirect(_back(url_for("sales.invoice", invoice_id=invoice.id)))
-    status = 422 if request.method == "POST" else 200
-    return render_template("sales/invoice_form.html", form=form, order=order,
-                           back=_back(url_for("sales.order", order_id=order.id))), status
+    return form_view(
+        form,
+        save=lambda form: services.issue_invoice(order, form.service_data(), user=current_user),
+        template="sales/invoice_form.html",
+        success=(lambda invoice: _("Invoice %(number)s issued.", number=invoice.display_number),
+                 lambda invoice: _back(url_for("sales.invoice", invoice_id=invoice.id))),
+        order=order, back=_back(url_for("sales.order", order_id=order.id)))
 
 
 # --- invoices -------------------------------------------------------------------------
@@ -401,9 +331,8 @@ def invoice(invoice_id: int):
 @permission_required(WRITE)
 def cancel_invoice(invoice_id: int):
     invoice = services.get_invoice_or_404(invoice_id, current_user)
-    target = url_for("sales.invoice", invoice_id=invoice_id)
-    result = _post_action(services.cancel_invoice, invoice, _("Invoice cancelled."), target)
-    return result if isinstance(result, tuple) else redirect(target, 303)
+    return post_action(lambda: services.cancel_invoice(invoice, user=current_user),
+                       _("Invoice cancelled."), url_for("sales.invoice", invoice_id=invoice_id))
 
 
 # --- admin ----------------------------------------------------------------------------

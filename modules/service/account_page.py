@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from erp.auth.models import User
 from erp.db import db
-from erp.registry import AccountStat, AccountTab, CreateAction, TimelineEvent, TimelineSource
+from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor
+from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from .models import (
     ACTIVE,
@@ -55,6 +57,7 @@ def render_tab(account, args) -> str:
         .order_by(ServiceOrder.id.desc()).limit(SHOWN)).all()
     invoices = db.session.scalars(
         select(ServiceInvoice).where(ServiceInvoice.account_id == account.id)
+        .options(selectinload(ServiceInvoice.installments))
         .order_by(ServiceInvoice.id.desc()).limit(SHOWN)).all()
     order_total, invoice_total = _count_orders(account), _count_invoices(account)
     return render_template(

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 
 from erp.auth.models import User
 from erp.db import db
-from erp.demo import DEMO_USERS
+from erp.demo import demo_users
+from erp.registry import DemoUser
 from modules.crm.models import Account
 
 from . import services
@@ -29,9 +30,11 @@ from .models import (
     ServiceInvoice,
     ServiceOrder,
 )
+from .permissions import SERVICE
 
 ACCOUNTS = 10
 TECHNICIAN = "sergio"
+USERS = (DemoUser(TECHNICIAN, "Sérgio Serviços", SERVICE),)  # created by the host
 JOBS = (
     "Manutenção preventiva do servidor de arquivos",
     "Instalação de rede estruturada no escritório",
@@ -78,7 +81,7 @@ def _technician() -> User | None:
 def _accounts() -> list[Account]:
     """Ten accounts owned by the demo users, from the end of the list (sales' demo history
     is on the first ones), in id order."""
-    owners = select(User.id).where(User.username.in_([row[0] for row in DEMO_USERS]))
+    owners = select(User.id).where(User.username.in_([u.username for u in demo_users()]))
     accounts = db.session.scalars(
         select(Account).where(Account.owner_id.in_(owners), Account.archived.is_(False))
         .order_by(Account.id.desc()).limit(ACCOUNTS)).all()

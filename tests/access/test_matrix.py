@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from erp.auth.models import Role
 from erp.db import db
+from modules.crm.kinds import AccountTab
 
 from .expectations import (
     EXPECTATIONS,
@@ -130,7 +131,7 @@ def test_account_tabs_follow_their_permissions(app, world, everyone):
     without it, the tab (and its count) is not found, as if the module were not there."""
     account = world.record("account", "own")
     failures = []
-    for tab in app.extensions["erp"].items("account tab", check_permission=False):
+    for tab in app.extensions["erp"].items(AccountTab, check_permission=False):
         for actor in EVERYONE:
             if actor == ANONYMOUS:
                 want = LOGIN_PAGE

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import db
+from erp.registry import DashboardWidget
 from modules.crm.services import actions as action_service
 from tests.conftest import login_as
 
@@ -27,8 +29,8 @@ def widget_keys(html: str) -> list[str]:
 @pytest.mark.parametrize("enabled", SUBSETS, ids=lambda combo: "+".join(combo) or "crm-only")
 def test_only_the_installed_modules_contribute(app, make_app, users, enabled):
     everything = app.extensions["erp"]
-    by_module = {w.key: everything.module_of("dashboard widget", w.key)
-                 for w in everything.items("dashboard widget", None, check_permission=False)}
+    by_module = {w.key: everything.module_of(DashboardWidget, w.key)
+                 for w in everything.items(DashboardWidget, None, check_permission=False)}
     assert {"crm", "finance", "service"} <= set(by_module.values())
     subset_app = make_app(ERP_MODULES=["crm", *enabled])
     client = subset_app.test_client()
@@ -93,7 +95,7 @@ def add_rows(app, users, *, accounts, n: int) -> None:
         ensure_defaults()
         rep, clerk, technician = (db.session.get(User, users[name])
                                   for name in ("rep_a", "finance", "service"))
-        today = action_service.local_today()
+        today = local_today()
         funnel = stages()
         for i in range(n):
             account = db.session.get(Account, accounts[i % len(accounts)])

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from erp.db import db, utcnow
 from erp.imports import runner, services
+from erp.imports.contract import Importer
 from erp.imports.models import DONE, FAILED, RUNNING, UNDONE, WRITING, ImportChange, ImportJob
 from modules.crm.models import Account, Tag
 from tests.conftest import csrf_token, login_as
@@ -156,7 +157,7 @@ def test_a_write_that_fails_part_way_takes_back_the_earlier_batches(app, users, 
                                                                     monkeypatch):
     """The third write batch fails: the two before it were committed, and are removed."""
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 2)
-    importer = app.extensions["erp"].get("importer", "accounts")
+    importer = app.extensions["erp"].get(Importer, "accounts")
     calls = {"n": 0}
     original = importer.write
 

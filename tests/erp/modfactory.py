@@ -10,7 +10,7 @@ TEMPLATE = '''
 from flask import Blueprint
 
 from erp.modules import Manifest
-from erp.registry import AccountTab, MenuItem
+from erp.registry import MenuItem, WebBlueprint
 
 manifest = Manifest(name={name!r}, version={version!r}, summary="Test module",
                     depends={depends!r})
@@ -28,9 +28,14 @@ def register(registry):
 '''
 
 DEFAULT_BODY = '''
-    registry.blueprint(bp)
-    registry.menu_item(MenuItem({name!r}, {name!r}.title(), {name!r} + ".index"))
-    registry.account_tab(AccountTab({name!r}, {name!r}.title(), render=lambda a, args: "tab"))
+    registry.add(WebBlueprint(bp))
+    registry.add(MenuItem({name!r}, {name!r}.title(), {name!r} + ".index"))
+'''
+# A module that depends on CRM also adds a tab to its account page (a kind CRM declares).
+CRM_BODY = '''
+    from modules.crm.kinds import AccountTab
+
+    registry.add(AccountTab({name!r}, {name!r}.title(), render=lambda a, args: "tab"))
 '''
 
 
@@ -46,7 +51,10 @@ def write_module(folder: Path, package: str, name: str | None = None, depends=()
     pkg = folder / package
     pkg.mkdir(parents=True)
     if source is None:
-        body = body if body is not None else DEFAULT_BODY.format(name=name)
+        if body is None:
+            body = DEFAULT_BODY.format(name=name)
+            if "crm" in depends:
+                body += CRM_BODY.format(name=name)
         source = TEMPLATE.format(name=name, version=version, depends=tuple(depends),
                                  body=textwrap.indent(textwrap.dedent(body).strip(), "    "))
     (pkg / "__init__.py").write_text(source)

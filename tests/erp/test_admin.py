@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from erp.auth.models import Role, User
 from erp.db import db
+from erp.registry import Permission
 from tests.conftest import csrf_token, login_as
 
 ADMIN_PAGES = ["/admin/", "/admin/user/", "/admin/role/", "/admin/team/", "/admin/installedmodule/"]
@@ -77,7 +78,8 @@ def test_role_form_offers_every_registered_permission(app, client, users):
         role_id = db.session.scalar(select(Role.id).where(Role.name == "service"))
     html = client.get(f"/admin/role/edit/?id={role_id}").get_data(as_text=True)
     offered = set(re.findall(r'<option[^>]*value="([a-z_]+(?:\.[a-z_]+)+)"', html))
-    registered = {p.key for p in app.extensions["erp"].all_permissions()}
+    registry = app.extensions["erp"]
+    registered = {p.key for p in registry.items(Permission, check_permission=False)}
     assert registered and offered == registered
 
 
@@ -88,7 +90,8 @@ def test_admin_views_contributed_by_modules_appear(tmp_path, make_app, users):
     name = unique("adm")
     write_module(folder, name, body="""
         from erp.models import InstalledModule
-        registry.admin_view(InstalledModule, category="Test", name="Installed again")
+        from erp.registry import AdminView
+        registry.add(AdminView(InstalledModule, category="Test", name="Installed again"))
     """)
     # The contributed view's key is the table name, so a second app on the same
     # model keeps one endpoint per app.

@@ -37,17 +37,15 @@ def bad_sql(user):
     return "never"
 
 
-registry.blueprint(bp)
-registry.menu_item(MenuItem({name!r}, "Widgets module", {name!r} + ".index"))
-registry.dashboard_widget(DashboardWidget("w.wide", "Wide one", render=users_seen, order=50,
-                                          width=12))
-registry.dashboard_widget(DashboardWidget("w.first", "First one", render=lambda u: "<b>1</b>",
-                                          order=10, width=4))
-registry.dashboard_widget(DashboardWidget("w.bad_sql", "Bad SQL", render=bad_sql, order=20))
-registry.dashboard_widget(DashboardWidget("w.broken", "Broken one", render=broken, order=30))
-registry.dashboard_widget(DashboardWidget("w.readers", "CRM readers only",
-                                          render=lambda u: "<i>readers</i>",
-                                          permission="crm.read", order=40))
+registry.add(WebBlueprint(bp))
+registry.add(MenuItem({name!r}, "Widgets module", {name!r} + ".index"))
+registry.add(DashboardWidget("w.wide", "Wide one", render=users_seen, order=50, width=12))
+registry.add(DashboardWidget("w.first", "First one", render=lambda u: "<b>1</b>", order=10,
+                             width=4))
+registry.add(DashboardWidget("w.bad_sql", "Bad SQL", render=bad_sql, order=20))
+registry.add(DashboardWidget("w.broken", "Broken one", render=broken, order=30))
+registry.add(DashboardWidget("w.readers", "CRM readers only", render=lambda u: "<i>readers</i>",
+                             permission="crm.read", order=40))
 '''
 
 
@@ -122,7 +120,7 @@ def test_host_alone_has_the_empty_state(make_app, users):
 def test_no_widget_for_the_user_leaves_the_quick_links(make_app, users):
     app = make_app(ERP_MODULES=["crm", "sales"])
     assert [w.key for w in app.extensions["erp"].items(
-        "dashboard widget", None, check_permission=False)] == ["crm.agenda", "crm.pipeline"]
+        DashboardWidget, None, check_permission=False)] == ["crm.agenda", "crm.pipeline"]
     with app.app_context():  # someone who reads sales only: a link, and no widget
         role = Role(name="sales_viewer", scope="own", permissions=["sales.read"])
         viewer = make_user("viewer", [role])

@@ -13,6 +13,8 @@ import pytest
 from erp.auth.models import User
 from erp.config import PROJECT_ROOT
 from erp.db import db
+from erp.registry import AdminView, ApiBlueprint, Permission, TimelineSource, WebBlueprint
+from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 from modules.crm.models import Account
 from modules.crm.services.accounts import create_account
 from tests.conftest import csrf_token, login_as
@@ -70,9 +72,10 @@ def test_notes_is_loaded_from_its_folder_as_a_third_party_module(app):
     assert notes.migrations_dir == NOTES_DIR / "migrations"
     assert notes.translations_dir is None  # English only; a real module would ship a catalog
     registry = app.extensions["erp"]
-    contributed = {"account tab": "notes", "timeline source": "notes.notes",
-                   "account stat": "notes.last_note", "create action": "notes.new_note",
-                   "permission": "notes.write", "blueprint": "notes", "admin view": "notes_note"}
+    contributed = {AccountTab: "notes", TimelineSource: "notes.notes",
+                   AccountStat: "notes.last_note", CreateAction: "notes.new_note",
+                   Permission: "notes.write", WebBlueprint: "notes", ApiBlueprint: "notes_api",
+                   AdminView: "notes_note"}
     for kind, key in contributed.items():
         assert registry.module_of(kind, key) == "notes", (kind, key)
     # The host knows nothing of it: it came in through ERP_MODULE_DIRS alone.

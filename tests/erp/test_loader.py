@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from erp.modules import Manifest, ModuleError, resolve
+from erp.registry import MenuItem
+from modules.crm.kinds import AccountTab
 from tests.conftest import login_as
 
 from .modfactory import modules_folder, unique, write_entry_point_dist, write_module
@@ -42,8 +44,8 @@ def test_module_in_a_folder_appears_and_disappears_when_disabled(tmp_path, make_
     app = make_app(ERP_MODULE_DIRS=[str(folder)])
     registry = app.extensions["erp"]
     assert name in [m.name for m in app.extensions["erp_modules"]]
-    tabs = registry.items("account tab", None, check_permission=False)
-    assert [t.key for t in tabs if registry.module_of("account tab", t.key) == name] == [name]
+    tabs = registry.items(AccountTab, None, check_permission=False)
+    assert [t.key for t in tabs if registry.module_of(AccountTab, t.key) == name] == [name]
     client = app.test_client()
     login_as(client, users["rep_a"])
     home = client.get("/").get_data(as_text=True)
@@ -52,7 +54,7 @@ def test_module_in_a_folder_appears_and_disappears_when_disabled(tmp_path, make_
 
     app = make_app(ERP_MODULE_DIRS=[str(folder)], ERP_MODULES=["crm", "sales"])
     assert name not in [m.name for m in app.extensions["erp_modules"]]
-    assert app.extensions["erp"].get("account tab", name) is None
+    assert app.extensions["erp"].get(AccountTab, name) is None
     client = app.test_client()
     login_as(client, users["rep_a"])
     assert f'data-menu="{name}"' not in client.get("/").get_data(as_text=True)
@@ -70,7 +72,7 @@ def test_module_exposed_through_an_entry_point_is_loaded(tmp_path, monkeypatch, 
     loaded = {m.name: m for m in app.extensions["erp_modules"]}
     assert package in loaded
     assert loaded[package].origin.startswith("entry point:")
-    assert app.extensions["erp"].get("menu item", package) is not None
+    assert app.extensions["erp"].get(MenuItem, package) is not None
 
     app = make_app(ERP_DISCOVER_ENTRY_POINTS=False)
     assert package not in {m.name for m in app.extensions["erp_modules"]}
@@ -89,9 +91,14 @@ def test_same_package_seen_in_folder_and_entry_point_is_one_module(app):
         ({"a": {"depends": ("b",)}, "b": {"depends": ("a",)}}, "dependency cycle"),
         ({"a": {"version": "not a version!"}}, "invalid manifest"),
         ({"a": {"body": "raise ValueError('boom')"}}, "register() failed: ValueError('boom')"),
-        ({"a": {"body": "registry.menu_item(None)"}}, "menu item contribution needs a non-empty"),
+        ({"a": {"body": "registry.add(MenuItem(None, 'A', 'home'))"}},
+         "menu item contribution needs a non-empty"),
+        ({"a": {"body": "from modules.crm.kinds import AccountTab\n"
+                        "registry.add(AccountTab('a', 'A', render=str))"}},
+         "AccountTab is not a declared kind of contribution"),
     ],
-    ids=["missing-dependency", "cycle", "invalid-manifest", "register-raises", "bad-contribution"],
+    ids=["missing-dependency", "cycle", "invalid-manifest", "register-raises", "bad-contribution",
+         "undeclared-kind"],
 )
 def test_startup_errors_name_the_module(tmp_path, make_app, modules, message):
     folder = modules_folder(tmp_path)

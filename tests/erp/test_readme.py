@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from markdown_it import MarkdownIt
 
-from erp.demo import DEMO_USERS
+from erp.demo import demo_users
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -125,18 +125,25 @@ def test_links_stay_inside_the_repository(source, tokens):
         assert target.exists(), f"{href}: no such file in the repository"
 
 
-DEMO_USERNAMES = {username for username, *_rest in DEMO_USERS}
+@pytest.fixture
+def demo_usernames(app) -> set[str]:
+    """The host's demo user and every enabled module's (their DemoLoader's users)."""
+    with app.app_context():
+        return {user.username for user in demo_users()}
+
+
 # "--user ana", "log in as 'admin'", "log in as **gerente**"
 USER_MENTIONS = re.compile(r"(?:--user[ =]|log in as )[\s'\"`*]*([\w.@-]+)", re.IGNORECASE)
 
 
-def test_example_commands_use_demo_users_that_exist(source):
+def test_example_commands_use_demo_users_that_exist(source, demo_usernames):
     mentioned = USER_MENTIONS.findall(source)
     assert mentioned, "the README names no user in its examples"
-    unknown = sorted(set(mentioned) - DEMO_USERNAMES)
-    assert not unknown, f"not demo users (erp/demo.py DEMO_USERS): {unknown}"
+    unknown = sorted(set(mentioned) - demo_usernames)
+    assert not unknown, f"not demo users (erp.demo.demo_users()): {unknown}"
 
 
-def test_every_demo_user_is_in_the_logins_table(source):
-    for username in DEMO_USERNAMES:
+def test_every_demo_user_is_in_the_logins_table(source, demo_usernames):
+    assert {"admin", "gerente", "ana", "bruno", "fernanda", "sergio"} <= demo_usernames
+    for username in demo_usernames:
         assert f"| `{username}`" in source

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.registry import DemoLoader, SearchProvider
 from modules.service import search, services
 from modules.service.models import ServiceEvent, ServiceInvoice, ServiceOrder
 from tests.conftest import login_as
@@ -108,9 +109,10 @@ def test_global_search_page_shows_service_documents(client, users, documents):
 
 def test_provider_is_registered(app):
     registry = app.extensions["erp"]
-    provider = registry.get("search provider", "service.documents")
+    provider = registry.get(SearchProvider, "service.documents")
     assert provider is not None and provider.permission == "service.read"
-    loaders = {loader.key: loader.order for loader in registry.demo_loaders()}
+    loaders = {loader.key: loader.order
+               for loader in registry.items(DemoLoader, check_permission=False)}
     assert loaders["service"] > loaders["crm"]
     if "finance" in loaders:
         assert loaders["service"] < loaders["finance"]
@@ -144,7 +146,7 @@ def test_demo_loader_on_an_empty_database(app):
         assert all(i.issue_date <= today for i in invoices)
         assert all(i.account.is_customer for i in invoices)
         assert db.session.scalar(select(func.min(ServiceEvent.at))).date() == min(opened)
-        if "finance" in app.extensions["erp"].kinds.get("demo loader", {}):
+        if app.extensions["erp"].get(DemoLoader, "finance") is not None:
             from modules.finance.models import Receivable
 
             made = db.session.scalars(select(Receivable).where(

@@ -14,8 +14,3 @@ def blueprints() -> list:
     from . import accounts, actions, contacts, lookups, opportunities
 
     return [accounts.blp, contacts.blp, opportunities.blp, actions.blp, lookups.blp]
-
-
-def register(registry) -> None:
-    for blueprint in blueprints():
-        registry.api_blueprint(blueprint)

@@ -44,8 +44,12 @@ OPPORTUNITY_FIELDS = {
     "stage_entered_at": _l("In this stage since"), "closed_at": _l("Closed"),
     "tags": _l("Tags"), "watchers": _l("Watchers"),
 }
+OPPORTUNITY_STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
+# The status badge's colour (macros.html's status_badge): a Bootstrap text-bg-* class.
+OPPORTUNITY_STATUS_TONES = {"open": "text-bg-primary", "won": "text-bg-success",
+                            "lost": "text-bg-danger"}
 OPPORTUNITY_CHOICES = {
-    "status": {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")},
+    "status": OPPORTUNITY_STATUS_LABELS,
     "contact_medium": {
         "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
         "telemarketing": _l("Telemarketing"), "website": _l("Website"),

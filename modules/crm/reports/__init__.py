@@ -7,21 +7,17 @@ functions): the number of queries does not grow with the number of rows.
 
 from flask_babel import lazy_gettext as _l
 
+from erp.registry import Report
 
-def register(registry) -> None:
-    from erp.registry import Report
+from ..permissions import READ
 
-    from ..permissions import READ
-    from .views import bp
-
-    registry.blueprint(bp)
-    registry.report(Report(
-        "crm.actions", _l("CRM actions"), "crm_reports.actions", permission=READ, order=10,
-        description=_l("Actions by user and type over a period: done, planned and overdue.")))
-    registry.report(Report(
-        "crm.funnel", _l("Opportunity funnel"), "crm_reports.funnel", permission=READ,
-        order=20, description=_l("Per stage: opportunities reached, value, conversion to the "
-                                 "next stage and days in stage; win rate and cycle time.")))
-    registry.report(Report(
-        "crm.losses", _l("Loss reasons"), "crm_reports.losses", permission=READ, order=30,
-        description=_l("Lost opportunities and their value by reason and by stage.")))
+ACTIONS = Report(
+    "crm.actions", _l("CRM actions"), "crm_reports.actions", permission=READ, order=10,
+    description=_l("Actions by user and type over a period: done, planned and overdue."))
+FUNNEL = Report(
+    "crm.funnel", _l("Opportunity funnel"), "crm_reports.funnel", permission=READ, order=20,
+    description=_l("Per stage: opportunities reached, value, conversion to the next stage "
+                   "and days in stage; win rate and cycle time."))
+LOSSES = Report(
+    "crm.losses", _l("Loss reasons"), "crm_reports.losses", permission=READ, order=30,
+    description=_l("Lost opportunities and their value by reason and by stage."))

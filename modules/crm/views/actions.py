@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
@@ -10,7 +10,9 @@ from sqlalchemy.orm import lazyload
 
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
+from erp.clock import local_today
 from erp.db import db, utcnow
+from erp.forms import form_view, post_action
 from erp.mail import delivery_notice, mail_configured
 from erp.params import id_arg
 
@@ -18,12 +20,10 @@ from ..forms_actions import ActionEntryForm, EmailForm
 from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
 from ..permissions import READ, WRITE
 from ..services import actions as service
-from ..services.errors import InvalidInput
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
-from ..services.scope import get_account_or_404
-from ..services.search import search_accounts
+from ..services.scope import get_account_or_404, pick_accounts
 from . import bp
-from .helpers import apply_errors, assignable_users
+from .helpers import assignable_users
 
 MAX_OPPORTUNITY_CHOICES = 200
 
@@ -81,45 +81,38 @@ def _action_form(account: Account, opportunity: Opportunity | None) -> ActionEnt
 @permission_required(WRITE)
 def new_action():
     account, opportunity = _target()
-    status = 422 if request.method == "POST" else 200
     if account is None:
-        # No account yet (e.g. from a "Create" menu): find it first.
+        # No account yet (e.g. from a "Create" menu): find it first. (A POST without one
+        # is a form that cannot be saved: 422.)
         query = request.args.get("account_q", "").strip()
-        found = search_accounts(query, current_user, 20) if query else []
         return render_template("crm/actions/form.html", form=None, account=None,
-                               opportunity=None, query=query, found=found), status
-    form = _action_form(account, opportunity)
-    if form.validate_on_submit():
-        try:
-            action = service.create_action(form.service_data(), user=current_user)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            if action.done:
-                flash(_("Action recorded."), "success")
-            else:
-                flash(_("Action planned: it is in the agenda of %(name)s.",
-                        name=action.user.name), "success")
-            return redirect(_back_to(action.account_id, action.opportunity_id))
-    return render_template("crm/actions/form.html", form=form, account=account,
-                           opportunity=opportunity), status
+                               opportunity=None, query=query,
+                               found=pick_accounts(query, current_user)), (
+            422 if request.method == "POST" else 200)
+    return form_view(
+        _action_form(account, opportunity),
+        save=lambda form: service.create_action(form.service_data(), user=current_user),
+        template="crm/actions/form.html",
+        success=(lambda action: _("Action recorded.") if action.done else _(
+                     "Action planned: it is in the agenda of %(name)s.", name=action.user.name),
+                 lambda action: _back_to(action.account_id, action.opportunity_id)),
+        account=account, opportunity=opportunity)
 
 
 @bp.route("/actions/<int:action_id>/done", methods=["POST"])
 @permission_required(WRITE)
 def complete_action(action_id: int):
     action = service.get_action_or_404(action_id, current_user)
-    service.complete_action(action, user=current_user)
-    flash(_("Action marked as done."), "success")
     back = safe_next_url(request.form.get("next"))
-    return redirect(back or _back_to(action.account_id, action.opportunity_id))
+    return post_action(lambda: service.complete_action(action, user=current_user),
+                       _("Action marked as done."),
+                       back or _back_to(action.account_id, action.opportunity_id))
 
 
 @bp.route("/agenda")
 @permission_required(READ)
 def agenda():
-    data = service.agenda(current_user, service.local_today())
+    data = service.agenda(current_user, local_today())
     return render_template("crm/actions/agenda.html", agenda=data)
 
 
@@ -144,23 +137,12 @@ def email_account(account_id: int):
             form.to.data = [a for a, _label in addresses if a.lower() == preferred.lower()]
         elif len(addresses) == 1:
             form.to.data = [addresses[0][0]]
-    if form.validate_on_submit():
-        try:
-            service.send_email(account, user=current_user, opportunity=opportunity,
-                               **form.service_data())
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            flash(_("E-mail queued and logged as an action.") + " " + delivery_notice(),
-                  "success" if mail_configured() else "warning")
-            return redirect(_back_to(account.id, opportunity.id if opportunity else None))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/actions/email.html", form=form, account=account,
-                           opportunity=opportunity, addresses=addresses), status
-
-
-@bp.app_template_global("crm_action_kind")
-def _kind_label(kind: str) -> str:
-    return str(service.KIND_LABELS.get(kind, kind))
-
+    return form_view(
+        form,
+        save=lambda form: service.send_email(account, user=current_user,
+                                             opportunity=opportunity, **form.service_data()),
+        template="crm/actions/email.html",
+        success=(_("E-mail queued and logged as an action.") + " " + delivery_notice(),
+                 _back_to(account.id, opportunity.id if opportunity else None),
+                 "success" if mail_configured() else "warning"),
+        account=account, opportunity=opportunity, addresses=addresses)

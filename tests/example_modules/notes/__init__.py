@@ -14,20 +14,15 @@ manifest = Manifest(name="notes", version="1.0.0", summary="Notes on accounts", 
 
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
-    from erp.registry import Permission
+    from erp.registry import AdminView, ApiBlueprint, Permission, WebBlueprint
 
     from . import account_page, api, models, views
     from .permissions import READ, WRITE
 
-    registry.permissions(
+    registry.add(  # granted to CRM's roles (Notes depends on CRM)
         Permission(READ, _l("See the notes on accounts"), roles=("sales_manager", "sales_rep")),
         Permission(WRITE, _l("Write notes on accounts"), roles=("sales_manager", "sales_rep")),
     )
-    registry.blueprint(views.bp)
-    registry.api_blueprint(api.blp)
-    registry.account_tab(account_page.TAB)
-    registry.timeline_source(account_page.SOURCE)
-    registry.account_stat(account_page.STAT)
-    registry.create_action(account_page.CREATE)
-    registry.admin_view(models.Note, category=_l("Notes"), name=_l("Notes"),
-                        view_class=views.NoteAdmin)
+    registry.add(WebBlueprint(views.bp), ApiBlueprint(api.blp))
+    registry.add(account_page.TAB, account_page.SOURCE, account_page.STAT, account_page.CREATE)
+    registry.add(AdminView(models.Note, _l("Notes"), views.NoteAdmin, name=_l("Notes")))

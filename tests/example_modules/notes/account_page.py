@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
-from erp.registry import AccountStat, AccountTab, CreateAction, TimelineEvent, TimelineSource
+from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor
+from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from .models import Note
 from .permissions import READ, WRITE
