@@ -18,6 +18,7 @@ def register(registry):
         AdminView,
         DemoLoader,
         MenuItem,
+        TemplateFilter,
         TemplateGlobal,
         WebBlueprint,
     )
@@ -41,4 +42,5 @@ def register(registry):
         AdminView(models.Invoice, category, views.InvoiceAdmin, name=_l("Invoices")),
         AdminView(models.SalesEvent, category, views.EventAdmin, name=_l("Sales events")),
     )
-    registry.add(TemplateGlobal("sales_labels", labels))
+    registry.add(TemplateGlobal("sales_labels", labels),
+                 TemplateFilter("sales_status", labels.status_label))

@@ -9,6 +9,12 @@ ACTION_KIND_LABELS = {
     "task": _l("Task"), "note": _l("Note"), "proposal": _l("Proposal sent"),
 }
 
+
+def action_kind_label(kind: str) -> str:
+    """What an action's kind reads as ("call": "Call"); an unknown kind as itself.
+    (The templates' old crm_action_kind(); goes once no template calls it.)"""
+    return str(ACTION_KIND_LABELS.get(kind, kind))
+
 ACCOUNT_FIELDS = {
     "person_type": _l("Type"), "legal_name": _l("Legal name"),
     "trade_name": _l("Trade name (nome fantasia)"), "short_name": _l("Short name"),
