@@ -33,14 +33,22 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with db.engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
             # Batch migrations copy and drop tables: with foreign keys enforced, a drop
-            # would cascade into the rows that refer to it.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-        context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+            # would cascade into the rows that refer to it (or fail). The PRAGMA is a no-op
+            # inside a transaction, and SQLAlchemy would begin one first (erp.db's "begin"
+            # hook): it goes to the driver's connection, which is in autocommit mode.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=db.metadata,
+                              **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:  # the connection goes back to the pool: enforced again
+                connection.rollback()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -40,8 +40,9 @@ An invoice was issued (the account has just been made a customer in the same tra
 :param origin: "sales.invoice"
 :param origin_id: int, the invoice's id
 :param issue_date: date
-:param installments: list[tuple[date, Decimal]], (due date, amount) in order; the amounts
-    sum to the invoice total
+:param installments: list[tuple[date, Decimal]], (due date, amount): the invoice's
+    installment rows in order (``erp.documents.schedule``); the amounts sum to the invoice
+    total
 :param user: the acting user
 A receiver may raise erp.signals.Refused to veto the issue.
 """)

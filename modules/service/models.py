@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
-from erp.documents import DocumentLineMixin
+from erp.documents import DocumentLineMixin, InstallmentMixin
 from erp.money import Money, Quantity
 from modules.crm.models import Account
 
@@ -124,7 +124,8 @@ class ServiceOrderItem(DocumentLineMixin, db.Model):
 
 class ServiceInvoice(db.Model):
     """A nota de serviço. At most one *issued* invoice per order (checked under a row lock);
-    a cancelled one may be followed by a new one."""
+    a cancelled one may be followed by a new one. Its installments are rows, as a sales
+    invoice's (erp.documents.InstallmentMixin); ``due_date`` is the first one's."""
 
     __tablename__ = "service_invoice"
     __table_args__ = (
@@ -137,7 +138,6 @@ class ServiceInvoice(db.Model):
     account_id: Mapped[int] = mapped_column(ForeignKey(Account.id))
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)  # the first (or only) installment's
-    installments: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(10), default=ISSUED)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey(User.id))
@@ -149,6 +149,9 @@ class ServiceInvoice(db.Model):
     account: Mapped[Account] = relationship()
     issued_by: Mapped[User] = relationship(foreign_keys=[issued_by_id])
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+    installments: Mapped[list[ServiceInvoiceInstallment]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan",
+        order_by="ServiceInvoiceInstallment.position")
 
     @property
     def document(self) -> str:
@@ -156,6 +159,18 @@ class ServiceInvoice(db.Model):
 
     def __str__(self) -> str:
         return self.document
+
+
+class ServiceInvoiceInstallment(InstallmentMixin, db.Model):
+    """One due date of a service invoice and the amount due then (n of m)."""
+
+    __tablename__ = "service_invoice_installment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey(ServiceInvoice.id, ondelete="CASCADE"),
+                                            index=True)
+
+    invoice: Mapped[ServiceInvoice] = relationship(back_populates="installments")
 
 
 class ServiceEvent(db.Model):

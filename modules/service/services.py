@@ -19,10 +19,9 @@ from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db, utcnow
-from erp.documents import clean_lines, next_number
+from erp.documents import clean_lines, installment_rows, next_number, schedule
 from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
-from erp.money import installment_plan
 from erp.signals import send_vetoable
 from erp.validation import Errors
 from modules.crm.models import Account
@@ -46,6 +45,7 @@ from .models import (
     TRANSITIONS,
     ServiceEvent,
     ServiceInvoice,
+    ServiceInvoiceInstallment,
     ServiceOrder,
     ServiceOrderItem,
 )
@@ -241,7 +241,8 @@ def change_status(order: ServiceOrder, status: str, *, user) -> ServiceOrder:
 
 
 def invoice_installments(invoice: ServiceInvoice) -> list[tuple[date, Decimal]]:
-    return installment_plan(invoice.amount, invoice.installments, invoice.due_date)
+    """The invoice's installments (its rows) as ``[(due date, amount), ...]``."""
+    return schedule(invoice.installments)
 
 
 def clean_invoice(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -294,9 +295,12 @@ def issue_invoice(order: ServiceOrder, data: Mapping[str, Any], *, user) -> Serv
         raise InvalidInput({"__all__": [_l("Nothing to invoice: the order's total is zero.")]})
     if clean["installments"] > 1 and order.total < CENT * clean["installments"]:
         raise InvalidInput({"installments": [_l("Too many installments for this amount.")]})
-    invoice = ServiceInvoice(order_id=order.id, account_id=order.account_id,
-                             amount=order.total, status=ISSUED, issued_by_id=user.id,
-                             issued_at=utcnow(), **clean)
+    invoice = ServiceInvoice(
+        order_id=order.id, account_id=order.account_id, amount=order.total, status=ISSUED,
+        issued_by_id=user.id, issued_at=utcnow(), issue_date=clean["issue_date"],
+        due_date=clean["due_date"],
+        installments=installment_rows(ServiceInvoiceInstallment, order.total,
+                                      clean["installments"], clean["due_date"]))
     _insert_numbered(invoice, "service.invoice")
     promote_to_customer(order.account)
     _event(EV_INVOICE_ISSUED, order.account_id, invoice.document, user=user, order=order,

@@ -40,8 +40,9 @@ creates one receivable per installment atomically with the invoice.
 :param origin: "service.invoice"
 :param origin_id: int, the invoice's id
 :param issue_date: datetime.date
-:param installments: list of (due date, Decimal amount); the amounts sum to the invoice's
-    amount (the order's total)
+:param installments: list of (due date, Decimal amount), the invoice's installment rows in
+    order (``erp.documents.schedule``); the amounts sum to the invoice's amount (the order's
+    total)
 :param user: the acting user
 Receivers return nothing; raising ``erp.signals.Refused("message")`` refuses the issue:
 nothing is written and the message is shown to the user.

@@ -1,0 +1,44 @@
+"""A service invoice keeps its installments as rows, as a sales invoice does, and finance
+makes its receivables from them the same way for both."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from erp.auth.models import User
+from erp.db import db
+from modules.finance.models import Receivable
+from modules.service import services
+from modules.service.models import ServiceInvoice, ServiceInvoiceInstallment, ServiceOrder
+
+
+def test_installment_rows_with_the_one_rule_and_finance_reads_them(app, make_order, users,
+                                                                   make_account):
+    account = make_account(legal_name="Parcelas Ltda.")
+    done = make_order(account, status="done", items=[
+        {"description": "Visita", "quantity": "1", "unit_price": "200,00"}])
+    with app.app_context():
+        invoice = services.issue_invoice(
+            db.session.get(ServiceOrder, done),
+            {"issue_date": "01/12/2026", "due_date": "31/01/2027", "installments": "3"},
+            user=db.session.get(User, users["service"]))
+        invoice_id = invoice.id
+        db.session.remove()
+    with app.app_context():
+        invoice = db.session.get(ServiceInvoice, invoice_id)
+        rows = [(i.position, i.due_date, i.amount) for i in invoice.installments]
+        assert rows == [(1, date(2027, 1, 31), Decimal("66.66")),
+                        (2, date(2027, 2, 28), Decimal("66.66")),
+                        (3, date(2027, 3, 31), Decimal("66.68"))]
+        assert invoice.due_date == date(2027, 1, 31)
+        assert services.invoice_installments(invoice) == [(d, a) for _n, d, a in rows]
+        receivables = db.session.scalars(
+            select(Receivable).where(Receivable.origin == "service.invoice",
+                                     Receivable.origin_id == invoice_id)
+            .order_by(Receivable.installment)).all()
+        assert [(r.installment, r.due_date, r.amount) for r in receivables] == rows
+        # The rows go with their invoice (cascade), never on their own.
+        assert db.session.scalar(select(db.func.count(ServiceInvoiceInstallment.id))) == 3
