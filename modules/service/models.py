@@ -92,7 +92,7 @@ class ServiceOrder(Audited, TimestampMixin, db.Model):
         back_populates="order", order_by="ServiceInvoice.id")
 
     @property
-    def document(self) -> str:
+    def display_number(self) -> str:
         return order_document(self.number)
 
     @property
@@ -100,11 +100,11 @@ class ServiceOrder(Audited, TimestampMixin, db.Model):
         return self.status in EDITABLE
 
     @property
-    def live_invoice(self) -> ServiceInvoice | None:
+    def issued_invoice(self) -> ServiceInvoice | None:
         return next((i for i in self.invoices if i.status == ISSUED), None)
 
     def __str__(self) -> str:
-        return self.document
+        return self.display_number
 
 
 class ServiceOrderItem(DocumentLineMixin, db.Model):
@@ -154,11 +154,11 @@ class ServiceInvoice(db.Model):
         order_by="ServiceInvoiceInstallment.position")
 
     @property
-    def document(self) -> str:
+    def display_number(self) -> str:
         return invoice_document(self.number)
 
     def __str__(self) -> str:
-        return self.document
+        return self.display_number
 
 
 class ServiceInvoiceInstallment(InstallmentMixin, db.Model):

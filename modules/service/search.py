@@ -41,7 +41,7 @@ def _subtitle(account: Account, status: str, labels, amount) -> str:
 
 def _order_result(order: ServiceOrder) -> SearchResult:
     return SearchResult(
-        title=order.document, url=url_for("service.order", order_id=order.id),
+        title=order.display_number, url=url_for("service.order", order_id=order.id),
         subtitle=_subtitle(order.account, order.status, services.ORDER_STATUS_LABELS,
                            order.total),
         kind="service_order")
@@ -49,7 +49,7 @@ def _order_result(order: ServiceOrder) -> SearchResult:
 
 def _invoice_result(invoice: ServiceInvoice) -> SearchResult:
     return SearchResult(
-        title=invoice.document, url=url_for("service.invoice", invoice_id=invoice.id),
+        title=invoice.display_number, url=url_for("service.invoice", invoice_id=invoice.id),
         subtitle=_subtitle(invoice.account, invoice.status, services.INVOICE_STATUS_LABELS,
                            invoice.amount),
         kind="service_invoice")

@@ -197,7 +197,7 @@ def create_order(account: Account, data: Mapping[str, Any], *, user) -> ServiceO
     order = ServiceOrder(account_id=account.id, status=OPEN, created_by_id=user.id)
     _apply(order, clean)
     _insert_numbered(order, "service.order")
-    _event(EV_ORDER_OPENED, account.id, order.document, user=user, order=order,
+    _event(EV_ORDER_OPENED, account.id, order.display_number, user=user, order=order,
            amount=order.total)
     send_vetoable(signals.order_opened, order, account_id=account.id, user=user)
     db.session.commit()
@@ -226,13 +226,13 @@ def change_status(order: ServiceOrder, status: str, *, user) -> ServiceOrder:
         order.started_at = now
     elif status == DONE:
         order.finished_at = now
-        _event(EV_ORDER_FINISHED, order.account_id, order.document, user=user, order=order,
+        _event(EV_ORDER_FINISHED, order.account_id, order.display_number, user=user, order=order,
                amount=order.total)
         send_vetoable(signals.order_finished, order, account_id=order.account_id,
                       total=order.total, user=user)
     elif status == CANCELLED:
         order.cancelled_at = now
-        _event(EV_ORDER_CANCELLED, order.account_id, order.document, user=user, order=order)
+        _event(EV_ORDER_CANCELLED, order.account_id, order.display_number, user=user, order=order)
     db.session.commit()
     return order
 
@@ -287,10 +287,10 @@ def issue_invoice(order: ServiceOrder, data: Mapping[str, Any], *, user) -> Serv
     order = _lock(order)
     if order.status != DONE:
         raise InvalidInput({"__all__": [_l("Only a finished (done) order can be invoiced.")]})
-    if order.live_invoice is not None:
+    if order.issued_invoice is not None:
         raise InvalidInput({"__all__": [_l(
             "This order was already invoiced (%(document)s).",
-            document=order.live_invoice.document)]})
+            document=order.issued_invoice.display_number)]})
     if order.total <= 0:
         raise InvalidInput({"__all__": [_l("Nothing to invoice: the order's total is zero.")]})
     if clean["installments"] > 1 and order.total < CENT * clean["installments"]:
@@ -303,10 +303,10 @@ def issue_invoice(order: ServiceOrder, data: Mapping[str, Any], *, user) -> Serv
                                       clean["installments"], clean["due_date"]))
     _insert_numbered(invoice, "service.invoice")
     promote_to_customer(order.account)
-    _event(EV_INVOICE_ISSUED, order.account_id, invoice.document, user=user, order=order,
+    _event(EV_INVOICE_ISSUED, order.account_id, invoice.display_number, user=user, order=order,
            invoice=invoice, amount=invoice.amount)
     send_vetoable(signals.invoice_issued, invoice, account_id=invoice.account_id,
-                  document=invoice.document, origin=ORIGIN, origin_id=invoice.id,
+                  document=invoice.display_number, origin=ORIGIN, origin_id=invoice.id,
                   issue_date=invoice.issue_date, installments=invoice_installments(invoice),
                   user=user)
     db.session.commit()
@@ -320,7 +320,7 @@ def cancel_invoice(invoice: ServiceInvoice, *, user) -> ServiceInvoice:
     invoice.status = INVOICE_CANCELLED
     invoice.cancelled_at = utcnow()
     invoice.cancelled_by_id = user.id
-    _event(EV_INVOICE_CANCELLED, invoice.account_id, invoice.document, user=user,
+    _event(EV_INVOICE_CANCELLED, invoice.account_id, invoice.display_number, user=user,
            order=invoice.order, invoice=invoice, amount=invoice.amount)
     send_vetoable(signals.invoice_cancelled, invoice, origin=ORIGIN, origin_id=invoice.id,
                   user=user)

@@ -128,7 +128,7 @@ def new_order():
             db.session.rollback()
             apply_errors(form, error)
         else:
-            flash(_("Service order %(doc)s opened.", doc=order.document), "success")
+            flash(_("Service order %(doc)s opened.", doc=order.display_number), "success")
             return redirect(back or url_for("service.order", order_id=order.id))
     status = 422 if request.method == "POST" else 200
     return render_template("service/order_form.html", form=form, account=account, order=None,
@@ -189,7 +189,7 @@ def set_status(order_id: int):
         order = services.get_order_or_404(order_id, current_user)
         return _render_order(order, errors=[m for ms in error.errors.values() for m in ms],
                              status=422)
-    flash(_("Service order %(doc)s: %(status)s.", doc=order.document,
+    flash(_("Service order %(doc)s: %(status)s.", doc=order.display_number,
             status=services.ORDER_STATUS_LABELS[order.status]), "success")
     return redirect(url_for("service.order", order_id=order.id))
 
@@ -206,7 +206,7 @@ def issue_invoice(order_id: int):
             db.session.rollback()
             apply_errors(form, error)
         else:
-            flash(_("Service invoice %(doc)s issued.", doc=invoice.document), "success")
+            flash(_("Service invoice %(doc)s issued.", doc=invoice.display_number), "success")
             return redirect(url_for("service.invoice", invoice_id=invoice.id))
     order = services.get_order_or_404(order_id, current_user)
     return _render_order(order, invoice_form=form, errors=list(form.form_errors), status=422)
@@ -270,7 +270,7 @@ def cancel_invoice(invoice_id: int):
         invoice = services.get_invoice_or_404(invoice_id, current_user)
         return _render_invoice(invoice, errors=[m for ms in error.errors.values() for m in ms],
                                status=422)
-    flash(_("Service invoice %(doc)s cancelled.", doc=invoice.document), "success")
+    flash(_("Service invoice %(doc)s cancelled.", doc=invoice.display_number), "success")
     return redirect(url_for("service.invoice", invoice_id=invoice.id))
 
 
