@@ -22,8 +22,9 @@ from erp.db import db, utcnow
 from erp.documents import clean_lines, installment_rows, next_number, schedule
 from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
+from erp.money import CENT, MAX_MONEY, QUANTITY_STEP
 from erp.signals import send_vetoable
-from erp.validation import Errors
+from erp.validation import Errors, Invalid, record, text
 from modules.crm.models import Account
 from modules.crm.services.accounts import promote_to_customer
 from modules.crm.services.scope import account_scope
@@ -54,11 +55,9 @@ ORIGIN = "service.invoice"
 # The line routine's messages that service words its own way.
 ITEM_MESSAGES = {"description": _l("Describe the item."),
                  "unit_price_required": _l("Give the unit price.")}
-CENT = Decimal("0.01")
 MAX_DESCRIPTION = 5000
 MAX_ITEMS = 200
 MAX_INSTALLMENTS = 60
-MAX_MONEY = Decimal("1e12")  # Numeric(14, 2)
 MAX_HOURS = Decimal("100000")
 
 # The button that moves an order to each status.
@@ -109,47 +108,39 @@ def _clean_items(rows: Iterable[Mapping[str, Any]], errors: Errors) -> list[dict
                        max_total=None, messages=ITEM_MESSAGES)
 
 
-def _int(value: Any) -> int | None:
-    if value in (None, "", "__None"):
-        return None
+def _number(value: Any, *, maximum: Decimal, message: Any,
+            places: Decimal | None = None) -> Decimal:
+    """A parser: a number from 0 to below ``maximum`` (blank: 0) with no more decimals than
+    ``places`` has, when given; kept as typed."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never an id
+        number = parse_decimal(value) or Decimal(0)
+    except ValueError:
+        raise Invalid(message) from None
+    if not 0 <= number < maximum or (places is not None and number != number.quantize(places)):
+        raise Invalid(message)
+    return number
 
 
 def clean_order(data: Mapping[str, Any]) -> dict[str, Any]:
     """Validate order input; returns clean values with the totals, or raises InvalidInput."""
     errors = Errors()
-    fail = errors.add
     out: dict[str, Any] = {}
-    description = str(data.get("description") or "").strip()
-    if not description:
-        fail("description", _l("Describe the service to be done."))
-    elif len(description) > MAX_DESCRIPTION:
-        fail("description", _l("At most %(n)d characters.", n=MAX_DESCRIPTION))
-    out["description"] = description
-
-    technician = db.session.get(User, _int(data.get("technician_id")) or 0)
-    if technician is None or not technician.active:
-        fail("technician_id", _l("Choose the responsible technician."))
-    else:
+    out["description"] = errors.clean(
+        "description", text, data.get("description"), required=True,
+        max_length=MAX_DESCRIPTION, message=_l("Describe the service to be done."))
+    message = _l("Choose the responsible technician.")
+    technician = errors.clean("technician_id", record, data.get("technician_id"), model=User,
+                              required=True, message=message)
+    if technician is not None and not technician.active:
+        errors.add("technician_id", message)
+    elif technician is not None:
         out["technician_id"] = technician.id
-
-    for field, limit, message in (
-            ("hours", MAX_HOURS, _l("Use a number of hours such as 2,5.")),
-            ("hourly_rate", MAX_MONEY, _l("Use a price such as 1.234,56."))):
-        try:
-            value = parse_decimal(data.get(field)) or Decimal(0)
-            if value < 0 or value >= limit:
-                raise ValueError
-            if field == "hours" and value != value.quantize(Decimal("0.001")):
-                raise ValueError
-        except ValueError:
-            fail(field, message)
-            value = Decimal(0)
-        out[field] = value
-
+    out["hours"] = errors.clean("hours", _number, data.get("hours"), maximum=MAX_HOURS,
+                                places=QUANTITY_STEP,
+                                message=_l("Use a number of hours such as 2,5."))
+    out["hourly_rate"] = errors.clean("hourly_rate", _number, data.get("hourly_rate"),
+                                      maximum=MAX_MONEY,
+                                      message=_l("Use a price such as 1.234,56."))
     out["items"] = _clean_items(data.get("items") or [], errors)
     errors.raise_if_any()
     out["items_total"] = sum((i["total"] for i in out["items"]), Decimal(0))
