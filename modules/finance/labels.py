@@ -18,7 +18,8 @@ STATUS_LABELS = {
     "cancelled": _l("Cancelled"),
 }
 
-STATUS_BADGES = {
+# The status badge's colour (macros.html's status_badge): a Bootstrap text-bg-* class.
+STATUS_TONES = {
     "open": "text-bg-primary",
     "partial": "text-bg-info",
     "overdue": "text-bg-danger",
