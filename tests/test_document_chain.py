@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.errors import InvalidInput
 from modules.crm.models import Account
 from modules.crm.services.accounts import create_account
 from modules.crm.services.contacts import create_contact
-from modules.crm.services.errors import InvalidInput
 from modules.finance import services as finance
 from modules.finance.models import PAID, Receivable
 from modules.sales import services as sales

@@ -97,7 +97,3 @@ class RelationshipForm(FlaskForm):
     new_name = StringField(_l("New contact's name"))
     new_email = EmailField(_l("E-mail"))
     new_phone = StringField(_l("Phone"), **_kw(type="tel", **{"data-mask": "phone"}))
-
-
-class ActionForm(FlaskForm):
-    """A bare form for buttons that post (archive, remove link): it carries the CSRF token."""

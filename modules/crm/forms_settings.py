@@ -45,7 +45,3 @@ class TagForm(FlaskForm):
 
     def service_data(self) -> dict:
         return {"name": self.name.data, "color": self.color.data}
-
-
-class DeleteForm(FlaskForm):
-    """A bare form for delete buttons: it carries (and checks) the CSRF token."""

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import db
 from modules.crm.services import actions as action_service
 from tests.browser.test_login import sign_in
@@ -27,7 +28,7 @@ def planned(app, users, make_account):
     account = make_account(owner="manager", legal_name="Conta do Gerente Ltda.")
     with app.app_context(), app.test_request_context():
         manager = db.session.get(User, users["manager"])
-        today = action_service.local_today()
+        today = local_today()
         for day in (today - timedelta(days=2), today):
             action_service.create_action({"account_id": account, "kind": "call", "done": "0",
                                           "at": f"{day.isoformat()}T09:00"}, user=manager)

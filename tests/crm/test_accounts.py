@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.errors import Conflict, InvalidInput
 from modules.crm.models import Account
 from modules.crm.services.accounts import (
     create_account,
@@ -14,7 +15,6 @@ from modules.crm.services.accounts import (
     promote_to_customer,
     update_account,
 )
-from modules.crm.services.errors import Conflict, InvalidInput
 from tests.conftest import csrf_token, login_as
 
 CNPJ = "11.222.333/0001-81"
@@ -207,7 +207,7 @@ def test_create_through_the_form(app, client, users):
         "lifecycle": "customer", "state": "SP", "state_registration": "ISENTO",
         "owner_id": str(users["rep_a"]), "phone": "(11) 3333-4444",
     })
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get(response.location).get_data(as_text=True)
     assert "Mosaico Tecnologia Ltda." in page and CNPJ in page and "(11) 3333-4444" in page
 
@@ -239,7 +239,7 @@ def test_duplicate_warning_links_to_the_existing_account_and_confirming_saves(
     assert f'/crm/accounts/{existing}"' in html and "another branch?" in html
     assert 'name="confirm_duplicates"' in html
     response = post_form(client, "/crm/accounts/new", {**data, "confirm_duplicates": "y"})
-    assert response.status_code == 302
+    assert response.status_code == 303
 
 
 def test_edit_with_a_stale_version_is_refused(app, client, users, make_account):
@@ -249,7 +249,7 @@ def test_edit_with_a_stale_version_is_refused(app, client, users, make_account):
     token = csrf_token(client, url)
     form = {"csrf_token": token, "person_type": "PJ", "legal_name": "Conta Teste Ltda.",
             "owner_id": str(users["rep_a"]), "lifecycle": "prospect", "version": "1"}
-    assert client.post(url, data={**form, "trade_name": "Mine"}).status_code == 302
+    assert client.post(url, data={**form, "trade_name": "Mine"}).status_code == 303
     response = client.post(url, data={**form, "trade_name": "Theirs"})
     assert response.status_code == 422
     assert "Someone else changed this account" in response.get_data(as_text=True)
@@ -262,7 +262,7 @@ def test_archive_and_restore(app, client, users, make_account):
     login_as(client, users["rep_a"])
     url = f"/crm/accounts/{account_id}/archive"
     assert post_form(client, url, {"archived": "1"}, f"/crm/accounts/{account_id}").status_code \
-        == 302
+        == 303
     assert "Arquivável" not in client.get("/crm/accounts").get_data(as_text=True)
     assert "Arquivável" in client.get("/crm/accounts?archived=1").get_data(as_text=True)
     post_form(client, url, {"archived": "0"}, f"/crm/accounts/{account_id}")

@@ -27,7 +27,7 @@ def test_contact_with_two_accounts_shows_roles_on_both_pages(client, users, make
     response = client.post(f"/crm/accounts/{beta}/contacts",
                            data={"csrf_token": token, "contact_id": joana,
                                  "role": "Diretora financeira"})
-    assert response.status_code == 302
+    assert response.status_code == 303
 
     alfa_page = client.get(f"/crm/accounts/{alfa}?tab=contacts").get_data(as_text=True)
     beta_page = client.get(f"/crm/accounts/{beta}?tab=contacts").get_data(as_text=True)
@@ -67,7 +67,7 @@ def test_new_contact_from_the_account_page_is_linked_with_its_role(app, client, 
     response = client.post(url, data={"csrf_token": token, "name": "Carla Souza",
                                       "mobile": "(11) 91111-2222", "role": "TI",
                                       "account_id": alfa})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.location == f"/crm/accounts/{alfa}?tab=contacts"
     html = client.get(response.location).get_data(as_text=True)
     assert "Carla Souza" in html and roles_on(html, "account-contacts") == ["TI"]
@@ -92,7 +92,7 @@ def test_unlink_keeps_the_contact(app, client, users, make_account, make_contact
     token = csrf_token(client, f"/crm/accounts/{alfa}")
     response = client.post(f"/crm/accounts/{alfa}/contacts/{joana}/remove",
                            data={"csrf_token": token})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         assert db.session.scalar(select(func.count(AccountContact.account_id))) == 0
         assert db.session.get(Contact, joana) is not None

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import db
 from modules.crm import dashboard
 from modules.crm.models import Opportunity
@@ -81,7 +82,7 @@ def test_agenda_counts_overdue_and_today_of_the_user_only(app, users, account, m
 
 def test_agenda_widget_on_the_home_page(app, client, users, account):
     with app.app_context(), app.test_request_context():
-        today = action_service.local_today()
+        today = local_today()
     yesterday = (today - timedelta(days=1)).isoformat()
     late = plan(app, users, account, f"{yesterday}T10:00")
     due = plan(app, users, account, f"{today.isoformat()}T23:00")
@@ -95,7 +96,7 @@ def test_agenda_widget_on_the_home_page(app, client, users, account):
     # "Done" from the dashboard comes back to it, and the action leaves the widget.
     token = csrf_token(client, "/")
     response = client.post(f"/crm/actions/{late}/done", data={"csrf_token": token, "next": "/"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/")
     html = widget(client.get("/").get_data(as_text=True), "crm.agenda")
     assert 'data-overdue="0"' in html and re.findall(r'data-action-id="(\d+)"', html) == [
         str(due)]
@@ -109,7 +110,7 @@ def test_agenda_widget_on_the_home_page(app, client, users, account):
 
 def test_finance_reads_its_agenda_without_done_buttons(app, client, users, account):
     with app.app_context(), app.test_request_context():
-        today = action_service.local_today().isoformat()
+        today = local_today().isoformat()
     plan(app, users, account, f"{today}T12:00", who="finance")  # finance reads every account
     login_as(client, users["finance"])
     html = widget(client.get("/").get_data(as_text=True), "crm.agenda")

@@ -85,7 +85,7 @@ def test_web_similar_account_elsewhere_is_not_named_but_can_be_confirmed(
     assert not _leaks(html, other_teams_account)
     assert 'name="confirm_duplicates"' in html
     confirmed = _post_new(client, users, "rep_a", tax_id=CNPJ_BRANCH, confirm_duplicates="y")
-    assert confirmed.status_code == 302
+    assert confirmed.status_code == 303
 
 
 # --- API -------------------------------------------------------------------------------------

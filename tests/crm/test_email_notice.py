@@ -22,7 +22,7 @@ def test_email_flash_tells_whether_the_mail_can_leave(client, users, make_accoun
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
                                       "to": ["ana@aviso.example"], "subject": "Oi",
                                       "body": "Texto."})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with client.session_transaction() as session:
         [(flashed_category, message)] = session["_flashes"]
     assert flashed_category == category

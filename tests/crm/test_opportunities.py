@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.errors import Conflict, InvalidInput
 from modules.crm.models import Account, Opportunity, OpportunityChange, OpportunityDraft, Tag
 from modules.crm.services import opportunities as service
-from modules.crm.services.errors import Conflict, InvalidInput
 from tests.conftest import csrf_token, login_as
 
 
@@ -347,7 +347,7 @@ def test_creating_through_the_form_leads_to_the_first_action(app, client, users,
     response = client.post(url, data=form_data(csrf_token(client, url), account,
                                                stage_id=pipeline["stages"]["Prospecção"],
                                                owner_id=users["rep_a"]))
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         opportunity = db.session.scalars(select(Opportunity)).one()
         assert opportunity.estimated_value == Decimal("2000.00")
@@ -382,7 +382,7 @@ def test_save_draft_then_finish_it(app, client, users, account, pipeline):
         in restored
     response = client.post(url, data=form_data(token, account, draft_id=draft_id,
                                                stage_id=pipeline["stages"]["Prospecção"]))
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         assert count(OpportunityDraft) == 0 and count(Opportunity) == 1
 

@@ -129,7 +129,7 @@ def test_the_manager_lists_adds_edits_and_deletes_stages(app, manager):
     assert "No stages yet." in page and "0 of 5 stages" in page
 
     response = post(manager, STAGES, STAGES, name="  Prospecção ", description="Primeiro contato")
-    assert response.status_code == 302 and response.headers["Location"].endswith(STAGES)
+    assert response.status_code == 303 and response.headers["Location"].endswith(STAGES)
     post(manager, STAGES, STAGES, name="Proposta")
     page = manager.get(STAGES).get_data(as_text=True)
     assert "Stage Proposta added." in page and "2 of 5 stages" in page
@@ -142,7 +142,7 @@ def test_the_manager_lists_adds_edits_and_deletes_stages(app, manager):
     edit = f"{STAGES}/{ids['Proposta']}/edit"
     assert 'value="Proposta"' in manager.get(edit).get_data(as_text=True)
     response = post(manager, edit, edit, name="Proposta enviada", description="", sequence="5")
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         stage = db.session.get(Stage, ids["Proposta"])
         assert (stage.name, stage.sequence) == ("Proposta enviada", 5)
@@ -153,7 +153,7 @@ def test_the_manager_lists_adds_edits_and_deletes_stages(app, manager):
     assert bad.status_code == 422 and "Use a whole number." in bad.get_data(as_text=True)
 
     response = post(manager, f"{STAGES}/{ids['Proposta']}/delete", STAGES)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert stage_ids(app) == {"Prospecção": ids["Prospecção"]}
     assert "Stage Proposta enviada deleted." in manager.get(STAGES).get_data(as_text=True)
 
@@ -186,7 +186,7 @@ def test_stage_names_are_required_and_unique_ignoring_case(app, manager):
 
 def test_the_number_of_stages_is_limited_by_a_setting(app, manager, monkeypatch):
     for i in range(5):
-        assert post(manager, STAGES, STAGES, name=f"Estágio {i}").status_code == 302
+        assert post(manager, STAGES, STAGES, name=f"Estágio {i}").status_code == 303
     page = manager.get(STAGES).get_data(as_text=True)
     assert "5 of 5 stages" in page and 'id="stage-limit-reached"' in page
     assert 'action="/crm/settings/stages"' not in page  # the add form is gone
@@ -199,7 +199,7 @@ def test_the_number_of_stages_is_limited_by_a_setting(app, manager, monkeypatch)
     monkeypatch.setitem(app.config, "CRM_MAX_STAGES", 6)
     page = manager.get(STAGES).get_data(as_text=True)
     assert "5 of 6 stages" in page and 'action="/crm/settings/stages"' in page
-    assert post(manager, STAGES, STAGES, name="Sexto").status_code == 302
+    assert post(manager, STAGES, STAGES, name="Sexto").status_code == 303
     assert len(stage_ids(app)) == 6
 
     monkeypatch.setitem(app.config, "CRM_MAX_STAGES", 3)
@@ -209,7 +209,7 @@ def test_the_number_of_stages_is_limited_by_a_setting(app, manager, monkeypatch)
     assert response.status_code == 422
     assert "The funnel has the maximum of 3 stages." in response.get_data(as_text=True)
     edit = f"{STAGES}/{stage_ids(app)['Sexto']}/edit"
-    assert post(manager, edit, edit, name="Sexto renomeado").status_code == 302  # still editable
+    assert post(manager, edit, edit, name="Sexto renomeado").status_code == 303  # still editable
 
 
 def test_deleting_a_stage_with_opportunities_moves_them(app, manager, users, make_account):
@@ -236,7 +236,7 @@ def test_deleting_a_stage_with_opportunities_moves_them(app, manager, users, mak
     assert "Proposta" in stage_ids(app)
 
     response = post(manager, url, STAGES, move_to=str(ids["Negociação"]))
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "Proposta" not in stage_ids(app)
     with app.app_context():
         assert {db.session.get(Opportunity, i).stage_id for i in moving} == {
@@ -284,14 +284,14 @@ def reason_ids(app) -> dict[str, int]:
 def test_loss_reasons_are_added_renamed_and_unique(app, manager):
     assert "No loss reasons yet." in manager.get(REASONS).get_data(as_text=True)
     response = post(manager, REASONS, REASONS, name="Preço muito alto")
-    assert response.status_code == 302
+    assert response.status_code == 303
     response = post(manager, REASONS, REASONS, name="preço MUITO alto")
     assert response.status_code == 422
     assert "This name is already in use." in response.get_data(as_text=True)
     post(manager, REASONS, REASONS, name="Prazo longo")
     edit = f"{REASONS}/{reason_ids(app)['Prazo longo']}/edit"
     assert 'value="Prazo longo"' in manager.get(edit).get_data(as_text=True)
-    assert post(manager, edit, edit, name="Prazo de entrega longo").status_code == 302
+    assert post(manager, edit, edit, name="Prazo de entrega longo").status_code == 303
     assert post(manager, edit, edit, name="PREÇO muito alto").status_code == 422
     assert set(reason_ids(app)) == {"Preço muito alto", "Prazo de entrega longo"}
     page = manager.get(REASONS).get_data(as_text=True)
@@ -309,24 +309,24 @@ def test_a_reason_in_use_is_archived_not_deleted(app, manager, users, make_accou
     page = manager.get(REASONS).get_data(as_text=True)
     assert "In use: archive it instead of deleting." in page
     response = post(manager, f"{REASONS}/{reasons['Preço muito alto']}/delete", REASONS)
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = manager.get(REASONS).get_data(as_text=True)
     assert "This reason explains 2 lost opportunities: archive it instead." in page
     assert "Preço muito alto" in reason_ids(app)
 
     url = f"{REASONS}/{reasons['Preço muito alto']}/archive"
-    assert post(manager, url, REASONS, archived="1").status_code == 302
+    assert post(manager, url, REASONS, archived="1").status_code == 303
     with app.app_context():
         assert db.session.get(LossReason, reasons["Preço muito alto"]).archived is True
     page = manager.get(REASONS).get_data(as_text=True)
     row = page[page.index(f'id="reason-{reasons["Preço muito alto"]}"'):]
     assert "archived" in row[:200] and "Restore" in row[:row.index("</tr>")]
-    assert post(manager, url, REASONS, archived="0").status_code == 302
+    assert post(manager, url, REASONS, archived="0").status_code == 303
     with app.app_context():
         assert db.session.get(LossReason, reasons["Preço muito alto"]).archived is False
 
     response = post(manager, f"{REASONS}/{reasons['Mau atendimento']}/delete", REASONS)
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert set(reason_ids(app)) == {"Preço muito alto"}
     assert "Loss reason Mau atendimento deleted." in manager.get(REASONS).get_data(as_text=True)
 
@@ -346,7 +346,7 @@ def test_tags_are_created_renamed_recoloured_and_deleted(app, manager, users, ma
     page = manager.get(TAGS).get_data(as_text=True)
     assert 'type="color"' in page and '<label class="form-label" for="color">' in page
 
-    assert post(manager, TAGS, TAGS, name="Cliente VIP", color="#0d6efd").status_code == 302
+    assert post(manager, TAGS, TAGS, name="Cliente VIP", color="#0d6efd").status_code == 303
     response = post(manager, TAGS, TAGS, name="cliente vip", color="#000000")
     assert response.status_code == 422
     assert "This name is already in use." in response.get_data(as_text=True)
@@ -359,7 +359,7 @@ def test_tags_are_created_renamed_recoloured_and_deleted(app, manager, users, ma
     assert 'data-erp-color="#0d6efd"' in page  # erp.js paints it (no style attribute: CSP)
 
     edit = f"{TAGS}/{tag_id}/edit"
-    assert post(manager, edit, edit, name="Cliente Ouro", color="#ffc107").status_code == 302
+    assert post(manager, edit, edit, name="Cliente Ouro", color="#ffc107").status_code == 303
     with app.app_context():
         tag = db.session.get(Tag, tag_id)
         assert (tag.name, tag.color) == ("Cliente Ouro", "#ffc107")
@@ -375,7 +375,7 @@ def test_tags_are_created_renamed_recoloured_and_deleted(app, manager, users, ma
     page = manager.get(TAGS).get_data(as_text=True)
     assert "This removes it from 2 records." in page
 
-    assert post(manager, f"{TAGS}/{tag_id}/delete", TAGS).status_code == 302
+    assert post(manager, f"{TAGS}/{tag_id}/delete", TAGS).status_code == 303
     assert tag_ids(app) == {}
     assert "it was removed from 2 records" in manager.get(TAGS).get_data(as_text=True)
     with app.app_context():

@@ -22,8 +22,8 @@ from flask import jsonify
 
 from erp.api.errors import ErrorDetailSchema, abort
 from erp.db import db
+from erp.errors import Conflict, Duplicate, InvalidInput
 
-from ..services.errors import Conflict, Duplicate, InvalidInput
 from .schemas import DuplicateSchema
 
 VALIDATION_ERROR = "validation_error"

@@ -14,13 +14,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import Form, SelectField, StringField, ValidationError
 
-from erp.auth import scope_clause
-from erp.auth.models import SCOPE_ALL, SCOPE_OWN, Team, User
-from erp.db import db
+from erp.auth import scope_clause, visible_teams, visible_users
+from erp.auth.models import User
+from erp.clock import day_start, local_today
 from erp.formats import parse_date
 
 from ..models import ACTION_KINDS
-from ..services.actions import KIND_LABELS, day_start, local_today
+from ..services.actions import KIND_LABELS
 
 ALL = ""
 
@@ -96,20 +96,6 @@ def month_period(today: date) -> tuple[date, date]:
 
 def year_to_date(today: date) -> tuple[date, date]:
     return today.replace(month=1, day=1), today
-
-
-def visible_users(user) -> list[User]:
-    """Everyone whose figures ``user`` may see (inactive people too: history is history)."""
-    return list(db.session.scalars(
-        select(User).where(scope_clause(User.id, user)).order_by(User.name, User.id)))
-
-
-def visible_teams(user) -> list[Team]:
-    if user.record_scope == SCOPE_ALL:
-        return list(db.session.scalars(select(Team).order_by(Team.name)))
-    if user.record_scope == SCOPE_OWN or user.team_id is None:
-        return []
-    return [user.team]
 
 
 def build_form(args, user, *, default_period, kinds: bool = False) -> ReportFilterForm:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from erp.auth import permission_required
 from erp.charts import Series, bar_chart, stacked_bar_chart
 from erp.db import db, utcnow
+from erp.forms import page_arg, page_size
 from erp.i18n import number
 from erp.reports import (
     DAYS,
@@ -25,7 +26,6 @@ from erp.reports import (
 
 from ..permissions import READ
 from ..services.actions import KIND_LABELS
-from ..views.helpers import page_arg, page_size
 from . import actions as actions_service
 from . import funnel as funnel_service
 from . import losses as losses_service

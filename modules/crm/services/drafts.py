@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.db import db
+from erp.errors import InvalidInput
 
 from ..models import OpportunityDraft
-from .errors import InvalidInput
 
 MAX_PAYLOAD_FIELDS = 400
 MAX_VALUE_LENGTH = 5000

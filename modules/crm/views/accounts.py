@@ -7,7 +7,6 @@ from urllib.parse import quote_plus
 from flask import (
     abort,
     current_app,
-    flash,
     jsonify,
     redirect,
     render_template,
@@ -20,27 +19,20 @@ from sqlalchemy import select
 
 from erp.auth import permission_required
 from erp.db import db
+from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg, parse_int
 
 from .. import account_page as page
-from ..forms import AccountForm, ActionForm
+from ..forms import AccountForm
 from ..models import Account, AccountContact, Contact, account_tags
 from ..models.search_index import matching_ids
 from ..models.search_text import compact, query_terms
 from ..permissions import READ, WRITE
 from ..services import accounts as service
-from ..services.errors import Conflict, InvalidInput
 from ..services.scope import account_scope, get_account_or_404
 from ..validation import guess_person_type, normalize_tax_id
 from . import bp
-from .helpers import (
-    apply_errors,
-    assignable_users,
-    category_choices,
-    page_arg,
-    page_size,
-    tag_choices,
-)
+from .helpers import assignable_users, category_choices, tag_choices
 
 SORTS = {
     "name": Account.legal_name.asc(),
@@ -141,58 +133,40 @@ def _account_form(account: Account | None = None) -> AccountForm:
     return form
 
 
-def _save(form: AccountForm, account: Account | None):
-    """Run the service; on bad input, the form shows why (and the similar accounts)."""
-    confirm = bool(form.confirm_duplicates.data)
-    try:
-        if account is None:
-            return service.create_account(form.service_data(), user=current_user,
-                                          confirm_duplicates=confirm), None
-        expected = parse_int(form.version.data)
-        return service.update_account(account, form.service_data(), user=current_user,
-                                      expected_version=expected,
-                                      confirm_duplicates=confirm), None
-    except InvalidInput as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return None, error
-    except Conflict:
-        db.session.rollback()
-        form.form_errors.append(_(
-            "Someone else changed this account while you were editing it. "
-            "Open it again to see their changes, then redo yours."))
-        return None, None
+def _account_form_view(form: AccountForm, account: Account | None, save, message):
+    """The account form: on bad input it shows why, and the similar accounts (``problem``:
+    the service's error, whose possible duplicates the user may confirm)."""
+    return form_view(
+        form, save=save, template="crm/accounts/form.html",
+        success=(lambda saved: message(saved.display_name),
+                 lambda saved: url_for("crm.account", account_id=saved.id)),
+        conflict=_("Someone else changed this account while you were editing it. "
+                   "Open it again to see their changes, then redo yours."),
+        aliases={"tags": "tag_ids"}, error_as="problem", account=account)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @permission_required(WRITE)
 def new_account():
-    form = _account_form()
-    problem = None
-    if form.validate_on_submit():
-        account, problem = _save(form, None)
-        if account is not None:
-            flash(_("Account %(name)s created.", name=account.display_name), "success")
-            return redirect(url_for("crm.account", account_id=account.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/accounts/form.html", form=form, account=None,
-                           problem=problem), status
+    return _account_form_view(
+        _account_form(), None,
+        lambda form: service.create_account(
+            form.service_data(), user=current_user,
+            confirm_duplicates=bool(form.confirm_duplicates.data)),
+        lambda name: _("Account %(name)s created.", name=name))
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
 @permission_required(WRITE)
 def edit_account(account_id: int):
     account = get_account_or_404(account_id, current_user)
-    form = _account_form(account)
-    problem = None
-    if form.validate_on_submit():
-        saved, problem = _save(form, account)
-        if saved is not None:
-            flash(_("Account %(name)s saved.", name=saved.display_name), "success")
-            return redirect(url_for("crm.account", account_id=saved.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/accounts/form.html", form=form, account=account,
-                           problem=problem), status
+    return _account_form_view(
+        _account_form(account), account,
+        lambda form: service.update_account(
+            account, form.service_data(), user=current_user,
+            expected_version=parse_int(form.version.data),
+            confirm_duplicates=bool(form.confirm_duplicates.data)),
+        lambda name: _("Account %(name)s saved.", name=name))
 
 
 @bp.route("/accounts/<int:account_id>")
@@ -216,7 +190,7 @@ def account(account_id: int):
         "crm/accounts/detail.html", account=account, tabs=tabs, selected=selected,
         selected_html=html, selected_failed=failed, stats=page.stats(account, current_user),
         create_entries=page.create_entries(account, current_user),
-        header_contacts=header_contacts, action_form=ActionForm())
+        header_contacts=header_contacts, action_form=PostForm())
 
 
 @bp.route("/accounts/<int:account_id>/tabs/<key>")
@@ -249,6 +223,6 @@ def account_tab_count(account_id: int, key: str):
 def archive_account(account_id: int):
     account = get_account_or_404(account_id, current_user)
     archive = request.form.get("archived", "1") == "1"
-    service.set_archived(account, archive)
-    flash(_("Account archived.") if archive else _("Account restored."), "success")
-    return redirect(url_for("crm.account", account_id=account.id))
+    return post_action(lambda: service.set_archived(account, archive),
+                       _("Account archived.") if archive else _("Account restored."),
+                       url_for("crm.account", account_id=account.id))

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from erp.auth import in_scope, permission_required
 from erp.db import db
+from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg, parse_int
 
-from ..forms import ActionForm, ContactForm, RelationshipForm
+from ..forms import ContactForm, RelationshipForm
 from ..models import Account, AccountContact, Contact
 from ..models.search_index import matching_ids
 from ..models.search_text import query_terms
 from ..permissions import READ, WRITE
 from ..services import contacts as service
-from ..services.errors import Conflict, InvalidInput
-from ..services.scope import contact_scope, get_account_or_404, get_contact_or_404
-from ..services.search import search_accounts
+from ..services.scope import (
+    contact_scope,
+    get_account_or_404,
+    get_contact_or_404,
+    pick_accounts,
+)
 from . import bp
-from .helpers import apply_errors, page_arg, page_size
 
 
 @bp.route("/contacts")
@@ -50,23 +53,16 @@ def _account_from_args() -> Account | None:
 @permission_required(WRITE)
 def new_contact():
     account = _account_from_args()
-    form = ContactForm()
     role = request.form.get("role", "")
-    if form.validate_on_submit():
-        try:
-            contact = service.create_contact(form.service_data(), user=current_user,
-                                             account=account, role=role)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            flash(_("Contact %(name)s created.", name=contact.name), "success")
-            if account is not None:
-                return redirect(url_for("crm.account", account_id=account.id, tab="contacts"))
-            return redirect(url_for("crm.contact", contact_id=contact.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/contacts/form.html", form=form, contact=None, account=account,
-                           role=role), status
+    return form_view(
+        ContactForm(),
+        save=lambda form: service.create_contact(form.service_data(), user=current_user,
+                                                 account=account, role=role),
+        template="crm/contacts/form.html",
+        success=(lambda contact: _("Contact %(name)s created.", name=contact.name),
+                 lambda contact: url_for("crm.account", account_id=account.id, tab="contacts")
+                 if account is not None else url_for("crm.contact", contact_id=contact.id)),
+        contact=None, account=account, role=role)
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -77,23 +73,16 @@ def edit_contact(contact_id: int):
     if request.method == "GET":
         form.phone.data, form.mobile.data = contact.phone_formatted, contact.mobile_formatted
         form.version.data = contact.version
-    if form.validate_on_submit():
-        expected = parse_int(form.version.data)
-        try:
-            service.update_contact(contact, form.service_data(), expected_version=expected)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        except Conflict:
-            db.session.rollback()
-            form.form_errors.append(_("Someone else changed this contact while you were "
-                                      "editing it. Open it again, then redo your changes."))
-        else:
-            flash(_("Contact %(name)s saved.", name=contact.name), "success")
-            return redirect(url_for("crm.contact", contact_id=contact.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/contacts/form.html", form=form, contact=contact, account=None,
-                           role=None), status
+    return form_view(
+        form,
+        save=lambda form: service.update_contact(contact, form.service_data(),
+                                                 expected_version=parse_int(form.version.data)),
+        template="crm/contacts/form.html",
+        success=(lambda _saved: _("Contact %(name)s saved.", name=contact.name),
+                 url_for("crm.contact", contact_id=contact.id)),
+        conflict=_("Someone else changed this contact while you were editing it. Open it "
+                   "again, then redo your changes."),
+        contact=contact, account=None, role=None)
 
 
 @bp.route("/contacts/<int:contact_id>")
@@ -109,10 +98,10 @@ def contact(contact_id: int):
              if in_scope(account.owner_id, current_user)]
     account_query = request.args.get("account_q", "").strip()
     linked = {account.id for _link, account in rows}
-    candidates = [a for a in search_accounts(account_query, current_user, 10)
-                  if a.id not in linked] if account_query else []
+    candidates = [a for a in pick_accounts(account_query, current_user, 10)
+                  if a.id not in linked]
     return render_template("crm/contacts/detail.html", contact=contact, links=links,
-                           hidden_links=len(rows) - len(links), action_form=ActionForm(),
+                           hidden_links=len(rows) - len(links), action_form=PostForm(),
                            relationship_form=RelationshipForm(), account_query=account_query,
                            candidates=candidates)
 
@@ -127,19 +116,12 @@ def link_contact(account_id: int):
     if not form.validate() or not form.contact_id.data:
         abort(400)
     contact = get_contact_or_404(form.contact_id.data, current_user)
-    try:
-        service.link_contact(account, contact, form.role.data)
-    except InvalidInput as error:
-        db.session.rollback()
-        for messages in error.errors.values():
-            for message in messages:
-                flash(message, "danger")
-    else:
-        flash(_("%(contact)s linked to %(account)s.", contact=contact.name,
-                account=account.display_name), "success")
-    if back == "contact":
-        return redirect(url_for("crm.contact", contact_id=contact.id))
-    return redirect(url_for("crm.account", account_id=account.id, tab="contacts"))
+    return post_action(
+        lambda: service.link_contact(account, contact, form.role.data),
+        lambda _link: _("%(contact)s linked to %(account)s.", contact=contact.name,
+                        account=account.display_name),
+        url_for("crm.contact", contact_id=contact.id) if back == "contact"
+        else url_for("crm.account", account_id=account.id, tab="contacts"))
 
 
 @bp.route("/accounts/<int:account_id>/contacts/<int:contact_id>/remove", methods=["POST"])
@@ -147,9 +129,10 @@ def link_contact(account_id: int):
 def unlink_contact(account_id: int, contact_id: int):
     account = get_account_or_404(account_id, current_user)
     contact = get_contact_or_404(contact_id, current_user)
-    if service.unlink_contact(account, contact):
-        flash(_("%(contact)s is no longer linked to %(account)s.", contact=contact.name,
-                account=account.display_name), "success")
-    if request.form.get("back") == "contact":
-        return redirect(url_for("crm.contact", contact_id=contact.id))
-    return redirect(url_for("crm.account", account_id=account.id, tab="contacts"))
+    return post_action(
+        lambda: service.unlink_contact(account, contact),
+        # Nothing to say when there was no link to remove.
+        lambda removed: removed and _("%(contact)s is no longer linked to %(account)s.",
+                                      contact=contact.name, account=account.display_name),
+        url_for("crm.contact", contact_id=contact.id) if request.form.get("back") == "contact"
+        else url_for("crm.account", account_id=account.id, tab="contacts"))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
+from erp.errors import InvalidInput
+from erp.forms import PostForm, post_action
 from erp.params import parse_int
 
-from ..forms import ActionForm
 from ..permissions import WRITE
 from ..services import drafts as service
-from ..services.errors import InvalidInput
 from . import bp
 from .opportunities import draft_payload
 
@@ -23,7 +23,7 @@ from .opportunities import draft_payload
 @permission_required(WRITE)
 def drafts():
     return render_template("crm/opportunities/drafts.html",
-                           drafts=service.user_drafts(current_user), action_form=ActionForm())
+                           drafts=service.user_drafts(current_user), action_form=PostForm())
 
 
 @bp.route("/drafts/autosave", methods=["POST"])
@@ -57,6 +57,6 @@ def open_draft(draft_id: int):
 @bp.route("/drafts/<int:draft_id>/delete", methods=["POST"])
 @permission_required(WRITE)
 def delete_draft(draft_id: int):
-    service.delete_draft(service.get_draft(draft_id, current_user))
-    flash(_("Draft deleted."), "success")
-    return redirect(url_for("crm.drafts"))
+    draft = service.get_draft(draft_id, current_user)
+    return post_action(lambda: service.delete_draft(draft), _("Draft deleted."),
+                       url_for("crm.drafts"))

@@ -10,9 +10,9 @@ from werkzeug.datastructures import MultiDict
 
 from erp.auth import permission_required
 from erp.db import db
+from erp.forms import PostForm
 from erp.params import int_arg
 
-from ..forms import ActionForm
 from ..models import Opportunity
 from ..permissions import READ
 from ..services import settings as settings_service
@@ -60,7 +60,7 @@ def funnel():
     return render_template(
         "crm/opportunities/funnel.html", columns=columns, today=date.today(),
         stages=settings_service.stages(), reasons=settings_service.loss_reasons(),
-        owners=assignable_users(), tags=tag_choices(), action_form=ActionForm(),
+        owners=assignable_users(), tags=tag_choices(), action_form=PostForm(),
     )
 
 

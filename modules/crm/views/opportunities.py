@@ -12,9 +12,11 @@ from erp.auth import permission_required
 from erp.auth.models import User
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.errors import InvalidInput
+from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg, parse_int
+from erp.validation import LIKE_ESCAPE, like
 
-from ..forms import ActionForm
 from ..forms_opportunity import OpportunityForm
 from ..models import (
     STATUSES,
@@ -32,11 +34,9 @@ from ..permissions import READ, WRITE
 from ..services import drafts as draft_service
 from ..services import opportunities as service
 from ..services import settings as settings_service
-from ..services.errors import Conflict, InvalidInput
-from ..services.scope import get_account_or_404
-from ..services.search import search_accounts
+from ..services.scope import get_account_or_404, pick_accounts
 from . import bp
-from .helpers import apply_errors, assignable_users, page_arg, page_size, tag_choices
+from .helpers import assignable_users, tag_choices
 
 SORTS = {
     "-created": Opportunity.id.desc(),
@@ -68,8 +68,7 @@ def filtered_opportunities(args):
         statement = statement.where(Opportunity.priority.is_(True))
     query = args.get("q", "").strip()
     if query:
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        condition = Opportunity.title.ilike(like, escape="\\")
+        condition = Opportunity.title.ilike(like(query), escape=LIKE_ESCAPE)
         terms = query_terms(query)
         if terms:
             accounts = matching_ids(Account.__table__, terms, db.engine.dialect.name)
@@ -107,20 +106,14 @@ def bulk_opportunities():
             flash(_("Select at least one opportunity."), "warning")
             return redirect(back)
         return render_template("crm/opportunities/confirm_delete.html", targets=targets,
-                               back=back, action_form=ActionForm())
-    try:
-        changed = service.bulk_apply(ids, action, user=current_user,
-                                     **{k: request.form.get(k) for k in
-                                        ("tag_id", "owner_id", "stage_id", "loss_reason_id")})
-    except InvalidInput as error:
-        db.session.rollback()
-        for messages in error.errors.values():
-            for message in messages:
-                flash(message, "danger")
-        return redirect(back)
-    flash(_("%(n)d of %(total)d selected opportunities changed.", n=changed,
-            total=len(set(ids))), "success")
-    return redirect(back)
+                               back=back, action_form=PostForm())
+    return post_action(
+        lambda: service.bulk_apply(ids, action, user=current_user,
+                                   **{k: request.form.get(k) for k in
+                                      ("tag_id", "owner_id", "stage_id", "loss_reason_id")}),
+        lambda changed: _("%(n)d of %(total)d selected opportunities changed.", n=changed,
+                          total=len(set(ids))),
+        back)
 
 
 def _form_for(opportunity: Opportunity | None, account: Account,
@@ -202,28 +195,21 @@ def new_opportunity():
     if account_id is None:
         # First step: choose the account (the atomic search), then the form.
         query = request.args.get("account_q", "").strip()
-        found = search_accounts(query, current_user, 20) if query else []
         return render_template("crm/opportunities/choose_account.html", query=query,
-                               found=found)
+                               found=pick_accounts(query, current_user))
     account = get_account_or_404(account_id, current_user)
     if request.method == "POST" and "save_draft" in request.form:
         return _save_draft_and_redirect(None)
-    form = _form_for(None, account, formdata)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            opportunity = service.create_opportunity(
-                form.service_data(), user=current_user, draft_id=_int(form.draft_id.data))
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            flash(_("Opportunity created. Now record its first action."), "success")
-            # Seed 001: after saving, straight to adding the first action.
-            return redirect(url_for("crm.new_action", opportunity_id=opportunity.id,
-                                    next=safe_next_url(request.values.get("next"))))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/opportunities/form.html", form=form, account=account,
-                           opportunity=None, draft=draft), status
+    return form_view(
+        _form_for(None, account, formdata),
+        save=lambda form: service.create_opportunity(
+            form.service_data(), user=current_user, draft_id=_int(form.draft_id.data)),
+        template="crm/opportunities/form.html",
+        # Seed 001: after saving, straight to adding the first action.
+        success=(_("Opportunity created. Now record its first action."),
+                 lambda opportunity: url_for("crm.new_action", opportunity_id=opportunity.id,
+                                             next=safe_next_url(request.values.get("next")))),
+        aliases={"tags": "tag_ids"}, account=account, opportunity=None, draft=draft)
 
 
 def _int(value) -> int | None:
@@ -237,27 +223,19 @@ def edit_opportunity(opportunity_id: int):
     if request.method == "POST" and "save_draft" in request.form:
         return _save_draft_and_redirect(opportunity)
     draft, formdata = _loaded_draft(opportunity) if request.method == "GET" else (None, None)
-    form = _form_for(opportunity, opportunity.account, formdata)
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            service.update_opportunity(opportunity, form.service_data(), user=current_user,
-                                       expected_version=_int(form.version.data),
-                                       draft_id=_int(form.draft_id.data))
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        except Conflict:
-            db.session.rollback()
-            form.form_errors.append(_(
-                "Someone else changed this opportunity while you were editing it. "
-                "Save your version as a draft, open the opportunity again, then redo "
-                "your changes."))
-        else:
-            flash(_("Opportunity saved."), "success")
-            return redirect(url_for("crm.opportunity", opportunity_id=opportunity.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("crm/opportunities/form.html", form=form, account=opportunity.account,
-                           opportunity=opportunity, draft=draft), status
+    return form_view(
+        _form_for(opportunity, opportunity.account, formdata),
+        save=lambda form: service.update_opportunity(
+            opportunity, form.service_data(), user=current_user,
+            expected_version=_int(form.version.data), draft_id=_int(form.draft_id.data)),
+        template="crm/opportunities/form.html",
+        success=(_("Opportunity saved."),
+                 url_for("crm.opportunity", opportunity_id=opportunity.id)),
+        conflict=_("Someone else changed this opportunity while you were editing it. "
+                   "Save your version as a draft, open the opportunity again, then redo "
+                   "your changes."),
+        aliases={"tags": "tag_ids"}, account=opportunity.account, opportunity=opportunity,
+        draft=draft)
 
 
 @bp.route("/opportunities/<int:opportunity_id>")
@@ -272,7 +250,7 @@ def opportunity(opportunity_id: int):
                              Action.archived.is_(False))
         .order_by(Action.at.desc(), Action.id.desc()).limit(50)).all()
     return render_template("crm/opportunities/detail.html", opportunity=opportunity,
-                           history=history, actions=actions, action_form=ActionForm(),
+                           history=history, actions=actions, action_form=PostForm(),
                            reasons=settings_service.loss_reasons(),
                            stages=settings_service.stages(),
                            change_labels=service.FIELD_LABELS)
@@ -345,10 +323,10 @@ def opportunity_stage(opportunity_id: int):
 def archive_opportunity(opportunity_id: int):
     opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
     action = "archive" if request.form.get("archived", "1") == "1" else "unarchive"
-    service.bulk_apply([opportunity.id], action, user=current_user)
-    flash(_("Opportunity archived.") if action == "archive" else _("Opportunity restored."),
-          "success")
-    return redirect(url_for("crm.opportunity", opportunity_id=opportunity.id))
+    return post_action(
+        lambda: service.bulk_apply([opportunity.id], action, user=current_user),
+        _("Opportunity archived.") if action == "archive" else _("Opportunity restored."),
+        url_for("crm.opportunity", opportunity_id=opportunity.id))
 
 
 @bp.route("/opportunities/<int:opportunity_id>/delete", methods=["GET", "POST"])
@@ -357,10 +335,9 @@ def delete_opportunity(opportunity_id: int):
     """Deleting cannot be undone (seed 001): a page says so and asks to confirm."""
     opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
     if request.method == "POST" and request.form.get("confirmed") == "1":
-        account_id = opportunity.account_id
-        service.bulk_apply([opportunity.id], "delete", user=current_user)
-        flash(_("Opportunity deleted."), "success")
-        return redirect(url_for("crm.account", account_id=account_id))
+        return post_action(
+            lambda: service.bulk_apply([opportunity.id], "delete", user=current_user),
+            _("Opportunity deleted."), url_for("crm.account", account_id=opportunity.account_id))
     return render_template("crm/opportunities/confirm_delete.html", targets=[opportunity],
                            back=url_for("crm.opportunity", opportunity_id=opportunity.id),
-                           action_form=ActionForm(), single=True)
+                           action_form=PostForm(), single=True)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from erp.auth import permission_required
 from erp.db import db
+from erp.forms import PostForm, form_view, post_action
 from erp.params import parse_int
 
 from ..forms_settings import (
     ArchiveForm,
-    DeleteForm,
     LossReasonForm,
     StageDeleteForm,
     StageForm,
@@ -22,9 +22,7 @@ from ..forms_settings import (
 from ..models import LossReason, Opportunity, Stage, Tag, account_tags, opportunity_tags
 from ..permissions import MANAGE
 from ..services import settings as service
-from ..services.errors import InvalidInput
 from . import bp
-from .helpers import apply_errors
 
 
 def _get_or_404(model, record_id: int):
@@ -40,16 +38,6 @@ def _counts(column) -> dict[int, int]:
         select(column, func.count()).group_by(column)) if key is not None}
 
 
-def _save(form, save, *args):
-    """Run a service's save; on bad input, put its messages on the form and return None."""
-    try:
-        return save(form.service_data(), *args)
-    except InvalidInput as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return None
-
-
 @bp.route("/settings")
 @permission_required(MANAGE)
 def settings():
@@ -60,98 +48,94 @@ def settings():
 
 
 def _stages_page(form: StageForm | None = None, delete_form: StageDeleteForm | None = None,
-                 failed_id: int | None = None, status: int = 200):
+                 failed_id: int | None = None) -> str:
     stages = service.stages()
     return render_template(
         "crm/settings/stages.html", stages=stages, counts=_counts(Opportunity.stage_id),
         max_stages=service.max_stages(), form=form or StageForm(formdata=None),
-        delete_form=delete_form, failed_id=failed_id), status
+        delete_form=delete_form, failed_id=failed_id)
 
 
 @bp.route("/settings/stages", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def settings_stages():
-    form = StageForm()
-    if form.is_submitted():
-        if form.validate() and (stage := _save(form, service.save_stage)) is not None:
-            flash(_("Stage %(name)s added.", name=stage.name), "success")
-            return redirect(url_for("crm.settings_stages"))
-        return _stages_page(form, status=422)
-    return _stages_page()
+    return form_view(
+        StageForm(), save=lambda form: service.save_stage(form.service_data()),
+        template=lambda form: _stages_page(form),
+        success=(lambda stage: _("Stage %(name)s added.", name=stage.name),
+                 url_for("crm.settings_stages")))
 
 
 @bp.route("/settings/stages/<int:stage_id>/edit", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def settings_edit_stage(stage_id: int):
     stage = _get_or_404(Stage, stage_id)
-    form = StageForm(obj=stage)
-    if form.is_submitted():
-        if form.validate() and _save(form, service.save_stage, stage) is not None:
-            flash(_("Stage %(name)s saved.", name=stage.name), "success")
-            return redirect(url_for("crm.settings_stages"))
-        return render_template("crm/settings/stage_form.html", form=form, stage=stage), 422
-    return render_template("crm/settings/stage_form.html", form=form, stage=stage)
+    return form_view(
+        StageForm(obj=stage), save=lambda form: service.save_stage(form.service_data(), stage),
+        template="crm/settings/stage_form.html",
+        success=(lambda _saved: _("Stage %(name)s saved.", name=stage.name),
+                 url_for("crm.settings_stages")),
+        stage=stage)
 
 
 @bp.route("/settings/stages/<int:stage_id>/delete", methods=["POST"])
 @permission_required(MANAGE)
 def settings_delete_stage(stage_id: int):
+    """Delete a stage, moving its opportunities (if any) to the chosen one; a refusal
+    shows the stages page with the message at that stage's delete form."""
     stage = _get_or_404(Stage, stage_id)
-    form = StageDeleteForm()
-    if not form.validate_on_submit():
-        abort(400)
-    target = str(form.move_to.data or "")
-    move_to = db.session.get(Stage, move_id) if (move_id := parse_int(target, min=1)) else None
     name = stage.name
-    try:
-        moved = service.delete_stage(stage, move_to)
-    except InvalidInput as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _stages_page(delete_form=form, failed_id=stage_id, status=422)
-    if moved:
-        flash(ngettext("Stage %(name)s deleted; %(num)d opportunity moved to %(target)s.",
-                       "Stage %(name)s deleted; %(num)d opportunities moved to %(target)s.",
-                       moved, name=name, target=move_to.name), "success")
-    else:
-        flash(_("Stage %(name)s deleted.", name=name), "success")
-    return redirect(url_for("crm.settings_stages"))
+
+    def delete(form):
+        move_id = parse_int(str(form.move_to.data or ""), min=1)
+        move_to = db.session.get(Stage, move_id) if move_id else None
+        return service.delete_stage(stage, move_to), move_to
+
+    def deleted(outcome) -> str:
+        moved, move_to = outcome
+        if moved:
+            return ngettext("Stage %(name)s deleted; %(num)d opportunity moved to %(target)s.",
+                            "Stage %(name)s deleted; %(num)d opportunities moved to "
+                            "%(target)s.", moved, name=name, target=move_to.name)
+        return _("Stage %(name)s deleted.", name=name)
+
+    return form_view(
+        StageDeleteForm(), save=delete,
+        template=lambda form: _stages_page(delete_form=form, failed_id=stage_id),
+        success=(deleted, url_for("crm.settings_stages")))
 
 
 # --- loss reasons ----------------------------------------------------------------
 
 
-def _loss_reasons_page(form: LossReasonForm | None = None, status: int = 200):
+def _loss_reasons_page(form: LossReasonForm | None = None) -> str:
     return render_template(
         "crm/settings/loss_reasons.html", reasons=service.loss_reasons(include_archived=True),
         counts=_counts(Opportunity.loss_reason_id),
-        form=form or LossReasonForm(formdata=None), action_form=DeleteForm()), status
+        form=form or LossReasonForm(formdata=None), action_form=PostForm())
 
 
 @bp.route("/settings/loss-reasons", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def settings_loss_reasons():
-    form = LossReasonForm()
-    if form.is_submitted():
-        if form.validate() and (reason := _save(form, service.save_loss_reason)) is not None:
-            flash(_("Loss reason %(name)s added.", name=reason.name), "success")
-            return redirect(url_for("crm.settings_loss_reasons"))
-        return _loss_reasons_page(form, status=422)
-    return _loss_reasons_page()
+    return form_view(
+        LossReasonForm(), save=lambda form: service.save_loss_reason(form.service_data()),
+        template=lambda form: _loss_reasons_page(form),
+        success=(lambda reason: _("Loss reason %(name)s added.", name=reason.name),
+                 url_for("crm.settings_loss_reasons")))
 
 
 @bp.route("/settings/loss-reasons/<int:reason_id>/edit", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def settings_edit_loss_reason(reason_id: int):
     reason = _get_or_404(LossReason, reason_id)
-    form = LossReasonForm(obj=reason)
-    if form.is_submitted():
-        if form.validate() and _save(form, service.save_loss_reason, reason) is not None:
-            flash(_("Loss reason %(name)s saved.", name=reason.name), "success")
-            return redirect(url_for("crm.settings_loss_reasons"))
-        return render_template("crm/settings/loss_reason_form.html", form=form,
-                               reason=reason), 422
-    return render_template("crm/settings/loss_reason_form.html", form=form, reason=reason)
+    return form_view(
+        LossReasonForm(obj=reason),
+        save=lambda form: service.save_loss_reason(form.service_data(), reason),
+        template="crm/settings/loss_reason_form.html",
+        success=(lambda _saved: _("Loss reason %(name)s saved.", name=reason.name),
+                 url_for("crm.settings_loss_reasons")),
+        reason=reason)
 
 
 @bp.route("/settings/loss-reasons/<int:reason_id>/archive", methods=["POST"])
@@ -162,29 +146,20 @@ def settings_archive_loss_reason(reason_id: int):
     if not form.validate_on_submit():
         abort(400)
     archive = form.archived.data != "0"
-    service.set_loss_reason_archived(reason, archive)
-    flash(_("Loss reason %(name)s archived: it is no longer offered.", name=reason.name)
-          if archive else _("Loss reason %(name)s restored.", name=reason.name), "success")
-    return redirect(url_for("crm.settings_loss_reasons"))
+    return post_action(
+        lambda: service.set_loss_reason_archived(reason, archive),
+        _("Loss reason %(name)s archived: it is no longer offered.", name=reason.name)
+        if archive else _("Loss reason %(name)s restored.", name=reason.name),
+        url_for("crm.settings_loss_reasons"))
 
 
 @bp.route("/settings/loss-reasons/<int:reason_id>/delete", methods=["POST"])
 @permission_required(MANAGE)
 def settings_delete_loss_reason(reason_id: int):
     reason = _get_or_404(LossReason, reason_id)
-    if not DeleteForm().validate_on_submit():
-        abort(400)
-    name = reason.name
-    try:
-        service.delete_loss_reason(reason)
-    except InvalidInput as error:
-        db.session.rollback()
-        for messages in error.errors.values():
-            for message in messages:
-                flash(str(message), "danger")
-        return redirect(url_for("crm.settings_loss_reasons"))
-    flash(_("Loss reason %(name)s deleted.", name=name), "success")
-    return redirect(url_for("crm.settings_loss_reasons"))
+    return post_action(lambda: service.delete_loss_reason(reason),
+                       _("Loss reason %(name)s deleted.", name=reason.name),
+                       url_for("crm.settings_loss_reasons"))
 
 
 # --- tags ---------------------------------------------------------------------------
@@ -198,45 +173,41 @@ def _tag_uses() -> dict[int, int]:
     return uses
 
 
-def _tags_page(form: TagForm | None = None, status: int = 200):
+def _tags_page(form: TagForm | None = None) -> str:
     return render_template("crm/settings/tags.html", tags=service.tags(), uses=_tag_uses(),
-                           form=form or TagForm(formdata=None), action_form=DeleteForm()), status
+                           form=form or TagForm(formdata=None), action_form=PostForm())
 
 
 @bp.route("/settings/tags", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def settings_tags():
-    form = TagForm()
-    if form.is_submitted():
-        if form.validate() and (tag := _save(form, service.save_tag)) is not None:
-            flash(_("Tag %(name)s added.", name=tag.name), "success")
-            return redirect(url_for("crm.settings_tags"))
-        return _tags_page(form, status=422)
-    return _tags_page()
+    return form_view(
+        TagForm(), save=lambda form: service.save_tag(form.service_data()),
+        template=lambda form: _tags_page(form),
+        success=(lambda tag: _("Tag %(name)s added.", name=tag.name),
+                 url_for("crm.settings_tags")))
 
 
 @bp.route("/settings/tags/<int:tag_id>/edit", methods=["GET", "POST"])
 @permission_required(MANAGE)
 def settings_edit_tag(tag_id: int):
     tag = _get_or_404(Tag, tag_id)
-    form = TagForm(obj=tag)
-    if form.is_submitted():
-        if form.validate() and _save(form, service.save_tag, tag) is not None:
-            flash(_("Tag %(name)s saved.", name=tag.name), "success")
-            return redirect(url_for("crm.settings_tags"))
-        return render_template("crm/settings/tag_form.html", form=form, tag=tag), 422
-    return render_template("crm/settings/tag_form.html", form=form, tag=tag)
+    return form_view(
+        TagForm(obj=tag), save=lambda form: service.save_tag(form.service_data(), tag),
+        template="crm/settings/tag_form.html",
+        success=(lambda _saved: _("Tag %(name)s saved.", name=tag.name),
+                 url_for("crm.settings_tags")),
+        tag=tag)
 
 
 @bp.route("/settings/tags/<int:tag_id>/delete", methods=["POST"])
 @permission_required(MANAGE)
 def settings_delete_tag(tag_id: int):
     tag = _get_or_404(Tag, tag_id)
-    if not DeleteForm().validate_on_submit():
-        abort(400)
     name = tag.name
-    used = service.delete_tag(tag)
-    flash(ngettext("Tag %(name)s deleted; it was removed from %(num)d record.",
-                   "Tag %(name)s deleted; it was removed from %(num)d records.",
-                   used, name=name), "success")
-    return redirect(url_for("crm.settings_tags"))
+    return post_action(
+        lambda: service.delete_tag(tag),
+        lambda used: ngettext("Tag %(name)s deleted; it was removed from %(num)d record.",
+                              "Tag %(name)s deleted; it was removed from %(num)d records.",
+                              used, name=name),
+        url_for("crm.settings_tags"))
