@@ -17,6 +17,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from erp.clock import local_today
 from erp.db import db
 from erp.registry import DashboardWidget
 from modules.crm.models import Account
@@ -38,7 +39,7 @@ class OverdueSummary:
 
 def overdue_summary(user, today: date | None = None, *, limit: int = OLDEST_SHOWN
                     ) -> OverdueSummary:
-    today = today or date.today()
+    today = today or local_today(user)
     # The list's own clauses, plus what "overdue" implies in plain indexable columns: the
     # computed status is a CASE the database cannot look up by, the due date is not.
     where = [*receivables_where(user, Filters(status=OVERDUE), today),

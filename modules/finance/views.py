@@ -4,9 +4,7 @@ admin views. Thin: the rules are in ``services``."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,11 +14,11 @@ from wtforms import SelectField, StringField
 from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
+from erp.clock import local_today
 from erp.db import db
+from erp.forms import form_data, form_view, page_arg, page_size, post_action
 from erp.params import id_arg
-from modules.crm.services.errors import InvalidInput
 from modules.crm.services.scope import get_account_or_404
-from modules.crm.views.helpers import apply_errors, page_arg, page_size
 
 from . import services
 from .labels import METHOD_LABELS
@@ -53,10 +51,6 @@ class PaymentForm(FlaskForm):
         self.method.choices = [(m, METHOD_LABELS[m]) for m in METHODS]
 
 
-def _form_data(form) -> dict:
-    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-
-
 # --- the list --------------------------------------------------------------------------
 
 
@@ -64,7 +58,7 @@ def _form_data(form) -> dict:
 @permission_required(READ)
 def index():
     """The receivables list: filters (status, due this week, account, document), totals."""
-    today = date.today()
+    today = local_today()
     filters = services.Filters.from_args(request.args)
     pagination = db.paginate(services.receivables_select(current_user, filters, today),
                              page=page_arg(), per_page=page_size(), error_out=False)
@@ -80,12 +74,12 @@ def index():
 # --- one receivable ---------------------------------------------------------------------
 
 
-def _detail(receivable, payment_form, status=200):
-    today = date.today()
+def _detail(receivable, payment_form) -> str:
+    today = local_today()
     return render_template(
         "finance/receivable.html", receivable=receivable, form=payment_form, today=today,
         status=receivable.status_on(today), can_write=current_user.has_permission(WRITE),
-        paid=PAID, overdue=OVERDUE), status
+        paid=PAID, overdue=OVERDUE)
 
 
 @bp.route("/receivables/<int:receivable_id>")
@@ -101,33 +95,22 @@ def receivable(receivable_id: int):
 @permission_required(WRITE)
 def record_payment(receivable_id: int):
     receivable = services.get_receivable_or_404(receivable_id, current_user)
-    form = PaymentForm()
-    if form.validate_on_submit():
-        try:
-            services.record_payment(receivable, _form_data(form), user=current_user)
-        except InvalidInput as error:
-            apply_errors(form, error)
-        else:
-            flash(_("Payment recorded."), "success")
-            return redirect(url_for("finance.receivable", receivable_id=receivable.id))
-    return _detail(receivable, form, 422)
+    # The form is on the receivable's page: a refusal shows that page again.
+    return form_view(
+        PaymentForm(),
+        save=lambda form: services.record_payment(receivable, form_data(form), user=current_user),
+        template=lambda form: _detail(receivable, form),
+        success=(_("Payment recorded."),
+                 url_for("finance.receivable", receivable_id=receivable.id)))
 
 
 @bp.route("/receivables/<int:receivable_id>/cancel", methods=["POST"])
 @permission_required(WRITE)
 def cancel(receivable_id: int):
     receivable = services.get_receivable_or_404(receivable_id, current_user)
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.cancel_receivable(receivable, user=current_user)
-    except InvalidInput as error:
-        for message in error.errors.get("__all__", []):
-            flash(message, "error")
-        return redirect(url_for("finance.receivable", receivable_id=receivable.id))
-    flash(_("Receivable cancelled."), "success")
-    return redirect(url_for("finance.receivable", receivable_id=receivable.id))
+    return post_action(lambda: services.cancel_receivable(receivable, user=current_user),
+                       _("Receivable cancelled."),
+                       url_for("finance.receivable", receivable_id=receivable.id))
 
 
 @bp.route("/receivables/new", methods=["GET", "POST"])
@@ -139,20 +122,16 @@ def new_receivable():
         abort(404)
     account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next"))
-    form = ReceivableForm()
-    if form.validate_on_submit():
-        try:
-            created = services.create_receivables(account, _form_data(form), user=current_user)
-        except InvalidInput as error:
-            apply_errors(form, error)
-        else:
-            flash(_("Receivable saved."), "success")
-            return redirect(back or url_for("finance.receivable",
-                                            receivable_id=created[0].id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("finance/new.html", form=form, account=account,
-                           back=back or url_for("crm.account", account_id=account.id,
-                                                tab="finance")), status
+    return form_view(
+        ReceivableForm(),
+        save=lambda form: services.create_receivables(account, form_data(form),
+                                                      user=current_user),
+        template="finance/new.html",
+        success=(_("Receivable saved."),
+                 lambda created: back or url_for("finance.receivable",
+                                                 receivable_id=created[0].id)),
+        account=account,
+        back=back or url_for("crm.account", account_id=account.id, tab="finance"))
 
 
 # --- aging --------------------------------------------------------------------------------
@@ -161,7 +140,7 @@ def new_receivable():
 @bp.route("/aging")
 @permission_required(READ)
 def aging():
-    today = date.today()
+    today = local_today()
     rows, totals = services.aging(current_user, today)
     return render_template("finance/aging.html", rows=rows, totals=totals, today=today)
 

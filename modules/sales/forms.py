@@ -95,7 +95,3 @@ class ProductForm(FlaskForm):
 
     def service_data(self) -> dict:
         return {name: self[name].data for name in ("code", "name", "kind", "price", "active")}
-
-
-class PostForm(FlaskForm):
-    """A bare form for the buttons that post (CSRF checked)."""

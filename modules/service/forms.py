@@ -41,7 +41,3 @@ class InvoiceForm(FlaskForm):
     def service_data(self) -> dict:
         return {"issue_date": self.issue_date.data, "due_date": self.due_date.data,
                 "installments": self.installments.data}
-
-
-class CsrfForm(FlaskForm):
-    """A bare form for the POST buttons (status moves, cancel): the CSRF token only."""

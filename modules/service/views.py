@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,15 +17,14 @@ from erp.auth import permission_required
 from erp.auth.models import User
 from erp.auth.services import safe_next_url
 from erp.db import db
+from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg
+from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
-from modules.crm.services.errors import InvalidInput
-from modules.crm.services.scope import get_account_or_404
-from modules.crm.services.search import search_accounts
-from modules.crm.views.helpers import apply_errors, page_arg, page_size
+from modules.crm.services.scope import get_account_or_404, pick_accounts
 
 from . import services
-from .forms import CsrfForm, InvoiceForm, OrderForm
+from .forms import InvoiceForm, OrderForm
 from .models import (
     INVOICE_STATUSES,
     ORDER_STATUSES,
@@ -43,10 +42,6 @@ def _labels() -> dict:
     return {"order_labels": services.ORDER_STATUS_LABELS,
             "invoice_labels": services.INVOICE_STATUS_LABELS,
             "action_labels": services.ACTION_LABELS}
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _technicians() -> list[User]:
@@ -69,10 +64,10 @@ def filtered_orders(args):
             statement = statement.where(column == wanted)
     query = args.get("q", "").strip()
     if query:
-        like = _like(query)
-        conditions = [ServiceOrder.description.ilike(like, escape="\\"),
-                      Account.legal_name.ilike(like, escape="\\"),
-                      Account.trade_name.ilike(like, escape="\\")]
+        pattern = like(query)
+        conditions = [ServiceOrder.description.ilike(pattern, escape=LIKE_ESCAPE),
+                      Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                      Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE)]
         digits = "".join(ch for ch in query if ch in DIGITS)  # not "²": int() refuses it
         if digits and len(digits) <= 9:
             conditions.append(ServiceOrder.number == int(digits))
@@ -116,23 +111,17 @@ def new_order():
     account_id = id_arg("account_id")
     if account_id is None:
         query = request.args.get("account_q", "").strip()
-        found = search_accounts(query, current_user, 20) if query else []
-        return render_template("service/choose_account.html", query=query, found=found)
+        return render_template("service/choose_account.html", query=query,
+                               found=pick_accounts(query, current_user))
     account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next"))
-    form = _order_form(None)
-    if form.validate_on_submit():
-        try:
-            order = services.create_order(account, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            flash(_("Service order %(doc)s opened.", doc=order.display_number), "success")
-            return redirect(back or url_for("service.order", order_id=order.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("service/order_form.html", form=form, account=account, order=None,
-                           back=back), status
+    return form_view(
+        _order_form(None),
+        save=lambda form: services.create_order(account, form.service_data(), user=current_user),
+        template="service/order_form.html",
+        success=(lambda order: _("Service order %(doc)s opened.", doc=order.display_number),
+                 lambda order: back or url_for("service.order", order_id=order.id)),
+        account=account, order=None, back=back)
 
 
 @bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])
@@ -142,31 +131,24 @@ def edit_order(order_id: int):
     if not order.editable:
         flash(_("A done or cancelled order cannot be changed."), "warning")
         return redirect(url_for("service.order", order_id=order.id))
-    form = _order_form(order)
-    if form.validate_on_submit():
-        try:
-            services.update_order(order, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            flash(_("Service order saved."), "success")
-            return redirect(url_for("service.order", order_id=order.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("service/order_form.html", form=form, account=order.account,
-                           order=order, back=None), status
+    return form_view(
+        _order_form(order),
+        save=lambda form: services.update_order(order, form.service_data(), user=current_user),
+        template="service/order_form.html",
+        success=(_("Service order saved."), url_for("service.order", order_id=order.id)),
+        account=order.account, order=order, back=None)
 
 
 def _render_order(order: ServiceOrder, invoice_form: InvoiceForm | None = None,
-                  errors: list | None = None, status: int = 200):
+                  errors: list | None = None) -> str:
     if invoice_form is None:
         invoice_form = InvoiceForm()
         today = date.today()
         invoice_form.issue_date.data = today.isoformat()
         invoice_form.due_date.data = services.default_due_date(today).isoformat()
     return render_template("service/order.html", order=order, invoice_form=invoice_form,
-                           action_form=CsrfForm(), errors=errors or [],
-                           moves=TRANSITIONS.get(order.status, ()), **_labels()), status
+                           action_form=PostForm(), errors=errors or [],
+                           moves=TRANSITIONS.get(order.status, ()), **_labels())
 
 
 @bp.route("/orders/<int:order_id>")
@@ -179,37 +161,25 @@ def order(order_id: int):
 @permission_required(WRITE)
 def set_status(order_id: int):
     order = services.get_order_or_404(order_id, current_user)
-    form = CsrfForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.change_status(order, request.form.get("status", ""), user=current_user)
-    except InvalidInput as error:
-        db.session.rollback()
-        order = services.get_order_or_404(order_id, current_user)
-        return _render_order(order, errors=[m for ms in error.errors.values() for m in ms],
-                             status=422)
-    flash(_("Service order %(doc)s: %(status)s.", doc=order.display_number,
-            status=services.ORDER_STATUS_LABELS[order.status]), "success")
-    return redirect(url_for("service.order", order_id=order.id))
+    return post_action(
+        lambda: services.change_status(order, request.form.get("status", ""), user=current_user),
+        lambda _moved: _("Service order %(doc)s: %(status)s.", doc=order.display_number,
+                         status=services.ORDER_STATUS_LABELS[order.status]),
+        url_for("service.order", order_id=order.id))
 
 
 @bp.route("/orders/<int:order_id>/invoice", methods=["POST"])
 @permission_required(WRITE)
 def issue_invoice(order_id: int):
     order = services.get_order_or_404(order_id, current_user)
-    form = InvoiceForm()
-    if form.validate_on_submit():
-        try:
-            invoice = services.issue_invoice(order, form.service_data(), user=current_user)
-        except InvalidInput as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            flash(_("Service invoice %(doc)s issued.", doc=invoice.display_number), "success")
-            return redirect(url_for("service.invoice", invoice_id=invoice.id))
-    order = services.get_order_or_404(order_id, current_user)
-    return _render_order(order, invoice_form=form, errors=list(form.form_errors), status=422)
+    # The form is on the order's page: a refusal shows that page again, the messages in it.
+    return form_view(
+        InvoiceForm(),
+        save=lambda form: services.issue_invoice(order, form.service_data(), user=current_user),
+        template=lambda form: _render_order(order, invoice_form=form,
+                                            errors=list(form.form_errors)),
+        success=(lambda invoice: _("Service invoice %(doc)s issued.", doc=invoice.display_number),
+                 lambda invoice: url_for("service.invoice", invoice_id=invoice.id)))
 
 
 # --- invoices -------------------------------------------------------------------------------
@@ -225,10 +195,10 @@ def filtered_invoices(args):
         statement = statement.where(ServiceInvoice.account_id == account_id)
     query = args.get("q", "").strip()
     if query:
-        like = _like(query)
-        conditions = [Account.legal_name.ilike(like, escape="\\"),
-                      Account.trade_name.ilike(like, escape="\\"),
-                      cast(ServiceInvoice.number, String).ilike(like, escape="\\")]
+        pattern = like(query)
+        conditions = [Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                      Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE),
+                      cast(ServiceInvoice.number, String).ilike(pattern, escape=LIKE_ESCAPE)]
         digits = "".join(ch for ch in query if ch in DIGITS)  # not "²": int() refuses it
         if digits and len(digits) <= 9:
             conditions.append(ServiceInvoice.number == int(digits))
@@ -245,10 +215,10 @@ def invoices():
                            statuses=INVOICE_STATUSES, **_labels())
 
 
-def _render_invoice(invoice: ServiceInvoice, errors: list | None = None, status: int = 200):
+def _render_invoice(invoice: ServiceInvoice) -> str:
     return render_template("service/invoice.html", invoice=invoice,
                            installments=services.invoice_installments(invoice),
-                           action_form=CsrfForm(), errors=errors or [], **_labels()), status
+                           action_form=PostForm(), errors=[], **_labels())
 
 
 @bp.route("/invoices/<int:invoice_id>")
@@ -261,17 +231,10 @@ def invoice(invoice_id: int):
 @permission_required(WRITE)
 def cancel_invoice(invoice_id: int):
     invoice = services.get_invoice_or_404(invoice_id, current_user)
-    if not CsrfForm().validate_on_submit():
-        abort(400)
-    try:
-        services.cancel_invoice(invoice, user=current_user)
-    except InvalidInput as error:
-        db.session.rollback()
-        invoice = services.get_invoice_or_404(invoice_id, current_user)
-        return _render_invoice(invoice, errors=[m for ms in error.errors.values() for m in ms],
-                               status=422)
-    flash(_("Service invoice %(doc)s cancelled.", doc=invoice.display_number), "success")
-    return redirect(url_for("service.invoice", invoice_id=invoice.id))
+    return post_action(
+        lambda: services.cancel_invoice(invoice, user=current_user),
+        lambda _cancelled: _("Service invoice %(doc)s cancelled.", doc=invoice.display_number),
+        url_for("service.invoice", invoice_id=invoice.id))
 
 
 # --- admin ---------------------------------------------------------------------------------

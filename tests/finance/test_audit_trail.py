@@ -27,7 +27,7 @@ def test_a_receivable_and_its_payment_on_the_web(app, client, users, make_accoun
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
                                       "document": "Contrato 9", "amount": "300,00",
                                       "due_date": "10/12/2030", "installments": "2"})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
     with app.app_context():
         receivable_id, second_id = db.session.scalars(
             select(Receivable.id).order_by(Receivable.id)).all()
@@ -35,10 +35,10 @@ def test_a_receivable_and_its_payment_on_the_web(app, client, users, make_accoun
     response = client.post(f"{page}/payments", data={
         "csrf_token": csrf_token(client, page), "date": "", "amount": "120,00",
         "method": "boleto"})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
     second = f"/finance/receivables/{second_id}"
     response = client.post(f"{second}/cancel", data={"csrf_token": csrf_token(client, second)})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         payment_id = db.session.scalar(select(Payment.id))
         (create,) = entries("finance_receivable", receivable_id)

@@ -36,12 +36,12 @@ def test_a_quote_created_and_changed_on_the_web_then_deleted_by_an_admin(app, cl
                                                                         account):
     login_as(client, users["rep_a"])
     url = f"/sales/quotes/new?account_id={account}"
-    assert client.post(url, data=quote_form(client, url, "2")).status_code == 302
+    assert client.post(url, data=quote_form(client, url, "2")).status_code == 303
     with app.app_context():
         quote_id = db.session.scalar(select(Quote.id))
     url = f"/sales/quotes/{quote_id}/edit"
     response = client.post(url, data=quote_form(client, url, "3", notes="Urgente"))
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         create, *updates = entries("sales_quote", quote_id)
         assert (create.action, create.user_id) == ("create", users["rep_a"])

@@ -69,13 +69,13 @@ def test_a_manager_and_an_admin_add_and_change_products(app, client, users):
     login_as(client, users["manager"])
     html = client.get("/sales/products").get_data(as_text=True)
     assert 'id="new-product"' in html and edit in html
-    assert product_form(client, NEW).status_code == 302
+    assert product_form(client, NEW).status_code == 303
     assert product_form(client, edit, code="CAD-1", name="Cadeira", price="120,00") \
-        .status_code == 302
+        .status_code == 303
     login_as(client, users["admin"])
     assert client.get(edit).status_code == 200
     assert product_form(client, NEW, code="SRV-1", name="Instalação", kind="service") \
-        .status_code == 302
+        .status_code == 303
     with app.app_context():
         prices = {p.code: str(p.price) for p in db.session.scalars(select(Product))}
     assert prices == {"CAD-1": "120.00", "MES-1": "250.00", "SRV-1": "250.00"}

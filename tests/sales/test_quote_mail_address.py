@@ -21,7 +21,7 @@ def test_the_to_header_quotes_the_contact_name(app, client, users, account,  # n
     contact = make_contact(name=NAME, email="ana@cliente.example", account_id=account)
     quote_id = draft_quote(app, users, account, contact)
     login_as(client, users["rep_a"])
-    assert send(client, quote_id, contact).status_code == 302
+    assert send(client, quote_id, contact).status_code == 303
     with app.app_context():
         message = db.session.scalars(select(OutboxMessage)).one()
         raw = build_email(message).as_bytes()

@@ -30,7 +30,7 @@ def test_a_service_orders_life(app, client, users, make_account, make_order):
     for status in ("in_progress", "done"):
         response = client.post(f"{page}/status", data={"csrf_token": csrf_token(client, page),
                                                         "status": status})
-        assert response.status_code == 302
+        assert response.status_code == 303
     with app.app_context():
         create, started, done = entries(order_id)
         assert (create.action, create.user_name) == ("create", "Service")
