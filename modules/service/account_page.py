@@ -28,7 +28,6 @@ from .models import (
     ServiceOrder,
 )
 from .permissions import READ, WRITE
-from .services import INVOICE_STATUS_LABELS, ORDER_STATUS_LABELS
 
 SHOWN = 20  # orders and invoices listed in the tab (each); the lists page through all
 
@@ -64,7 +63,6 @@ def render_tab(account, args) -> str:
         "service/tab.html", account=account, orders=orders, invoices=invoices,
         order_total=order_total, invoice_total=invoice_total,
         total=order_total + invoice_total, shown=SHOWN,
-        order_labels=ORDER_STATUS_LABELS, invoice_labels=INVOICE_STATUS_LABELS,
         can_write=current_user.has_permission(WRITE))
 
 

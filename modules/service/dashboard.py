@@ -21,7 +21,7 @@ from modules.crm.models import Account
 
 from .models import ACTIVE, ServiceOrder, order_document
 from .permissions import READ
-from .services import ORDER_STATUS_LABELS, orders_in_scope
+from .services import orders_in_scope
 
 RECENT_SHOWN = 5
 
@@ -58,7 +58,7 @@ def open_orders_summary(user, *, limit: int = RECENT_SHOWN) -> OpenOrdersSummary
 
 def render(user) -> str:
     return render_template("service/dashboard.html", summary=open_orders_summary(user),
-                           order_labels=ORDER_STATUS_LABELS, document=order_document)
+                           document=order_document)
 
 
 WIDGET = DashboardWidget("service.open_orders", _l("Open service orders"), render=render,

@@ -39,9 +39,8 @@ DIGITS = "0123456789"
 
 
 def _labels() -> dict:
-    return {"order_labels": services.ORDER_STATUS_LABELS,
-            "invoice_labels": services.INVOICE_STATUS_LABELS,
-            "action_labels": services.ACTION_LABELS}
+    # The status labels come from service_labels (labels.py), a template global.
+    return {"action_labels": services.ACTION_LABELS}
 
 
 def _technicians() -> list[User]:
@@ -59,7 +58,7 @@ def filtered_orders(args):
     elif args.get("status") == "active":
         statement = statement.where(ServiceOrder.status.in_(("open", "in_progress")))
     for arg, column in (("technician", ServiceOrder.technician_id),
-                        ("account", ServiceOrder.account_id)):
+                        ("account_id", ServiceOrder.account_id)):
         if (wanted := id_arg(arg, args)) is not None:
             statement = statement.where(column == wanted)
     query = args.get("q", "").strip()
@@ -191,7 +190,7 @@ def filtered_invoices(args):
         selectinload(ServiceInvoice.installments))
     if args.get("status") in INVOICE_STATUSES:
         statement = statement.where(ServiceInvoice.status == args["status"])
-    if (account_id := id_arg("account", args)) is not None:
+    if (account_id := id_arg("account_id", args)) is not None:
         statement = statement.where(ServiceInvoice.account_id == account_id)
     query = args.get("q", "").strip()
     if query:

@@ -392,7 +392,9 @@ def test_lists_filter_and_page(app, make_order, service_client, users, account, 
         assert numbers("/service/?status=active") == ["03", "01"]
         assert numbers("/service/?q=disco") == ["01"]
         assert numbers("/service/?q=Outra") == ["03"]
-        assert numbers(f"/service/?account={account}") == ["02", "01"]
+        assert numbers(f"/service/?account_id={account}") == ["02", "01"]
+        kept = service_client.get(f"/service/?account_id={account}").get_data(as_text=True)
+        assert f'<input type="hidden" name="account_id" value="{account}">' in kept  # filters
         assert numbers(f"/service/?technician={users['service']}") == ["03", "02"]
         assert numbers(f"/service/?technician={users['admin']}") == []
         assert numbers("/service/?page=abc&status=zzz") == ["03", "02"]
