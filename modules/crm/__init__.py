@@ -62,5 +62,4 @@ def register(registry):
         AdminView(models.Action, category, name=_l("Actions")),
     )
     registry.add(DemoLoader("crm", demo.load, users=demo.USERS))
-    registry.add(TemplateGlobal("crm_labels", labels),
-                 TemplateGlobal("crm_action_kind", labels.action_kind_label))
+    registry.add(TemplateGlobal("crm_labels", labels))

@@ -18,7 +18,6 @@ def register(registry):
         AdminView,
         DemoLoader,
         MenuItem,
-        TemplateFilter,
         TemplateGlobal,
         WebBlueprint,
     )
@@ -42,5 +41,4 @@ def register(registry):
         AdminView(models.Invoice, category, views.InvoiceAdmin, name=_l("Invoices")),
         AdminView(models.SalesEvent, category, views.EventAdmin, name=_l("Sales events")),
     )
-    registry.add(TemplateGlobal("sales_labels", labels),
-                 TemplateFilter("sales_status", labels.status_label))
+    registry.add(TemplateGlobal("sales_labels", labels))

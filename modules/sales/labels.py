@@ -15,12 +15,6 @@ STATUS_TONES = {
 }
 STATUS_CHOICES = {"status": STATUS_LABELS}
 
-
-def status_label(value: str) -> str:
-    """What a document's status reads as ("draft": "Draft"); an unknown one as itself.
-    (The templates' old sales_status filter; goes once no template uses it.)"""
-    return str(STATUS_LABELS.get(value, value))
-
 QUOTE_FIELDS = {
     "number": _l("Number"), "account_id": _l("Account"), "contact_id": _l("Contact"),
     "user_id": _l("Salesperson"), "status": _l("Status"), "valid_until": _l("Valid until"),

@@ -10,10 +10,10 @@ ACTION_KIND_LABELS = {
 }
 
 
-def action_kind_label(kind: str) -> str:
-    """What an action's kind reads as ("call": "Call"); an unknown kind as itself.
-    (The templates' old crm_action_kind(); goes once no template calls it.)"""
-    return str(ACTION_KIND_LABELS.get(kind, kind))
+# An action as the actions report sees it (reports/actions.py's status_of).
+ACTION_STATUS_LABELS = {"done": _l("Done"), "planned": _l("Planned"), "overdue": _l("Overdue")}
+ACTION_STATUS_TONES = {"done": "text-bg-success", "planned": "text-bg-info",
+                       "overdue": "text-bg-danger"}
 
 ACCOUNT_FIELDS = {
     "person_type": _l("Type"), "legal_name": _l("Legal name"),
@@ -27,9 +27,9 @@ ACCOUNT_FIELDS = {
     "registry_status": _l("Registry status"), "opened_on": _l("Opened on"),
     "notes": _l("Notes"), "archived": _l("Archived"), "tags": _l("Tags"),
 }
-ACCOUNT_CHOICES = {
-    "lifecycle": {"prospect": _l("Prospect"), "customer": _l("Customer")},
-}
+LIFECYCLE_LABELS = {"prospect": _l("Prospect"), "customer": _l("Customer")}
+LIFECYCLE_TONES = {"prospect": "text-bg-info", "customer": "text-bg-success"}
+ACCOUNT_CHOICES = {"lifecycle": LIFECYCLE_LABELS}
 
 CONTACT_FIELDS = {
     "name": _l("Name"), "position": _l("Position"), "phone": _l("Phone"),
