@@ -102,6 +102,12 @@ class Errors:
                                 for field, messages in self.by_field.items()}, duplicates)
 
 
+def _default(message: Any, default: Any) -> Any:
+    """The caller's message, else the parser's. Never ``message or default``: the truth
+    value of a lazy string translates it, choosing the request's locale before its time."""
+    return default if message is None else message
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -111,7 +117,7 @@ def text(value: Any, *, max_length: int | None = None, required: bool = False,
     """Text, stripped; ``""`` when blank. A number or other scalar is read as its text."""
     cleaned = "" if value is None else str(value).strip()
     if not cleaned and required:
-        raise Invalid(message or _l("This field is required."))
+        raise Invalid(_default(message, _l("This field is required.")))
     if max_length is not None and len(cleaned) > max_length:
         raise Invalid(_l("At most %(n)d characters.", n=max_length))
     return cleaned
@@ -120,7 +126,7 @@ def text(value: Any, *, max_length: int | None = None, required: bool = False,
 def choice(value: Any, *, choices: Any, required: bool = False,
            message: Any = None) -> str | None:
     """One of ``choices`` (the text, stripped); ``None`` when blank and optional."""
-    message = message or _l("Choose one of the options.")
+    message = _default(message, _l("Choose one of the options."))
     cleaned = text(value)
     if not cleaned:
         if required:
@@ -135,7 +141,7 @@ def integer(value: Any, *, minimum: int | None = None, maximum: int | None = Non
             required: bool = False, message: Any = None) -> int | None:
     """A whole number (``12``, ``"12"``) within ``[minimum, maximum]`` (by default, what an
     INTEGER column holds); ``None`` when blank and optional."""
-    message = message or _l("Use a whole number.")
+    message = _default(message, _l("Use a whole number."))
     if _blank(value):
         if required:
             raise Invalid(message)
@@ -162,7 +168,7 @@ def money(value: Any, *, required: bool = False, minimum: Decimal = Decimal(0),
     """An amount (``1.234,56``, ``1234.56``, a number), rounded half-up to the cent, within
     ``[minimum, maximum)`` as typed and once rounded (``-0,001`` is not a price, nor
     ``999999999999,995`` one that fits); ``None`` when blank and optional."""
-    message = message or _l("Use an amount such as 1.234,56.")
+    message = _default(message, _l("Use an amount such as 1.234,56."))
     if _blank(value):
         if required:
             raise Invalid(message)
@@ -178,7 +184,7 @@ def quantity(value: Any, *, required: bool = False, maximum: Decimal = MAX_QUANT
              message: Any = None) -> Decimal | None:
     """A quantity greater than zero, rounded half-up to 0.001; ``None`` when blank and
     optional."""
-    message = message or _l("Use a quantity greater than zero.")
+    message = _default(message, _l("Use a quantity greater than zero."))
     if _blank(value):
         if required:
             raise Invalid(message)
@@ -193,7 +199,7 @@ def record_id(value: Any, *, required: bool = False, message: Any = None) -> int
     """A record id (1..MAX_ID) as an int; ``None`` when blank (``""``, ``None``, or the
     ``"__None"`` of an empty select) and optional. Anything else is :class:`Invalid`:
     there is no "never an id" sentinel to test for."""
-    message = message or _l("Choose a valid record.")
+    message = _default(message, _l("Choose a valid record."))
     if _blank(value) or value == "__None":
         if required:
             raise Invalid(message)
@@ -213,13 +219,13 @@ def record(value: Any, *, model: Any, required: bool = False, message: Any = Non
         return None
     found = db.session.get(model, number)
     if found is None:
-        raise Invalid(message or _l("Choose a valid record."))
+        raise Invalid(_default(message, _l("Choose a valid record.")))
     return found
 
 
 def date(value: Any, *, required: bool = False, message: Any = None) -> _dt.date | None:
     """A date (``31/12/2026``, ``2026-12-31``, a date); ``None`` when blank and optional."""
-    message = message or _l("Use a date such as 31/12/2026.")
+    message = _default(message, _l("Use a date such as 31/12/2026."))
     if _blank(value):
         if required:
             raise Invalid(message)

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -317,3 +318,17 @@ def test_texts_strip_blank_to_none_and_keep_a_long_one_as_typed():
     assert out == {"name": "Ana", "city": None, "notes": "x" * 6}
     assert [str(m) for m in errors.by_field["notes"]] == ["At most 5 characters."]
     assert list(errors.by_field) == ["notes"]
+
+
+def test_a_parser_translates_its_message_only_when_the_value_is_wrong():
+    """Translating a lazy message early would choose the request's locale before its time
+    (and, with it, reload the user a commit expired): a parser leaves it alone."""
+    translated = []
+    lazy = LazyString(lambda: translated.append(1) or "Wrong.")
+    for parser, value, options in [
+            (text, "a", {"required": True}), (choice, "a", {"choices": ("a",)}),
+            (integer, "1", {}), (money, "1", {}), (quantity, "1", {}),
+            (date, "2026-01-01", {}), (record_id, "1", {})]:
+        parser(value, message=lazy, **options)
+    assert translated == []
+    assert message_of(integer, "x", message=lazy) == "Wrong." and translated
