@@ -21,10 +21,11 @@ from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.documents import clean_lines, installment_rows, next_number, schedule
 from erp.errors import InvalidInput
-from erp.formats import parse_date, parse_decimal
+from erp.formats import parse_decimal
 from erp.money import CENT, MAX_MONEY, QUANTITY_STEP
 from erp.signals import send_vetoable
-from erp.validation import Errors, Invalid, record, text
+from erp.validation import Errors, Invalid, integer, record, text
+from erp.validation import date as a_date
 from modules.crm.models import Account
 from modules.crm.services.accounts import promote_to_customer
 from modules.crm.services.scope import account_scope
@@ -237,31 +238,22 @@ def invoice_installments(invoice: ServiceInvoice) -> list[tuple[date, Decimal]]:
 
 
 def clean_invoice(data: Mapping[str, Any]) -> dict[str, Any]:
-    errors: dict[str, list] = {}
-
-    def fail(field: str, message) -> None:
-        errors.setdefault(field, []).append(message)
-
+    errors = Errors()
     out: dict[str, Any] = {}
-    try:
-        out["issue_date"] = parse_date(data.get("issue_date")) or date.today()
-    except ValueError:
-        fail("issue_date", _l("Use a date such as 31/12/2026."))
-    try:
-        out["due_date"] = parse_date(data.get("due_date"))
-        if out["due_date"] is None:
-            fail("due_date", _l("Give the due date."))
-        elif "issue_date" in out and out["due_date"] < out["issue_date"]:
-            fail("due_date", _l("The due date cannot be before the issue date."))
-    except ValueError:
-        fail("due_date", _l("Use a date such as 31/12/2026."))
-    raw = str(data.get("installments") or "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_INSTALLMENTS:
-        fail("installments", _l("From 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
-    else:
-        out["installments"] = int(raw)
-    if errors:
-        raise InvalidInput(errors)
+    issue_date = errors.clean("issue_date", a_date, data.get("issue_date"))
+    if "issue_date" not in errors:
+        out["issue_date"] = issue_date or date.today()
+    out["due_date"] = errors.clean("due_date", a_date, data.get("due_date"))
+    if out["due_date"] is None and "due_date" not in errors:
+        errors.add("due_date", _l("Give the due date."))
+    elif out["due_date"] is not None and "issue_date" in out and (
+            out["due_date"] < out["issue_date"]):
+        errors.add("due_date", _l("The due date cannot be before the issue date."))
+    out["installments"] = errors.clean(
+        "installments", integer, data.get("installments") or "1", required=True, minimum=1,
+        maximum=MAX_INSTALLMENTS,
+        message=_l("From 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
+    errors.raise_if_any()
     return out
 
 
