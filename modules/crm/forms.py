@@ -15,19 +15,17 @@ from wtforms import (
 )
 from wtforms.validators import Optional
 
+from erp.forms import BLANK_CHOICE, kw
+
 from .validation import BR_STATES
-
-
-def _kw(**attrs):
-    return {"render_kw": attrs}
 
 
 class AccountForm(FlaskForm):
     # The service validates every choice (and says why); the form only collects.
     person_type = SelectField(_l("Type"), validate_choice=False)
-    tax_id = StringField(_l("CNPJ / CPF"), **_kw(inputmode="text", autocomplete="off",
+    tax_id = StringField(_l("CNPJ / CPF"), **kw(inputmode="text", autocomplete="off",
                                                  **{"data-mask": "taxid"}))
-    legal_name = StringField(_l("Legal name"), **_kw(autocomplete="organization"))
+    legal_name = StringField(_l("Legal name"), **kw(autocomplete="organization"))
     trade_name = StringField(_l("Trade name (nome fantasia)"))
     short_name = StringField(_l("Short name"))
     lifecycle = SelectField(_l("Lifecycle"), validate_choice=False)
@@ -38,12 +36,12 @@ class AccountForm(FlaskForm):
     owner_id = SelectField(_l("Owner"), validate_choice=False)
     tag_ids = SelectMultipleField(_l("Tags"), validate_choice=False)
     priority = BooleanField(_l("Priority"))
-    phone = StringField(_l("Phone"), **_kw(type="tel", autocomplete="tel",
+    phone = StringField(_l("Phone"), **kw(type="tel", autocomplete="tel",
                                            **{"data-mask": "phone"}))
-    mobile = StringField(_l("Mobile"), **_kw(type="tel", **{"data-mask": "phone"}))
-    email = EmailField(_l("E-mail"), **_kw(autocomplete="email"))
-    website = StringField(_l("Website"), **_kw(placeholder="www.example.com.br"))
-    cep = StringField(_l("CEP"), **_kw(inputmode="numeric", **{"data-mask": "cep"}))
+    mobile = StringField(_l("Mobile"), **kw(type="tel", **{"data-mask": "phone"}))
+    email = EmailField(_l("E-mail"), **kw(autocomplete="email"))
+    website = StringField(_l("Website"), **kw(placeholder="www.example.com.br"))
+    cep = StringField(_l("CEP"), **kw(inputmode="numeric", **{"data-mask": "cep"}))
     street = StringField(_l("Street"))
     number = StringField(_l("Number"))
     complement = StringField(_l("Complement"))
@@ -53,7 +51,7 @@ class AccountForm(FlaskForm):
     main_activity = StringField(_l("Main activity"))
     registry_status = StringField(_l("Registry status"))
     opened_on = DateField(_l("Opened on"), validators=[Optional()])
-    notes = TextAreaField(_l("Notes"), **_kw(rows=3))
+    notes = TextAreaField(_l("Notes"), **kw(rows=3))
     version = HiddenField()
     confirm_duplicates = BooleanField(_l("I checked the similar accounts: save anyway"))
 
@@ -61,7 +59,7 @@ class AccountForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.person_type.choices = [("PJ", _l("Company (PJ)")), ("PF", _l("Person (PF)"))]
         self.lifecycle.choices = [("prospect", _l("Prospect")), ("customer", _l("Customer"))]
-        self.state.choices = [("", "—")] + [(uf, uf) for uf in BR_STATES]
+        self.state.choices = [BLANK_CHOICE] + [(uf, uf) for uf in BR_STATES]
 
     SERVICE_FIELDS = ("person_type", "tax_id", "legal_name", "trade_name", "short_name",
                       "lifecycle", "state_registration", "category_id", "owner_id", "tag_ids",
@@ -74,12 +72,12 @@ class AccountForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    name = StringField(_l("Name"), **_kw(autocomplete="name"))
+    name = StringField(_l("Name"), **kw(autocomplete="name"))
     position = StringField(_l("Position"))
-    phone = StringField(_l("Phone"), **_kw(type="tel", **{"data-mask": "phone"}))
-    mobile = StringField(_l("Mobile"), **_kw(type="tel", **{"data-mask": "phone"}))
+    phone = StringField(_l("Phone"), **kw(type="tel", **{"data-mask": "phone"}))
+    mobile = StringField(_l("Mobile"), **kw(type="tel", **{"data-mask": "phone"}))
     email = EmailField(_l("E-mail"))
-    notes = TextAreaField(_l("Notes"), **_kw(rows=3))
+    notes = TextAreaField(_l("Notes"), **kw(rows=3))
     version = HiddenField()
 
     SERVICE_FIELDS = ("name", "position", "phone", "mobile", "email", "notes")
@@ -93,7 +91,7 @@ class RelationshipForm(FlaskForm):
 
     contact_id = IntegerField(_l("Existing contact"), validators=[Optional()])
     role = StringField(_l("Role at this account"),
-                       **_kw(placeholder=_l("e.g. Purchasing, Finance director")))
+                       **kw(placeholder=_l("e.g. Purchasing, Finance director")))
     new_name = StringField(_l("New contact's name"))
     new_email = EmailField(_l("E-mail"))
-    new_phone = StringField(_l("Phone"), **_kw(type="tel", **{"data-mask": "phone"}))
+    new_phone = StringField(_l("Phone"), **kw(type="tel", **{"data-mask": "phone"}))

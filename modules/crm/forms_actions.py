@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from erp.forms import choices
+
 from .models import ACTION_KINDS
 from .services.actions import KIND_LABELS, MAX_DESCRIPTION, MAX_SUBJECT
 
@@ -34,11 +36,10 @@ class ActionEntryForm(FlaskForm):
                       "user_id", "description")
 
     def set_choices(self, *, opportunities, contacts, users) -> None:
-        blank = [("", "—")]
-        self.opportunity_id.choices = blank + [(str(o.id), o.title) for o in opportunities]
+        self.opportunity_id.choices = choices(opportunities, lambda o: o.title, blank="—")
         self.kind.choices = [(kind, KIND_LABELS[kind]) for kind in ACTION_KINDS]
-        self.contact_id.choices = blank + [(str(c.id), c.name) for c in contacts]
-        self.user_id.choices = [(str(u.id), u.name) for u in users]
+        self.contact_id.choices = choices(contacts, blank="—")
+        self.user_id.choices = choices(users)
         self.done.choices = list(DONE_CHOICES)
 
     def service_data(self) -> dict:

@@ -14,6 +14,8 @@ from wtforms import (
     TextAreaField,
 )
 
+from erp.forms import BLANK_CHOICE, choices
+
 from .models import CONTACT_MEDIA
 
 MEDIUM_LABELS = {
@@ -64,16 +66,16 @@ class OpportunityForm(FlaskForm):
                       "watcher_ids")
 
     def set_choices(self, *, contacts, stages, users, tags) -> None:
-        blank = [("", "—")]
-        self.contact_id.choices = blank + [(str(c.id), c.name) for c in contacts]
-        self.stage_id.choices = [(str(s.id), s.name) for s in stages]
-        people = [(str(u.id), u.name) for u in users]
+        self.contact_id.choices = choices(contacts, blank="—")
+        self.stage_id.choices = choices(stages)
+        people = choices(users)
         self.owner_id.choices = people
-        self.next_contact_user_id.choices = blank + people
-        self.internal_contact_user_id.choices = blank + people
+        self.next_contact_user_id.choices = [BLANK_CHOICE, *people]
+        self.internal_contact_user_id.choices = [BLANK_CHOICE, *people]
         self.watcher_ids.choices = people
-        self.tag_ids.choices = [(str(t.id), t.name) for t in tags]
-        self.contact_medium.choices = blank + [(m, MEDIUM_LABELS[m]) for m in CONTACT_MEDIA]
+        self.tag_ids.choices = choices(tags)
+        self.contact_medium.choices = [BLANK_CHOICE] + [(m, MEDIUM_LABELS[m])
+                                                        for m in CONTACT_MEDIA]
 
     def service_data(self) -> dict:
         data = {name: self[name].data for name in self.SERVICE_FIELDS}

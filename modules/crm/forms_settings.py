@@ -4,18 +4,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import ColorField, HiddenField, SelectField, StringField
 
-
-def _kw(**attrs):
-    return {"render_kw": attrs}
+from erp.forms import kw
 
 
 class StageForm(FlaskForm):
-    name = StringField(_l("Name"), **_kw(maxlength=60, autocomplete="off", required=True))
-    description = StringField(_l("Description"), **_kw(maxlength=255, autocomplete="off"))
+    name = StringField(_l("Name"), **kw(maxlength=60, autocomplete="off", required=True))
+    description = StringField(_l("Description"), **kw(maxlength=255, autocomplete="off"))
     # Text, not IntegerField: the service parses it and says why it is wrong.
     sequence = StringField(
         _l("Order"), description=_l("Stages are shown from the lowest number to the highest."),
-        **_kw(type="number", inputmode="numeric", min=1, step=1))
+        **kw(type="number", inputmode="numeric", min=1, step=1))
 
     def service_data(self) -> dict:
         return {"name": self.name.data, "description": self.description.data,
@@ -29,7 +27,7 @@ class StageDeleteForm(FlaskForm):
 
 
 class LossReasonForm(FlaskForm):
-    name = StringField(_l("Name"), **_kw(maxlength=120, autocomplete="off", required=True))
+    name = StringField(_l("Name"), **kw(maxlength=120, autocomplete="off", required=True))
 
     def service_data(self) -> dict:
         return {"name": self.name.data}
@@ -40,7 +38,7 @@ class ArchiveForm(FlaskForm):
 
 
 class TagForm(FlaskForm):
-    name = StringField(_l("Name"), **_kw(maxlength=60, autocomplete="off", required=True))
+    name = StringField(_l("Name"), **kw(maxlength=60, autocomplete="off", required=True))
     color = ColorField(_l("Colour"), default="#6c757d")
 
     def service_data(self) -> dict:

@@ -12,6 +12,8 @@ from wtforms import (
     TextAreaField,
 )
 
+from erp.forms import choices
+
 from .models import KIND_PRODUCT, KIND_SERVICE
 
 KIND_LABELS = {KIND_PRODUCT: _l("Product"), KIND_SERVICE: _l("Service")}
@@ -27,9 +29,9 @@ class LineForm(Form):
 
 class LinesMixin:
     def set_products(self, products) -> None:
-        choices = [("", "—")] + [(str(p.id), f"{p.code} — {p.name}") for p in products]
+        options = choices(products, lambda p: f"{p.code} — {p.name}", blank="—")
         for entry in self.lines:
-            entry.form.product_id.choices = choices
+            entry.form.product_id.choices = options
 
     def fill_lines(self, lines) -> None:
         while len(self.lines) < len(lines) + 2:

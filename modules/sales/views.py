@@ -14,7 +14,7 @@ from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db
-from erp.forms import PostForm, form_view, page_arg, page_size, post_action
+from erp.forms import PostForm, choices, form_view, page_arg, page_size, post_action
 from erp.mail import delivery_notice, mail_configured
 from erp.money import add_months
 from erp.params import id_arg
@@ -127,7 +127,7 @@ def quotes():
 def _quote_form(account: Account, quote: Quote | None) -> QuoteForm:
     form = QuoteForm(obj=None)
     contacts = services.account_contacts(account.id)
-    form.contact_id.choices = [("", "—")] + [(str(c.id), c.name) for c in contacts]
+    form.contact_id.choices = choices(contacts, blank="—")
     if request.method == "GET":
         if quote is not None:
             form.contact_id.data = str(quote.contact_id or "")

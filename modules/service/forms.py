@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 
+from erp.forms import choices
+
 
 class ItemForm(Form):
     """One line: description, quantity, unit price (pt-BR numbers accepted)."""
@@ -23,7 +25,7 @@ class OrderForm(FlaskForm):
     items = FieldList(FormField(ItemForm), min_entries=3, max_entries=200)
 
     def set_choices(self, users) -> None:
-        self.technician_id.choices = [("", "—")] + [(str(u.id), u.name) for u in users]
+        self.technician_id.choices = choices(users, blank="—")
 
     def service_data(self) -> dict:
         return {"description": self.description.data, "technician_id": self.technician_id.data,
