@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from erp.auth.models import Role, User
+from erp.clock import local_today
 from erp.db import db
 from modules.finance import dashboard
 from modules.finance.models import Receivable
@@ -99,7 +100,8 @@ def test_overdue_figures_follow_the_record_scope(app, users, book, reps_read_fin
 def test_widget_on_the_home_page_matches_the_list_it_links_to(app, client, users,
                                                               make_account, make_receivables):
     account = make_account(owner="rep_a", legal_name="Cliente Atrasado Ltda.")
-    today = date.today()
+    with app.app_context():
+        today = local_today()  # the manager's (the app's zone: no zone of their own)
     for days, amount in ((40, "100"), (3, "25,50")):
         make_receivables(account, document=f"Atraso {days}", amount=amount,
                          due_date=today - timedelta(days=days), today=LONG_AGO)
