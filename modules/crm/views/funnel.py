@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, render_template, request
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from erp.auth import permission_required
+from erp.clock import local_today
 from erp.db import db
 from erp.forms import PostForm
 from erp.params import int_arg
@@ -58,7 +57,7 @@ def funnel():
         columns.append({"stage": stage, "cards": cards, "count": count, "value": value,
                         "more": count - len(cards), "next_limit": limit + page})
     return render_template(
-        "crm/opportunities/funnel.html", columns=columns, today=date.today(),
+        "crm/opportunities/funnel.html", columns=columns, today=local_today(),
         stages=settings_service.stages(), reasons=settings_service.loss_reasons(),
         owners=assignable_users(), tags=tag_choices(), action_form=PostForm(),
     )
