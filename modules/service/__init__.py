@@ -16,7 +16,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import AdminView, DemoLoader, MenuItem, TemplateGlobal, WebBlueprint
 
-    from . import account_page, dashboard, demo, labels, models, search, views
+    from . import account_page, admin, dashboard, demo, labels, models, search, views
     from .permissions import PERMISSIONS, READ, ROLES
 
     registry.add(*PERMISSIONS)
@@ -29,12 +29,12 @@ def register(registry):
     registry.add(dashboard.WIDGET)
     category = _l("Service")
     registry.add(
-        AdminView(models.ServiceOrder, category, views.OrderAdmin, name=_l("Service orders")),
-        AdminView(models.ServiceOrderItem, category, views.OrderItemAdmin,
+        AdminView(models.ServiceOrder, category, admin.OrderAdmin, name=_l("Service orders")),
+        AdminView(models.ServiceOrderItem, category, admin.OrderItemAdmin,
                   name=_l("Service order items")),
-        AdminView(models.ServiceInvoice, category, views.InvoiceAdmin,
+        AdminView(models.ServiceInvoice, category, admin.InvoiceAdmin,
                   name=_l("Service invoices")),
-        AdminView(models.ServiceEvent, category, views.EventAdmin, name=_l("Service events")),
+        AdminView(models.ServiceEvent, category, admin.EventAdmin, name=_l("Service events")),
     )
     # After CRM's accounts (100) and sales' history (110), before finance (120), whose demo
     # then also pays some of the receivables that our invoices created.

@@ -2,7 +2,7 @@
 user's record scope — how many in each status, and the most recent few.
 
 Two queries, whatever the number of orders: a GROUP BY status and a LIMITed list, both
-from :func:`modules.service.services.orders_in_scope`, the list page's own scope.
+from :func:`modules.service.services.orders.orders_in_scope`, the list page's own scope.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from modules.crm.models import Account
 
 from .models import ACTIVE, ServiceOrder, order_document
 from .permissions import READ
-from .services import orders_in_scope
+from .services.orders import orders_in_scope
 
 RECENT_SHOWN = 5
 

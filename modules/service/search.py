@@ -17,6 +17,7 @@ from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 
 from . import services
+from .labels import INVOICE_STATUS_LABELS, ORDER_STATUS_LABELS
 from .models import ServiceInvoice, ServiceOrder
 from .permissions import READ
 
@@ -42,7 +43,7 @@ def _subtitle(account: Account, status: str, labels, amount) -> str:
 def _order_result(order: ServiceOrder) -> SearchResult:
     return SearchResult(
         title=order.display_number, url=url_for("service.order", order_id=order.id),
-        subtitle=_subtitle(order.account, order.status, services.ORDER_STATUS_LABELS,
+        subtitle=_subtitle(order.account, order.status, ORDER_STATUS_LABELS,
                            order.total),
         kind="service_order")
 
@@ -50,7 +51,7 @@ def _order_result(order: ServiceOrder) -> SearchResult:
 def _invoice_result(invoice: ServiceInvoice) -> SearchResult:
     return SearchResult(
         title=invoice.display_number, url=url_for("service.invoice", invoice_id=invoice.id),
-        subtitle=_subtitle(invoice.account, invoice.status, services.INVOICE_STATUS_LABELS,
+        subtitle=_subtitle(invoice.account, invoice.status, INVOICE_STATUS_LABELS,
                            invoice.amount),
         kind="service_invoice")
 

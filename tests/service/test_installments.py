@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.documents import schedule
 from modules.finance.models import Receivable
 from modules.service import services
 from modules.service.models import ServiceInvoice, ServiceInvoiceInstallment, ServiceOrder
@@ -34,7 +35,7 @@ def test_installment_rows_with_the_one_rule_and_finance_reads_them(app, make_ord
                         (2, date(2027, 2, 28), Decimal("66.66")),
                         (3, date(2027, 3, 31), Decimal("66.68"))]
         assert invoice.due_date == date(2027, 1, 31)
-        assert services.invoice_installments(invoice) == [(d, a) for _n, d, a in rows]
+        assert schedule(invoice.installments) == [(d, a) for _n, d, a in rows]
         receivables = db.session.scalars(
             select(Receivable).where(Receivable.origin == "service.invoice",
                                      Receivable.origin_id == invoice_id)

@@ -1,21 +1,17 @@
-"""Service's pages: orders (list, form, detail with status buttons and the invoice form)
-and service invoices (list, detail, cancel). Thin: the rules are in services.py."""
+"""Service orders' pages: the list (the menu's entry), the form (new, edit), the order's
+page with its status buttons and the invoice form."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import String, cast, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import or_, select
 
-from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.models import User
 from erp.auth.services import safe_next_url
+from erp.clock import local_today
 from erp.db import db
 from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg
@@ -23,32 +19,18 @@ from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 from modules.crm.services.scope import get_account_or_404, pick_accounts
 
-from . import services
-from .forms import InvoiceForm, OrderForm
-from .models import (
-    INVOICE_STATUSES,
-    ORDER_STATUSES,
-    TRANSITIONS,
-    ServiceInvoice,
-    ServiceOrder,
-)
-from .permissions import READ, WRITE
-
-bp = Blueprint("service", __name__, url_prefix="/service", template_folder="templates")
-DIGITS = "0123456789"
-
-
-def _labels() -> dict:
-    # The status labels come from service_labels (labels.py), a template global.
-    return {"action_labels": services.ACTION_LABELS}
+from .. import services
+from ..forms.invoices import InvoiceForm
+from ..forms.orders import OrderForm
+from ..labels import ORDER_STATUS_LABELS
+from ..models import ORDER_STATUSES, TRANSITIONS, ServiceOrder
+from ..permissions import READ, WRITE
+from . import DIGITS, bp, labels
 
 
 def _technicians() -> list[User]:
     return list(db.session.scalars(select(User).where(User.active.is_(True))
                                    .order_by(User.name)))
-
-
-# --- orders --------------------------------------------------------------------------------
 
 
 def filtered_orders(args):
@@ -81,7 +63,7 @@ def index():
     pagination = db.paginate(filtered_orders(request.args), page=page_arg(),
                              per_page=page_size(), error_out=False)
     return render_template("service/orders.html", pagination=pagination,
-                           technicians=_technicians(), statuses=ORDER_STATUSES, **_labels())
+                           technicians=_technicians(), statuses=ORDER_STATUSES, **labels())
 
 
 def _order_form(order: ServiceOrder | None) -> OrderForm:
@@ -142,12 +124,12 @@ def _render_order(order: ServiceOrder, invoice_form: InvoiceForm | None = None,
                   errors: list | None = None) -> str:
     if invoice_form is None:
         invoice_form = InvoiceForm()
-        today = date.today()
+        today = local_today()
         invoice_form.issue_date.data = today.isoformat()
         invoice_form.due_date.data = services.default_due_date(today).isoformat()
     return render_template("service/order.html", order=order, invoice_form=invoice_form,
                            action_form=PostForm(), errors=errors or [],
-                           moves=TRANSITIONS.get(order.status, ()), **_labels())
+                           moves=TRANSITIONS.get(order.status, ()), **labels())
 
 
 @bp.route("/orders/<int:order_id>")
@@ -163,7 +145,7 @@ def set_status(order_id: int):
     return post_action(
         lambda: services.change_status(order, request.form.get("status", ""), user=current_user),
         lambda _moved: _("Service order %(doc)s: %(status)s.", doc=order.display_number,
-                         status=services.ORDER_STATUS_LABELS[order.status]),
+                         status=ORDER_STATUS_LABELS[order.status]),
         url_for("service.order", order_id=order.id))
 
 
@@ -179,99 +161,3 @@ def issue_invoice(order_id: int):
                                             errors=list(form.form_errors)),
         success=(lambda invoice: _("Service invoice %(doc)s issued.", doc=invoice.display_number),
                  lambda invoice: url_for("service.invoice", invoice_id=invoice.id)))
-
-
-# --- invoices -------------------------------------------------------------------------------
-
-
-def filtered_invoices(args):
-    # A row shows its number of installments: they come with the page (no query per row).
-    statement = services.invoices_in_scope(current_user).options(
-        selectinload(ServiceInvoice.installments))
-    if args.get("status") in INVOICE_STATUSES:
-        statement = statement.where(ServiceInvoice.status == args["status"])
-    if (account_id := id_arg("account_id", args)) is not None:
-        statement = statement.where(ServiceInvoice.account_id == account_id)
-    query = args.get("q", "").strip()
-    if query:
-        pattern = like(query)
-        conditions = [Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
-                      Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE),
-                      cast(ServiceInvoice.number, String).ilike(pattern, escape=LIKE_ESCAPE)]
-        digits = "".join(ch for ch in query if ch in DIGITS)  # not "²": int() refuses it
-        if digits and len(digits) <= 9:
-            conditions.append(ServiceInvoice.number == int(digits))
-        statement = statement.where(or_(*conditions))
-    return statement.order_by(ServiceInvoice.id.desc())
-
-
-@bp.route("/invoices")
-@permission_required(READ)
-def invoices():
-    pagination = db.paginate(filtered_invoices(request.args), page=page_arg(),
-                             per_page=page_size(), error_out=False)
-    return render_template("service/invoices.html", pagination=pagination,
-                           statuses=INVOICE_STATUSES, **_labels())
-
-
-def _render_invoice(invoice: ServiceInvoice) -> str:
-    return render_template("service/invoice.html", invoice=invoice,
-                           installments=services.invoice_installments(invoice),
-                           action_form=PostForm(), errors=[], **_labels())
-
-
-@bp.route("/invoices/<int:invoice_id>")
-@permission_required(READ)
-def invoice(invoice_id: int):
-    return _render_invoice(services.get_invoice_or_404(invoice_id, current_user))
-
-
-@bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
-@permission_required(WRITE)
-def cancel_invoice(invoice_id: int):
-    invoice = services.get_invoice_or_404(invoice_id, current_user)
-    return post_action(
-        lambda: services.cancel_invoice(invoice, user=current_user),
-        lambda _cancelled: _("Service invoice %(doc)s cancelled.", doc=invoice.display_number),
-        url_for("service.invoice", invoice_id=invoice.id))
-
-
-# --- admin ---------------------------------------------------------------------------------
-
-
-class OrderAdmin(SecureModelView):
-    column_list = ("number", "account", "status", "technician", "total", "created_at")
-    column_labels = {"number": _l("Number"), "account": _l("Account"), "status": _l("Status"),
-                     "technician": _l("Technician"), "total": _l("Total"),
-                     "created_at": _l("Opened")}
-    column_searchable_list = ("description",)
-    column_filters = ("status",)
-    column_default_sort = ("id", True)
-    # Totals, numbers and statuses follow rules: orders are made and moved in the app.
-    form_columns = ("description",)
-    can_create = False
-
-
-class OrderItemAdmin(SecureModelView):
-    column_list = ("order", "description", "quantity", "unit_price", "total")
-    can_create = False
-    can_edit = False
-
-
-class InvoiceAdmin(SecureModelView):
-    column_list = ("number", "account", "order", "issue_date", "due_date", "amount", "status")
-    column_labels = {"number": _l("Number"), "account": _l("Account"), "order": _l("Order"),
-                     "issue_date": _l("Issue date"), "due_date": _l("Due date"),
-                     "amount": _l("Amount"), "status": _l("Status")}
-    column_filters = ("status",)
-    column_default_sort = ("id", True)
-    can_create = False
-    can_edit = False
-    can_delete = False  # invoices are cancelled, never deleted
-
-
-class EventAdmin(SecureModelView):
-    column_list = ("at", "account", "kind", "document", "user")
-    column_default_sort = ("at", True)
-    can_create = False
-    can_edit = False

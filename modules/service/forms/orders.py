@@ -1,4 +1,5 @@
-"""Service's forms: they collect; services.py decides (and reports per-field errors)."""
+"""A service order's form and its item rows: they collect; services/orders.py decides (and
+reports per-field errors)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,15 +32,3 @@ class OrderForm(FlaskForm):
         return {"description": self.description.data, "technician_id": self.technician_id.data,
                 "hours": self.hours.data, "hourly_rate": self.hourly_rate.data,
                 "items": [entry.data for entry in self.items]}
-
-
-class InvoiceForm(FlaskForm):
-    issue_date = StringField(_l("Issue date"), render_kw={"type": "date"})
-    due_date = StringField(_l("Due date"), render_kw={"type": "date"},
-                           description=_l("Of the first installment; the others a month apart."))
-    installments = StringField(_l("Installments"), default="1",
-                               render_kw={"inputmode": "numeric"})
-
-    def service_data(self) -> dict:
-        return {"issue_date": self.issue_date.data, "due_date": self.due_date.data,
-                "installments": self.installments.data}

@@ -1,0 +1,44 @@
+"""Service's Flask-Admin views (registered in __init__.register): the records as they
+are, for an administrator; orders are made and moved in the app, invoices never deleted."""
+
+from flask_babel import lazy_gettext as _l
+
+from erp.admin import SecureModelView
+
+
+class OrderAdmin(SecureModelView):
+    column_list = ("number", "account", "status", "technician", "total", "created_at")
+    column_labels = {"number": _l("Number"), "account": _l("Account"), "status": _l("Status"),
+                     "technician": _l("Technician"), "total": _l("Total"),
+                     "created_at": _l("Opened")}
+    column_searchable_list = ("description",)
+    column_filters = ("status",)
+    column_default_sort = ("id", True)
+    # Totals, numbers and statuses follow rules: orders are made and moved in the app.
+    form_columns = ("description",)
+    can_create = False
+
+
+class OrderItemAdmin(SecureModelView):
+    column_list = ("order", "description", "quantity", "unit_price", "total")
+    can_create = False
+    can_edit = False
+
+
+class InvoiceAdmin(SecureModelView):
+    column_list = ("number", "account", "order", "issue_date", "due_date", "amount", "status")
+    column_labels = {"number": _l("Number"), "account": _l("Account"), "order": _l("Order"),
+                     "issue_date": _l("Issue date"), "due_date": _l("Due date"),
+                     "amount": _l("Amount"), "status": _l("Status")}
+    column_filters = ("status",)
+    column_default_sort = ("id", True)
+    can_create = False
+    can_edit = False
+    can_delete = False  # invoices are cancelled, never deleted
+
+
+class EventAdmin(SecureModelView):
+    column_list = ("at", "account", "kind", "document", "user")
+    column_default_sort = ("at", True)
+    can_create = False
+    can_edit = False

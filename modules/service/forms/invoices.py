@@ -1,0 +1,18 @@
+"""A service invoice's form (on the order's page): it collects; services/invoices.py
+decides."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+
+class InvoiceForm(FlaskForm):
+    issue_date = StringField(_l("Issue date"), render_kw={"type": "date"})
+    due_date = StringField(_l("Due date"), render_kw={"type": "date"},
+                           description=_l("Of the first installment; the others a month apart."))
+    installments = StringField(_l("Installments"), default="1",
+                               render_kw={"inputmode": "numeric"})
+
+    def service_data(self) -> dict:
+        return {"issue_date": self.issue_date.data, "due_date": self.due_date.data,
+                "installments": self.installments.data}

@@ -1,0 +1,73 @@
+"""Service invoices' pages: the list, an invoice, its cancel button (issuing one is on
+the order's page: views/orders.py)."""
+
+from __future__ import annotations
+
+from flask import render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import String, cast, or_
+from sqlalchemy.orm import selectinload
+
+from erp.auth import permission_required
+from erp.db import db
+from erp.forms import PostForm, page_arg, page_size, post_action
+from erp.params import id_arg
+from erp.validation import LIKE_ESCAPE, like
+from modules.crm.models import Account
+
+from .. import services
+from ..models import INVOICE_STATUSES, ServiceInvoice
+from ..permissions import READ, WRITE
+from . import DIGITS, bp, labels
+
+
+def filtered_invoices(args):
+    # A row shows its number of installments: they come with the page (no query per row).
+    statement = services.invoices_in_scope(current_user).options(
+        selectinload(ServiceInvoice.installments))
+    if args.get("status") in INVOICE_STATUSES:
+        statement = statement.where(ServiceInvoice.status == args["status"])
+    if (account_id := id_arg("account_id", args)) is not None:
+        statement = statement.where(ServiceInvoice.account_id == account_id)
+    query = args.get("q", "").strip()
+    if query:
+        pattern = like(query)
+        conditions = [Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                      Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE),
+                      cast(ServiceInvoice.number, String).ilike(pattern, escape=LIKE_ESCAPE)]
+        digits = "".join(ch for ch in query if ch in DIGITS)  # not "²": int() refuses it
+        if digits and len(digits) <= 9:
+            conditions.append(ServiceInvoice.number == int(digits))
+        statement = statement.where(or_(*conditions))
+    return statement.order_by(ServiceInvoice.id.desc())
+
+
+@bp.route("/invoices")
+@permission_required(READ)
+def invoices():
+    pagination = db.paginate(filtered_invoices(request.args), page=page_arg(),
+                             per_page=page_size(), error_out=False)
+    return render_template("service/invoices.html", pagination=pagination,
+                           statuses=INVOICE_STATUSES, **labels())
+
+
+def _render_invoice(invoice: ServiceInvoice) -> str:
+    return render_template("service/invoice.html", invoice=invoice,
+                           action_form=PostForm(), errors=[], **labels())
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@permission_required(READ)
+def invoice(invoice_id: int):
+    return _render_invoice(services.get_invoice_or_404(invoice_id, current_user))
+
+
+@bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
+@permission_required(WRITE)
+def cancel_invoice(invoice_id: int):
+    invoice = services.get_invoice_or_404(invoice_id, current_user)
+    return post_action(
+        lambda: services.cancel_invoice(invoice, user=current_user),
+        lambda _cancelled: _("Service invoice %(doc)s cancelled.", doc=invoice.display_number),
+        url_for("service.invoice", invoice_id=invoice.id))
