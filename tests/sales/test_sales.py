@@ -12,6 +12,7 @@ from blinker import signal
 from sqlalchemy import func, select
 
 from erp.db import db
+from erp.documents import line_total
 from erp.errors import InvalidInput
 from erp.mail import OutboxMessage
 from erp.money import installment_plan
@@ -53,7 +54,7 @@ def count(model) -> int:
     ("2.5", "19.90", "10", "44.78"),  # 44.775
 ])
 def test_line_total_rounds_to_cents(qty, price, discount, expected):
-    assert services.line_total(Decimal(qty), Decimal(price), Decimal(discount)) == \
+    assert line_total(Decimal(qty), Decimal(price), Decimal(discount)) == \
         Decimal(expected)
 
 
