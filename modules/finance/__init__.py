@@ -21,7 +21,18 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import AdminView, DemoLoader, MenuItem, TemplateGlobal, WebBlueprint
 
-    from . import account_page, dashboard, demo, labels, models, reports, search, signals, views
+    from . import (
+        account_page,
+        admin,
+        dashboard,
+        demo,
+        labels,
+        models,
+        reports,
+        search,
+        signals,
+        views,
+    )
     from .permissions import PERMISSIONS, READ, ROLES
 
     registry.add(*PERMISSIONS)
@@ -36,8 +47,8 @@ def register(registry):
     registry.add(dashboard.WIDGET)
     category = _l("Finance")
     registry.add(
-        AdminView(models.Receivable, category, views.ReceivableAdmin, name=_l("Receivables")),
-        AdminView(models.Payment, category, views.PaymentAdmin, name=_l("Payments")),
+        AdminView(models.Receivable, category, admin.ReceivableAdmin, name=_l("Receivables")),
+        AdminView(models.Payment, category, admin.PaymentAdmin, name=_l("Payments")),
     )
     # After CRM's accounts and sales' and service's invoices.
     registry.add(DemoLoader("finance", demo.load, order=120, users=demo.USERS))

@@ -24,7 +24,7 @@ from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 from .labels import METHOD_LABELS
 from .models import OVERDUE, Payment, Receivable, status_expr, unpaid_clause
 from .permissions import READ, WRITE
-from .services import to_money
+from .services.common import to_money
 
 SHOWN = 50  # open receivables listed in the tab (the list page has them all)
 RECENT_PAYMENTS = 10

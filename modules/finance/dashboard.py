@@ -24,7 +24,8 @@ from modules.crm.models import Account
 
 from .models import OVERDUE, Receivable
 from .permissions import READ
-from .services import Filters, receivables_where, to_money
+from .services.common import to_money
+from .services.lists import Filters, receivables_where
 
 OLDEST_SHOWN = 5
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from erp.auth.models import User
 from erp.db import db
-from erp.money import add_months
+from erp.money import CENT, add_months
 from erp.registry import DemoUser
 from modules.crm.models import Account
 
@@ -55,7 +55,7 @@ def load() -> None:
             continue  # never paid: overdue
         on = min(receivable.due_date + timedelta(days=rng.choice((0, 0, 1, 3, 12))), today)
         owed = receivable.outstanding
-        amount = owed if luck > 0.25 else (owed / 2).quantize(services.CENT)
+        amount = owed if luck > 0.25 else (owed / 2).quantize(CENT)
         payment = services.record_payment(receivable, {
             "amount": amount, "date": on, "method": rng.choice(METHODS)}, user=user,
             today=today)

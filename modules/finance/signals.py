@@ -26,7 +26,7 @@ def on_invoice_issued(sender, *, account_id, document, origin, origin_id, issue_
     """An invoice was issued: one receivable per installment (due date, amount)."""
     if not finance_enabled():
         return None
-    from .services import receivables_from_origin
+    from .services.receivables import receivables_from_origin
 
     return receivables_from_origin(account_id=account_id, document=document, origin=origin,
                                    origin_id=origin_id, issue_date=issue_date,
@@ -37,7 +37,7 @@ def on_invoice_cancelled(sender, *, origin, origin_id, user=None, **_extra):
     """An invoice was cancelled: cancel its receivables, or refuse if any has payments."""
     if not finance_enabled():
         return None
-    from .services import cancel_origin
+    from .services.receivables import cancel_origin
 
     return cancel_origin(origin=origin, origin_id=origin_id)
 

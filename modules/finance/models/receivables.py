@@ -35,7 +35,7 @@ from erp.db import db, utcnow
 from erp.money import Money
 from modules.crm.models import Account
 
-from . import labels
+from .. import labels
 
 ZERO = Decimal("0.00")
 

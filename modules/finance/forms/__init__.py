@@ -1,0 +1,2 @@
+"""Finance's WTForms classes, one file per entity: receivables.py (a receivable entered
+by hand), payments.py (a payment)."""

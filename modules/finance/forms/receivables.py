@@ -1,0 +1,21 @@
+"""A receivable entered by hand (the account page's Create → Receivable): it collects;
+services/receivables.py decides."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from ..services.receivables import DOCUMENT_LENGTH
+
+
+class ReceivableForm(FlaskForm):  # FlaskForm: the CSRF token is checked on POST
+    document = StringField(_l("Document"), render_kw={"maxlength": DOCUMENT_LENGTH - 8},
+                           description=_l("E.g. the contract or bill number."))
+    issue_date = StringField(_l("Issue date"), render_kw={"placeholder": "31/12/2026"})
+    due_date = StringField(_l("Due date"), render_kw={"placeholder": "31/12/2026"},
+                           description=_l("Of the first installment; the next ones are "
+                                          "a month apart."))
+    amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"},
+                         description=_l("The total, split evenly among the installments."))
+    installments = StringField(_l("Installments"), default="1",
+                               render_kw={"inputmode": "numeric"})

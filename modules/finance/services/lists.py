@@ -1,0 +1,86 @@
+"""The receivables list: its filters (from the query string), the WHERE clauses they
+make within the user's scope, the page's SELECT and the totals over the whole list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from erp.db import db
+from erp.params import id_arg
+from erp.validation import LIKE_ESCAPE, like
+from modules.crm.models import Account
+from modules.crm.services.scope import account_scope
+
+from ..models import STATUSES, Receivable, status_expr, unpaid_clause
+from .common import to_money, user_today
+
+UNPAID = "unpaid"  # a list filter: open, partially paid or overdue
+
+
+@dataclass
+class Filters:
+    status: str = ""
+    due: str = ""  # "week": due this week (Monday to Sunday)
+    account_id: int | None = None
+    account: str = ""  # text in the account's names
+    q: str = ""  # text in the document
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        status = args.get("status", "")
+        return cls(status=status if status in (*STATUSES, UNPAID) else "",
+                   due=args.get("due", "") if args.get("due") == "week" else "",
+                   account_id=id_arg("account_id", args),
+                   account=args.get("account", "").strip()[:100],
+                   q=args.get("q", "").strip()[:100])
+
+
+def week_of(today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def receivables_where(user, filters: Filters, today: date | None = None) -> list:
+    """The WHERE clauses of the receivables list: the user's scope and the filters."""
+    today = user_today(today, user)
+    clauses = [account_scope(user)]
+    if filters.status == UNPAID:
+        clauses.append(unpaid_clause())
+    elif filters.status:
+        clauses.append(status_expr(today) == filters.status)
+    if filters.due == "week":
+        start, end = week_of(today)
+        clauses.append(Receivable.due_date.between(start, end))
+    if filters.account_id:
+        clauses.append(Receivable.account_id == filters.account_id)
+    if filters.account:
+        pattern = like(filters.account)
+        clauses.append(or_(Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                           Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE)))
+    if filters.q:
+        clauses.append(Receivable.document.ilike(like(filters.q), escape=LIKE_ESCAPE))
+    return clauses
+
+
+def receivables_select(user, filters: Filters, today: date | None = None):
+    # The page's rows come with their account and payments: no query per row.
+    return (select(Receivable).join(Account, Account.id == Receivable.account_id)
+            .options(contains_eager(Receivable.account), selectinload(Receivable.payments))
+            .where(*receivables_where(user, filters, today))
+            .order_by(Receivable.due_date, Receivable.id))
+
+
+def receivables_totals(user, filters: Filters, today: date | None = None) -> dict:
+    """Amount, received and outstanding over the filtered list (cancelled ones count 0)."""
+    live = Receivable.cancelled.is_(False)
+    row = db.session.execute(
+        select(func.coalesce(func.sum(case((live, Receivable.amount), else_=0)), 0),
+               func.coalesce(func.sum(case((live, Receivable.paid), else_=0)), 0))
+        .select_from(Receivable).join(Account, Account.id == Receivable.account_id)
+        .where(*receivables_where(user, filters, today))).one()
+    amount, paid = to_money(row[0]), to_money(row[1])
+    return {"amount": amount, "paid": paid, "outstanding": amount - paid}
