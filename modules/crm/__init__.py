@@ -27,12 +27,11 @@ def register(registry):
         WebBlueprint,
     )
 
-    from . import api, dashboard, demo, importers, models, reports, search_providers, tabs, views
+    from . import account_page, api, dashboard, demo, importers, models, reports, search, views
     from .kinds import AccountStat, AccountTab, CreateAction
     from .models import labels
     from .permissions import PERMISSIONS, READ, ROLES
     from .reports.views import bp as reports_bp
-    from .timeline import ACTIONS, PIPELINE
 
     # The account page's kinds: CRM owns them, the modules built on it add to them.
     registry.declare(AccountTab, AccountStat, CreateAction)
@@ -40,12 +39,12 @@ def register(registry):
     registry.add(*ROLES)  # sales_manager, sales_rep: the pipeline's people
     registry.add(WebBlueprint(views.bp), WebBlueprint(reports_bp))
     registry.add(MenuItem("crm", _l("CRM"), "crm.accounts", permission=READ, order=10))
-    registry.add(search_providers.ACCOUNTS, search_providers.CONTACTS)
+    registry.add(search.ACCOUNTS, search.CONTACTS)
     # The account page: CRM's own tabs, header figures, Create entries and timeline.
-    registry.add(*tabs.TABS)  # timeline, opportunities, contacts, history
-    registry.add(*tabs.STATS)  # open value, last contact
-    registry.add(*tabs.CREATE_ACTIONS)  # opportunity, action, e-mail, contact
-    registry.add(ACTIONS, PIPELINE)
+    registry.add(*account_page.TABS)  # timeline, opportunities, contacts, history
+    registry.add(*account_page.STATS)  # open value, last contact
+    registry.add(*account_page.CREATE_ACTIONS)  # opportunity, action, e-mail, contact
+    registry.add(account_page.ACTIONS, account_page.PIPELINE)  # the timeline's sources
     registry.add(reports.ACTIONS, reports.FUNNEL, reports.LOSSES)
     registry.add(*dashboard.WIDGETS)  # my agenda, my open opportunities by stage
     # The JSON API: /accounts, /contacts, /opportunities, /actions and the lookup lists.

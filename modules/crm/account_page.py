@@ -1,101 +1,261 @@
-"""The account page, built only from what the registry holds.
+"""CRM's contributions to its own account page, as any other module's: the Timeline,
+Opportunities, Contacts and History tabs, the timeline sources (actions — calls, e-mails,
+meetings... — and the pipeline's history — opportunity created, stage changes, won, lost...;
+one indexed query each), the open-pipeline figures, and its Create entries.
 
-CRM declares the kinds of the page (kinds.py) and contributes its own tabs, stats and
-Create entries as any other module does (see tabs.py); this file knows none of them by name.
-Tabs, stats and create actions the user may not use are left out; a tab or a stat
-that fails is logged and shown as a notice, and the rest of the page still renders.
+The page builder, which knows none of them by name, is views/account_page.py.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from typing import Any
+from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import and_, false, func, or_, select
 
-from flask import current_app, url_for
-from markupsafe import Markup
+from erp.audit import render_history, requested_page
+from erp.auth.models import User
+from erp.db import db
+from erp.forms import PostForm
+from erp.registry import TimelineEvent, TimelineSource
+from erp.timeline import Cursor, after_cursor, fetch_page
 
-from erp.auth.services import safe_next_url
-from erp.registry import TimelineSource
-
+from .forms.contacts import RelationshipForm
 from .kinds import AccountStat, AccountTab, CreateAction
+from .models import STATUS_OPEN, AccountContact, Action, Contact, Opportunity, OpportunityChange
+from .permissions import READ, WRITE
+from .services.actions import KIND_LABELS
+from .services.opportunities import opportunity_scope
+from .services.search import search_contacts
+from .views.account_page import timeline_kinds
 
-log = logging.getLogger(__name__)
-
-
-def registry():
-    return current_app.extensions["erp"]
-
-
-@dataclass
-class StatValue:
-    stat: Any
-    value: Any
-    failed: bool = False
+TIMELINE_PAGE = 25
+OPPORTUNITIES_SHOWN = 50
 
 
-@dataclass
-class CreateEntry:
-    action: Any
-    url: str
+# --- Timeline sources ---------------------------------------------------------------------
+
+ACTION_KINDS = {
+    "crm.call": _l("Calls"), "crm.email": _l("E-mails"), "crm.meeting": _l("Meetings"),
+    "crm.visit": _l("Visits"), "crm.task": _l("Tasks"), "crm.note": _l("Notes"),
+    "crm.proposal": _l("Proposals"),
+}
+ACTION_ICONS = {"call": "telephone", "email": "envelope", "meeting": "people", "visit": "geo-alt",
+                "task": "check2-square", "note": "sticky", "proposal": "file-earmark-text"}
+
+PIPELINE_KINDS = {
+    "crm.opportunity_created": _l("Opportunity created"), "crm.stage_changed": _l("Stage changes"),
+    "crm.won": _l("Won"), "crm.lost": _l("Lost"), "crm.reopened": _l("Reopened"),
+    "crm.owner_changed": _l("Owner changes"), "crm.value_changed": _l("Value changes"),
+    "crm.opportunity_edited": _l("Other edits"),
+}
+# Which history rows each kind is, as SQL on (field, new_value).
+_CHANGE = OpportunityChange
+PIPELINE_CONDITIONS = {
+    "crm.opportunity_created": _CHANGE.field == "created",
+    "crm.stage_changed": _CHANGE.field == "stage",
+    "crm.won": and_(_CHANGE.field == "status", _CHANGE.new_value == "won"),
+    "crm.lost": and_(_CHANGE.field == "status", _CHANGE.new_value.like("lost%")),
+    "crm.reopened": and_(_CHANGE.field == "status", _CHANGE.new_value == "open"),
+    "crm.owner_changed": _CHANGE.field == "owner",
+    "crm.value_changed": _CHANGE.field == "value",
+    "crm.opportunity_edited": _CHANGE.field == "details",
+}
 
 
-def visible_tabs(user) -> list:
-    return registry().items(AccountTab, user)
+def fetch_actions(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    rows = db.session.execute(
+        select(Action.id, Action.at, Action.kind, Action.done, Action.description,
+               Action.email_subject, Action.opportunity_id, Opportunity.title, User.name)
+        .join(User, User.id == Action.user_id)
+        .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
+        .where(Action.account_id == account_id, Action.archived.is_(False),
+               Action.kind.in_([k.removeprefix("crm.") for k in kinds]),
+               after_cursor(Action.at, Action.id, ACTIONS.key, cursor))
+        .order_by(Action.at.desc(), Action.id.desc())
+        .limit(limit))
+    events = []
+    for row in rows:
+        title = str(KIND_LABELS.get(row.kind, row.kind))
+        if row.email_subject:
+            title = f"{title}: {row.email_subject}"
+        elif row.title:
+            title = f"{title} · {row.title}"
+        url = (url_for("crm.opportunity", opportunity_id=row.opportunity_id)
+               if row.opportunity_id else None)
+        events.append(TimelineEvent(
+            at=row.at, kind=f"crm.{row.kind}", title=title, url=url,
+            icon=ACTION_ICONS.get(row.kind, "dot"), actor=row.name, body=row.description or None,
+            id=row.id, badge=None if row.done else _("planned")))
+    return events
 
 
-def find_tab(key: str, user):
-    return next((tab for tab in visible_tabs(user) if tab.key == key), None)
+def _change_title(row) -> tuple[str, str]:
+    """(kind, title) of one history row."""
+    title = row.title
+    if row.field == "created":
+        return "crm.opportunity_created", _("Opportunity “%(title)s” created", title=title)
+    if row.field == "stage":
+        return "crm.stage_changed", _("%(title)s: %(old)s → %(new)s", title=title,
+                                      old=row.old_value, new=row.new_value)
+    if row.field == "status":
+        if row.new_value == "won":
+            return "crm.won", _("%(title)s won", title=title)
+        if (row.new_value or "").startswith("lost"):
+            reason = (row.new_value or "").partition(": ")[2]
+            return "crm.lost", _("%(title)s lost: %(reason)s", title=title, reason=reason)
+        return "crm.reopened", _("%(title)s reopened", title=title)
+    if row.field == "owner":
+        return "crm.owner_changed", _("%(title)s: owner %(old)s → %(new)s", title=title,
+                                      old=row.old_value, new=row.new_value)
+    if row.field == "value":
+        return "crm.value_changed", _("%(title)s: value %(old)s → %(new)s", title=title,
+                                      old=row.old_value, new=row.new_value)
+    return "crm.opportunity_edited", _("%(title)s edited", title=title)
 
 
-def render_tab(tab, account, args) -> tuple[Markup | None, bool]:
-    """(the tab's HTML, failed?): a tab that raises is logged, and the page says so."""
+def fetch_pipeline(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    condition = or_(*(PIPELINE_CONDITIONS[k] for k in kinds if k in PIPELINE_CONDITIONS)) \
+        if kinds else false()
+    rows = db.session.execute(
+        select(OpportunityChange.id, OpportunityChange.at, OpportunityChange.field,
+               OpportunityChange.old_value, OpportunityChange.new_value,
+               OpportunityChange.opportunity_id, Opportunity.title, User.name)
+        .join(Opportunity, Opportunity.id == OpportunityChange.opportunity_id)
+        .outerjoin(User, User.id == OpportunityChange.user_id)
+        .where(OpportunityChange.account_id == account_id, condition,
+               after_cursor(OpportunityChange.at, OpportunityChange.id, PIPELINE.key, cursor))
+        .order_by(OpportunityChange.at.desc(), OpportunityChange.id.desc())
+        .limit(limit))
+    events = []
+    for row in rows:
+        kind, title = _change_title(row)
+        events.append(TimelineEvent(
+            at=row.at, kind=kind, title=title,
+            url=url_for("crm.opportunity", opportunity_id=row.opportunity_id),
+            icon="funnel", actor=row.name, id=row.id))
+    return events
+
+
+ACTIONS = TimelineSource("crm.actions", ACTION_KINDS, fetch_actions, permission=READ, order=10)
+PIPELINE = TimelineSource("crm.pipeline", PIPELINE_KINDS, fetch_pipeline, permission=READ,
+                          order=20)
+
+
+# --- Timeline tab --------------------------------------------------------------------------
+
+
+def render_timeline(account, args) -> str:
+    sources = current_app.extensions["erp"].items(TimelineSource, current_user)
+    kinds = [k for k in args.getlist("kind") if k]
     try:
-        # A tab renders its own (autoescaped) template: its output is HTML by contract.
-        return Markup(tab.render(account, args)), False  # noqa: S704
-    except Exception:
-        log.exception("account tab %s failed for account %s", tab.key, account.id)
-        return None, True
+        cursor = Cursor.decode(args.get("before"))
+    except ValueError:
+        cursor = None
+    page = fetch_page(sources, account.id, cursor=cursor, limit=TIMELINE_PAGE, kinds=kinds)
+    older = None
+    if page.next_cursor is not None:
+        query = {"tab": "timeline", "before": page.next_cursor.encode(), "kind": kinds}
+        older = {"page": url_for("crm.account", account_id=account.id, **query),
+                 "fragment": url_for("crm.account_tab", account_id=account.id, key="timeline",
+                                     append=1, **query)}
+    labels = {source.key: source for source in sources}
+    template = "crm/tabs/timeline_items.html" if args.get("append") else "crm/tabs/timeline.html"
+    return render_template(template, account=account, page=page, older=older, kinds=kinds,
+                           all_kinds=timeline_kinds(current_user),
+                           failed=[labels[key] for key in page.failed])
 
 
-def tab_count(tab, account) -> int | None:
-    """The tab's count, or None when it has none or it failed (shown as "?")."""
-    if tab.count is None:
-        return None
-    try:
-        return tab.count(account)
-    except Exception:
-        log.exception("count of account tab %s failed for account %s", tab.key, account.id)
-        return None
+# --- Opportunities -------------------------------------------------------------------------
 
 
-def stats(account, user) -> list[StatValue]:
-    values = []
-    for stat in registry().items(AccountStat, user):
-        try:
-            values.append(StatValue(stat, stat.compute(account)))
-        except Exception:
-            log.exception("account stat %s failed for account %s", stat.key, account.id)
-            values.append(StatValue(stat, None, failed=True))
-    return values
+def _account_opportunities(account):
+    return select(Opportunity).where(Opportunity.account_id == account.id,
+                                     Opportunity.archived.is_(False),
+                                     opportunity_scope(current_user))
 
 
-def create_entries(account, user) -> list[CreateEntry]:
-    """The Create menu: each entry opens its form for this account, then comes back."""
-    back = safe_next_url(url_for("crm.account", account_id=account.id))
-    entries = []
-    for action in registry().items(CreateAction, user):
-        try:
-            entries.append(CreateEntry(action, url_for(action.target, account_id=account.id,
-                                                       next=back)))
-        except Exception:
-            log.exception("create action %s has no usable endpoint", action.key)
-    return entries
+def count_opportunities(account) -> int:
+    statement = _account_opportunities(account).with_only_columns(func.count(Opportunity.id))
+    return db.session.scalar(statement)
 
 
-def timeline_kinds(user) -> dict[str, Any]:
-    """Every event kind of the timeline sources ``user`` may see, with its label."""
-    kinds: dict[str, Any] = {}
-    for source in registry().items(TimelineSource, user):
-        kinds.update(source.kinds)
-    return kinds
+def render_opportunities(account, args) -> str:
+    rows = db.session.scalars(_account_opportunities(account).order_by(
+        (Opportunity.status == STATUS_OPEN).desc(), Opportunity.id.desc())
+        .limit(OPPORTUNITIES_SHOWN)).all()
+    return render_template("crm/tabs/opportunities.html", account=account, rows=rows,
+                           total=count_opportunities(account), shown=OPPORTUNITIES_SHOWN)
+
+
+# --- Contacts ------------------------------------------------------------------------------
+
+
+def count_contacts(account) -> int:
+    return db.session.scalar(select(func.count()).select_from(AccountContact)
+                             .where(AccountContact.account_id == account.id))
+
+
+def render_contacts(account, args) -> str:
+    links = db.session.execute(
+        select(AccountContact, Contact).join(Contact)
+        .where(AccountContact.account_id == account.id).order_by(Contact.name)).all()
+    contact_query = args.get("contact_q", "").strip()
+    linked = {contact.id for _link, contact in links}
+    candidates = [c for c in search_contacts(contact_query, current_user, 10)
+                  if c.id not in linked] if contact_query else []
+    return render_template("crm/tabs/contacts.html", account=account, links=links,
+                           relationship_form=RelationshipForm(), action_form=PostForm(),
+                           contact_query=contact_query, candidates=candidates)
+
+
+# --- History (the host's audit trail) ------------------------------------------------------
+
+
+def render_account_history(account, args) -> str:
+    """Who changed which field of the account, when; its pages stay on this tab."""
+    return render_history(account, page=requested_page(args), page_url=lambda page: url_for(
+        "crm.account", account_id=account.id, tab="history", history_page=page,
+        _anchor="history"))
+
+
+# --- header figures ------------------------------------------------------------------------
+
+
+def open_pipeline_value(account):
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Opportunity.estimated_value), 0))
+        .where(Opportunity.account_id == account.id, Opportunity.status == STATUS_OPEN,
+               Opportunity.archived.is_(False), opportunity_scope(current_user)))
+
+
+def last_contact(account):
+    """Newest first on the (account, at) index: stops at the first done action."""
+    return db.session.scalar(
+        select(Action.at).where(Action.account_id == account.id, Action.done.is_(True),
+                                Action.archived.is_(False))
+        .order_by(Action.at.desc()).limit(1))
+
+
+TABS = (
+    AccountTab("timeline", _l("Timeline"), render_timeline, None, order=10, permission=READ),
+    AccountTab("opportunities", _l("Opportunities"), render_opportunities, count_opportunities,
+               order=20, permission=READ),
+    AccountTab("contacts", _l("Contacts"), render_contacts, count_contacts, order=90,
+               permission=READ),
+    AccountTab("history", _l("History"), render_account_history, None, order=200,
+               permission=READ),
+)
+STATS = (
+    AccountStat("crm.open_value", _l("Open opportunities"), open_pipeline_value, kind="money",
+                order=10, permission=READ),
+    AccountStat("crm.last_contact", _l("Last contact"), last_contact, kind="date", order=15,
+                permission=READ),
+)
+CREATE_ACTIONS = (
+    CreateAction("crm.new_opportunity", _l("Opportunity"), permission=WRITE, order=10),
+    CreateAction("crm.new_action", _l("Action"), permission=WRITE, order=20),
+    CreateAction("crm.email_account", _l("E-mail"), permission=WRITE, order=30),
+    CreateAction("crm.new_contact", _l("Contact"), permission=WRITE, order=40),
+)

@@ -33,7 +33,7 @@ from erp.imports import Importer, ImportField, RowError, RowPlan, cell_text
 from erp.imports.reading import normalize_header
 
 from . import validation as v
-from .forms_opportunity import MEDIUM_LABELS
+from .forms.opportunities import MEDIUM_LABELS
 from .models import (
     CONTACT_MEDIA,
     LIFECYCLE_CUSTOMER,

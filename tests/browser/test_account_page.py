@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from erp.auth.models import User
 from erp.db import db
+from modules.crm.account_page import TIMELINE_PAGE
 from modules.crm.services.actions import create_action
-from modules.crm.tabs import TIMELINE_PAGE
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_login import sign_in
 from tests.crm import conftest as crm_fixtures

@@ -22,8 +22,7 @@ from erp.db import db
 from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg, parse_int
 
-from .. import account_page as page
-from ..forms import AccountForm
+from ..forms.accounts import AccountForm
 from ..models import Account, AccountContact, Contact, account_tags
 from ..models.search_index import matching_ids
 from ..models.search_text import compact, query_terms
@@ -31,6 +30,7 @@ from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.scope import account_scope, get_account_or_404
 from ..validation import guess_person_type, normalize_tax_id
+from . import account_page as page
 from . import bp
 from .helpers import assignable_users, category_choices, tag_choices
 

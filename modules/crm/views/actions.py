@@ -16,7 +16,7 @@ from erp.forms import form_view, post_action
 from erp.mail import delivery_notice, mail_configured
 from erp.params import id_arg
 
-from ..forms_actions import ActionEntryForm, EmailForm
+from ..forms.actions import ActionEntryForm, EmailForm
 from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
 from ..permissions import READ, WRITE
 from ..services import actions as service

@@ -12,7 +12,7 @@ from erp.db import db
 from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg, parse_int
 
-from ..forms import ContactForm, RelationshipForm
+from ..forms.contacts import ContactForm, RelationshipForm
 from ..models import Account, AccountContact, Contact
 from ..models.search_index import matching_ids
 from ..models.search_text import query_terms

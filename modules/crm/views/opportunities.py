@@ -17,7 +17,7 @@ from erp.forms import PostForm, form_view, page_arg, page_size, post_action
 from erp.params import id_arg, parse_int
 from erp.validation import LIKE_ESCAPE, like
 
-from ..forms_opportunity import OpportunityForm
+from ..forms.opportunities import OpportunityForm
 from ..models import (
     STATUSES,
     Account,

@@ -12,7 +12,7 @@ from erp.db import db
 from erp.forms import PostForm, form_view, post_action
 from erp.params import parse_int
 
-from ..forms_settings import (
+from ..forms.settings import (
     ArchiveForm,
     LossReasonForm,
     StageDeleteForm,

@@ -1,4 +1,4 @@
-"""Web forms. They only collect input: the rules live in services/ (shared with the API)."""
+"""The account form: it collects; services/accounts.py decides (shared with the API)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -7,7 +7,6 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms.validators import Optional
 
 from erp.forms import BLANK_CHOICE, kw
 
-from .validation import BR_STATES
+from ..validation import BR_STATES
 
 
 class AccountForm(FlaskForm):
@@ -69,29 +68,3 @@ class AccountForm(FlaskForm):
 
     def service_data(self) -> dict:
         return {name: self[name].data for name in self.SERVICE_FIELDS}
-
-
-class ContactForm(FlaskForm):
-    name = StringField(_l("Name"), **kw(autocomplete="name"))
-    position = StringField(_l("Position"))
-    phone = StringField(_l("Phone"), **kw(type="tel", **{"data-mask": "phone"}))
-    mobile = StringField(_l("Mobile"), **kw(type="tel", **{"data-mask": "phone"}))
-    email = EmailField(_l("E-mail"))
-    notes = TextAreaField(_l("Notes"), **kw(rows=3))
-    version = HiddenField()
-
-    SERVICE_FIELDS = ("name", "position", "phone", "mobile", "email", "notes")
-
-    def service_data(self) -> dict:
-        return {name: self[name].data for name in self.SERVICE_FIELDS}
-
-
-class RelationshipForm(FlaskForm):
-    """"Add relationship": an existing contact, or a new one, with a role at the account."""
-
-    contact_id = IntegerField(_l("Existing contact"), validators=[Optional()])
-    role = StringField(_l("Role at this account"),
-                       **kw(placeholder=_l("e.g. Purchasing, Finance director")))
-    new_name = StringField(_l("New contact's name"))
-    new_email = EmailField(_l("E-mail"))
-    new_phone = StringField(_l("Phone"), **kw(type="tel", **{"data-mask": "phone"}))

@@ -16,7 +16,7 @@ from wtforms import (
 
 from erp.forms import BLANK_CHOICE, choices
 
-from .models import CONTACT_MEDIA
+from ..models import CONTACT_MEDIA
 
 MEDIUM_LABELS = {
     "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
