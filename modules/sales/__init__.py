@@ -22,7 +22,7 @@ def register(registry):
         WebBlueprint,
     )
 
-    from . import account_page, demo, labels, models, views
+    from . import account_page, admin, demo, labels, models, views
     from .permissions import PERMISSIONS, READ
 
     registry.add(*PERMISSIONS)  # to CRM's sales roles, and to finance's
@@ -35,10 +35,10 @@ def register(registry):
     registry.add(DemoLoader("sales", demo.load, order=110))  # after CRM's accounts
     category = _l("Sales")
     registry.add(
-        AdminView(models.Product, category, views.ProductAdmin, name=_l("Products")),
-        AdminView(models.Quote, category, views.QuoteAdmin, name=_l("Quotes")),
-        AdminView(models.Order, category, views.OrderAdmin, name=_l("Orders")),
-        AdminView(models.Invoice, category, views.InvoiceAdmin, name=_l("Invoices")),
-        AdminView(models.SalesEvent, category, views.EventAdmin, name=_l("Sales events")),
+        AdminView(models.Product, category, admin.ProductAdmin, name=_l("Products")),
+        AdminView(models.Quote, category, admin.QuoteAdmin, name=_l("Quotes")),
+        AdminView(models.Order, category, admin.OrderAdmin, name=_l("Orders")),
+        AdminView(models.Invoice, category, admin.InvoiceAdmin, name=_l("Invoices")),
+        AdminView(models.SalesEvent, category, admin.EventAdmin, name=_l("Sales events")),
     )
     registry.add(TemplateGlobal("sales_labels", labels))

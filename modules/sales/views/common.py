@@ -1,0 +1,48 @@
+"""What the sales pages share: the account of a "new" link, the way back, the lists."""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from erp.auth.services import safe_next_url
+from erp.db import db
+from erp.forms import page_arg, page_size
+from erp.params import id_arg
+from modules.crm.models import Account
+from modules.crm.services.scope import get_account_or_404
+
+from .. import services
+
+
+def account_arg() -> Account:
+    """The account of a "new document" link (?account_id=), in the user's scope (404 else)."""
+    account_id = id_arg("account_id")
+    if account_id is None:
+        abort(404)
+    return get_account_or_404(account_id, current_user)
+
+
+def back_to(default: str) -> str:
+    """Where to go after a form: the page it came from (?next=, local only) or ``default``."""
+    return safe_next_url(request.args.get("next")) or default
+
+
+def document_list(model, args, statuses, status_clause=None):
+    """A page of quotes, orders or invoices in the user's scope, filtered by status, by
+    number or account name (q) and by account (account_id), newest first."""
+    stmt = services.in_scope(select(model), model, current_user)
+    status = args.get("status", "")
+    if status in statuses:
+        stmt = stmt.where(status_clause(status) if status_clause else model.status == status)
+    query = args.get("q", "").strip()
+    if query:
+        number = services.search_number(model, query)
+        name = or_(Account.legal_name.ilike(f"%{query}%"),
+                   Account.trade_name.ilike(f"%{query}%"))
+        stmt = stmt.where(or_(number, name) if number is not None else name)
+    if (account_id := id_arg("account_id", args)) is not None:
+        stmt = stmt.where(model.account_id == account_id)
+    stmt = stmt.order_by(model.id.desc())
+    return db.paginate(stmt, page=page_arg(), per_page=page_size(), error_out=False)
