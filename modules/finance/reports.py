@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import Form, SelectField, StringField, ValidationError
 
 from erp.auth import permission_required, visible_teams, visible_users
 from erp.auth.models import User
@@ -37,6 +36,7 @@ from erp.reports import MONEY, Column, ReportTable, Row, RowPagination, csv_resp
 from modules.crm.models import Account
 
 from . import services
+from .forms.reports import AgingFilterForm
 from .permissions import READ
 
 bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports",
@@ -48,22 +48,6 @@ OVERDUE_BUCKETS = ("d0_30", "d31_60", "d61_90", "d90_plus")
 def bucket_labels() -> dict[str, str]:
     return {"d0_30": _("0–30 days"), "d31_60": _("31–60 days"), "d61_90": _("61–90 days"),
             "d90_plus": _("Over 90 days")}
-
-
-class AgingFilterForm(Form):
-    """Read from the query string (a GET form changes nothing: no CSRF)."""
-
-    as_of = StringField(_l("On"), render_kw={"type": "date"})
-    owner = SelectField(_l("Account owner"))
-    team = SelectField(_l("Team"))
-
-    def validate_as_of(self, field) -> None:
-        try:
-            value = parse_date(field.data)
-        except (TypeError, ValueError):
-            raise ValidationError(_l("Use a date such as 31/12/2026.")) from None
-        if value is None or not 1900 <= value.year <= 2999:
-            raise ValidationError(_l("Use a date such as 31/12/2026."))
 
 
 @dataclass(frozen=True)
