@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from erp.auth import permission_required
 from erp.db import db
 from erp.forms import form_view, page_arg, page_size
+from erp.validation import LIKE_ESCAPE, like
 
 from .. import services
 from ..forms import KIND_LABELS, ProductForm
@@ -24,7 +25,9 @@ def products():
     stmt = select(Product)
     query = request.args.get("q", "").strip()
     if query:
-        stmt = stmt.where(or_(Product.code.ilike(f"%{query}%"), Product.name.ilike(f"%{query}%")))
+        pattern = like(query)  # a typed % or _ is itself, not a wildcard
+        stmt = stmt.where(or_(Product.code.ilike(pattern, escape=LIKE_ESCAPE),
+                              Product.name.ilike(pattern, escape=LIKE_ESCAPE)))
     kind = request.args.get("kind", "")
     if kind in PRODUCT_KINDS:
         stmt = stmt.where(Product.kind == kind)

@@ -10,6 +10,7 @@ from erp.auth.services import safe_next_url
 from erp.db import db
 from erp.forms import page_arg, page_size
 from erp.params import id_arg
+from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 from modules.crm.services.scope import get_account_or_404
 
@@ -39,8 +40,9 @@ def document_list(model, args, statuses, status_clause=None):
     query = args.get("q", "").strip()
     if query:
         number = services.search_number(model, query)
-        name = or_(Account.legal_name.ilike(f"%{query}%"),
-                   Account.trade_name.ilike(f"%{query}%"))
+        pattern = like(query)  # a typed % or _ is itself, not a wildcard
+        name = or_(Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                   Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE))
         stmt = stmt.where(or_(number, name) if number is not None else name)
     if (account_id := id_arg("account_id", args)) is not None:
         stmt = stmt.where(model.account_id == account_id)
