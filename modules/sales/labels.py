@@ -15,6 +15,9 @@ STATUS_TONES = {
 }
 STATUS_CHOICES = {"status": STATUS_LABELS}
 
+# A catalog item's kind (models.PRODUCT_KINDS).
+KIND_LABELS = {"product": _l("Product"), "service": _l("Service")}
+
 QUOTE_FIELDS = {
     "number": _l("Number"), "account_id": _l("Account"), "contact_id": _l("Contact"),
     "user_id": _l("Salesperson"), "status": _l("Status"), "valid_until": _l("Valid until"),

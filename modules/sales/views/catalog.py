@@ -13,7 +13,8 @@ from erp.forms import form_view, page_arg, page_size
 from erp.validation import LIKE_ESCAPE, like
 
 from .. import services
-from ..forms import KIND_LABELS, ProductForm
+from ..forms.catalog import ProductForm
+from ..labels import KIND_LABELS
 from ..models import PRODUCT_KINDS, Product
 from ..permissions import CATALOG_WRITE, READ
 from . import bp

@@ -13,7 +13,8 @@ from erp.forms import PostForm, form_view, post_action
 from erp.money import add_months
 
 from .. import services
-from ..forms import InvoiceForm, OrderForm
+from ..forms.invoices import InvoiceForm
+from ..forms.orders import OrderForm
 from ..models import ORDER_STATUSES, Order
 from ..permissions import READ, WRITE
 from . import bp

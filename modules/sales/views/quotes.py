@@ -16,7 +16,7 @@ from erp.mail import delivery_notice, mail_configured
 from modules.crm.models import Account
 
 from .. import services
-from ..forms import QuoteForm, SendForm
+from ..forms.quotes import QuoteForm, SendForm
 from ..models import QUOTE_STATUSES, Order, Quote
 from ..permissions import READ, WRITE
 from . import bp

@@ -1,0 +1,17 @@
+"""The order form (an order typed in, not from a quote)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField, StringField, TextAreaField
+
+from .lines import LineForm, LinesMixin
+
+
+class OrderForm(LinesMixin, FlaskForm):
+    order_date = StringField(_l("Order date"), render_kw={"type": "date"})
+    notes = TextAreaField(_l("Notes"), render_kw={"rows": 3})
+    lines = FieldList(FormField(LineForm), min_entries=5)
+
+    def service_data(self) -> dict:
+        return {"order_date": self.order_date.data, "notes": self.notes.data,
+                "lines": self.lines_data()}

@@ -1,0 +1,23 @@
+"""The quote form and the form that sends a quote by e-mail."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
+
+from .lines import LineForm, LinesMixin
+
+
+class QuoteForm(LinesMixin, FlaskForm):
+    contact_id = SelectField(_l("Contact"), validate_choice=False)
+    valid_until = StringField(_l("Valid until"), render_kw={"type": "date"})
+    notes = TextAreaField(_l("Notes"), render_kw={"rows": 3})
+    lines = FieldList(FormField(LineForm), min_entries=5)
+
+    def service_data(self) -> dict:
+        return {"contact_id": self.contact_id.data, "valid_until": self.valid_until.data,
+                "notes": self.notes.data, "lines": self.lines_data()}
+
+
+class SendForm(FlaskForm):
+    contact_id = SelectField(_l("Send to"), validate_choice=False)
+    message = TextAreaField(_l("Message"), render_kw={"rows": 4})
