@@ -22,7 +22,7 @@ def register(registry):
         WebBlueprint,
     )
 
-    from . import account_page, admin, demo, labels, models, views
+    from . import account_page, admin, demo, labels, models, search, views
     from .permissions import PERMISSIONS, READ
 
     registry.add(*PERMISSIONS)  # to CRM's sales roles, and to finance's
@@ -31,7 +31,7 @@ def register(registry):
     registry.add(account_page.TAB, account_page.SOURCE)
     registry.add(*account_page.STATS)  # last order, invoiced this year
     registry.add(*account_page.CREATES)  # quote, order, invoice
-    registry.add(account_page.SEARCH)
+    registry.add(search.SEARCH)
     registry.add(DemoLoader("sales", demo.load, order=110))  # after CRM's accounts
     category = _l("Sales")
     registry.add(
