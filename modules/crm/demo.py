@@ -23,7 +23,7 @@ from .services.accounts import create_account
 from .services.actions import create_action
 from .services.contacts import create_contact, link_contact
 from .services.settings import ensure_defaults
-from .validation import ValidationError, normalize_phone
+from .services.validation import ValidationError, normalize_phone
 
 # The sales team of the demo (the README's logins): created by the host before any loader runs.
 TEAM = "Equipe Comercial"

@@ -32,7 +32,6 @@ from erp.formats import parse_date
 from erp.imports import Importer, ImportField, RowError, RowPlan, cell_text
 from erp.imports.reading import normalize_header
 
-from . import validation as v
 from .forms.opportunities import MEDIUM_LABELS
 from .models import (
     CONTACT_MEDIA,
@@ -46,6 +45,7 @@ from .models import (
     Tag,
 )
 from .permissions import WRITE
+from .services import validation as v
 from .services.accounts import clean_account
 from .services.contacts import clean_contact, clean_role
 from .services.opportunities import clean_opportunity, new_opportunity, record_created

@@ -43,7 +43,7 @@ from erp.db import db, utcnow
 from erp.validation import text
 
 from .models.lookup_cache import CnpjLookup
-from .validation import ValidationError, validate_tax_id
+from .services.validation import ValidationError, validate_tax_id
 
 logger = logging.getLogger(__name__)
 

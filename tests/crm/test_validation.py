@@ -1,11 +1,11 @@
-"""Table-driven tests of modules.crm.validation (no database, no network)."""
+"""Table-driven tests of modules.crm.services.validation (no database, no network)."""
 
 from __future__ import annotations
 
 import pytest
 
-from modules.crm import validation as v
-from modules.crm.validation import ValidationError
+from modules.crm.services import validation as v
+from modules.crm.services.validation import ValidationError
 
 
 def error_text(func, *args) -> str:

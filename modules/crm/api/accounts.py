@@ -18,7 +18,7 @@ from ..services import accounts as service
 from ..services import contacts as contact_service
 from ..services.scope import account_scope, contact_scope, get_account_or_404
 from ..services.search import accounts_matching
-from ..validation import normalize_tax_id
+from ..services.validation import normalize_tax_id
 from . import schemas as s
 from .common import conflict_response, not_found, precondition_response, requires
 from .errors import invalid, service_errors

@@ -21,7 +21,7 @@ from ..services import accounts as account_rules
 from ..services import actions as action_rules
 from ..services import contacts as contact_rules
 from ..services import opportunities as opportunity_rules
-from ..validation import PERSON_TYPES
+from ..services.validation import PERSON_TYPES
 
 A = account_rules.TEXT_FIELDS
 C = contact_rules.TEXT_FIELDS

@@ -16,7 +16,7 @@ from wtforms.validators import Optional
 
 from erp.forms import BLANK_CHOICE, kw
 
-from ..validation import BR_STATES
+from ..services.validation import BR_STATES
 
 
 class AccountForm(FlaskForm):

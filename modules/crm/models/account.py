@@ -23,7 +23,7 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db
 
-from ..validation import format_tax_id
+from ..services.validation import format_tax_id
 from . import labels, search_text
 from .phones import PhoneNumbers
 from .search_index import install_search_index

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..validation import format_phone, phone_search_keys
+from ..services.validation import format_phone, phone_search_keys
 
 
 class PhoneNumbers:

@@ -16,8 +16,8 @@ from erp.errors import Conflict, Duplicate, InvalidInput
 from erp.params import parse_int
 from erp.validation import Errors, Invalid, choice, record, record_id, text
 
-from .. import validation as v
 from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, Tag
+from . import validation as v
 
 TEXT_FIELDS = {  # field -> maximum length
     "legal_name": 200, "trade_name": 200, "short_name": 60, "website": 255, "street": 200,

@@ -12,8 +12,8 @@ from erp.errors import Conflict, InvalidInput
 from erp.textrules import MESSAGE_ONE_LINE, storable
 from erp.validation import Errors, clean_field, text
 
-from .. import validation as v
 from ..models import Account, AccountContact, Contact
+from . import validation as v
 
 TEXT_FIELDS = {"name": 200, "position": 120, "notes": 20_000}
 FIELDS = (*TEXT_FIELDS, "phone", "mobile", "email")

@@ -29,7 +29,7 @@ from ..models.search_text import compact, query_terms
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.scope import account_scope, get_account_or_404
-from ..validation import guess_person_type, normalize_tax_id
+from ..services.validation import guess_person_type, normalize_tax_id
 from . import account_page as page
 from . import bp
 from .helpers import assignable_users, category_choices, tag_choices
