@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp.audit import Audited
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import TimestampMixin, db, utcnow
 from erp.documents import DocumentLineMixin, InstallmentMixin
 from erp.money import Money
@@ -107,7 +108,8 @@ class Quote(Audited, TimestampMixin, db.Model):
 
     @property
     def current_status(self) -> str:
-        return self.status_on(date.today())
+        """The status as of the (request's) user's today."""
+        return self.status_on(local_today())
 
     def __str__(self) -> str:
         return self.display_number

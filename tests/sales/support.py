@@ -5,15 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from blinker import signal
+from flask import Flask
+from flask_babel import Babel
 from sqlalchemy import func, select
 
+from erp.clock import local_today
+from erp.config import default_config
 from erp.db import db
 from erp.errors import InvalidInput
 
-TODAY = date.today()
+
+def users_today() -> date:
+    """Today as the test users see it (erp.clock.local_today): they have no zone of their
+    own, so the app's default zone — not the server's date, which differs for some hours a
+    day. Computed in an app context with the default configuration."""
+    app = Flask(__name__)
+    app.config.update(default_config(Path(app.instance_path)))
+    Babel(app)
+    with app.app_context():
+        return local_today()
+
+
+TODAY = users_today()
 LATER = TODAY + timedelta(days=30)
 
 

@@ -4,7 +4,7 @@ who see it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -15,8 +15,9 @@ from modules.crm.models import Account
 from modules.sales import services
 from modules.sales.models import Invoice, Order, Quote
 from tests.conftest import csrf_token, login_as
+from tests.sales.support import users_today
 
-TODAY = date.today()
+TODAY = users_today()  # the users' today, as the services count it
 
 
 def entries(table: str, record_id: int) -> list[AuditEntry]:

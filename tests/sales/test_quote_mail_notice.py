@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -12,12 +12,13 @@ from erp.mail import QUEUED, SENT, OutboxMessage
 from modules.crm.models import Account
 from modules.sales import services
 from tests.conftest import csrf_token, login_as
+from tests.sales.support import users_today
 
 
 def draft_quote(app, users, account, contact) -> int:
     with app.app_context():
         quote = services.create_quote(db.session.get(Account, account), {
-            "valid_until": (date.today() + timedelta(days=30)).isoformat(),
+            "valid_until": (users_today() + timedelta(days=30)).isoformat(),
             "contact_id": str(contact),
             "lines": [{"description": "Consultoria", "quantity": "1", "unit_price": "100"}],
         }, user=db.session.get(User, users["rep_a"]))

@@ -29,8 +29,9 @@ from modules.sales.models import (
     SalesEvent,
 )
 from tests.conftest import csrf_token, login_as
+from tests.sales.support import users_today
 
-TODAY = date.today()
+TODAY = users_today()  # the users' today, as the services count it
 
 
 def lines(*rows):

@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.documents import installment_rows, schedule
 from erp.formats import parse_date
@@ -44,11 +45,13 @@ def get_invoice_or_404(invoice_id: int, user) -> Invoice:
     return get_or_404(Invoice, invoice_id, user)
 
 
-def clean_invoice(order: Order, data: Mapping[str, Any]) -> dict:
+def clean_invoice(order: Order, data: Mapping[str, Any], *, today: date) -> dict:
+    """The invoice's dates and installments, clean; the issue date is ``today`` (the
+    user's) when blank."""
     fail = Errors()
     out: dict[str, Any] = {}
     try:
-        out["issue_date"] = parse_date(data.get("issue_date")) or date.today()
+        out["issue_date"] = parse_date(data.get("issue_date")) or today
     except ValueError:
         fail("issue_date", _l("Use a date such as 31/12/2026."))
     raw = text(data.get("installments")) or "1"
@@ -78,7 +81,7 @@ def clean_invoice(order: Order, data: Mapping[str, Any]) -> dict:
 def issue_invoice(order: Order, data: Mapping[str, Any], *, user) -> Invoice:
     """Invoice an order: the invoice and its installments, the account made a customer, the
     timeline entry and the ``sales.invoice_issued`` signal — all in one commit."""
-    values = clean_invoice(order, data)
+    values = clean_invoice(order, data, today=local_today(user))
     invoice = Invoice(number=next_number("invoice"), account_id=order.account_id,
                       order_id=order.id, user_id=user.id, status=INVOICE_ISSUED,
                       issue_date=values["issue_date"], total=order.total,
@@ -111,8 +114,9 @@ def cancel_invoice(invoice: Invoice, *, user) -> Invoice:
 
 
 def invoiced_this_year(account_id: int) -> Decimal:
-    """The account page's "Invoiced this year": the issued invoices' total."""
-    today = date.today()
+    """The account page's "Invoiced this year" (the request's user's year): the issued
+    invoices' total."""
+    today = local_today()
     return db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0)).where(
         Invoice.account_id == account_id, Invoice.status == INVOICE_ISSUED,
         Invoice.issue_date >= date(today.year, 1, 1),

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from erp.clock import local_today
 from erp.db import db
 from erp.validation import Errors, text
 from erp.validation import date as a_date
@@ -49,7 +50,8 @@ def order_confirmed(order: Order, user) -> None:
 
 def create_order(account: Account, data: Mapping[str, Any], *, user) -> Order:
     errors = Errors()
-    order_date = errors.clean("order_date", a_date, data.get("order_date")) or date.today()
+    order_date = errors.clean("order_date", a_date, data.get("order_date")) \
+        or local_today(user)
     notes = errors.clean("notes", text, data.get("notes"), max_length=NOTES_MAX) or None
     lines = clean_lines(data.get("lines") or (), errors)
     errors.raise_if_any()

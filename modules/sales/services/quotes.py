@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
+from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
 from erp.mail import format_address, queue_mail
@@ -71,7 +72,9 @@ def _account_contact(account_id: int, contact_id: int | None) -> Contact | None:
         .where(AccountContact.account_id == account_id, Contact.id == contact_id))
 
 
-def clean_quote(account: Account, data: Mapping[str, Any]) -> dict:
+def clean_quote(account: Account, data: Mapping[str, Any], *, today: date) -> dict:
+    """The quote's fields and lines, clean; ``today`` is the user's (a validity date may
+    not be before it)."""
     errors = Errors()
     out: dict[str, Any] = {}
     message = _l("Choose a contact of this account.")
@@ -82,7 +85,7 @@ def clean_quote(account: Account, data: Mapping[str, Any]) -> dict:
     valid_until = errors.clean("valid_until", a_date, data.get("valid_until"))
     if valid_until is None and "valid_until" not in errors:
         errors.add("valid_until", _l("Give the date until which the quote is valid."))
-    elif valid_until is not None and valid_until < date.today():
+    elif valid_until is not None and valid_until < today:
         errors.add("valid_until", _l("The validity date cannot be in the past."))
     out["valid_until"] = valid_until
     out["notes"] = errors.clean("notes", text, data.get("notes"), max_length=NOTES_MAX) or None
@@ -91,12 +94,13 @@ def clean_quote(account: Account, data: Mapping[str, Any]) -> dict:
     return out
 
 
-def default_validity() -> date:
-    return date.today() + timedelta(days=DEFAULT_VALIDITY_DAYS)
+def default_validity(user=None) -> date:
+    """A new quote's validity date: 30 days from the user's today."""
+    return local_today(user) + timedelta(days=DEFAULT_VALIDITY_DAYS)
 
 
 def create_quote(account: Account, data: Mapping[str, Any], *, user) -> Quote:
-    values = clean_quote(account, data)
+    values = clean_quote(account, data, today=local_today(user))
     lines = values.pop("lines")
     quote = Quote(account_id=account.id, user_id=user.id, status=QUOTE_DRAFT,
                   number=next_number("quote"), **values)
@@ -109,7 +113,7 @@ def create_quote(account: Account, data: Mapping[str, Any], *, user) -> Quote:
 def update_quote(quote: Quote, data: Mapping[str, Any], *, user) -> Quote:
     if quote.status != QUOTE_DRAFT:
         raise refuse(_l("Only a draft quote can be changed."))
-    values = clean_quote(quote.account, data)
+    values = clean_quote(quote.account, data, today=local_today(user))
     lines = values.pop("lines")
     for key, value in values.items():
         setattr(quote, key, value)
@@ -121,10 +125,11 @@ def update_quote(quote: Quote, data: Mapping[str, Any], *, user) -> Quote:
 def send_quote(quote: Quote, contact_id: Any, *, user, message: str | None = None) -> Quote:
     """E-mail the quote to a contact of its account (through the outbox) and mark it sent,
     in one transaction, with its timeline entry."""
-    status = quote.current_status
+    today = local_today(user)
+    status = quote.status_on(today)
     if status not in (QUOTE_DRAFT, QUOTE_SENT):
         raise refuse(_l("This quote can no longer be sent."))
-    if quote.valid_until < date.today():
+    if quote.valid_until < today:
         raise refuse(_l("This quote has expired: it can no longer be sent."))
     contact = _account_contact(quote.account_id, clean_field(
         "contact_id", record_id, contact_id, message=_("Choose a contact of this account.")))
@@ -161,7 +166,8 @@ def send_quote(quote: Quote, contact_id: Any, *, user, message: str | None = Non
 
 def accept_quote(quote: Quote, *, user) -> Order:
     """The customer accepted: the quote becomes an order with the same lines."""
-    status = quote.current_status
+    today = local_today(user)
+    status = quote.status_on(today)
     if status == QUOTE_EXPIRED:
         raise refuse(_l("This quote has expired: it can no longer be accepted."))
     if status != QUOTE_SENT:
@@ -169,7 +175,7 @@ def accept_quote(quote: Quote, *, user) -> Order:
     quote.status = QUOTE_ACCEPTED
     quote.decided_at = utcnow()
     order = Order(account_id=quote.account_id, quote_id=quote.id, user_id=user.id,
-                  status=ORDER_CONFIRMED, order_date=date.today(), notes=quote.notes,
+                  status=ORDER_CONFIRMED, order_date=today, notes=quote.notes,
                   number=next_number("order"), total=quote.total,
                   lines=copy_lines(quote.lines, OrderLine))
     db.session.add(order)
@@ -192,9 +198,10 @@ def refuse_quote(quote: Quote, *, user) -> Quote:
     return quote
 
 
-def quote_status_filter(status: str):
-    """The WHERE clause of a status filter, "expired" (and "sent") computed from today."""
-    today = date.today()
+def quote_status_filter(status: str, today: date | None = None):
+    """The WHERE clause of a status filter, "expired" (and "sent") computed from ``today``
+    (the request's user's today by default)."""
+    today = today or local_today()
     if status == QUOTE_EXPIRED:
         return and_(Quote.status == QUOTE_SENT, Quote.valid_until < today)
     if status == QUOTE_SENT:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
+from erp.clock import local_today
 from erp.forms import PostForm, form_view, post_action
 from erp.money import add_months
 
@@ -34,7 +33,7 @@ def new_order():
     account = account_arg()
     form = OrderForm()
     if request.method == "GET":
-        form.order_date.data = date.today().isoformat()
+        form.order_date.data = local_today(current_user).isoformat()
     form.set_products(services.active_products())
     return form_view(
         form,
@@ -75,9 +74,10 @@ def invoice_order(order_id: int):
     order = services.get_order_or_404(order_id, current_user)
     form = InvoiceForm()
     if request.method == "GET":
-        form.issue_date.data = date.today().isoformat()
+        today = local_today(current_user)
+        form.issue_date.data = today.isoformat()
         form.installments.data = "1"
-        form.first_due_date.data = add_months(date.today(), 1).isoformat()
+        form.first_due_date.data = add_months(today, 1).isoformat()
     return form_view(
         form,
         save=lambda form: services.issue_invoice(order, form.service_data(), user=current_user),

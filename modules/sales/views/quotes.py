@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from erp.auth import permission_required
+from erp.clock import local_today
 from erp.db import db
 from erp.forms import PostForm, choices, form_view, post_action
 from erp.mail import delivery_notice, mail_configured
@@ -28,7 +27,7 @@ from .common import account_arg, back_to, document_list
 def quotes():
     pagination = document_list(Quote, request.args, QUOTE_STATUSES, services.quote_status_filter)
     return render_template("sales/quotes.html", pagination=pagination, statuses=QUOTE_STATUSES,
-                           today=date.today())
+                           today=local_today(current_user))
 
 
 def _quote_form(account: Account, quote: Quote | None) -> QuoteForm:
@@ -42,7 +41,7 @@ def _quote_form(account: Account, quote: Quote | None) -> QuoteForm:
             form.notes.data = quote.notes
             form.fill_lines(quote.lines)
         else:
-            form.valid_until.data = services.default_validity().isoformat()
+            form.valid_until.data = services.default_validity(current_user).isoformat()
     form.set_products(services.active_products())
     return form
 
