@@ -48,33 +48,33 @@ def get_invoice_or_404(invoice_id: int, user) -> Invoice:
 def clean_invoice(order: Order, data: Mapping[str, Any], *, today: date) -> dict:
     """The invoice's dates and installments, clean; the issue date is ``today`` (the
     user's) when blank."""
-    fail = Errors()
+    errors = Errors()
     out: dict[str, Any] = {}
     try:
         out["issue_date"] = parse_date(data.get("issue_date")) or today
     except ValueError:
-        fail("issue_date", _l("Use a date such as 31/12/2026."))
+        errors.add("issue_date", _l("Use a date such as 31/12/2026."))
     raw = text(data.get("installments")) or "1"
     count = parse_int(raw, 0)
     if not 1 <= count <= MAX_INSTALLMENTS:
-        fail("installments", _l("Use 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
+        errors.add("installments", _l("Use 1 to %(n)d installments.", n=MAX_INSTALLMENTS))
     out["installments"] = count
     try:
         first_due = parse_date(data.get("first_due_date"))
         if first_due is None:
-            fail("first_due_date", _l("Give the (first) due date."))
+            errors.add("first_due_date", _l("Give the (first) due date."))
         elif out.get("issue_date") and first_due < out["issue_date"]:
-            fail("first_due_date", _l("The due date cannot be before the issue date."))
+            errors.add("first_due_date", _l("The due date cannot be before the issue date."))
         out["first_due_date"] = first_due
     except ValueError:
-        fail("first_due_date", _l("Use a date such as 31/12/2026."))
+        errors.add("first_due_date", _l("Use a date such as 31/12/2026."))
     if order.status == ORDER_CANCELLED:
-        fail("__all__", _l("A cancelled order cannot be invoiced."))
+        errors.add("__all__", _l("A cancelled order cannot be invoiced."))
     elif order.issued_invoice is not None:
-        fail("__all__", _l("This order already has an invoice."))
+        errors.add("__all__", _l("This order already has an invoice."))
     elif order.total <= 0:
-        fail("__all__", _l("This order has nothing to invoice."))
-    fail.raise_if_any()
+        errors.add("__all__", _l("This order has nothing to invoice."))
+    errors.raise_if_any()
     return out
 
 
