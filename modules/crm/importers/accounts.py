@@ -1,0 +1,259 @@
+"""The accounts importer: matched by CNPJ/CPF, then by e-mail, and updated (blank cells
+keep the current value); accounts that only look alike are created, with a note."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from erp.auth.models import User
+from erp.db import db
+from erp.errors import InvalidInput
+from erp.imports import RowError, RowPlan
+
+from ..models import (
+    LIFECYCLE_CUSTOMER,
+    LIFECYCLE_PROSPECT,
+    Account,
+    Category,
+    Tag,
+)
+from ..services import validation as v
+from ..services.accounts import clean_account
+from ..services.scope import account_scope
+from .common import (
+    _date,
+    _email_key,
+    _field,
+    _flag,
+    _key,
+    _message,
+    _text,
+    _user_id,
+    _users_by_login,
+)
+
+ACCOUNT_FIELDS = (
+    _field("legal_name", _l("Legal name"), "razao social", "nome", "name", "company",
+           "company name", "empresa", "nome da empresa", "conta", "account", "cliente",
+           required=True),
+    _field("trade_name", _l("Trade name (nome fantasia)"), "trade name", "nome fantasia",
+           "fantasia"),
+    _field("short_name", _l("Short name"), "nome curto", "apelido", "abreviacao"),
+    _field("tax_id", _l("CNPJ / CPF"), "cnpj", "cpf", "cnpj cpf", "cpf cnpj", "tax id",
+           "documento", "document", "cnpj ou cpf", "cpf ou cnpj"),
+    _field("person_type", _l("Type"), "tipo", "tipo de pessoa", "pessoa", "person type",
+           "pf pj", "pj pf", help=_l("PJ (company) or PF (person); guessed from the CNPJ/CPF")),
+    _field("state_registration", _l("State registration (IE)"), "ie", "inscricao estadual",
+           "insc estadual", "state registration"),
+    _field("lifecycle", _l("Lifecycle"), "ciclo de vida", "situacao", "status",
+           help=_l("prospect or customer (cliente)")),
+    _field("email", _l("E-mail"), "e mail", "email", "mail", "correio eletronico"),
+    _field("phone", _l("Phone"), "telefone", "fone", "tel", "telephone", "phone number"),
+    _field("mobile", _l("Mobile"), "celular", "cel", "whatsapp", "cell phone", "mobile phone"),
+    _field("website", _l("Website"), "site", "web", "url", "pagina", "homepage"),
+    _field("cep", _l("CEP"), "zip", "zip code", "postal code", "codigo postal"),
+    _field("street", _l("Street"), "endereco", "logradouro", "rua", "address"),
+    _field("number", _l("Number"), "numero", "no", "n", "num"),
+    _field("complement", _l("Complement"), "complemento"),
+    _field("district", _l("District"), "bairro", "neighborhood", "neighbourhood"),
+    _field("city", _l("City"), "cidade", "municipio", "town"),
+    _field("state", _l("State"), "uf", "estado"),
+    _field("category", _l("Category"), "categoria", "segmento", "category",
+           help=_l("the name of an existing category")),
+    _field("owner", _l("Owner"), "responsavel", "vendedor", "dono", "owner",
+           help=_l("login or e-mail of a user; default: you")),
+    _field("tags", _l("Tags"), "marcadores", "etiquetas", "tags",
+           help=_l("names of existing tags, separated by commas")),
+    _field("priority", _l("Priority"), "prioridade", "prioritaria", help=_l("yes or no")),
+    _field("opened_on", _l("Opened on"), "data de abertura", "abertura", "fundacao",
+           help=_l("a date such as 31/12/2026")),
+    _field("main_activity", _l("Main activity"), "atividade", "atividade principal", "cnae"),
+    _field("notes", _l("Notes"), "observacoes", "obs", "notas", "anotacoes", "comments"),
+)
+ACCOUNT_TEXT = ("legal_name", "trade_name", "short_name", "tax_id", "state_registration",
+                "email", "phone", "mobile", "website", "cep", "street", "number", "complement",
+                "district", "city", "state", "main_activity", "notes")
+PERSON_TYPES = {"pj": "PJ", "juridica": "PJ", "pessoa juridica": "PJ", "empresa": "PJ",
+                "company": "PJ", "pf": "PF", "fisica": "PF", "pessoa fisica": "PF",
+                "pessoa": "PF", "person": "PF", "individual": "PF"}
+LIFECYCLES = {"prospect": LIFECYCLE_PROSPECT, "prospecto": LIFECYCLE_PROSPECT,
+              "prospeccao": LIFECYCLE_PROSPECT, "lead": LIFECYCLE_PROSPECT,
+              "customer": LIFECYCLE_CUSTOMER, "cliente": LIFECYCLE_CUSTOMER,
+              "client": LIFECYCLE_CUSTOMER}
+ACCOUNT_LABELS = {f.name: f.label for f in ACCOUNT_FIELDS} | {
+    "owner_id": _l("Owner"), "category_id": _l("Category"), "tag_ids": _l("Tags")}
+
+
+
+def _phone_key(text: str) -> str | None:
+    """E.164 as ``normalize_phone`` stores a Brazilian number (area code + number) or one
+    written with +country; only to point at similar accounts, so approximate is enough."""
+    digits = "".join(c for c in text or "" if c.isdigit())
+    if (text or "").strip().startswith("+"):
+        return f"+{digits}" if digits else None
+    digits = digits.removeprefix("0")  # a long-distance 0
+    return f"+55{digits}" if len(digits) in (10, 11) else None
+
+
+@dataclass
+class AccountBatch:
+    visible_by_tax_id: dict[str, Account]
+    taken_tax_ids: set[str]  # registered, whether or not the user sees them
+    visible_by_email: dict[str, list[Account]]
+    # CNPJ root / phone -> an account's name, or None for one outside the user's scope
+    # (never named: see services.accounts.find_duplicates)
+    similar_root: dict[str, str | None]
+    similar_phone: dict[str, str | None]
+    users: dict[str, User]
+    categories: dict[str, Category]
+    tags: dict[str, Tag]
+
+
+def prepare_accounts(rows: list[dict], user) -> AccountBatch:
+    session = db.session
+    tax_ids = {t for t in (v.normalize_tax_id(_text(r, "tax_id")) for r in rows) if t}
+    emails = {e for e in (_email_key(_text(r, "email")) for r in rows) if e}
+    phones = {p for r in rows for p in (_phone_key(_text(r, "phone")),
+                                        _phone_key(_text(r, "mobile"))) if p}
+    roots = {root for root in (v.cnpj_root(t) for t in tax_ids) if root}
+    visible_by_tax_id, taken, by_email = {}, set(), defaultdict(list)
+    similar_root, similar_phone = {}, {}
+    if tax_ids:
+        taken = set(session.scalars(select(Account.tax_id).where(Account.tax_id.in_(tax_ids))))
+        visible_by_tax_id = {a.tax_id: a for a in session.scalars(select(Account).where(
+            Account.tax_id.in_(tax_ids), account_scope(user)))}
+    if emails:
+        for account in session.scalars(select(Account).where(
+                Account.email.in_(emails), account_scope(user)).order_by(Account.id)):
+            by_email[account.email].append(account)
+    visible = account_scope(user).label("visible")
+    if roots:
+        for root, name, seen in session.execute(
+                select(Account.tax_id_root, Account.legal_name, visible)
+                .where(Account.tax_id_root.in_(roots)).order_by(Account.id)):
+            similar_root.setdefault(root, name if seen else None)
+    if phones:
+        for phone, mobile, name, seen in session.execute(
+                select(Account.phone, Account.mobile, Account.legal_name, visible).where(
+                    or_(Account.phone.in_(phones), Account.mobile.in_(phones)))
+                .order_by(Account.id)):
+            for number in (phone, mobile):
+                if number in phones:
+                    similar_phone.setdefault(number, name if seen else None)
+    owners = {_text(r, "owner") for r in rows}
+    needs_lists = any(_text(r, "category") or _text(r, "tags") for r in rows)
+    categories = {_key(c.name): c for c in session.scalars(select(Category))} if (
+        needs_lists) else {}
+    tags = {_key(t.name): t for t in session.scalars(select(Tag))} if needs_lists else {}
+    return AccountBatch(visible_by_tax_id, taken, by_email, similar_root, similar_phone,
+                        _users_by_login(owners), categories, tags)
+
+
+def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
+    """The row as ``clean_account`` input; blank cells left out (an update keeps them)."""
+    data: dict[str, Any] = {}
+    for name in ACCOUNT_TEXT:
+        if _text(values, name):
+            data[name] = _text(values, name)
+    label = ACCOUNT_LABELS
+    if _text(values, "person_type"):
+        kind = PERSON_TYPES.get(_key(_text(values, "person_type")))
+        if kind is None:
+            raise RowError(_("%(field)s: use PJ (company) or PF (person).",
+                             field=label["person_type"]))
+        data["person_type"] = kind
+    if _text(values, "lifecycle"):
+        lifecycle = LIFECYCLES.get(_key(_text(values, "lifecycle")))
+        if lifecycle is None:
+            raise RowError(_("%(field)s: use prospect or customer (cliente).",
+                             field=label["lifecycle"]))
+        data["lifecycle"] = lifecycle
+    if _text(values, "category"):
+        category = batch.categories.get(_key(_text(values, "category")))
+        if category is None:
+            raise RowError(_("%(field)s: no category named %(name)s.", field=label["category"],
+                             name=_text(values, "category")))
+        data["category_id"] = category.id
+    if _text(values, "tags"):
+        names = [n.strip() for n in _text(values, "tags").replace(";", ",").split(",")]
+        missing = [n for n in names if n and _key(n) not in batch.tags]
+        if missing:
+            raise RowError(_("%(field)s: no tag named %(names)s.", field=label["tags"],
+                             names=", ".join(missing)))
+        data["tag_ids"] = [batch.tags[_key(n)].id for n in names if n]
+    owner_id = _user_id(values, "owner", batch.users, label["owner"])
+    if owner_id is not None:
+        data["owner_id"] = owner_id
+    priority = _flag(values, "priority", label["priority"])
+    if priority is not None and _text(values, "priority"):
+        data["priority"] = priority
+    if _text(values, "opened_on"):
+        data["opened_on"] = _date(values, "opened_on", label["opened_on"])
+    return data
+
+
+def _match_account(data: dict, batch: AccountBatch) -> Account | None:
+    """The account this row updates: same CNPJ/CPF; else the one with its e-mail (and no
+    other CNPJ/CPF). Refused: a CNPJ/CPF registered by someone the user does not see."""
+    tax_id = v.normalize_tax_id(data.get("tax_id"))
+    if tax_id:
+        if tax_id in batch.visible_by_tax_id:
+            return batch.visible_by_tax_id[tax_id]
+        if tax_id in batch.taken_tax_ids:  # by an account the user does not see
+            raise RowError(_("%(field)s: an account with this CNPJ/CPF already exists in "
+                             "another portfolio; ask a manager.",
+                             field=ACCOUNT_LABELS["tax_id"]))
+    email = _email_key(data.get("email", ""))
+    candidates = [a for a in batch.visible_by_email.get(email, [])
+                  if not tax_id or not a.tax_id or a.tax_id == tax_id] if email else []
+    if len(candidates) > 1:
+        raise RowError(_("%(field)s: %(n)d accounts have this e-mail; add the CNPJ/CPF to "
+                         "choose one.", field=ACCOUNT_LABELS["email"], n=len(candidates)))
+    return candidates[0] if candidates else None
+
+
+def _similar_note(values: dict[str, Any], batch: AccountBatch) -> str:
+    notes = []
+    elsewhere = _("an account in another portfolio")
+    if values.get("tax_id_root") and values["tax_id_root"] in batch.similar_root:
+        notes.append(_("same CNPJ root as %(name)s", name=batch.similar_root[
+            values["tax_id_root"]] or elsewhere))
+    for number in (values.get("phone"), values.get("mobile")):
+        if number and number in batch.similar_phone:
+            notes.append(_("same phone as %(name)s",
+                           name=batch.similar_phone[number] or elsewhere))
+            break
+    return _("Similar to existing accounts: %(list)s.", list="; ".join(notes)) if notes else ""
+
+
+def validate_account(values: dict, user, batch: AccountBatch) -> RowPlan:
+    data = _account_data(values, batch)
+    account = _match_account(data, batch)
+    try:
+        cleaned = clean_account(data, user=user, current=account)
+    except InvalidInput as error:
+        raise RowError(_message(error, ACCOUNT_LABELS)) from None
+    tax_id = cleaned.get("tax_id")
+    if account is not None:
+        keys = (("tax_id", tax_id),) if tax_id else ()
+        return RowPlan("update", (account, cleaned), keys + (("account", str(account.id)),),
+                       note=_("Updates %(name)s.", name=account.display_name))
+    keys = (("tax_id", tax_id),) if tax_id else (
+        (("email", cleaned["email"]),) if cleaned.get("email") else ())
+    return RowPlan("create", (None, cleaned), keys, note=_similar_note(cleaned, batch))
+
+
+def write_accounts(payloads: list, user) -> None:
+    session = db.session
+    for account, values in payloads:
+        if account is None:
+            session.add(Account(**values))
+        else:
+            for name, value in values.items():
+                setattr(account, name, value)
