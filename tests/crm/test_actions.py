@@ -14,6 +14,7 @@ from erp.errors import InvalidInput
 from erp.mail import OutboxMessage
 from modules.crm.models import ACTION_KINDS, Action, Opportunity, Stage
 from modules.crm.services import actions as service
+from modules.crm.services import emails
 from tests.conftest import csrf_token, login_as
 
 TODAY = date(2030, 6, 15)  # a fixed "today" for the agenda
@@ -518,9 +519,9 @@ def email_account(make_account, make_contact):
 def test_send_email_queues_and_logs_in_one_go(app, users, email_account, outbox):
     with app.app_context():
         account = db.session.get(service.Account, email_account["account"])
-        action = service.send_email(account, user=user(users),
-                                    to=["ANA@mosaico.com.br", "contato@mosaico.com.br"],
-                                    subject="Proposta ERP", body="Segue a proposta.")
+        action = emails.send_email(account, user=user(users),
+                                   to=["ANA@mosaico.com.br", "contato@mosaico.com.br"],
+                                   subject="Proposta ERP", body="Segue a proposta.")
         db.session.expire_all()
         action = db.session.get(Action, action.id)
         assert (action.kind, action.done, action.email_subject, action.description) == (
@@ -533,8 +534,8 @@ def test_send_email_queues_and_logs_in_one_go(app, users, email_account, outbox)
 def test_one_recipient_is_the_contact_of_the_action(app, users, email_account, outbox):
     with app.app_context():
         account = db.session.get(service.Account, email_account["account"])
-        action = service.send_email(account, user=user(users), to="ana@mosaico.com.br",
-                                    subject="Oi", body="Tudo bem?")
+        action = emails.send_email(account, user=user(users), to="ana@mosaico.com.br",
+                                   subject="Oi", body="Tudo bem?")
         assert action.contact_id == email_account["ana"]
 
 
@@ -554,7 +555,7 @@ def test_send_email_refuses_bad_input(app, users, email_account, outbox, to, sub
     with app.app_context():
         account = db.session.get(service.Account, email_account["account"])
         with pytest.raises(InvalidInput) as error:
-            service.send_email(account, user=user(users), to=to, subject=subject, body=body)
+            emails.send_email(account, user=user(users), to=to, subject=subject, body=body)
         assert field in error.value.errors
         db.session.rollback()
         assert count(Action) == 0
@@ -565,12 +566,12 @@ def test_send_email_is_all_or_nothing(app, users, email_account, outbox, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(service, "_single_contact", broken)  # after the mail was queued
+    monkeypatch.setattr(emails, "_single_contact", broken)  # after the mail was queued
     with app.app_context():
         account = db.session.get(service.Account, email_account["account"])
         with pytest.raises(RuntimeError):
-            service.send_email(account, user=user(users), to=["ana@mosaico.com.br"],
-                               subject="Oi", body="Corpo")
+            emails.send_email(account, user=user(users), to=["ana@mosaico.com.br"],
+                              subject="Oi", body="Corpo")
     with app.app_context():
         assert count(Action) == 0
         assert outbox() == []  # the queued mail went with the failed action

@@ -8,7 +8,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from erp.forms import choices
 
 from ..models import ACTION_KINDS
-from ..services.actions import KIND_LABELS, MAX_DESCRIPTION, MAX_SUBJECT
+from ..services.actions import KIND_LABELS, MAX_DESCRIPTION
+from ..services.emails import MAX_SUBJECT
 
 DONE_CHOICES = (
     ("", _l("Done if the time has passed, else planned")),

@@ -20,6 +20,7 @@ from ..forms.actions import ActionEntryForm, EmailForm
 from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
 from ..permissions import READ, WRITE
 from ..services import actions as service
+from ..services.emails import account_addresses, send_email
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from ..services.scope import get_account_or_404, pick_accounts
 from . import bp
@@ -125,7 +126,7 @@ def email_account(account_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user) if opportunity_id else None
     if opportunity is not None and opportunity.account_id != account.id:
         abort(404)
-    addresses = service.account_addresses(account)
+    addresses = account_addresses(account)
     form = EmailForm()
     form.to.choices = addresses
     if request.method == "GET":
@@ -139,8 +140,8 @@ def email_account(account_id: int):
             form.to.data = [addresses[0][0]]
     return form_view(
         form,
-        save=lambda form: service.send_email(account, user=current_user,
-                                             opportunity=opportunity, **form.service_data()),
+        save=lambda form: send_email(account, user=current_user,
+                                     opportunity=opportunity, **form.service_data()),
         template="crm/actions/email.html",
         success=(_("E-mail queued and logged as an action.") + " " + delivery_notice(),
                  _back_to(account.id, opportunity.id if opportunity else None),
