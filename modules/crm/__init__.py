@@ -19,7 +19,6 @@ manifest = Manifest(
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import (
-        AdminView,
         ApiBlueprint,
         DemoLoader,
         MenuItem,
@@ -27,7 +26,18 @@ def register(registry):
         WebBlueprint,
     )
 
-    from . import account_page, api, dashboard, demo, importers, models, reports, search, views
+    from . import (
+        account_page,
+        admin,
+        api,
+        dashboard,
+        demo,
+        importers,
+        models,  # noqa: F401 (its tables, even when nothing else needs them)
+        reports,
+        search,
+        views,
+    )
     from .kinds import AccountStat, AccountTab, CreateAction
     from .models import labels
     from .permissions import PERMISSIONS, READ, ROLES
@@ -50,15 +60,6 @@ def register(registry):
     # The JSON API: /accounts, /contacts, /opportunities, /actions and the lookup lists.
     registry.add(*(ApiBlueprint(blueprint) for blueprint in api.blueprints()))
     registry.add(*importers.IMPORTERS)  # accounts, contacts, opportunities
-    category = _l("CRM")
-    registry.add(
-        AdminView(models.Category, category, name=_l("Categories")),
-        AdminView(models.Tag, category, name=_l("Tags")),
-        AdminView(models.CnpjLookup, category, name=_l("CNPJ lookups")),
-        AdminView(models.Opportunity, category, name=_l("Opportunities")),
-        AdminView(models.Stage, category, name=_l("Stages")),
-        AdminView(models.LossReason, category, name=_l("Loss reasons")),
-        AdminView(models.Action, category, name=_l("Actions")),
-    )
+    registry.add(*admin.VIEWS)  # categories, tags, CNPJ lookups, opportunities, stages...
     registry.add(DemoLoader("crm", demo.load, users=demo.USERS))
     registry.add(TemplateGlobal("crm_labels", labels))
