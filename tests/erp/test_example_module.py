@@ -117,7 +117,7 @@ def test_writing_a_note_shows_it_in_the_tab_the_stat_and_the_timeline(app, clien
 
     token = csrf_token(client, link)
     response = client.post(link, data={"csrf_token": token, "body": "Prefers calls after 2 pm."})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.location == f"/crm/accounts/{account}"  # the page the Create menu was on
 
     tab = client.get(f"/crm/accounts/{account}?tab=notes").get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_the_form_refuses_an_empty_note_a_missing_token_and_an_unsafe_next(app, 
     assert client.post(url, data={"body": "no token"}).status_code == 400
     response = client.post(url + "&next=https://evil.example/",
                            data={"csrf_token": token, "body": "Safe"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert response.location == f"/crm/accounts/{account}?tab=notes"
     with app.app_context():
         bodies = db.session.scalars(db.select(notes_module(app, "models").Note.body)).all()

@@ -16,7 +16,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import AdminView, ApiBlueprint, Permission, WebBlueprint
 
-    from . import account_page, api, models, views
+    from . import account_page, admin, api, models, views
     from .permissions import READ, WRITE
 
     registry.add(  # granted to CRM's roles (Notes depends on CRM)
@@ -25,4 +25,4 @@ def register(registry):
     )
     registry.add(WebBlueprint(views.bp), ApiBlueprint(api.blp))
     registry.add(account_page.TAB, account_page.SOURCE, account_page.STAT, account_page.CREATE)
-    registry.add(AdminView(models.Note, _l("Notes"), views.NoteAdmin, name=_l("Notes")))
+    registry.add(AdminView(models.Note, _l("Notes"), admin.NoteAdmin, name=_l("Notes")))

@@ -1,8 +1,8 @@
-"""The "New note" form (the account page's Create → Note), and the notes' admin view."""
+"""The "New note" form (the account page's Create → Note)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from erp.admin import SecureModelView
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
+from erp.forms import form_view
 from erp.params import id_arg
 from modules.crm.services.scope import get_account_or_404
 
@@ -38,20 +38,10 @@ def new_note():
     account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next")) or url_for(
         "crm.account", account_id=account.id, tab="notes")
-    form = NoteForm()
-    if form.validate_on_submit():
-        add_note(account, form.body.data, user=current_user)
-        flash(_("Note saved."), "success")
-        return redirect(back)
-    status = 422 if request.method == "POST" else 200
-    return render_template("notes/new.html", form=form, account=account, back=back), status
-
-
-class NoteAdmin(SecureModelView):
-    column_list = ("created_at", "account", "author", "body")
-    column_labels = {"created_at": _l("Written"), "account": _l("Account"),
-                     "author": _l("Author"), "body": _l("Note")}
-    column_searchable_list = ("body",)
-    column_default_sort = ("created_at", True)
-    form_columns = ("body",)  # notes are written from the account page; admins may fix them
-    can_create = False
+    # erp.forms.form_view: GET shows the form; a valid POST saves, flashes and redirects
+    # (303); a refused one (the form's validators, or the service's InvalidInput) is shown
+    # again with its messages (422).
+    return form_view(NoteForm(), save=lambda form: add_note(account, form.body.data,
+                                                            user=current_user),
+                     template="notes/new.html", success=(_("Note saved."), back),
+                     account=account, back=back)
