@@ -90,6 +90,46 @@ def _blank_id(value: str) -> bool:
     return value in ("", "__None")  # "__None": an empty select
 
 
+def _clean_line(row: Mapping[str, Any], errors: Errors, prefix: str,
+                product: Callable[[int], Any] | None, say: Mapping[str, Any]) -> dict | None:
+    """One row of :func:`clean_lines` (``None``: an empty row of the form, skipped)."""
+    raw = {name: text(row.get(name)) for name in (
+        "product_id", "description", "quantity", "unit_price", "discount")}
+    if product is None:
+        raw["product_id"] = ""
+    if _blank_id(raw["product_id"]) and not any(raw[name] for name in (
+            "description", "quantity", "unit_price", "discount")):
+        return None
+    item = None
+    if not _blank_id(raw["product_id"]):
+        product_id = errors.clean(prefix + "product_id", record_id, raw["product_id"],
+                                  message=say["product_id"])
+        item = product(product_id) if product_id is not None else None
+        if item is None and product_id is not None:
+            errors.add(prefix + "product_id", say["product_id"])
+    description = errors.clean(
+        prefix + "description", text, raw["description"] or (item.name if item is not None else ""),
+        required=True, max_length=DESCRIPTION_LENGTH, message=say["description"])
+    amount = errors.clean(prefix + "quantity", quantity, raw["quantity"] or "1",
+                          message=say["quantity"])
+    if raw["unit_price"]:
+        price = errors.clean(prefix + "unit_price", money, raw["unit_price"],
+                             message=say["unit_price"])
+    elif item is not None:
+        price = Decimal(item.price).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        errors.add(prefix + "unit_price", say["unit_price_required"] or say["unit_price"])
+        price = None
+    discount = errors.clean(prefix + "discount", _percent, raw["discount"] or "0",
+                            message=say["discount"])
+    total = line_total(amount, price, discount) if None not in (amount, price, discount) else None
+    line = {"description": description, "quantity": amount, "unit_price": price,
+            "discount": discount, "total": total}
+    if product is not None:
+        line["product_id"] = item.id if item is not None else None
+    return line
+
+
 def clean_lines(rows: Iterable[Mapping[str, Any]], errors: Errors, *, field: str = "lines",
                 product: Callable[[int], Any] | None = None, required: bool = True,
                 max_lines: int = MAX_LINES, max_total: Decimal | None = MAX_MONEY,
@@ -110,46 +150,8 @@ def clean_lines(rows: Iterable[Mapping[str, Any]], errors: Errors, *, field: str
     its message).
     """
     say = {**_messages(max_lines), **(messages or {})}
-    lines: list[dict] = []
-    for index, row in enumerate(rows):
-        prefix = f"{field}-{index}-"
-        raw = {name: text(row.get(name)) for name in (
-            "product_id", "description", "quantity", "unit_price", "discount")}
-        if product is None:
-            raw["product_id"] = ""
-        if _blank_id(raw["product_id"]) and not any(raw[name] for name in (
-                "description", "quantity", "unit_price", "discount")):
-            continue  # an empty row of the form
-        item = None
-        if not _blank_id(raw["product_id"]):
-            product_id = errors.clean(prefix + "product_id", record_id, raw["product_id"],
-                                      message=say["product_id"])
-            item = product(product_id) if product_id is not None else None
-            if item is None and product_id is not None:
-                errors.add(prefix + "product_id", say["product_id"])
-        description = errors.clean(
-            prefix + "description", text,
-            raw["description"] or (item.name if item is not None else ""),
-            required=True, max_length=DESCRIPTION_LENGTH, message=say["description"])
-        amount = errors.clean(prefix + "quantity", quantity, raw["quantity"] or "1",
-                              message=say["quantity"])
-        if raw["unit_price"]:
-            price = errors.clean(prefix + "unit_price", money, raw["unit_price"],
-                                 message=say["unit_price"])
-        elif item is not None:
-            price = Decimal(item.price).quantize(CENT, rounding=ROUND_HALF_UP)
-        else:
-            errors.add(prefix + "unit_price", say["unit_price_required"] or say["unit_price"])
-            price = None
-        discount = errors.clean(prefix + "discount", _percent, raw["discount"] or "0",
-                                message=say["discount"])
-        total = (line_total(amount, price, discount)
-                 if None not in (amount, price, discount) else None)
-        line = {"description": description, "quantity": amount, "unit_price": price,
-                "discount": discount, "total": total}
-        if product is not None:
-            line["product_id"] = item.id if item is not None else None
-        lines.append(line)
+    lines = [line for index, row in enumerate(rows)
+             if (line := _clean_line(row, errors, f"{field}-{index}-", product, say)) is not None]
     if not lines and required:
         errors.add(field, say["none"])
     elif len(lines) > max_lines:
