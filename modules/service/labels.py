@@ -8,6 +8,10 @@ ORDER_STATUS_LABELS = {
     "cancelled": _l("Cancelled"),
 }
 
+# The button that moves an order to each status (order.html's status buttons).
+ACTION_LABELS = {"in_progress": _l("Start work"), "done": _l("Finish"),
+                 "cancelled": _l("Cancel order")}
+
 ORDER_FIELDS = {
     "number": _l("Number"), "account_id": _l("Account"), "description": _l("Description"),
     "technician_id": _l("Responsible technician"), "status": _l("Status"),

@@ -14,7 +14,6 @@ from .invoices import (
     issue_invoice,
 )
 from .orders import (
-    ACTION_LABELS,
     ITEM_MESSAGES,
     MAX_DESCRIPTION,
     MAX_HOURS,
@@ -28,7 +27,7 @@ from .orders import (
 )
 
 __all__ = [
-    "ACTION_LABELS", "ITEM_MESSAGES", "MAX_DESCRIPTION", "MAX_HOURS", "MAX_INSTALLMENTS",
+    "ITEM_MESSAGES", "MAX_DESCRIPTION", "MAX_HOURS", "MAX_INSTALLMENTS",
     "MAX_ITEMS", "ORIGIN", "cancel_invoice", "change_status", "clean_invoice", "clean_order",
     "create_order", "default_due_date", "get_invoice_or_404", "get_order_or_404",
     "invoices_in_scope", "issue_invoice", "orders_in_scope", "update_order",

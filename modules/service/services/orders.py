@@ -51,9 +51,6 @@ MAX_DESCRIPTION = 5000
 MAX_ITEMS = 200
 MAX_HOURS = Decimal("100000")
 
-# The button that moves an order to each status.
-ACTION_LABELS = {IN_PROGRESS: _l("Start work"), DONE: _l("Finish"),
-                 CANCELLED: _l("Cancel order")}
 
 
 # --- scope -------------------------------------------------------------------------------

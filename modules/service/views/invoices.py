@@ -19,7 +19,7 @@ from modules.crm.models import Account
 from .. import services
 from ..models import INVOICE_STATUSES, ServiceInvoice
 from ..permissions import READ, WRITE
-from . import DIGITS, bp, labels
+from . import DIGITS, bp
 
 
 def filtered_invoices(args):
@@ -49,12 +49,12 @@ def invoices():
     pagination = db.paginate(filtered_invoices(request.args), page=page_arg(),
                              per_page=page_size(), error_out=False)
     return render_template("service/invoices.html", pagination=pagination,
-                           statuses=INVOICE_STATUSES, **labels())
+                           statuses=INVOICE_STATUSES)
 
 
 def _render_invoice(invoice: ServiceInvoice) -> str:
     return render_template("service/invoice.html", invoice=invoice,
-                           action_form=PostForm(), errors=[], **labels())
+                           action_form=PostForm(), errors=[])
 
 
 @bp.route("/invoices/<int:invoice_id>")

@@ -25,7 +25,7 @@ from ..forms.orders import OrderForm
 from ..labels import ORDER_STATUS_LABELS
 from ..models import ORDER_STATUSES, TRANSITIONS, ServiceOrder
 from ..permissions import READ, WRITE
-from . import DIGITS, bp, labels
+from . import DIGITS, bp
 
 
 def _technicians() -> list[User]:
@@ -63,7 +63,7 @@ def index():
     pagination = db.paginate(filtered_orders(request.args), page=page_arg(),
                              per_page=page_size(), error_out=False)
     return render_template("service/orders.html", pagination=pagination,
-                           technicians=_technicians(), statuses=ORDER_STATUSES, **labels())
+                           technicians=_technicians(), statuses=ORDER_STATUSES)
 
 
 def _order_form(order: ServiceOrder | None) -> OrderForm:
@@ -129,7 +129,7 @@ def _render_order(order: ServiceOrder, invoice_form: InvoiceForm | None = None,
         invoice_form.due_date.data = services.default_due_date(today).isoformat()
     return render_template("service/order.html", order=order, invoice_form=invoice_form,
                            action_form=PostForm(), errors=errors or [],
-                           moves=TRANSITIONS.get(order.status, ()), **labels())
+                           moves=TRANSITIONS.get(order.status, ()))
 
 
 @bp.route("/orders/<int:order_id>")
