@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_login import login_user
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from erp.api.tokens import create_token
 from erp.auth.models import SCOPE_ALL, Role, User
@@ -86,31 +86,6 @@ def page_markers(app, module: str) -> list[str]:
     markers += [f'value="{kind}"' for owner, source in contributions(app, TimelineSource)
                 if owner == module for kind in source.kinds]
     return markers
-
-
-# --- what a page costs ---------------------------------------------------------------------
-
-
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *args, **kwargs):
-        self.count += 1
-
-
-def queries_for(app, client, url: str) -> int:
-    """The SQL statements one GET of ``url`` runs (it must answer 200)."""
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-        assert response.status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return counter.count
 
 
 # --- the world ----------------------------------------------------------------------------
@@ -218,12 +193,3 @@ def build_world(app) -> World:
         _sources(app, world)
         db.session.remove()
     return world
-
-
-def empty_tables(app) -> None:
-    """What tests/conftest.py's ``_clean_tables`` does after each test."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())

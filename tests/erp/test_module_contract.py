@@ -43,6 +43,7 @@ from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 from tests.access.matrix import collection_app
+from tests.access.world import empty_tables
 from tests.conftest import login_as
 from tests.erp.contract import (
     ADMIN,
@@ -51,16 +52,15 @@ from tests.erp.contract import (
     add_actions,
     build_world,
     contributions,
-    empty_tables,
     every,
     has_demo_data,
     module_permissions,
     new_account,
     page_markers,
-    queries_for,
     registry,
     without,
 )
+from tests.reporting import queries_for
 
 COLLECTED = collection_app()  # the suite's modules, to make the cases when collecting
 

@@ -305,7 +305,7 @@ def test_receivables_from_a_signal_show_on_the_page(app, client, users, account)
 
 def test_the_list_costs_the_same_for_few_or_many_payments(app, client, users, account,
                                                           make_receivables, pay):
-    from tests.erp.contract import queries_for
+    from tests.reporting import queries_for
 
     ids = make_receivables(account, amount="100", installments="10",
                            due_date=date.today() + timedelta(days=1))
