@@ -11,8 +11,9 @@ from erp.audit import AuditEntry, acting_as
 from erp.auth.models import User
 from erp.db import db
 from modules.crm.models import Account, Contact, Opportunity
+from modules.crm.services.bulk import bulk_apply
 from modules.crm.services.contacts import update_contact
-from modules.crm.services.opportunities import bulk_apply, mark_lost, update_opportunity
+from modules.crm.services.opportunities import mark_lost, update_opportunity
 from tests.conftest import login_as
 from tests.crm.api_support import api_as
 from tests.erp.importing import (

@@ -17,6 +17,7 @@ from modules.crm import dashboard
 from modules.crm.models import Opportunity
 from modules.crm.services import actions as action_service
 from modules.crm.services import opportunities as opportunity_service
+from modules.crm.services.bulk import bulk_apply
 from tests.conftest import csrf_token, login_as
 
 TODAY = date(2030, 6, 15)
@@ -143,7 +144,7 @@ def pipeline_fixture(app, users, account, make_account, make_opportunity, pipeli
         opportunity_service.mark_won(db.session.get(Opportunity, won), user=rep)
         opportunity_service.mark_lost(db.session.get(Opportunity, lost), user=rep,
                                       loss_reason_id=pipeline["reasons"]["Preço muito alto"])
-        opportunity_service.bulk_apply([str(archived)], "archive", user=rep)
+        bulk_apply([str(archived)], "archive", user=rep)
         db.session.remove()
     return stages
 

@@ -13,6 +13,7 @@ from erp.api.paging import keyset_page
 from ..models import Opportunity
 from ..permissions import READ, WRITE
 from ..services import opportunities as service
+from ..services.bulk import bulk_apply
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from . import schemas as s
 from .common import conflict_response, not_found, precondition_response, requires
@@ -105,7 +106,7 @@ def update_opportunity(data, opportunity_id: int):
 def _bulk(opportunity_id: int, action: str) -> Opportunity:
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     with service_errors():
-        service.bulk_apply([opportunity.id], action, user=current_user)
+        bulk_apply([opportunity.id], action, user=current_user)
     return opportunity
 
 

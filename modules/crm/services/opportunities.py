@@ -1,14 +1,13 @@
-"""Opportunities: create and edit with items, move through stages, win, lose, archive,
-delete; every change recorded, and the watchers told by e-mail (through the outbox)."""
+"""Opportunities: create and edit with items, move through stages, win, lose, reopen;
+every change recorded, and the watchers told (history.py). Many at once: bulk.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, has_request_context, url_for
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
@@ -17,9 +16,7 @@ from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.errors import Conflict, InvalidInput
 from erp.formats import parse_decimal
-from erp.mail import queue_mail
 from erp.money import CENT, MAX_MONEY, MAX_QUANTITY
-from erp.params import parse_int
 from erp.textrules import MESSAGE as TEXT_MESSAGE
 from erp.textrules import storable
 from erp.validation import Errors, choice, clean_field, date, record, record_id
@@ -33,13 +30,13 @@ from ..models import (
     AccountContact,
     LossReason,
     Opportunity,
-    OpportunityChange,
     OpportunityDraft,
     OpportunityItem,
     Stage,
     Tag,
 )
 from .accounts import promote_to_customer
+from .history import Change, record_changes, user_name
 from .scope import visible_record
 
 TEXT_FIELDS = {"title": 200, "subject_note": 5000, "service_type": 80, "source_campaign": 120}
@@ -220,60 +217,6 @@ def _clean_tags_and_watchers(data: Mapping, out: dict, errors: Errors) -> None:
             errors.add("watcher_ids", message)
 
 
-# --- history and watchers ---------------------------------------------------------------
-
-
-@dataclass
-class Change:
-    field: str
-    old: str | None
-    new: str | None
-
-
-def _user_name(user_id: int | None) -> str | None:
-    return db.session.get(User, user_id).name if user_id else None
-
-
-def _record(opportunity: Opportunity, user, changes: list[Change], *, was_open: bool) -> None:
-    """Write the history rows and queue the watchers' e-mail, in the caller's transaction."""
-    if not changes:
-        return
-    now = utcnow()
-    for change in changes:
-        db.session.add(OpportunityChange(
-            opportunity_id=opportunity.id, account_id=opportunity.account_id, at=now,
-            user_id=user.id, field=change.field, old_value=change.old, new_value=change.new))
-    if was_open:
-        _notify_watchers(opportunity, user, changes)
-
-
-FIELD_LABELS = {"created": _l("Created"), "stage": _l("Stage"), "status": _l("Status"),
-                "owner": _l("Owner"), "value": _l("Estimated value"),
-                "details": _l("Details"), "archived": _l("Archived")}
-
-
-def _notify_watchers(opportunity: Opportunity, actor, changes: list[Change]) -> None:
-    """Seed 002's "Spy System": every change, by e-mail, until the opportunity is closed."""
-    recipients = sorted({w.email for w in opportunity.watchers
-                         if w.id != actor.id and w.active and w.email})
-    if not recipients:
-        return
-    path = f"/crm/opportunities/{opportunity.id}"
-    link = (url_for("crm.opportunity", opportunity_id=opportunity.id, _external=True)
-            if has_request_context() else current_app.config["ERP_BASE_URL"].rstrip("/") + path)
-    lines = [f"{opportunity.title} — {opportunity.account.display_name}", ""]
-    for change in changes:
-        label = FIELD_LABELS.get(change.field, change.field)
-        if change.old is None:
-            lines.append(f"• {label}: {change.new or ''}")
-        else:
-            lines.append(f"• {label}: {change.old} → {change.new or ''}")
-    lines += ["", f"{actor.name}", link]
-    queue_mail(recipients, f"[CRM] {opportunity.title}: "
-               + ", ".join(str(FIELD_LABELS.get(c.field, c.field)) for c in changes),
-               "\n".join(lines), source="crm.watchers")
-
-
 # --- commands -------------------------------------------------------------------------
 
 
@@ -296,7 +239,8 @@ def new_opportunity(values: Mapping[str, Any]) -> Opportunity:
 def record_created(opportunity: Opportunity, user) -> None:
     """The "created" history row of a new, flushed opportunity (watchers told); the caller
     commits."""
-    _record(opportunity, user, [Change("created", None, opportunity.stage.name)], was_open=True)
+    record_changes(opportunity, user, [Change("created", None, opportunity.stage.name)],
+                   was_open=True)
 
 
 def create_opportunity(data: Mapping[str, Any], *, user, draft_id: int | None = None
@@ -325,7 +269,7 @@ def update_opportunity(opportunity: Opportunity, data: Mapping[str, Any], *, use
     if opportunity.stage_id != before["stage_id"]:
         opportunity.stage_entered_at = utcnow()
     db.session.flush()
-    _record(opportunity, user, _diff(before, opportunity), was_open=before["open"])
+    record_changes(opportunity, user, _diff(before, opportunity), was_open=before["open"])
     _drop_draft(draft_id, user)
     db.session.commit()
     return opportunity
@@ -343,8 +287,8 @@ def _diff(before: dict, opportunity: Opportunity) -> list[Change]:
         new_stage = db.session.get(Stage, opportunity.stage_id)
         changes.append(Change("stage", before["stage"], new_stage.name))
     if opportunity.owner_id != before["owner_id"]:
-        changes.append(Change("owner", _user_name(before["owner_id"]),
-                              _user_name(opportunity.owner_id)))
+        changes.append(Change("owner", user_name(before["owner_id"]),
+                              user_name(opportunity.owner_id)))
     if Decimal(opportunity.estimated_value) != Decimal(before["value"]):
         changes.append(Change("value", f"{Decimal(before['value']):.2f}",
                               f"{Decimal(opportunity.estimated_value):.2f}"))
@@ -355,7 +299,7 @@ def _diff(before: dict, opportunity: Opportunity) -> list[Change]:
 
 def move_to_stage(opportunity: Opportunity, stage_id: Any, *, user) -> Opportunity:
     """The funnel's drag and drop: a stage change, recorded like any other."""
-    stage = _stage(stage_id)
+    stage = chosen_stage(stage_id)
     if not opportunity.is_open:
         raise InvalidInput({"stage_id": [_l("This opportunity is closed: reopen it first.")]})
     if stage.id == opportunity.stage_id:
@@ -364,12 +308,13 @@ def move_to_stage(opportunity: Opportunity, stage_id: Any, *, user) -> Opportuni
     opportunity.stage = stage
     opportunity.stage_entered_at = utcnow()
     db.session.flush()
-    _record(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
+    record_changes(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
     db.session.commit()
     return opportunity
 
 
-def _status_change(opportunity: Opportunity, status: str, user, **fields) -> Opportunity:
+def status_change(opportunity: Opportunity, status: str, user, **fields) -> Opportunity:
+    """Set the status (and ``fields``) and record it; the caller commits."""
     was_open, old = opportunity.is_open, opportunity.status
     opportunity.status = status
     opportunity.closed_at = None if status == STATUS_OPEN else utcnow()
@@ -377,7 +322,7 @@ def _status_change(opportunity: Opportunity, status: str, user, **fields) -> Opp
         setattr(opportunity, key, value)
     db.session.flush()
     new = status if status != STATUS_LOST else f"{status}: {opportunity.loss_reason.name}"
-    _record(opportunity, user, [Change("status", old, new)], was_open=was_open)
+    record_changes(opportunity, user, [Change("status", old, new)], was_open=was_open)
     return opportunity
 
 
@@ -385,18 +330,20 @@ def mark_won(opportunity: Opportunity, *, user) -> Opportunity:
     """Won: the account becomes a customer (seed 000: account → opportunity → customer)."""
     if opportunity.status == STATUS_WON:
         return opportunity
-    _status_change(opportunity, STATUS_WON, user, loss_reason_id=None, loss_note=None)
+    status_change(opportunity, STATUS_WON, user, loss_reason_id=None, loss_note=None)
     promote_to_customer(opportunity.account)
     db.session.commit()
     return opportunity
 
 
-def _stage(stage_id: Any) -> Stage:
+def chosen_stage(stage_id: Any) -> Stage:
+    """The stage the input names (a refusal otherwise); shared with bulk.py."""
     return clean_field("stage_id", record, stage_id, model=Stage, required=True,
                        message=_l("Choose a stage of the funnel."))
 
 
-def _loss_reason(reason_id: Any) -> LossReason:
+def chosen_loss_reason(reason_id: Any) -> LossReason:
+    """The loss reason the input names, not archived (a refusal otherwise)."""
     message = _l("Choose why the opportunity was lost.")
     reason = clean_field("loss_reason_id", record, reason_id, model=LossReason, required=True,
                          message=message)
@@ -408,11 +355,11 @@ def _loss_reason(reason_id: Any) -> LossReason:
 def mark_lost(opportunity: Opportunity, *, user, loss_reason_id: Any,
               note: str | None = None) -> Opportunity:
     """Lost, always with a reason (seed 004); never without one."""
-    reason = _loss_reason(loss_reason_id)
+    reason = chosen_loss_reason(loss_reason_id)
     note = (note or "").strip() or None
     if note and not storable(note):  # the form's raw text, not a WTForms field
         raise InvalidInput({"loss_note": [TEXT_MESSAGE]})
-    _status_change(opportunity, STATUS_LOST, user, loss_reason=reason, loss_note=note)
+    status_change(opportunity, STATUS_LOST, user, loss_reason=reason, loss_note=note)
     db.session.commit()
     return opportunity
 
@@ -420,7 +367,7 @@ def mark_lost(opportunity: Opportunity, *, user, loss_reason_id: Any,
 def reopen(opportunity: Opportunity, *, user) -> Opportunity:
     if opportunity.is_open:
         return opportunity
-    _status_change(opportunity, STATUS_OPEN, user, loss_reason_id=None, loss_note=None)
+    status_change(opportunity, STATUS_OPEN, user, loss_reason_id=None, loss_note=None)
     db.session.commit()
     return opportunity
 
@@ -429,107 +376,3 @@ def _drop_draft(draft_id: int | None, user) -> None:
     if draft_id:
         db.session.execute(delete(OpportunityDraft).where(
             OpportunityDraft.id == draft_id, OpportunityDraft.user_id == user.id))
-
-
-# --- many at once -------------------------------------------------------------------------
-
-BULK_ACTIONS = ("add_tag", "remove_tag", "assign", "stage", "lost", "archive", "unarchive",
-                "delete")
-
-
-def bulk_apply(ids: Iterable[Any], action: str, *, user, **params) -> int:
-    """Apply ``action`` to the opportunities among ``ids`` the user may see.
-
-    Returns how many changed. Runs in one transaction: a refusal changes nothing.
-    """
-    if action not in BULK_ACTIONS:
-        raise InvalidInput({"action": [_l("Choose an action.")]})
-    wanted = {n for x in ids if (n := parse_int(x, min=1)) is not None}
-    if not wanted:
-        raise InvalidInput({"ids": [_l("Select at least one opportunity.")]})
-    targets = list(db.session.scalars(
-        select(Opportunity).where(Opportunity.id.in_(wanted), opportunity_scope(user))
-        .order_by(Opportunity.id)))
-    changed = {
-        "add_tag": lambda: _bulk_tag(targets, params, add=True),
-        "remove_tag": lambda: _bulk_tag(targets, params, add=False),
-        "assign": lambda: _bulk_assign(targets, params, user),
-        "stage": lambda: _bulk_stage(targets, params, user),
-        "lost": lambda: _bulk_lost(targets, params, user),
-        "archive": lambda: _bulk_archive(targets, archived=True),
-        "unarchive": lambda: _bulk_archive(targets, archived=False),
-        "delete": lambda: _bulk_delete(targets),
-    }[action]()
-    db.session.commit()
-    return changed
-
-
-def _bulk_tag(targets: list[Opportunity], params: Mapping, *, add: bool) -> int:
-    tag = clean_field("tag_id", record, params.get("tag_id"), model=Tag, required=True,
-                      message=_l("Choose a tag."))
-    changed = 0
-    for opportunity in targets:
-        has = tag in opportunity.tags
-        if add and not has:
-            opportunity.tags.append(tag)
-            changed += 1
-        elif not add and has:
-            opportunity.tags.remove(tag)
-            changed += 1
-    return changed
-
-
-def _bulk_assign(targets: list[Opportunity], params: Mapping, user) -> int:
-    message = _l("Choose a person whose records you see.")
-    owner = clean_field("owner_id", record, params.get("owner_id"), model=User, required=True,
-                        message=message)
-    if not owner.is_active or not in_scope(owner.id, user):
-        raise InvalidInput({"owner_id": [message]})
-    changed = 0
-    for opportunity in targets:
-        if opportunity.owner_id != owner.id:
-            old = opportunity.owner.name
-            opportunity.owner_id = owner.id
-            db.session.flush()
-            _record(opportunity, user, [Change("owner", old, owner.name)],
-                    was_open=opportunity.is_open)
-            changed += 1
-    return changed
-
-
-def _bulk_stage(targets: list[Opportunity], params: Mapping, user) -> int:
-    stage = _stage(params.get("stage_id"))
-    changed = 0
-    for opportunity in targets:
-        if opportunity.is_open and opportunity.stage_id != stage.id:
-            old = opportunity.stage.name
-            opportunity.stage, opportunity.stage_entered_at = stage, utcnow()
-            db.session.flush()
-            _record(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
-            changed += 1
-    return changed
-
-
-def _bulk_lost(targets: list[Opportunity], params: Mapping, user) -> int:
-    reason = _loss_reason(params.get("loss_reason_id"))
-    changed = 0
-    for opportunity in targets:
-        if opportunity.status != STATUS_LOST:
-            _status_change(opportunity, STATUS_LOST, user, loss_reason=reason)
-            changed += 1
-    return changed
-
-
-def _bulk_archive(targets: list[Opportunity], *, archived: bool) -> int:
-    changed = 0
-    for opportunity in targets:
-        if opportunity.archived != archived:
-            opportunity.archived = archived
-            changed += 1
-    return changed
-
-
-def _bulk_delete(targets: list[Opportunity]) -> int:
-    for opportunity in targets:
-        db.session.delete(opportunity)
-    return len(targets)

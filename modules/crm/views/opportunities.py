@@ -31,9 +31,11 @@ from ..models import (
 from ..models.search_index import matching_ids
 from ..models.search_text import query_terms
 from ..permissions import READ, WRITE
+from ..services import bulk as bulk_service
 from ..services import drafts as draft_service
 from ..services import opportunities as service
 from ..services import settings as settings_service
+from ..services.history import FIELD_LABELS
 from ..services.scope import get_account_or_404, pick_accounts
 from . import bp
 from .helpers import assignable_users, tag_choices
@@ -86,7 +88,7 @@ def opportunities():
     return render_template(
         "crm/opportunities/list.html", pagination=pagination,
         stages=settings_service.stages(), owners=assignable_users(), tags=tag_choices(),
-        reasons=settings_service.loss_reasons(), bulk_actions=service.BULK_ACTIONS,
+        reasons=settings_service.loss_reasons(), bulk_actions=bulk_service.BULK_ACTIONS,
     )
 
 
@@ -108,7 +110,7 @@ def bulk_opportunities():
         return render_template("crm/opportunities/confirm_delete.html", targets=targets,
                                back=back, action_form=PostForm())
     return post_action(
-        lambda: service.bulk_apply(ids, action, user=current_user,
+        lambda: bulk_service.bulk_apply(ids, action, user=current_user,
                                    **{k: request.form.get(k) for k in
                                       ("tag_id", "owner_id", "stage_id", "loss_reason_id")}),
         lambda changed: _("%(n)d of %(total)d selected opportunities changed.", n=changed,
@@ -253,7 +255,7 @@ def opportunity(opportunity_id: int):
                            history=history, actions=actions, action_form=PostForm(),
                            reasons=settings_service.loss_reasons(),
                            stages=settings_service.stages(),
-                           change_labels=service.FIELD_LABELS)
+                           change_labels=FIELD_LABELS)
 
 
 def wants_json() -> bool:
@@ -324,7 +326,7 @@ def archive_opportunity(opportunity_id: int):
     opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
     action = "archive" if request.form.get("archived", "1") == "1" else "unarchive"
     return post_action(
-        lambda: service.bulk_apply([opportunity.id], action, user=current_user),
+        lambda: bulk_service.bulk_apply([opportunity.id], action, user=current_user),
         _("Opportunity archived.") if action == "archive" else _("Opportunity restored."),
         url_for("crm.opportunity", opportunity_id=opportunity.id))
 
@@ -336,7 +338,7 @@ def delete_opportunity(opportunity_id: int):
     opportunity = service.get_opportunity_or_404(opportunity_id, current_user)
     if request.method == "POST" and request.form.get("confirmed") == "1":
         return post_action(
-            lambda: service.bulk_apply([opportunity.id], "delete", user=current_user),
+            lambda: bulk_service.bulk_apply([opportunity.id], "delete", user=current_user),
             _("Opportunity deleted."), url_for("crm.account", account_id=opportunity.account_id))
     return render_template("crm/opportunities/confirm_delete.html", targets=[opportunity],
                            back=url_for("crm.opportunity", opportunity_id=opportunity.id),
