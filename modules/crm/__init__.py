@@ -33,13 +33,13 @@ def register(registry):
         dashboard,
         demo,
         importers,
+        labels,
         models,  # noqa: F401 (its tables, even when nothing else needs them)
         reports,
         search,
         views,
     )
     from .kinds import AccountStat, AccountTab, CreateAction
-    from .models import labels
     from .permissions import PERMISSIONS, READ, ROLES
     from .reports.views import bp as reports_bp
 

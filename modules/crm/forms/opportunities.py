@@ -16,13 +16,8 @@ from wtforms import (
 
 from erp.forms import BLANK_CHOICE, choices
 
+from ..labels import CONTACT_MEDIUM_LABELS
 from ..models import CONTACT_MEDIA
-
-MEDIUM_LABELS = {
-    "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
-    "telemarketing": _l("Telemarketing"), "website": _l("Website"), "referral": _l("Referral"),
-    "email": _l("E-mail"), "phone": _l("Phone"), "other": _l("Other"),
-}
 
 
 class ItemForm(Form):
@@ -74,7 +69,7 @@ class OpportunityForm(FlaskForm):
         self.internal_contact_user_id.choices = [BLANK_CHOICE, *people]
         self.watcher_ids.choices = people
         self.tag_ids.choices = choices(tags)
-        self.contact_medium.choices = [BLANK_CHOICE] + [(m, MEDIUM_LABELS[m])
+        self.contact_medium.choices = [BLANK_CHOICE] + [(m, CONTACT_MEDIUM_LABELS[m])
                                                         for m in CONTACT_MEDIA]
 
     def service_data(self) -> dict:

@@ -15,7 +15,7 @@ from erp.db import db
 from erp.errors import InvalidInput
 from erp.imports import RowError, RowPlan
 
-from ..forms.opportunities import MEDIUM_LABELS
+from ..labels import CONTACT_MEDIUM_LABELS
 from ..models import (
     CONTACT_MEDIA,
     AccountContact,
@@ -99,7 +99,7 @@ def _medium(text: str) -> str:
         return key
     if key in MEDIA_ALIASES:
         return MEDIA_ALIASES[key]
-    for code, label in MEDIUM_LABELS.items():
+    for code, label in CONTACT_MEDIUM_LABELS.items():
         if key == _key(str(label)):
             return code
     raise RowError(_("%(field)s: unknown medium %(name)s.",

@@ -23,8 +23,9 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db
 
+from .. import labels
 from ..services.validation import format_tax_id
-from . import labels, search_text
+from . import search_text
 from .phones import PhoneNumbers
 from .search_index import install_search_index
 from .tag import Tag

@@ -12,7 +12,8 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
 
-from . import labels, search_text
+from .. import labels
+from . import search_text
 from .account import Account
 from .phones import PhoneNumbers
 from .search_index import install_search_index

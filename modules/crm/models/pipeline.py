@@ -25,7 +25,7 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db, utcnow
 
-from . import labels
+from .. import labels
 from .account import Account
 from .contact import Contact
 from .tag import Tag

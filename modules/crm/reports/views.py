@@ -24,6 +24,7 @@ from erp.reports import (
     wants_csv,
 )
 
+from ..labels import ACTION_STATUS_LABELS
 from ..permissions import READ
 from ..services.actions import KIND_LABELS
 from . import actions as actions_service
@@ -54,8 +55,7 @@ def _csv_name(name: str, filters) -> str:
 
 
 def _status_label(status: str) -> str:
-    return {actions_service.DONE: _("Done"), actions_service.PLANNED: _("Planned"),
-            actions_service.OVERDUE: _("Overdue")}[status]
+    return str(ACTION_STATUS_LABELS[status])
 
 
 def actions_table(report, filters) -> ReportTable:

@@ -21,6 +21,7 @@ from erp.db import db, utcnow
 from erp.formats import parse_date
 from erp.validation import Errors, Invalid, choice, record_id, text
 
+from ..labels import ACTION_KIND_LABELS
 from ..models import (
     ACTION_KINDS,
     STATUS_OPEN,
@@ -29,7 +30,6 @@ from ..models import (
     Action,
     Opportunity,
 )
-from ..models.labels import ACTION_KIND_LABELS
 from .scope import visible_record
 
 KIND_LABELS = ACTION_KIND_LABELS

@@ -54,11 +54,13 @@ OPPORTUNITY_STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("L
 # The status badge's colour (macros.html's status_badge): a Bootstrap text-bg-* class.
 OPPORTUNITY_STATUS_TONES = {"open": "text-bg-primary", "won": "text-bg-success",
                             "lost": "text-bg-danger"}
+# How the contact came in (models' CONTACT_MEDIA): the form's choices, the import's names.
+CONTACT_MEDIUM_LABELS = {
+    "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
+    "telemarketing": _l("Telemarketing"), "website": _l("Website"),
+    "referral": _l("Referral"), "email": _l("E-mail"), "phone": _l("Phone"),
+    "other": _l("Other")}
 OPPORTUNITY_CHOICES = {
     "status": OPPORTUNITY_STATUS_LABELS,
-    "contact_medium": {
-        "event": _l("Event"), "ad": _l("Advertisement"), "social": _l("Social network"),
-        "telemarketing": _l("Telemarketing"), "website": _l("Website"),
-        "referral": _l("Referral"), "email": _l("E-mail"), "phone": _l("Phone"),
-        "other": _l("Other")},
+    "contact_medium": CONTACT_MEDIUM_LABELS,
 }
