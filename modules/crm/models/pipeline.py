@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     Text,
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db, utcnow
+from erp.money import Money, Quantity
 
 from .. import labels
 from .account import Account
@@ -112,7 +112,7 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     contact_medium: Mapped[str | None] = mapped_column(String(20))
     source_campaign: Mapped[str | None] = mapped_column(String(120))
     expected_close_on: Mapped[date | None] = mapped_column(Date)
-    estimated_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    estimated_value: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     next_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
     next_contact_on: Mapped[date | None] = mapped_column(Date)
     internal_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
@@ -161,8 +161,8 @@ class OpportunityItem(db.Model):
         ForeignKey(Opportunity.id, ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(String(255))
-    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal("1"))
-    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("1"))
+    unit_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
 
     opportunity: Mapped[Opportunity] = relationship(back_populates="items")
 
