@@ -84,7 +84,7 @@ def test_a_notes_life_is_recorded_and_outlives_the_note(app, client, users, acco
     url = f"/notes/new?account_id={account}"
     response = client.post(url, data={"csrf_token": csrf_token(client, url),
                                       "body": "Prefers calls after 2 pm."})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         note = db.session.scalar(select(Note))
         note_id = note.id
