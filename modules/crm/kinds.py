@@ -1,4 +1,5 @@
-"""The kinds of contribution CRM owns: what other modules add to its account page.
+"""The account page's contribution kinds (a role of its own, beyond the module shape's
+fixed files): the kinds CRM owns, what other modules add to its account page.
 
 CRM declares them in its ``register()`` (``registry.declare(AccountTab, AccountStat,
 CreateAction)``); a module that depends on CRM imports them from here and adds its items

@@ -1,4 +1,5 @@
-"""CNPJ look-up: fetch a company's public registry data to prefill the account form.
+"""CRM's CNPJ lookup providers (a role of its own, beyond the module shape's fixed files):
+fetch a company's public registry data to prefill the account form.
 
 "Method 2" of registering an account: the user types a CNPJ, the service asks a public
 registry (BrasilAPI by default) for the company's names, address, main activity and
