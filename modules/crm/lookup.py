@@ -21,69 +21,28 @@ Configuration (``current_app.config``):
 ``CRM_CNPJ_LOOKUP_PROVIDER_NAME`` (default ``"BrasilAPI"``)
     The provider's name as shown to the user ("data from BrasilAPI").
 
-Public API: :func:`lookup_cnpj` (the service), :func:`result_to_json` (a route's answer),
-:class:`CompanyData`, :class:`LookupResult`, the :class:`LookupProvider` protocol with its
-:class:`BrasilAPIProvider`, and the :class:`CnpjLookupError` exceptions.
+This file holds the providers: :class:`CompanyData`, the :class:`LookupProvider` protocol
+with its :class:`BrasilAPIProvider`, :func:`get_provider` and the :class:`CnpjLookupError`
+exceptions. The service that asks them and keeps the answers, :func:`lookup_cnpj`, is in
+``services/lookup.py``.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any, Protocol
 
 import requests
 from flask import current_app
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
-from erp.db import db, utcnow
 from erp.validation import text
-
-from .models.lookup_cache import CnpjLookup
-from .services.validation import ValidationError, validate_tax_id
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://brasilapi.com.br"
 DEFAULT_TIMEOUT = 5.0
-DEFAULT_CACHE_DAYS = 30
 DEFAULT_PROVIDER_NAME = "BrasilAPI"
 USER_AGENT = "MosaicERP/0.1"
-
-# The messages the user sees, one per error code (English source text, translated lazily).
-MESSAGES: dict[str, LazyString] = {
-    "not_found": _l(
-        "No company with this CNPJ was found in the public registry. "
-        "Check the number, or fill in the form by hand."
-    ),
-    "rate_limited": _l(
-        "The CNPJ service received too many requests. "
-        "Wait a minute and try again, or fill in the form by hand."
-    ),
-    "timeout": _l(
-        "The CNPJ service did not answer in time. Try again, or fill in the form by hand."
-    ),
-    "unavailable": _l(
-        "The CNPJ service is not available at the moment. "
-        "Try again later, or fill in the form by hand."
-    ),
-    "invalid": _l("This is not a valid CNPJ. Check the number and try again."),
-    "disabled": _l("The CNPJ lookup is switched off. Fill in the form by hand."),
-}
-
-# The HTTP status a route answers with, for each error code.
-HTTP_STATUS = {
-    "not_found": 404,
-    "rate_limited": 429,
-    "timeout": 504,
-    "unavailable": 502,
-    "invalid": 400,
-    "disabled": 503,
-}
 
 _NOT_DIGIT = re.compile(r"\D")
 
@@ -132,32 +91,11 @@ class CompanyData:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class LookupResult:
-    """What :func:`lookup_cnpj` found.
-
-    ``data`` is None when nothing can be shown; ``error`` (a lazily translated message for
-    the user) and ``error_code`` are set on failure, and also when stale cached data is
-    returned because the provider failed (``data`` and ``error`` both set).
-    """
-
-    data: CompanyData | None
-    provider: str
-    fetched_at: datetime
-    from_cache: bool = False
-    error: str | LazyString | None = None
-    error_code: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.data is not None and self.error_code is None
-
-
 # --- Providers ------------------------------------------------------------------------------
 
 
 class CnpjLookupError(LookupError):
-    """A provider could not answer; ``code`` is the error code of :class:`LookupResult`."""
+    """A provider could not answer; ``code`` is the error code of the service's ``LookupResult``."""
 
     code = "unavailable"
 
@@ -286,128 +224,22 @@ def parse_brasilapi(cnpj: str, payload: Any) -> CompanyData:
     )
 
 
+def provider_name() -> str:
+    """The provider's name as shown to the user ("data from BrasilAPI")."""
+    return str(current_app.config.get("CRM_CNPJ_LOOKUP_PROVIDER_NAME", DEFAULT_PROVIDER_NAME))
+
+
 def get_provider() -> LookupProvider:
     """The provider the configuration asks for."""
     config = current_app.config
     return BrasilAPIProvider(
         config.get("CRM_CNPJ_LOOKUP_URL", DEFAULT_URL) or DEFAULT_URL,
         timeout=float(config.get("CRM_CNPJ_LOOKUP_TIMEOUT", DEFAULT_TIMEOUT)),
-        name=_provider_name(),
+        name=provider_name(),
     )
-
-
-# --- The service ----------------------------------------------------------------------------
-
-
-def lookup_cnpj(
-    cnpj: str, *, refresh: bool = False, provider: LookupProvider | None = None
-) -> LookupResult:
-    """Registry data for ``cnpj``, from the cache when young enough, else from the provider.
-
-    Never raises for a provider failure: the result carries the error code and message
-    (and the cached data, even stale, when there is some). Commits the session when it
-    stores an answer. ``provider`` replaces the configured one (for tests and other sources).
-    """
-    now = utcnow()
-    try:
-        number = validate_tax_id(cnpj, "PJ")
-    except ValidationError:
-        number = ""
-    if not number:
-        return _failure("invalid", _provider_name(), now)
-    if not _config_bool("CRM_CNPJ_LOOKUP_ENABLED", False):
-        return _failure("disabled", _provider_name(), now)
-
-    provider = provider or get_provider()
-    cached = db.session.get(CnpjLookup, number)
-    if cached is not None and not refresh and _is_fresh(cached, now):
-        return _from_cache(cached)
-
-    try:
-        data = provider.fetch(number)
-    except CnpjLookupError as exc:
-        logger.warning(
-            "CNPJ lookup of %s at %s failed (%s): %s", number, provider.name, exc.code, exc
-        )
-        if cached is not None:
-            return _from_cache(cached, error_code=exc.code)
-        return _failure(exc.code, provider.name, now)
-
-    _store(number, provider.name, data, now)
-    return LookupResult(data=data, provider=provider.name, fetched_at=now, from_cache=False)
-
-
-def result_to_json(result: LookupResult) -> tuple[dict[str, Any], int]:
-    """The JSON body and HTTP status a route answers with."""
-    if result.data is not None:
-        return {
-            "data": result.data.to_dict(),
-            "provider": result.provider,
-            "fetched_at": _aware(result.fetched_at).isoformat(),
-            "from_cache": result.from_cache,
-            "warning": str(result.error) if result.error is not None else None,
-        }, 200
-    code = result.error_code or "unavailable"
-    message = result.error if result.error is not None else MESSAGES.get(code, "")
-    return {"error": {"code": code, "message": str(message)}}, HTTP_STATUS.get(code, 502)
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _failure(code: str, provider: str, now: datetime) -> LookupResult:
-    return LookupResult(
-        data=None, provider=provider, fetched_at=now, from_cache=False,
-        error=MESSAGES[code], error_code=code,
-    )
-
-
-def _from_cache(row: CnpjLookup, error_code: str | None = None) -> LookupResult:
-    return LookupResult(
-        data=CompanyData.from_dict(row.payload or {}),
-        provider=row.provider,
-        fetched_at=_aware(row.fetched_at),
-        from_cache=True,
-        error=MESSAGES[error_code] if error_code else None,
-        error_code=error_code,
-    )
-
-
-def _is_fresh(row: CnpjLookup, now: datetime) -> bool:
-    days = float(current_app.config.get("CRM_CNPJ_LOOKUP_CACHE_DAYS", DEFAULT_CACHE_DAYS))
-    return now - _aware(row.fetched_at) < timedelta(days=days)
-
-
-def _store(number: str, provider: str, data: CompanyData, now: datetime) -> None:
-    """Insert or update the cache row, and commit; a concurrent insert of the same CNPJ wins."""
-    row = db.session.get(CnpjLookup, number)
-    if row is None:
-        row = CnpjLookup(cnpj=number)
-        db.session.add(row)
-    row.provider = provider[:40]
-    row.payload = data.to_dict()
-    row.fetched_at = now
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        logger.info("CNPJ %s was cached by a concurrent lookup", number)
-
-
-def _provider_name() -> str:
-    return str(current_app.config.get("CRM_CNPJ_LOOKUP_PROVIDER_NAME", DEFAULT_PROVIDER_NAME))
-
-
-def _config_bool(key: str, default: bool) -> bool:
-    value = current_app.config.get(key, default)
-    if isinstance(value, str):  # e.g. straight from an environment variable
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes: they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _is_read_timeout(exc: requests.ConnectionError) -> bool:

@@ -16,14 +16,12 @@ from modules.crm.lookup import (
     BrasilAPIProvider,
     CompanyData,
     CompanyNotFound,
-    LookupResult,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
-    lookup_cnpj,
-    result_to_json,
 )
 from modules.crm.models.lookup_cache import CnpjLookup
+from modules.crm.services.lookup import LookupResult, lookup_cnpj, result_to_json
 
 NUMERIC = "11222333000181"
 NUMERIC_TYPED = "11.222.333/0001-81"
@@ -324,7 +322,7 @@ def test_an_old_cache_row_is_fetched_again(lookup_app, httpserver):
 def test_http_errors_become_error_codes(lookup_app, httpserver, caplog, status, body, code):
     serve(httpserver, NUMERIC, body, status=status)
     app = lookup_app()
-    with app.app_context(), caplog.at_level(logging.WARNING, logger="modules.crm.lookup"):
+    with app.app_context(), caplog.at_level(logging.WARNING, logger="modules.crm.services.lookup"):
         result = lookup_cnpj(NUMERIC)
         assert result.data is None
         assert result.error_code == code
@@ -506,7 +504,7 @@ def test_company_data_round_trips_through_a_dict():
      ("invalid", 400), ("disabled", 503)],
 )
 def test_result_to_json_statuses(app, code, status):
-    from modules.crm.lookup import MESSAGES
+    from modules.crm.services.lookup import MESSAGES
 
     result = LookupResult(data=None, provider="BrasilAPI", fetched_at=utcnow(),
                           error=MESSAGES[code], error_code=code)

@@ -27,7 +27,7 @@ ROLES = {
     "search", "admin", "labels", "signals", "demo", "dashboard", "reports", "importers",
     "templates", "static", "migrations", "translations",
 }
-MAX_LINES = 450  # "a file that passes ~400 lines becomes a package by entity"
+MAX_LINES = 400  # "a file that passes ~400 lines becomes a package by entity"
 MAX_SERVICE_FUNCTION = 60
 APP_WIDE_JINJA = ("app_template_filter", "app_template_global", "app_template_test",
                   "app_context_processor", "add_app_template_filter",

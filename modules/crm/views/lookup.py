@@ -4,8 +4,8 @@ from flask import jsonify, request
 
 from erp.auth import permission_required
 
-from ..lookup import lookup_cnpj, result_to_json
 from ..permissions import WRITE
+from ..services.lookup import lookup_cnpj, result_to_json
 from . import bp
 
 
