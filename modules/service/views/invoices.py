@@ -7,7 +7,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import String, cast, or_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from erp.auth import permission_required
 from erp.db import db
@@ -23,8 +23,10 @@ from . import DIGITS, bp
 
 
 def filtered_invoices(args):
-    # A row shows its number of installments: they come with the page (no query per row).
+    # A row shows its account (joined already), order and number of installments: they come
+    # with the page (no query per row).
     statement = services.invoices_in_scope(current_user).options(
+        contains_eager(ServiceInvoice.account), selectinload(ServiceInvoice.order),
         selectinload(ServiceInvoice.installments))
     if args.get("status") in INVOICE_STATUSES:
         statement = statement.where(ServiceInvoice.status == args["status"])

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from erp.auth import permission_required
 from erp.auth.models import User
@@ -34,7 +35,10 @@ def _technicians() -> list[User]:
 
 
 def filtered_orders(args):
-    statement = services.orders_in_scope(current_user)
+    # A row shows its account (joined already) and technician: they come with the page, not
+    # one query per row (issue 15).
+    statement = services.orders_in_scope(current_user).options(
+        contains_eager(ServiceOrder.account), selectinload(ServiceOrder.technician))
     if args.get("status") in ORDER_STATUSES:
         statement = statement.where(ServiceOrder.status == args["status"])
     elif args.get("status") == "active":
