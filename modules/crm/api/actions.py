@@ -4,16 +4,16 @@ mark done, archive."""
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from erp.api import Blueprint
 from erp.api.paging import keyset_page
 
-from ..models import Account, Action
+from ..models import Action
 from ..permissions import READ, WRITE
 from ..services import actions as service
 from ..services.actions import get_action_or_404
-from ..services.scope import account_scope
+from ..services.scope import action_scope
 from . import schemas as s
 from .common import not_found, requires
 from .errors import invalid, service_errors
@@ -41,9 +41,8 @@ def list_actions(args):
     In id order, paged (`after` = the previous page's `next_cursor`). `since`/`until`
     bound `at`: when the action was done or is planned for.
     """
-    visible = or_(Action.user_id == current_user.id,
-                  Action.account_id.in_(select(Account.id).where(account_scope(current_user))))
-    statement = select(Action).where(visible, Action.archived.is_(args["archived"]))
+    statement = select(Action).where(action_scope(current_user),
+                                     Action.archived.is_(args["archived"]))
     for arg, column in (("account_id", Action.account_id),
                         ("opportunity_id", Action.opportunity_id),
                         ("user_id", Action.user_id), ("kind", Action.kind),

@@ -11,7 +11,7 @@ from erp.auth import in_scope, scope_clause
 from erp.db import db
 from erp.validation import Invalid, record
 
-from ..models import Account, AccountContact, Contact
+from ..models import Account, AccountContact, Action, Contact
 
 
 def account_scope(user):
@@ -26,6 +26,19 @@ def contact_scope(user):
         .where(AccountContact.contact_id == Contact.id, account_scope(user))
     )
     return or_(scope_clause(Contact.owner_id, user), linked_to_visible_account)
+
+
+def action_scope(user):
+    """An action is visible if it is the user's own or on an account within their scope.
+
+    Written as a correlated EXISTS (one primary-key probe of the action's account per
+    row), not ``account_id IN (visible accounts)``: a list ordered by id then walks the
+    actions' primary key and stops at the page's end, instead of gathering every visible
+    action and sorting them (issue 15).
+    """
+    on_visible_account = exists(
+        select(Account.id).where(Account.id == Action.account_id, account_scope(user)))
+    return or_(Action.user_id == user.id, on_visible_account)
 
 
 def get_account_or_404(account_id: int, user) -> Account:

@@ -1,0 +1,87 @@
+"""The scoped lists of actions and contacts read an index in the order they page, for
+every scope (issue 15).
+
+The statements the API and the search really run are captured and explained with their
+own parameters (``EXPLAIN QUERY PLAN`` on SQLite; ``EXPLAIN`` on PostgreSQL with
+sequential scans forbidden, so a tiny test table still shows what an index can answer).
+Structural checks only, never timings.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from erp.db import db
+from tests.crm.api_support import api_as
+
+SCOPES = ["admin", "manager", "rep_a"]  # all, team, own
+
+
+@contextmanager
+def captured(app):
+    """The (statement, parameters) run meanwhile on the app's engine."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[tuple[str, object]] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def _plan(app, statement: str, parameters) -> tuple[str, str]:
+    """The database's name and its plan of ``statement``."""
+    with app.app_context(), db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            return "sqlite", "\n".join(str(row[-1]) for row in rows)
+        # A few rows are cheaper to sort than to walk in order: forbid sequential scans
+        # and sorts, so the plan shows whether the index can answer in order at all.
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_sort = off")
+        rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+        return "postgresql", "\n".join(row[0] for row in rows)
+
+
+def _the(seen, table: str, needle: str):
+    [found] = [(sql, params) for sql, params in seen
+               if f"FROM {table}" in sql and needle in sql]
+    return found
+
+
+@pytest.fixture
+def world(app, users, make_account, make_contact):
+    """A few accounts of each rep with a contact each, and actions on them."""
+    for owner in ("rep_a", "rep_b", "rep_c", "manager"):
+        account_id = make_account(owner, legal_name=f"Silva {owner} Ltda.")
+        make_contact(owner, account_id=account_id, name=f"Maria Silva {owner}")
+        make_contact(owner, name=f"João Silva {owner}")
+
+
+@pytest.mark.parametrize("who", SCOPES)
+def test_the_actions_list_walks_the_id_index(app, client, users, world, who):
+    api = api_as(app, client, users, who)
+    with captured(app) as seen:
+        assert api.get("/actions", query_string={"limit": 50}).status_code == 200
+        assert api.get("/actions", query_string={"limit": 50, "after": 3}).status_code == 200
+    statements = [(sql, params) for sql, params in seen
+                  if "FROM crm_action" in sql and "ORDER BY" in sql]
+    assert len(statements) == 2, seen
+    for sql, params in statements:
+        dialect, plan = _plan(app, sql, params)
+        if dialect == "sqlite":
+            # Read in id order and stopped at the page's end: no sort of every visible action.
+            assert "TEMP B-TREE" not in plan, plan
+            assert plan.splitlines()[0].startswith("SCAN crm_action") or (
+                "crm_action USING INTEGER PRIMARY KEY" in plan), plan
+        else:
+            assert "Sort" not in plan, plan
+            assert "Index Scan using pk_crm_action on crm_action " in plan, plan
