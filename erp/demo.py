@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from .auth.models import Team, User
 from .auth.seed import ADMIN, ensure_default_roles
-from .db import db
+from .db import db, refresh_statistics
 from .registry import DemoLoader, DemoUser
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented in the README; every demo user has it
@@ -54,3 +54,4 @@ def load_demo() -> None:
     for loader in registry.items(DemoLoader, check_permission=False):
         loader.load()
     db.session.commit()
+    refresh_statistics()  # the tables went from empty to filled

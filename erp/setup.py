@@ -6,7 +6,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .auth.seed import ensure_default_roles, grant_module_defaults
-from .db import db
+from .db import db, refresh_statistics
 from .migrate import upgrade_all
 from .models import InstalledModule
 
@@ -42,7 +42,10 @@ def record_modules() -> list[str]:
 
 
 def upgrade_database(app) -> list[str]:
-    """Migrate every enabled branch to head and record the modules."""
+    """Migrate every enabled branch to head, record the modules, and refresh the query
+    planner's statistics (a migration may have added an index or rewritten a table)."""
     upgrade_all(app)
     with app.app_context():
-        return record_modules()
+        new = record_modules()
+        refresh_statistics()
+        return new

@@ -49,7 +49,7 @@ from huey.api import Huey
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .db import background_work, db
+from .db import background_work, db, refresh_statistics
 
 __all__ = ["Task", "enqueue_after_commit", "on_worker_start", "periodic_task", "queue",
            "run_worker", "task"]
@@ -238,3 +238,13 @@ def on_worker_start(function: Callable[[], None]) -> Callable[[], None]:
     e.g. to recover work that a worker which died left half done."""
     _STARTUP.append(function)
     return function
+
+
+# --- the host's own periodic work -----------------------------------------------------
+
+
+@periodic_task(minutes=60, name="erp.refresh_statistics")
+def refresh_planner_statistics() -> None:
+    """Hourly: the query planner's statistics follow the tables' growth, without anyone
+    having to think of it (SQLite never analyses by itself)."""
+    refresh_statistics()

@@ -32,14 +32,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .. import csv_writer
 from ..audit import acting_as
 from ..auth.models import User
-from ..db import background_work, db, utcnow, writing
+from ..db import background_work, db, refresh_statistics, utcnow, writing
 from .changes import ChangeRecorder, take_back
 from .contract import Importer, cell_text
 from .models import (
@@ -207,6 +207,11 @@ class _Run:
                 self.publish()
                 if self.pause:
                     time.sleep(self.pause)
+        # The last batches' rows in the planner's statistics too, whatever the size.
+        if tables := sorted(table for table, count in self.inserted.items() if count):
+            with writing():
+                refresh_statistics(tables, connection=db.session.connection())
+                db.session.commit()
 
     def write_batch(self, batch, seen: SeenKeys, recorder: ChangeRecorder) -> None:
         with writing():  # SQLite: the write lock from the first read, for one short batch
@@ -237,11 +242,10 @@ class _Run:
         """Query plans come from statistics: as an import grows a table, look-ups planned
         for the small table turn into scans. ANALYZE each time a table has doubled (a
         handful of times for 100,000 rows). Table names come from the models."""
-        quote = db.engine.dialect.identifier_preparer.quote
         for table, count in inserted.items():
             total = self.inserted[table] = self.inserted[table] + count
             if count and total >= max(ANALYZE_AFTER_ROWS, 2 * self.analyzed_at[table]):
-                db.session.execute(text(f"ANALYZE {quote(table)}"))
+                refresh_statistics([table], connection=db.session.connection())
                 self.analyzed_at[table] = total
 
     # --- the whole run --------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""Planner statistics kept fresh without anyone thinking of it (issue 15): ANALYZE after
+setup, an upgrade, the demo data and an import, and hourly in the worker, on SQLite and
+PostgreSQL. Without statistics SQLite guesses, and on a large database guesses wrong."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, func, make_url, select, text
+
+from erp import tasks
+from erp.auth.models import User
+from erp.db import db
+from erp.demo import load_demo
+from erp.setup import upgrade_database
+from modules.crm.models import Account
+from tests.conftest import make_user
+from tests.erp.importing import (
+    csv_bytes,
+    import_dir_fixture,  # noqa: F401 (the import_dir fixture)
+    make_cnpj,
+    run_import,
+)
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A new, empty database on the same server as the suite's (or a new SQLite file)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    url = make_url(database_url)
+    name = f"erp_statistics_{uuid.uuid4().hex[:8]}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def analysed_rows(table: str) -> int | None:
+    """The table's row count as the planner's statistics have it; None: never analysed."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            if not conn.scalar(text("SELECT count(*) FROM sqlite_master "
+                                    "WHERE name = 'sqlite_stat1'")):
+                return None
+            stats = conn.scalars(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"),
+                                 {"t": table}).all()
+            return max((int(stat.split()[0]) for stat in stats), default=None)
+        reltuples = conn.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t "
+                                     "AND relkind = 'r'"), {"t": table})
+        return None if reltuples is None or reltuples < 0 else int(reltuples)
+
+
+def rows(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_setup_and_demo_data_leave_the_database_analysed(make_app, empty_database_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    upgrade_database(app)  # `flask upgrade`, and `flask setup`'s first step
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert analysed_rows("crm_account") is None or analysed_rows("crm_account") == 0
+            assert db.session.scalar(text("SELECT count(*) FROM sqlite_master "
+                                          "WHERE name = 'sqlite_stat1'")) == 1
+        else:
+            assert db.session.scalar(text(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname = 'crm_account'"))
+        db.session.remove()
+        load_demo()  # `flask setup` on an empty database, `flask demo`
+        accounts, users = rows(Account), rows(User)
+        assert accounts and users
+        assert analysed_rows("crm_account") == accounts
+        assert analysed_rows("auth_user") == users
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_worker_refreshes_statistics_hourly(app, users):
+    task = tasks._TASKS["erp.refresh_statistics"]
+    assert task.every_minutes == 60
+    assert "erp.refresh_statistics" in tasks.queue(app).wrappers
+    with app.app_context():
+        for n in range(23):
+            make_user(f"statistics{n}", [])
+        db.session.commit()
+        expected = rows(User)
+        db.session.remove()
+        assert analysed_rows("auth_user") != expected
+        task()
+        assert analysed_rows("auth_user") == expected
+
+
+@pytest.mark.usefixtures("import_dir")
+def test_an_import_leaves_its_tables_analysed(app, users):
+    header = ["Razão Social", "CNPJ", "Cidade", "UF"]
+    content = csv_bytes([header] + [[f"Statistics {n} Ltda", make_cnpj(31_000 + n),
+                                     "Campinas", "SP"] for n in range(37)])
+    result = run_import(app, users["admin"], "accounts", content)
+    assert result.created == 37, result.message
+    with app.app_context():
+        assert analysed_rows("crm_account") == rows(Account) == 37
+        db.session.remove()
