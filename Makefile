@@ -7,7 +7,7 @@ PYBABEL := $(VENV)/bin/pybabel
 # Every folder that keeps a message catalog: the host (shared templates in erp/templates) and each module.
 CATALOGS := erp $(wildcard modules/*)
 
-.PHONY: run dev test lint audit bench install install-test translations extract-messages update-messages clean
+.PHONY: run dev test lint audit bench bench-scale install install-test translations extract-messages update-messages clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,23 @@ bench: install
 	$(PY) bench/timeline.py $(BENCH_ARGS)
 	$(PY) bench/import_accounts.py $(BENCH_ARGS)
 	$(PY) bench/import_concurrent.py $(BENCH_ARGS)
+
+## Issue 15's benchmark: generate the dataset (only into an empty database), then time every
+## page and API list over HTTP against gunicorn (2 workers) as admin, manager and rep, and a
+## bounded throughput run. Default: 200,000 accounts, 1,000,000 events, a whale of 100,000;
+## `make bench-scale ACCOUNTS=20000` for a quick one (events and whale scale with it).
+## BENCH_SCALE_DATABASE_URL picks the database (default a file per size in instance/);
+## BENCH_SCALE_ARGS go to the timing client, e.g. "--runs 50 --json out.json".
+ACCOUNTS ?= 200000
+EVENTS ?= $(shell expr $(ACCOUNTS) \* 5)
+WHALE ?= $(shell expr $(EVENTS) / 10)
+BENCH_SCALE_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/bench-scale-$(ACCOUNTS).sqlite3
+BENCH_SCALE_ARGS ?= --json instance/bench-scale-$(ACCOUNTS).json
+bench-scale: translations
+	mkdir -p instance
+	$(PY) bench/scale_data.py --if-empty --accounts $(ACCOUNTS) --events $(EVENTS) \
+	  --whale $(WHALE) --database-url "$(BENCH_SCALE_DATABASE_URL)"
+	$(PY) bench/scale_pages.py --database-url "$(BENCH_SCALE_DATABASE_URL)" $(BENCH_SCALE_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
