@@ -62,6 +62,10 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     __audit_ignore__ = ("search_text", "tax_id_root")  # derived from the others
     __table_args__ = (
         Index("ix_crm_account_archived_legal_name", "archived", "legal_name"),
+        # The list's "last changed" and "newest" sorts (updated_at DESC, id DESC; id DESC),
+        # read in index order within the active (or the archived) accounts.
+        Index("ix_crm_account_archived_updated", "archived", "updated_at", "id"),
+        Index("ix_crm_account_archived_id", "archived", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

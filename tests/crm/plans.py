@@ -1,0 +1,37 @@
+"""Query plans for structural tests (issue 15): ``EXPLAIN QUERY PLAN`` on SQLite,
+``EXPLAIN`` on PostgreSQL with sequential scans forbidden (and sorts, if asked), so a tiny
+test table still shows whether an index can answer; never timings."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from erp.db import db
+
+
+def query_plan(statement, *, forbid_sort: bool = False) -> str:
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            rows = conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        conn.execute(text("SET enable_seqscan = off"))
+        if forbid_sort:  # likewise: a Sort node is left only where no index gives the order
+            conn.execute(text("SET enable_sort = off"))
+        rows = conn.execute(text(f"EXPLAIN {compiled}")).all()
+        return "\n".join(row[0] for row in rows)
+
+
+def full_scans(plan: str, table: str = "crm_account") -> list[str]:
+    """The plan's steps that read all of ``table``, not through an index lookup."""
+    if db.engine.dialect.name == "sqlite":
+        return [line for line in plan.splitlines() if line.strip().startswith(f"SCAN {table}")]
+    nodes: list[list[str]] = []  # PostgreSQL: a node's line, then its details
+    for line in plan.splitlines():
+        if "->" in line or not nodes:
+            nodes.append([line])
+        else:
+            nodes[-1].append(line)
+    return [node[0] for node in nodes
+            if f" on {table} " in node[0] + " " and "Scan" in node[0]
+            and not any("Index Cond" in d or "Recheck Cond" in d for d in node[1:])]
