@@ -18,6 +18,7 @@ from erp.audit import render_history, requested_page
 from erp.auth.models import User
 from erp.db import db
 from erp.forms import PostForm
+from erp.params import id_arg
 from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import Cursor, after_cursor, fetch_page
 
@@ -32,6 +33,7 @@ from .views.account_page import timeline_kinds
 
 TIMELINE_PAGE = 25
 OPPORTUNITIES_SHOWN = 50
+CONTACTS_SHOWN = 50  # a page of the Contacts tab
 
 
 # --- Timeline sources ---------------------------------------------------------------------
@@ -197,15 +199,42 @@ def count_contacts(account) -> int:
                              .where(AccountContact.account_id == account.id))
 
 
+def _contacts_after(args):
+    """The contacts tab's keyset: the contacts after ?contacts_after= (a contact id) in
+    (name, id) order, or no condition on the first page (or for an unknown id)."""
+    after = id_arg("contacts_after", args)
+    cursor = db.session.get(Contact, after) if after is not None else None
+    if cursor is None:
+        return None
+    return or_(Contact.name > cursor.name, and_(Contact.name == cursor.name,
+                                                Contact.id > cursor.id))
+
+
 def render_contacts(account, args) -> str:
-    links = db.session.execute(
-        select(AccountContact, Contact).join(Contact)
-        .where(AccountContact.account_id == account.id).order_by(Contact.name)).all()
+    """One page of the account's contacts by name (CONTACTS_SHOWN, "More" for the next by
+    keyset): a whale's hundreds are not rendered at once (issue 15)."""
+    statement = (select(AccountContact, Contact).join(Contact)
+                 .where(AccountContact.account_id == account.id)
+                 .order_by(Contact.name, Contact.id).limit(CONTACTS_SHOWN + 1))
+    if (after := _contacts_after(args)) is not None:
+        statement = statement.where(after)
+    links = db.session.execute(statement).all()
+    more = None
+    if len(links) > CONTACTS_SHOWN:
+        links = links[:CONTACTS_SHOWN]
+        more = url_for("crm.account", account_id=account.id, tab="contacts",
+                       contacts_after=links[-1][1].id, _anchor="contacts")
     contact_query = args.get("contact_q", "").strip()
-    linked = {contact.id for _link, contact in links}
-    candidates = [c for c in search_contacts(contact_query, current_user, 10)
-                  if c.id not in linked] if contact_query else []
+    candidates = search_contacts(contact_query, current_user, 10) if contact_query else []
+    if candidates:  # those already linked to the account are not offered again
+        linked = set(db.session.scalars(select(AccountContact.contact_id).where(
+            AccountContact.account_id == account.id,
+            AccountContact.contact_id.in_([c.id for c in candidates]))))
+        candidates = [c for c in candidates if c.id not in linked]
+    first = (url_for("crm.account", account_id=account.id, tab="contacts", _anchor="contacts")
+             if "contacts_after" in args else None)
     return render_template("crm/tabs/contacts.html", account=account, links=links,
+                           total=count_contacts(account), more=more, first=first,
                            relationship_form=RelationshipForm(), action_form=PostForm(),
                            contact_query=contact_query, candidates=candidates)
 
