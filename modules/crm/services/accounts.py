@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 
 from erp.auth import in_scope
 from erp.auth.models import User
@@ -176,6 +176,35 @@ def _check_required(out: dict, current: Account | None, errors: Errors) -> None:
                    _l("A company customer needs its state registration, or ISENTO."))
 
 
+def duplicate_checks(values: Mapping[str, Any], exclude_id: int | None = None) -> list:
+    """The SELECTs behind :func:`find_duplicates`: ``(reason, statement, blocking)``, the
+    strongest reason first; each reads an index, whatever the table's size."""
+    conditions = []
+    if values.get("tax_id"):
+        conditions.append(("tax_id", Account.tax_id == values["tax_id"], True))
+    if values.get("tax_id_root"):
+        conditions.append(("tax_id_root", Account.tax_id_root == values["tax_id_root"], False))
+    if values.get("email"):
+        conditions.append(("email", Account.email == values["email"], False))
+    statements = [(reason, select(Account).where(condition), blocking)
+                  for reason, condition, blocking in conditions]
+    phones = [p for p in (values.get("phone"), values.get("mobile")) if p]
+    if phones:
+        # The accounts joined to a UNION of the two indexed lookups: "phone IN … OR
+        # mobile IN …", or "id IN (the union)", may read the whole table in id order.
+        either = union(select(Account.id).where(Account.phone.in_(phones)),
+                       select(Account.id).where(Account.mobile.in_(phones))).subquery()
+        statements.append(("phone", select(Account).join(either, Account.id == either.c.id),
+                           False))
+    checks = []
+    for reason, statement, blocking in statements:
+        statement = statement.order_by(Account.id).limit(5)
+        if exclude_id is not None:
+            statement = statement.where(Account.id != exclude_id)
+        checks.append((reason, statement, blocking))
+    return checks
+
+
 def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,
                     user=None) -> list[Duplicate]:
     """Existing accounts with the same tax id (blocking), CNPJ root, e-mail or phone.
@@ -184,22 +213,8 @@ def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,
     reported without its name, owner or link (``Duplicate.visible``), else any rep could
     look up who holds any CNPJ in the company by trying to register it.
     """
-    checks = []
-    if values.get("tax_id"):
-        checks.append(("tax_id", Account.tax_id == values["tax_id"], True))
-    if values.get("tax_id_root"):
-        checks.append(("tax_id_root", Account.tax_id_root == values["tax_id_root"], False))
-    if values.get("email"):
-        checks.append(("email", Account.email == values["email"], False))
-    phones = [p for p in (values.get("phone"), values.get("mobile")) if p]
-    if phones:
-        checks.append(("phone", or_(Account.phone.in_(phones), Account.mobile.in_(phones)),
-                       False))
     found: dict[int, Duplicate] = {}
-    for reason, condition, blocking in checks:
-        statement = select(Account).where(condition).order_by(Account.id).limit(5)
-        if exclude_id is not None:
-            statement = statement.where(Account.id != exclude_id)
+    for reason, statement, blocking in duplicate_checks(values, exclude_id):
         for account in db.session.scalars(statement):
             if account.id not in found:  # the strongest reason wins (checked first)
                 visible = user is None or in_scope(account.owner_id, user)
