@@ -85,3 +85,45 @@ def test_the_actions_list_walks_the_id_index(app, client, users, world, who):
         else:
             assert "Sort" not in plan, plan
             assert "Index Scan using pk_crm_action on crm_action " in plan, plan
+
+
+def _contact_scope_read_from_the_contact(dialect: str, plan: str) -> None:
+    """The contact scope's account links are read from the contact (its links by
+    contact_id, each account by its primary key), never by walking the user's accounts."""
+    if dialect == "sqlite":
+        assert "SCAN crm_account " not in plan + " " and "ix_crm_account_owner_id" not in plan, plan
+        links = [line for line in plan.splitlines() if "crm_account_contact" in line]
+        assert all("ix_crm_account_contact_contact_id (contact_id=?)" in line
+                   for line in links), plan
+    else:
+        assert "ix_crm_account_owner_id" not in plan, plan
+        assert "Seq Scan on crm_account" not in plan, plan
+        links = [line for line in plan.splitlines() if "on crm_account_contact" in line]
+        assert all("ix_crm_account_contact_contact_id" in line for line in links), plan
+
+
+@pytest.mark.parametrize("who", SCOPES)
+def test_the_contacts_list_reads_links_from_each_contact(app, client, users, world, who):
+    api = api_as(app, client, users, who)
+    with captured(app) as seen:
+        assert api.get("/contacts", query_string={"limit": 50}).status_code == 200
+    dialect, plan = _plan(app, *_the(seen, "crm_contact", "ORDER BY"))
+    _contact_scope_read_from_the_contact(dialect, plan)
+    if dialect == "sqlite":
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("who", SCOPES)
+def test_the_contact_search_reads_links_from_each_contact(app, users, world, who):
+    from erp.auth.models import User
+    from modules.crm.services.search import search_contacts
+
+    with app.app_context():
+        user = db.session.get(User, users[who])
+        with captured(app) as seen:
+            assert search_contacts("silva", user)
+        db.session.remove()
+    dialect, plan = _plan(app, *_the(seen, "crm_contact", "ORDER BY"))
+    _contact_scope_read_from_the_contact(dialect, plan)

@@ -19,13 +19,23 @@ def account_scope(user):
 
 
 def contact_scope(user):
-    """A contact is visible if the user may see its owner's records or one of its accounts."""
-    linked_to_visible_account = exists(
+    """A contact is visible if the user may see its owner's records or one of its accounts.
+
+    The accounts are read from the contact, for each contact: its links by contact_id,
+    each linked account's owner by the account's primary key (issue 15). Both subqueries
+    are scalar on purpose: with the account joined, SQLite drove the test from the user's
+    accounts (a manager sees tens of thousands) for every contact; as an EXISTS,
+    PostgreSQL may hash every visible link once per query instead.
+    """
+    account_owner = (select(Account.owner_id).where(Account.id == AccountContact.account_id)
+                     .scalar_subquery())
+    visible_link = (
         select(AccountContact.account_id)
-        .join(Account, Account.id == AccountContact.account_id)
-        .where(AccountContact.contact_id == Contact.id, account_scope(user))
+        .where(AccountContact.contact_id == Contact.id, scope_clause(account_owner, user))
+        .limit(1)
+        .scalar_subquery()
     )
-    return or_(scope_clause(Contact.owner_id, user), linked_to_visible_account)
+    return or_(scope_clause(Contact.owner_id, user), visible_link.is_not(None))
 
 
 def action_scope(user):
