@@ -21,6 +21,9 @@ class Action(TimestampMixin, db.Model):
     __tablename__ = "crm_action"
     __table_args__ = (
         Index("ix_crm_action_account_at", "account_id", "at", "id"),
+        # The account page's "Last contact": the newest done, kept action, one index seek
+        # (the (account_id, at) index walked every planned action in the future first).
+        Index("ix_crm_action_account_done_at", "account_id", "done", "archived", "at"),
         Index("ix_crm_action_user_done_at", "user_id", "done", "at"),
         Index("ix_crm_action_opportunity_at", "opportunity_id", "at"),
         # The actions report over everyone's actions in a period (admins, "all" scope).
