@@ -23,6 +23,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -67,8 +68,12 @@ def facts(app) -> dict:
         whale = db.session.scalar(select(Account.id).where(
             Account.legal_name.like("Baleia%")).order_by(Account.id).limit(1))
         count = db.session.scalar(select(func.count(Account.id)))
-        ordinary = db.session.scalar(select(Account.id).where(Account.archived.is_(False))
-                                     .order_by(Account.id).offset(count // 2).limit(1))
+        # The ordinary account and the deep page are the rep's too: every role sees them.
+        rep = db.session.scalar(select(User.id).where(User.username == ROLES[2][1]))
+        mine = select(Account.id).where(Account.owner_id == rep, Account.archived.is_(False))
+        rep_count = db.session.scalar(select(func.count()).select_from(mine.subquery()))
+        ordinary = db.session.scalar(mine.where(Account.id != whale).order_by(Account.id)
+                                     .offset(max(0, rep_count // 2 - 1)).limit(1))
         sample = db.session.execute(select(Account.tax_id, Account.phone)
                                     .where(Account.id == ordinary)).one()
         contact_phone = db.session.scalar(select(Contact.phone).where(Contact.phone.isnot(None))
@@ -78,13 +83,14 @@ def facts(app) -> dict:
             user = db.session.scalar(select(User).where(User.username == username))
             tokens[role] = create_token(user, f"bench {secrets.token_hex(4)}")[1]
     return {"whale": whale or ordinary, "ordinary": ordinary, "accounts": count,
+            "deep": max(2, min(2000, rep_count // PAGE_SIZE)),
             "cnpj": sample.tax_id or "", "phone": (sample.phone or "")[-8:],
             "contact_phone": (contact_phone or "")[-8:], "tokens": tokens}
 
 
 def pages(f: dict) -> list[tuple[str, str, str]]:
     """(name, kind, path): kind "html" (session cookie) or "api" (bearer token)."""
-    deep = max(2, min(2000, f["accounts"] // PAGE_SIZE // 2))
+    deep = f["deep"]
     w, o = f["whale"], f["ordinary"]
     return [
         ("home", "html", "/"),
@@ -220,7 +226,7 @@ def time_pages(base: str, f: dict, runs: int, warmup: int, log=print) -> list[di
 
 
 def ratios(rows: list[dict], f: dict) -> list[dict]:
-    deep = max(2, min(2000, f["accounts"] // PAGE_SIZE // 2))
+    deep = f["deep"]
     medians = {(r["page"], r["role"]): r["median_ms"] for r in rows if r["status"] < 400}
     out = []
     for a, b in RATIOS:
@@ -305,6 +311,8 @@ def main() -> None:
     parser.add_argument("--throughput-seconds", type=float, default=30, help="0: skip")
     parser.add_argument("--json", help="write the tables to this file")
     args = parser.parse_args()
+    # Stopped by a signal, the client still stops its gunicorn (the ``with`` block below).
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url} if args.database_url
                      else None)
     url = args.database_url or app.config["SQLALCHEMY_DATABASE_URI"]
