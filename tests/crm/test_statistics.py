@@ -7,11 +7,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import create_engine, func, insert, make_url, select, text
 
 from erp import tasks
-from erp.auth.models import User
-from erp.db import db
+from erp.auth.models import Team, User
+from erp.db import db, refresh_statistics
 from erp.demo import load_demo
 from erp.setup import upgrade_database
 from modules.crm.models import Account
@@ -106,4 +106,15 @@ def test_an_import_leaves_its_tables_analysed(app, users):
     assert result.created == 37, result.message
     with app.app_context():
         assert analysed_rows("crm_account") == rows(Account) == 37
+        db.session.remove()
+
+
+def test_statistics_are_not_sampled(app):
+    """A full ANALYZE, not one within the connection's analysis_limit: sampled statistics
+    misjudge a large table (on SQLite, a user's 75,000 actions counted as 1,001)."""
+    with app.app_context():
+        db.session.execute(insert(Team), [{"name": f"statistics {n}"} for n in range(5000)])
+        db.session.commit()
+        refresh_statistics(["auth_team"])
+        assert analysed_rows("auth_team") == 5000
         db.session.remove()
