@@ -38,11 +38,22 @@ def count_open(account) -> int:
         Receivable.account_id == account.id, unpaid_clause()))
 
 
+def owed_select(account_id: int, *clauses):
+    """What the account still owes on its receivables (those matching ``clauses``): the
+    amounts of its live receivables less the payments received on them — two sums over
+    index ranges (the (account_id, cancelled, due_date, amount) index covers the first),
+    not a correlated sum of payments per receivable, twice (issue 15). The same figure as
+    the sum of amount - paid over the unpaid ones: a payment is never more than is owed
+    (record_payment), so a receivable paid in full adds amount - paid = 0."""
+    live = (Receivable.account_id == account_id, Receivable.cancelled == false(), *clauses)
+    amounts = select(func.coalesce(func.sum(Receivable.amount), 0)).where(*live)
+    payments = (select(func.coalesce(func.sum(Payment.amount), 0))
+                .join(Receivable, Receivable.id == Payment.receivable_id).where(*live))
+    return select(amounts.scalar_subquery() - payments.scalar_subquery())
+
+
 def _owed(account_id: int, *clauses):
-    total = db.session.scalar(
-        select(func.sum(Receivable.amount - Receivable.paid))
-        .where(Receivable.account_id == account_id, unpaid_clause(), *clauses))
-    return to_money(total)
+    return to_money(db.session.scalar(owed_select(account_id, *clauses)))
 
 
 def render_tab(account, args) -> str:

@@ -57,6 +57,10 @@ class Receivable(Audited, db.Model):
         Index("ix_finance_receivable_account_created", "account_id", "created_at", "id"),
         # The timeline ("overdue", at the due date) and the tab's list by due date.
         Index("ix_finance_receivable_account_due", "account_id", "due_date", "id"),
+        # The account page's open and overdue figures: a sum over an index range that
+        # covers it (ids for the join to the payments).
+        Index("ix_finance_receivable_account_open", "account_id", "cancelled", "due_date",
+              "amount", "id"),
         # The receivables list and the aging, by due date.
         Index("ix_finance_receivable_due_date", "due_date"),
         # One receivable per installment of an origin (an invoice): a signal delivered
