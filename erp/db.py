@@ -106,10 +106,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA analysis_limit=1000")
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
             cursor.execute("PRAGMA journal_mode=WAL")
-        # SQLite's advice for long-lived connections: re-analyse, within analysis_limit,
-        # any table whose size changed a lot since its last ANALYZE (SQLite >= 3.46; on
-        # older versions a no-op at open, and the worker's hourly refresh_statistics does it).
-        cursor.execute("PRAGMA optimize=0x10002")
+        # No PRAGMA optimize at open: within analysis_limit it would write sampled
+        # statistics over refresh_statistics' full ones (see there); the worker refreshes
+        # them hourly, and setup, upgrades, demo data and imports right away.
         cursor.close()
 
 
@@ -149,9 +148,9 @@ def refresh_statistics(tables: Iterable[str] = (), *, connection: Connection | N
     try:
         for statement in statements:
             connection.exec_driver_sql(statement)
+        connection.exec_driver_sql("PRAGMA optimize")  # the other tables, also in full
     finally:
         connection.exec_driver_sql(f"PRAGMA analysis_limit={int(limit):d}")
-    connection.exec_driver_sql("PRAGMA optimize")
 
 
 def database_busy(error: BaseException) -> bool:
