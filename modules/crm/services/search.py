@@ -3,14 +3,20 @@ and contacts, with or without punctuation, within the user's scope."""
 
 from __future__ import annotations
 
-from sqlalchemy import false, select
+import itertools
+
+from sqlalchemy import false, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from erp.db import db
+from erp.validation import Invalid
 
 from ..models import Account, Contact
 from ..models.search_index import matching_ids
 from ..models.search_text import compact, query_terms
 from .scope import account_scope, contact_scope
+from .validation import validate_tax_id
 
 
 def _dialect() -> str:
@@ -41,14 +47,56 @@ def search_accounts(query: str, user, limit: int = 20, include_archived: bool = 
     return ([exact] if exact is not None else []) + list(rest)[: limit - (exact is not None)]
 
 
-def accounts_matching(query: str):
-    """The atomic search as a WHERE clause, for lists paged by the caller (the JSON API):
-    the account with exactly that tax id, or any whose search text has one of the terms."""
-    exact = Account.tax_id == compact(query).upper()
+def _is_cnpj(query: str) -> bool:
+    """A whole, valid CNPJ: only an account's tax id holds one."""
+    try:
+        return bool(validate_tax_id(query, "PJ"))
+    except Invalid:
+        return False
+
+
+def matching_account_ids(query: str):
+    """The atomic search as a SELECT of account ids, for lists that join the accounts to
+    it and sort and page the result themselves (the accounts list, the JSON API): the
+    account with exactly that tax id, and any whose search text has one of the terms.
+
+    A whole CNPJ is looked up by its tax id only: its digit trigrams ("000", "001") are in
+    nearly every row. Joined (not "tax_id = ? OR id IN (…)", which both planners may
+    answer by walking the whole table and probing the trigram index for each row), the
+    matches drive the query, whatever the table's size.
+    """
+    exact = select(Account.id).where(Account.tax_id == compact(query).upper())
     terms = query_terms(query)
-    if not terms:
+    if not terms or _is_cnpj(query):
         return exact
-    return exact | Account.id.in_(matching_ids(Account.__table__, terms, _dialect()))
+    return union(exact, matching_ids(Account.__table__, terms, _dialect()))
+
+
+class _MatchesFirst(Join):
+    """An inner join whose left side (the matches) SQLite must read first: compiled as
+    CROSS JOIN there, the one join order SQLite's planner may not change. Elsewhere a JOIN."""
+
+    inherit_cache = True
+
+
+@compiles(_MatchesFirst, "sqlite")
+def _cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
+    left = compiler.process(join.left, asfrom=True, from_linter=from_linter, **kw)
+    right = compiler.process(join.right, asfrom=True, from_linter=from_linter, **kw)
+    if from_linter:
+        from_linter.edges.update(itertools.product(join.left._from_objects,
+                                                   join.right._from_objects))
+    on = compiler.process(join.onclause, from_linter=from_linter, **kw)
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+def only_matching_accounts(statement, query: str):
+    """``statement`` (a SELECT of accounts) narrowed to the atomic search's matches,
+    read first: the matches drive the query, whatever the table's size or the planner's
+    statistics, and the caller's sort applies to that set."""
+    matches = matching_account_ids(query).subquery()
+    return statement.select_from(
+        _MatchesFirst(matches, Account.__table__, Account.id == matches.c.id))
 
 
 def contacts_matching(query: str):

@@ -24,11 +24,11 @@ from erp.params import id_arg, parse_int
 
 from ..forms.accounts import AccountForm
 from ..models import Account, AccountContact, Contact, account_tags
-from ..models.search_index import matching_ids
-from ..models.search_text import compact, query_terms
+from ..models.search_text import compact
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.scope import account_scope, get_account_or_404
+from ..services.search import only_matching_accounts
 from ..services.validation import guess_person_type, normalize_tax_id
 from . import account_page as page
 from . import bp
@@ -50,10 +50,7 @@ def _filtered_accounts():
         statement = statement.where(Account.archived.is_(archived == "1"))
     query = args.get("q", "").strip()
     if query:
-        terms = query_terms(query)
-        ids = matching_ids(Account.__table__, terms, db.engine.dialect.name) if terms else None
-        exact = Account.tax_id == compact(query).upper()
-        statement = statement.where(exact | Account.id.in_(ids) if ids is not None else exact)
+        statement = only_matching_accounts(statement, query)
     for arg, column in (("owner", Account.owner_id), ("category", Account.category_id)):
         if (wanted := id_arg(arg, args)) is not None:
             statement = statement.where(column == wanted)
