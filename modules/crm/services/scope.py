@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from erp.auth import in_scope, scope_clause
+from erp.auth.models import SCOPE_ALL
 from erp.db import db
 from erp.validation import Invalid, record
 
@@ -38,6 +39,10 @@ def contact_scope(user):
     return or_(scope_clause(Contact.owner_id, user), visible_link.is_not(None))
 
 
+# Below this many visible accounts, a user's actions are listed from their accounts.
+SMALL_SCOPE = 2000
+
+
 def action_scope(user):
     """An action is visible if it is the user's own or on an account within their scope.
 
@@ -45,7 +50,18 @@ def action_scope(user):
     row), not ``account_id IN (visible accounts)``: a list ordered by id then walks the
     actions' primary key and stops at the page's end, instead of gathering every visible
     action and sorting them (issue 15).
+
+    A user whose scope holds fewer than SMALL_SCOPE accounts (a new rep) keeps the
+    ``IN`` form: a walk in id order would pass over nearly every action to fill a page,
+    while their few accounts' actions are quickly gathered and sorted. One bounded count
+    on the owner index tells which.
     """
+    visible_accounts = select(Account.id).where(account_scope(user))
+    if getattr(user, "record_scope", SCOPE_ALL) != SCOPE_ALL:
+        few = db.session.scalar(select(func.count()).select_from(
+            visible_accounts.limit(SMALL_SCOPE).subquery()))
+        if few < SMALL_SCOPE:
+            return or_(Action.user_id == user.id, Action.account_id.in_(visible_accounts))
     on_visible_account = exists(
         select(Account.id).where(Account.id == Action.account_id, account_scope(user)))
     return or_(Action.user_id == user.id, on_visible_account)
