@@ -7,7 +7,13 @@ import re
 import pytest
 
 from erp.db import db
-from tests.crm.plans import full_scans, query_plan, small_statistics, sql  # noqa: F401
+from tests.crm.plans import (  # noqa: F401
+    default_statistics,
+    full_scans,
+    query_plan,
+    small_statistics,
+    sql,
+)
 
 
 def _list_statement(users, query_string: str, who: str = "admin"):
@@ -31,6 +37,7 @@ def _sorts_in_memory(plan: str) -> list[str]:
             if "Sort" in line and "Incremental Sort" not in line and "Sort Key" not in line]
 
 
+@pytest.mark.usefixtures("default_statistics")
 @pytest.mark.parametrize("who", ["admin", "rep_a"])
 @pytest.mark.parametrize("sort", ["-updated", "-created", "name"])
 def test_list_sorts_read_an_index_in_order(app, users, sort, who):
