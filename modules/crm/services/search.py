@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from sqlalchemy import false, select, union
+from sqlalchemy import any_, false, func, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
@@ -94,6 +94,12 @@ def only_matching_accounts(statement, query: str):
     """``statement`` (a SELECT of accounts) narrowed to the atomic search's matches,
     read first: the matches drive the query, whatever the table's size or the planner's
     statistics, and the caller's sort applies to that set."""
+    if _dialect() != "sqlite":
+        # "id = ANY(ARRAY(matches))": the matches are an InitPlan, run first, and the
+        # accounts are read through the primary key; a join lets PostgreSQL hash-join
+        # a scan of the whole table for a frequent term.
+        ids = func.array(matching_account_ids(query).scalar_subquery())
+        return statement.where(Account.id == any_(ids))
     matches = matching_account_ids(query).subquery()
     return statement.select_from(
         _MatchesFirst(matches, Account.__table__, Account.id == matches.c.id))
