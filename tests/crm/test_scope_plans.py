@@ -119,7 +119,9 @@ def _contact_scope_read_from_the_contact(dialect: str, plan: str) -> None:
 
 
 @pytest.mark.parametrize("who", SCOPES)
-def test_the_contacts_list_reads_links_from_each_contact(app, client, users, world, who):
+def test_the_contacts_list_reads_links_from_each_contact(app, client, users, world, who,
+                                                          monkeypatch):
+    monkeypatch.setattr(scope, "SMALL_SCOPE", 0)  # every scope "large", as at scale
     api = api_as(app, client, users, who)
     with captured(app) as seen:
         assert api.get("/contacts", query_string={"limit": 50}).status_code == 200
@@ -132,8 +134,10 @@ def test_the_contacts_list_reads_links_from_each_contact(app, client, users, wor
 
 
 @pytest.mark.parametrize("who", SCOPES)
-def test_the_contact_search_reads_links_from_each_contact(app, users, world, who):
+def test_the_contact_search_reads_links_from_each_contact(app, users, world, who, monkeypatch):
     from erp.auth.models import User
+
+    monkeypatch.setattr(scope, "SMALL_SCOPE", 0)
     from modules.crm.services.search import search_contacts
 
     with app.app_context():
@@ -143,3 +147,41 @@ def test_the_contact_search_reads_links_from_each_contact(app, users, world, who
         db.session.remove()
     dialect, plan = _plan(app, *_the(seen, "crm_contact", "ORDER BY"))
     _contact_scope_read_from_the_contact(dialect, plan)
+
+
+def test_a_small_scope_gathers_its_contacts_from_its_accounts(app, client, users, world):
+    """A new rep's few accounts are read through the owner index and their contacts
+    gathered once: testing each contact's links would pass over every contact."""
+    api = api_as(app, client, users, "rep_a")
+    with captured(app) as seen:
+        assert api.get("/contacts", query_string={"limit": 50}).status_code == 200
+    dialect, plan = _plan(app, *_the(seen, "crm_contact", "ORDER BY"))
+    assert "ix_crm_account_owner_id" in plan, plan
+    if dialect == "sqlite":
+        assert "ix_crm_account_contact_contact_id (contact_id=?)" not in plan, plan
+
+
+@pytest.mark.parametrize("who", SCOPES)
+def test_both_contact_scopes_see_the_same_contacts(app, users, world, who, make_account,
+                                                   make_contact, monkeypatch):
+    """The small-scope and the large-scope forms are one rule: the same contacts, for
+    every scope (own, linked to an account in scope, neither)."""
+    from erp.auth.models import User
+    from modules.crm.models import Contact
+
+    theirs = make_account("rep_b", legal_name="Outra Ltda.")
+    make_contact("rep_b", account_id=theirs, name="Linked to rep_b only")
+    mine = make_account("rep_a", legal_name="Minha Ltda.")
+    make_contact("rep_b", account_id=mine, name="rep_b's contact on rep_a's account")
+    seen = {}
+    with app.app_context():
+        user = db.session.get(User, users[who])
+        for limit in (10**9, 0):  # every scope small, then every scope large
+            monkeypatch.setattr(scope, "SMALL_SCOPE", limit)
+            seen[limit] = set(db.session.scalars(
+                db.select(Contact.name).where(scope.contact_scope(user))))
+        db.session.remove()
+    assert seen[10**9] == seen[0]
+    if who == "rep_a":
+        assert "rep_b's contact on rep_a's account" in seen[0]
+        assert "Linked to rep_b only" not in seen[0]

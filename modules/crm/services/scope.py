@@ -19,15 +19,36 @@ def account_scope(user):
     return scope_clause(Account.owner_id, user)
 
 
+# Below this many visible accounts, a user's actions and contacts are read from their
+# accounts (a new rep); above it, from each action or contact (issue 15).
+SMALL_SCOPE = 2000
+
+
+def small_scope(user) -> bool:
+    """Whether the user sees fewer than SMALL_SCOPE accounts: one count on the owner
+    index, bounded by SMALL_SCOPE. Never for the ALL scope."""
+    if getattr(user, "record_scope", SCOPE_ALL) == SCOPE_ALL:
+        return False
+    visible_accounts = select(Account.id).where(account_scope(user)).limit(SMALL_SCOPE)
+    return db.session.scalar(
+        select(func.count()).select_from(visible_accounts.subquery())) < SMALL_SCOPE
+
+
 def contact_scope(user):
     """A contact is visible if the user may see its owner's records or one of its accounts.
 
-    The accounts are read from the contact, for each contact: its links by contact_id,
-    each linked account's owner by the account's primary key (issue 15). Both subqueries
-    are scalar on purpose: with the account joined, SQLite drove the test from the user's
-    accounts (a manager sees tens of thousands) for every contact; as an EXISTS,
-    PostgreSQL may hash every visible link once per query instead.
+    For a large scope the accounts are read from the contact, for each contact: its links
+    by contact_id, each linked account's owner by the account's primary key. Both
+    subqueries are scalar on purpose: with the account joined, SQLite drove the test from
+    the user's accounts (a manager sees tens of thousands) for every contact; as an
+    EXISTS, PostgreSQL may hash every visible link once per query instead. For a small
+    scope (a new rep) that per-contact test costs more than gathering the few visible
+    accounts' contacts once: ``contact id IN (their links)``.
     """
+    if small_scope(user):
+        linked = select(AccountContact.contact_id).where(
+            AccountContact.account_id.in_(select(Account.id).where(account_scope(user))))
+        return or_(scope_clause(Contact.owner_id, user), Contact.id.in_(linked))
     account_owner = (select(Account.owner_id).where(Account.id == AccountContact.account_id)
                      .scalar_subquery())
     visible_link = (
@@ -37,10 +58,6 @@ def contact_scope(user):
         .scalar_subquery()
     )
     return or_(scope_clause(Contact.owner_id, user), visible_link.is_not(None))
-
-
-# Below this many visible accounts, a user's actions are listed from their accounts.
-SMALL_SCOPE = 2000
 
 
 def action_scope(user):
@@ -56,12 +73,9 @@ def action_scope(user):
     while their few accounts' actions are quickly gathered and sorted. One bounded count
     on the owner index tells which.
     """
-    visible_accounts = select(Account.id).where(account_scope(user))
-    if getattr(user, "record_scope", SCOPE_ALL) != SCOPE_ALL:
-        few = db.session.scalar(select(func.count()).select_from(
-            visible_accounts.limit(SMALL_SCOPE).subquery()))
-        if few < SMALL_SCOPE:
-            return or_(Action.user_id == user.id, Action.account_id.in_(visible_accounts))
+    if small_scope(user):
+        visible_accounts = select(Account.id).where(account_scope(user))
+        return or_(Action.user_id == user.id, Action.account_id.in_(visible_accounts))
     on_visible_account = exists(
         select(Account.id).where(Account.id == Action.account_id, account_scope(user)))
     return or_(Action.user_id == user.id, on_visible_account)
