@@ -174,3 +174,26 @@ def csrf_token(client, url: str = "/auth/login") -> str:
     match = CSRF_RE.search(page)
     assert match, f"no CSRF token on {url}"
     return match.group(1)
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A new, empty database on the same server as the suite's (or a new SQLite file),
+    dropped afterwards: for tests of what setup and migrations build from nothing."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = f"erp_empty_{uuid.uuid4().hex[:8]}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()

@@ -130,3 +130,15 @@ def queries_for(app, client, url: str, status: int = 200) -> int:
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     return len(counter.statements)
+
+
+def list_query_counts(app, client, path: str, account_id: int, sizes=(5, 40)) -> dict:
+    """The statements one list page runs, per (accounts, page size): the whole list of
+    many accounts' documents, and one account's (``?account_id=``). A list without N+1
+    gives one value for all of them."""
+    counts = {}
+    for size in sizes:
+        app.config["ERP_PAGE_SIZE"] = size
+        counts["many", size] = queries_for(app, client, path)
+        counts["one", size] = queries_for(app, client, f"{path}?account_id={account_id}")
+    return counts

@@ -4,10 +4,8 @@ PostgreSQL. Without statistics SQLite guesses, and on a large database guesses w
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, func, insert, make_url, select, text
+from sqlalchemy import func, insert, select, text
 
 from erp import tasks
 from erp.auth.models import Team, User
@@ -22,23 +20,6 @@ from tests.erp.importing import (
     make_cnpj,
     run_import,
 )
-
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """A new, empty database on the same server as the suite's (or a new SQLite file)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    url = make_url(database_url)
-    name = f"erp_statistics_{uuid.uuid4().hex[:8]}"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
 
 
 def analysed_rows(table: str) -> int | None:

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import flask_migrate
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, make_url, select, text
+from sqlalchemy import inspect, select
 
 from erp.db import db
 from erp.migrate import branches, include_object
 from erp.models import InstalledModule
 from erp.setup import upgrade_database
-
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """A new, empty database on the same server as the suite's (or a new SQLite file)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
-        return
-    url = make_url(database_url)
-    name = f"erp_migrations_{uuid.uuid4().hex[:8]}"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    server.dispose()
 
 
 def schema_diff(app) -> list:

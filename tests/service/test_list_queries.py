@@ -12,7 +12,7 @@ from erp.db import db
 from modules.service import services
 from modules.service.models import ServiceOrder
 from tests.conftest import login_as
-from tests.reporting import queries_for
+from tests.reporting import list_query_counts
 
 ROWS = 40
 
@@ -38,11 +38,7 @@ def lists(app, users, make_account, make_order):
 def test_a_list_page_runs_the_same_queries_whatever_its_size_and_accounts(
         app, client, users, lists, path):
     login_as(client, users["service"])
-    counts = {}
-    for size in (5, ROWS):
-        app.config["ERP_PAGE_SIZE"] = size
-        counts["many", size] = queries_for(app, client, path)
-        counts["one", size] = queries_for(app, client, f"{path}?account_id={lists}")
+    counts = list_query_counts(app, client, path, lists, sizes=(5, ROWS))
     html = client.get(path).get_data(as_text=True)
     assert html.count("Conta ") >= ROWS  # the page shows ROWS rows of ROWS accounts
     assert len(set(counts.values())) == 1, counts
