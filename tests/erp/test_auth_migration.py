@@ -6,7 +6,6 @@ import flask_migrate
 from sqlalchemy import inspect, text
 
 from erp.db import db
-from tests.erp.test_migrations import empty_database_url  # noqa: F401 (fixture)
 
 USERS = ("INSERT INTO auth_user (id, username, email, name, password_hash, active, created_at,"
          " updated_at) VALUES (:id, :name, :email, :name, '!', :active, :at, :at)")

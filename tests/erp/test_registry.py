@@ -29,11 +29,8 @@ from erp.registry import Role as RoleContribution
 from erp.setup import upgrade_database
 from modules.crm.kinds import AccountTab, CreateAction
 from tests.conftest import login_as
-from tests.erp import test_migrations
 
 from .modfactory import modules_folder, unique, write_module
-
-empty_database_url = test_migrations.empty_database_url
 
 
 class FakeUser:

@@ -9,8 +9,6 @@ from erp.db import db
 from erp.setup import upgrade_database
 from tests.erp import test_migrations
 
-empty_database_url = test_migrations.empty_database_url
-
 
 def _finance_only(diff) -> list:
     """The differences that concern finance's tables."""

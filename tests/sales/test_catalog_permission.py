@@ -14,7 +14,6 @@ from modules.sales import services
 from modules.sales.models import Product
 from modules.sales.permissions import CATALOG_WRITE
 from tests.conftest import csrf_token, login_as
-from tests.erp.test_migrations import empty_database_url  # noqa: F401 (a fixture)
 
 NEW = "/sales/products/new"
 
@@ -82,7 +81,7 @@ def test_a_manager_and_an_admin_add_and_change_products(app, client, users):
 
 
 def test_an_existing_database_gives_the_permission_to_its_sales_managers(
-        make_app, empty_database_url):  # noqa: F811
+        make_app, empty_database_url):
     """Defaults reach only new installs: the sales migration grants it to the managers of a
     database made before the permission existed, and its downgrade takes it back."""
     app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)

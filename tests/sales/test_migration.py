@@ -12,7 +12,6 @@ from erp.db import db
 from erp.documents import next_number
 from erp.models import NumberSequence
 from tests.conftest import make_user
-from tests.erp.test_migrations import empty_database_url  # noqa: F401 (fixture)
 
 
 def an_account() -> tuple[int, int]:

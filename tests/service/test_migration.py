@@ -13,7 +13,6 @@ from sqlalchemy import inspect, select, text
 from erp.db import db
 from erp.documents import next_number
 from erp.models import NumberSequence
-from tests.erp.test_migrations import empty_database_url  # noqa: F401 (fixture)
 from tests.sales.test_migration import an_account
 
 ORDER = ("INSERT INTO service_order (number, account_id, description, technician_id, status,"
@@ -26,7 +25,7 @@ INVOICE = ("INSERT INTO service_invoice (number, order_id, account_id, issue_dat
 
 
 def test_invoices_get_their_installment_rows_and_numbering_continues(make_app,
-                                                                     empty_database_url):  # noqa: F811
+                                                                     empty_database_url):
     app = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
         for revision in ("erp@head", "crm@head", "0002_service_billing"):
