@@ -163,9 +163,11 @@ def test_a_small_scope_gathers_its_contacts_from_its_accounts(app, client, users
     with captured(app) as seen:
         assert api.get("/contacts", query_string={"limit": 50}).status_code == 200
     dialect, plan = _plan(app, *_the(seen, "crm_contact", "ORDER BY"))
-    assert "ix_crm_account_owner_id" in plan, plan
     if dialect == "sqlite":
+        assert "ix_crm_account_owner_id" in plan, plan
         assert "ix_crm_account_contact_contact_id (contact_id=?)" not in plan, plan
+    else:  # the visible accounts' contacts are gathered once, not tested per contact
+        assert "hashed SubPlan" in plan, plan
 
 
 @pytest.mark.parametrize("who", SCOPES)
