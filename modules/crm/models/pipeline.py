@@ -95,6 +95,14 @@ class Opportunity(Audited, TimestampMixin, db.Model):
         Index("ix_crm_opportunity_next_contact", "next_contact_user_id", "next_contact_on"),
         Index("ix_crm_opportunity_internal_contact", "internal_contact_user_id",
               "internal_contact_on"),
+        # The funnel's columns (issue 15): their count and value summed from the index
+        # alone (the cards' index follows the class).
+        Index("ix_crm_opportunity_open_totals", "status", "archived", "stage_id", "owner_id",
+              "estimated_value"),
+        # The funnel report's cohort, the opportunities created in a period, read from
+        # the index alone.
+        Index("ix_crm_opportunity_created", "created_at", "owner_id", "stage_id", "status",
+              "estimated_value", "closed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,6 +157,14 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     def compute_estimated_value(self) -> Decimal:
         """The sum of the items (seed 002: the value is computed, never typed)."""
         return sum((item.total for item in self.items), Decimal("0")).quantize(Decimal("0.01"))
+
+
+# The funnel (issue 15): a column's cards read in the column's order (the kanban's sort,
+# modules/crm/views/funnel.py), LIMIT before any join; the owner, last, lets the record
+# scope be checked in the index.
+Index("ix_crm_opportunity_funnel_cards", Opportunity.stage_id, Opportunity.status,
+      Opportunity.archived, Opportunity.priority.desc(), Opportunity.next_contact_on.is_(None),
+      Opportunity.next_contact_on, Opportunity.id.desc(), Opportunity.owner_id)
 
 
 class OpportunityItem(db.Model):
