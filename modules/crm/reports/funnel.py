@@ -31,9 +31,12 @@ History rows name the stage as it was called then: after a stage is renamed, the
 recorded under the old name no longer match it (they are left out of the averages; the
 opportunity's current stage still counts for "reached").
 
-Four queries whatever the number of opportunities: the stages, reached/open per stage
-(one GROUP BY over stages × opportunities), days in stage (window functions over the
-history: SQLite ≥ 3.25 and PostgreSQL), and the cohort's totals.
+Three queries whatever the number of opportunities: the stages; the cohort counted by
+(current stage, status, furthest stage in its history), a few rows from which reached,
+open now and the totals are summed; and days in stage (window functions over the
+history: SQLite ≥ 3.25 and PostgreSQL). The cohort is read from the created_at index
+(crm 0007) and the history by opportunity, so the cost follows the period's
+opportunities, not every opportunity ever made (issue 15).
 """
 
 from __future__ import annotations
@@ -44,15 +47,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
     DateTime,
-    and_,
+    any_,
     case,
     distinct,
     func,
     literal,
     or_,
     select,
-    true,
-    union_all,
 )
 
 from erp.db import db
@@ -128,36 +129,77 @@ def _stage_positions():
         order_by=(Stage.sequence, Stage.id)).label("pos")).cte("stage_pos")
 
 
-def _reached(pop, stages) -> dict[int, tuple]:
-    """stage id -> (reached, reached value, open now, open value); one query."""
+def of_cohort(pop):
+    """WHERE the history row is one of the cohort's opportunities, read by opportunity on
+    the (opportunity_id, at) index: PostgreSQL gets 'opportunity_id = ANY(ARRAY(cohort))',
+    the cohort an InitPlan run first and each of its opportunities looked up (joined or
+    semi-joined, it may merge the cohort with a walk of the whole history); SQLite looks
+    the IN list's opportunities up."""
+    column = OpportunityChange.opportunity_id
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(func.array(select(pop.c.id).scalar_subquery()))
+    return column.in_(select(pop.c.id))
+
+
+def _history_furthest(pop, stages):
+    """Each cohort opportunity with a stage in its history -> the furthest stage position
+    its history shows it entered (a subquery; the history read by opportunity)."""
     change = OpportunityChange
-    from_history = (select(change.opportunity_id.label("opp"), stages.c.pos)
-                    .select_from(change)
-                    .join(stages, stages.c.name == change.new_value)
-                    .where(change.field.in_(STAGE_EVENTS),
-                           change.opportunity_id.in_(select(pop.c.id))))
-    from_current = (select(pop.c.id.label("opp"), stages.c.pos).select_from(pop)
-                    .join(stages, stages.c.id == pop.c.stage_id))
-    entered = union_all(from_history, from_current).subquery("entered")
-    furthest = (select(entered.c.opp, func.max(entered.c.pos).label("pos"))
-                .group_by(entered.c.opp).subquery("furthest"))
-    reached = or_(furthest.c.pos >= stages.c.pos, pop.c.status == STATUS_WON)
-    here = and_(pop.c.status == STATUS_OPEN, pop.c.stage_id == stages.c.id)
-    statement = (select(stages.c.id, _sum_if(reached).label("reached"),
-                        _sum_if(reached, pop.c.value).label("reached_value"),
-                        _sum_if(here).label("open_now"),
-                        _sum_if(here, pop.c.value).label("open_value"))
-                 .select_from(stages)
-                 .join(furthest, true())
-                 .join(pop, pop.c.id == furthest.c.opp)
-                 .group_by(stages.c.id))
-    return {row.id: (int(row.reached), _money(row.reached_value), int(row.open_now),
-                     _money(row.open_value))
-            for row in db.session.execute(statement)}
+    return (select(change.opportunity_id.label("opp"), func.max(stages.c.pos).label("pos"))
+            .join(stages, stages.c.name == change.new_value)
+            .where(change.field.in_(STAGE_EVENTS), of_cohort(pop))
+            .group_by(change.opportunity_id)
+            .subquery("history"))
+
+
+def groups_select(pop, stages):
+    """The cohort counted by (current stage, status, furthest stage in its history): count,
+    value and the won ones' cycle; a few rows (at most stages x 3 x stages)."""
+    history = _history_furthest(pop, stages)
+    won = pop.c.status == STATUS_WON
+    cycle = case((won, days_between(pop.c.created_at, pop.c.closed_at)))
+    statement = (select(pop.c.stage_id, pop.c.status, history.c.pos.label("history_pos"),
+                        func.count().label("count"),
+                        func.coalesce(func.sum(pop.c.value), 0).label("value"),
+                        func.sum(cycle).label("cycle_days"),
+                        func.count(cycle).label("cycles"))
+                 .select_from(pop)
+                 .outerjoin(history, history.c.opp == pop.c.id)
+                 .group_by(pop.c.stage_id, pop.c.status, history.c.pos))
+    return statement
+
+
+def _reached(groups, ordered) -> dict[int, tuple]:
+    """stage id -> (reached, reached value, open now, open value), from
+    :func:`groups_select`'s rows: an
+    opportunity reached a stage when its current stage or the furthest one in its history
+    is that stage or a later one, or it was won."""
+    position = {stage.id: index for index, stage in enumerate(ordered, start=1)}
+    figures = {}
+    for stage in ordered:
+        here = position[stage.id]
+        reached = reached_value = open_now = open_value = 0
+        for group in groups:
+            furthest = max(position.get(group.stage_id, 0), group.history_pos or 0)
+            if furthest >= here or group.status == STATUS_WON:
+                reached += group.count
+                reached_value += group.value
+            if group.status == STATUS_OPEN and group.stage_id == stage.id:
+                open_now += group.count
+                open_value += group.value
+        figures[stage.id] = (reached, _money(reached_value), open_now, _money(open_value))
+    return figures
 
 
 def _days_in_stage(pop, stages, as_of: datetime) -> dict[int, Decimal]:
     """stage id -> average days the cohort's opportunities spent in it; one query."""
+    return {row.id: _tenth(float(row.days) / row.opportunities)
+            for row in db.session.execute(days_select(pop, stages, as_of))
+            if row.opportunities}
+
+
+def days_select(pop, stages, as_of: datetime):
+    """Each stage's total days in it and how many of the cohort spent them there."""
     change = OpportunityChange
     opp = change.opportunity_id
     order = (change.at, change.id)
@@ -172,7 +214,7 @@ def _days_in_stage(pop, stages, as_of: datetime) -> dict[int, Decimal]:
                func.sum(case((is_status, 1), else_=0)).over(
                    partition_by=opp, order_by=order, rows=(None, 0)).label("status_group"),
                func.lead(change.at).over(partition_by=opp, order_by=order).label("next_at"))
-        .where(or_(is_stage, is_status), opp.in_(select(pop.c.id)))
+        .where(or_(is_stage, is_status), of_cohort(pop))
         .subquery("events"))
     e = events
     # The stage and the status in force during each stay: carried forward from the
@@ -192,29 +234,30 @@ def _days_in_stage(pop, stages, as_of: datetime) -> dict[int, Decimal]:
                  .join(stages, stages.c.name == s.c.stage_name)
                  .where(or_(s.c.status.is_(None), s.c.status == STATUS_OPEN))
                  .group_by(stages.c.id))
-    return {row.id: _tenth(float(row.days) / row.opportunities)
-            for row in db.session.execute(statement) if row.opportunities}
+    return statement
 
 
-def _totals(pop) -> tuple:
-    won, lost = pop.c.status == STATUS_WON, pop.c.status == STATUS_LOST
-    statement = select(
-        func.count(pop.c.id).label("created"),
-        _sum_if(pop.c.status == STATUS_OPEN).label("open"),
-        _sum_if(won).label("won"), _sum_if(lost).label("lost"),
-        _sum_if(won, pop.c.value).label("won_value"),
-        func.avg(case((won, days_between(pop.c.created_at, pop.c.closed_at)))).label("cycle"))
-    return db.session.execute(statement).one()
+def _totals(groups) -> dict:
+    """The cohort's totals, from :func:`groups_select`'s rows."""
+    def count(status=None):
+        return sum(g.count for g in groups if status is None or g.status == status)
+    won = [g for g in groups if g.status == STATUS_WON]
+    cycles = sum(g.cycles for g in won)
+    cycle_days = sum(float(g.cycle_days) for g in won if g.cycle_days is not None)
+    return {"created": count(), "open": count(STATUS_OPEN), "won": count(STATUS_WON),
+            "lost": count(STATUS_LOST), "won_value": sum(g.value for g in won),
+            "cycle": cycle_days / cycles if cycles else None}
 
 
 def funnel_report(user, filters: Filters, as_of: datetime) -> FunnelReport:
     pop, stages = cohort(user, filters), _stage_positions()
     ordered = list(db.session.execute(
         select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)))
-    reached = _reached(pop, stages)
+    groups = list(db.session.execute(groups_select(pop, stages)))
+    reached = _reached(groups, ordered)
     days = _days_in_stage(pop, stages, as_of)
-    totals = _totals(pop)
-    won = int(totals.won)
+    totals = _totals(groups)
+    won = totals["won"]
     counts = [reached.get(stage.id, (0, _money(0), 0, _money(0))) for stage in ordered]
     figures = []
     for index, (stage, (count, value, open_now, open_value)) in enumerate(
@@ -223,6 +266,6 @@ def funnel_report(user, filters: Filters, as_of: datetime) -> FunnelReport:
         figures.append(StageFigures(stage.id, stage.name, count, value, open_now, open_value,
                                     percent(following, count), days.get(stage.id)))
     return FunnelReport(
-        stages=figures, created=int(totals.created), open=int(totals.open), won=won,
-        lost=int(totals.lost), won_value=_money(totals.won_value),
-        win_rate=percent(won, won + int(totals.lost)), average_cycle_days=_tenth(totals.cycle))
+        stages=figures, created=totals["created"], open=totals["open"], won=won,
+        lost=totals["lost"], won_value=_money(totals["won_value"]),
+        win_rate=percent(won, won + totals["lost"]), average_cycle_days=_tenth(totals["cycle"]))

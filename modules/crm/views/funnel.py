@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app, render_template, request
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, select, union_all
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.datastructures import MultiDict
 
 from erp.auth import permission_required
@@ -12,7 +15,7 @@ from erp.db import db
 from erp.forms import PostForm
 from erp.params import int_arg
 
-from ..models import Opportunity
+from ..models import STATUS_OPEN, Opportunity
 from ..permissions import READ
 from ..services import settings as settings_service
 from . import bp
@@ -33,34 +36,81 @@ def _open_filters() -> MultiDict:
 @bp.route("/funnel")
 @permission_required(READ)
 def funnel():
-    """Counts and totals come from one GROUP BY; each column loads a bounded number of cards."""
-    base = filtered_opportunities(_open_filters())
-    ids = base.with_only_columns(Opportunity.id).order_by(None).subquery()
-    totals = {
-        stage_id: (count, value)
-        for stage_id, count, value in db.session.execute(
-            select(Opportunity.stage_id, func.count(Opportunity.id),
-                   func.coalesce(func.sum(Opportunity.estimated_value), 0))
-            .where(Opportunity.id.in_(select(ids.c.id)))
-            .group_by(Opportunity.stage_id))
-    }
+    """Counts and totals come from one GROUP BY over an index; the cards of every column
+    from one statement of index range reads (one per column, LIMIT before any join), then
+    one load of those cards: the same statements whatever the number of opportunities."""
+    where = open_opportunities(_open_filters())
+    totals = {stage_id: (count, value)
+              for stage_id, count, value in db.session.execute(column_totals(where))}
     page = current_app.config.get("CRM_FUNNEL_CARDS", DEFAULT_CARDS)
+    stages = settings_service.stages()
+    limits = {stage.id: _int_arg(f"limit_{stage.id}", page) for stage in stages}
+    cards = column_cards(where, limits)
     columns = []
-    for stage in settings_service.stages():
-        limit = _int_arg(f"limit_{stage.id}", page)
-        cards = db.session.scalars(
-            base.where(Opportunity.stage_id == stage.id).order_by(None)
-            .order_by(Opportunity.priority.desc(), Opportunity.next_contact_on.is_(None),
-                      Opportunity.next_contact_on, Opportunity.id.desc())
-            .limit(limit)).all()
+    for stage in stages:
         count, value = totals.get(stage.id, (0, 0))
-        columns.append({"stage": stage, "cards": cards, "count": count, "value": value,
-                        "more": count - len(cards), "next_limit": limit + page})
+        shown = cards.get(stage.id, [])
+        columns.append({"stage": stage, "cards": shown, "count": count, "value": value,
+                        "more": count - len(shown), "next_limit": limits[stage.id] + page})
     return render_template(
         "crm/opportunities/funnel.html", columns=columns, today=local_today(),
-        stages=settings_service.stages(), reasons=settings_service.loss_reasons(),
+        stages=stages, reasons=settings_service.loss_reasons(),
         owners=assignable_users(), tags=tag_choices(), action_form=PostForm(),
     )
+
+
+def open_opportunities(args):
+    """The WHERE clause of the funnel's opportunities: the list's filters (scope, owner,
+    tag, search...) on the open, kept ones, status and archived compared with = so that
+    both databases read them from the funnel's indexes."""
+    listed = filtered_opportunities(args).whereclause
+    return and_(Opportunity.status == STATUS_OPEN, Opportunity.archived == false(), listed)
+
+
+def column_totals(where):
+    """Each column's count and value: one GROUP BY, read from the totals index alone."""
+    return (select(Opportunity.stage_id, func.count(),
+                   func.coalesce(func.sum(Opportunity.estimated_value), 0))
+            .where(where).group_by(Opportunity.stage_id))
+
+
+def column_order(column=Opportunity):
+    """A column's order (the cards index's): priority first, then the next contact (the
+    soonest first, those without one last), the newest last."""
+    return (column.priority.desc(), column.next_contact_on.is_(None), column.next_contact_on,
+            column.id.desc())
+
+
+def _card_key(opportunity: Opportunity) -> tuple:
+    """:func:`column_order` in Python."""
+    return (not opportunity.priority, opportunity.next_contact_on is None,
+            opportunity.next_contact_on or date.min, -opportunity.id)
+
+
+def column_ids(where, limits: dict[int, int]):
+    """The cards' ids of every column: for each stage, a range of the cards index in the
+    column's order with its LIMIT, all in one UNION ALL."""
+    parts = [select(Opportunity.id).where(where, Opportunity.stage_id == stage_id)
+             .order_by(*column_order()).limit(limit).subquery()
+             for stage_id, limit in limits.items()]
+    return union_all(*(select(part.c.id) for part in parts))
+
+
+def column_cards(where, limits: dict[int, int]) -> dict[int, list[Opportunity]]:
+    """stage id -> its cards, in the column's order; two statements for all columns."""
+    if not limits:
+        return {}
+    ids = db.session.scalars(column_ids(where, limits)).all()
+    if not ids:
+        return {}
+    loaded = db.session.scalars(
+        select(Opportunity).where(Opportunity.id.in_(ids))
+        .options(lazyload("*"), joinedload(Opportunity.account).lazyload("*"),
+                 joinedload(Opportunity.owner).lazyload("*"))).unique().all()
+    cards: dict[int, list[Opportunity]] = {}
+    for opportunity in sorted(loaded, key=_card_key):
+        cards.setdefault(opportunity.stage_id, []).append(opportunity)
+    return cards
 
 
 def _int_arg(name: str, default: int) -> int:
