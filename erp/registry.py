@@ -149,6 +149,10 @@ class TimelineEvent:
     id: int = 0  # unique within its source: the tie-breaker of keyset paging
     source: str = ""  # filled in by the host: the source's key
     badge: str | None = None  # a short status shown beside the title ("planned")
+    # (event) -> the event with its text filled in (title, url, body...), called by the
+    # host for the events it shows only: a source returns up to `limit` events, most of
+    # which other sources' newer ones push off the page, so formatting waits (issue 15).
+    describe: Callable | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import and_, false, or_, true
@@ -74,14 +75,29 @@ class TimelinePage:
     failed: list[Any] = field(default_factory=list)  # labels of the sources that failed
 
 
-def _key(event: TimelineEvent) -> tuple:
-    return (as_utc(event.at), event.source, event.id)
+def _shown(event: TimelineEvent, source: str, failed: list) -> TimelineEvent | None:
+    """The event as shown: its source's key and UTC time set, its text filled in by its
+    ``describe`` (None, and the source reported, if that raises)."""
+    event = replace(event, source=source, at=as_utc(event.at))
+    if event.describe is None:
+        return event
+    try:
+        return replace(event.describe(event), source=source, at=event.at, describe=None)
+    except Exception:
+        log.exception("timeline source %s failed to describe event %s", source, event.id)
+        if source not in failed:
+            failed.append(source)
+        return None
 
 
 def fetch_page(sources: Iterable[TimelineSource], account_id: int, *,
                cursor: Cursor | None = None, limit: int = 25,
                kinds: Iterable[str] | None = None) -> TimelinePage:
-    """One page of the merged timeline. A source that raises is logged and reported."""
+    """One page of the merged timeline. A source that raises is logged and reported.
+
+    The sources' events are merged on (at, source, id) alone; only the ``limit`` kept
+    are copied with their source and described (a whale's sources return ``limit`` each,
+    most of which never show: issue 15)."""
     limit = max(1, min(limit, MAX_LIMIT))
     wanted = set(kinds) if kinds else None
     streams, failed = [], []
@@ -96,11 +112,12 @@ def fetch_page(sources: Iterable[TimelineSource], account_id: int, *,
             log.exception("timeline source %s failed for account %s", source.key, account_id)
             failed.append(source.key)
             continue
-        streams.append([replace(e, source=source.key, at=as_utc(e.at)) for e in events])
-    merged = list(heapq.merge(*streams, key=_key, reverse=True))
-    page = merged[:limit]
-    next_cursor = None
-    if len(merged) > limit or (page and any(len(s) == limit for s in streams)):
-        last = page[-1]
-        next_cursor = Cursor(last.at, last.source, last.id)
+        streams.append([(as_utc(e.at), source.key, e.id, e) for e in events])
+    merged = heapq.merge(*streams, key=lambda item: item[:3], reverse=True)
+    kept = list(islice(merged, limit + 1))
+    more = len(kept) > limit or bool(kept and any(len(s) == limit for s in streams))
+    kept = kept[:limit]
+    next_cursor = Cursor(*kept[-1][:3]) if more else None
+    page = [shown for _at, key, _id, event in kept
+            if (shown := _shown(event, key, failed)) is not None]
     return TimelinePage(page, next_cursor, failed)

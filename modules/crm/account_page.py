@@ -8,6 +8,9 @@ The page builder, which knows none of them by name, is views/account_page.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -77,20 +80,22 @@ def fetch_actions(account_id: int, cursor, limit: int, kinds: list[str]) -> list
                after_cursor(Action.at, Action.id, ACTIONS.key, cursor))
         .order_by(Action.at.desc(), Action.id.desc())
         .limit(limit))
-    events = []
-    for row in rows:
-        title = str(KIND_LABELS.get(row.kind, row.kind))
-        if row.email_subject:
-            title = f"{title}: {row.email_subject}"
-        elif row.title:
-            title = f"{title} · {row.title}"
-        url = (url_for("crm.opportunity", opportunity_id=row.opportunity_id)
-               if row.opportunity_id else None)
-        events.append(TimelineEvent(
-            at=row.at, kind=f"crm.{row.kind}", title=title, url=url,
-            icon=ACTION_ICONS.get(row.kind, "dot"), actor=row.name, body=row.description or None,
-            id=row.id, badge=None if row.done else _("planned")))
-    return events
+    return [TimelineEvent(at=row.at, kind=f"crm.{row.kind}", title="", url=None,
+                          icon=ACTION_ICONS.get(row.kind, "dot"), actor=row.name,
+                          body=row.description or None, id=row.id,
+                          describe=partial(_describe_action, row)) for row in rows]
+
+
+def _describe_action(row, event: TimelineEvent) -> TimelineEvent:
+    """The text of a shown action (formatting waits for it: issue 15)."""
+    title = str(KIND_LABELS.get(row.kind, row.kind))
+    if row.email_subject:
+        title = f"{title}: {row.email_subject}"
+    elif row.title:
+        title = f"{title} · {row.title}"
+    url = (url_for("crm.opportunity", opportunity_id=row.opportunity_id)
+           if row.opportunity_id else None)
+    return replace(event, title=title, url=url, badge=None if row.done else _("planned"))
 
 
 def _change_title(row) -> tuple[str, str]:
@@ -130,14 +135,26 @@ def fetch_pipeline(account_id: int, cursor, limit: int, kinds: list[str]) -> lis
                after_cursor(OpportunityChange.at, OpportunityChange.id, PIPELINE.key, cursor))
         .order_by(OpportunityChange.at.desc(), OpportunityChange.id.desc())
         .limit(limit))
-    events = []
-    for row in rows:
-        kind, title = _change_title(row)
-        events.append(TimelineEvent(
-            at=row.at, kind=kind, title=title,
-            url=url_for("crm.opportunity", opportunity_id=row.opportunity_id),
-            icon="funnel", actor=row.name, id=row.id))
-    return events
+    return [TimelineEvent(at=row.at, kind=_change_kind(row), title="", url=None, icon="funnel",
+                          actor=row.name, id=row.id, describe=partial(_describe_change, row))
+            for row in rows]
+
+
+def _change_kind(row) -> str:
+    if row.field == "status":
+        if row.new_value == "won":
+            return "crm.won"
+        return "crm.lost" if (row.new_value or "").startswith("lost") else "crm.reopened"
+    return _FIELD_KINDS.get(row.field, "crm.opportunity_edited")
+
+
+_FIELD_KINDS = {"created": "crm.opportunity_created", "stage": "crm.stage_changed",
+                "owner": "crm.owner_changed", "value": "crm.value_changed"}
+
+
+def _describe_change(row, event: TimelineEvent) -> TimelineEvent:
+    return replace(event, title=_change_title(row)[1],
+                   url=url_for("crm.opportunity", opportunity_id=row.opportunity_id))
 
 
 ACTIONS = TimelineSource("crm.actions", ACTION_KINDS, fetch_actions, permission=READ, order=10)

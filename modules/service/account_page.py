@@ -3,6 +3,9 @@ the "Open service orders" figure and the Create entry."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
 from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -109,18 +112,20 @@ def fetch_events(account_id: int, cursor, limit: int, kinds: list[str]) -> list[
                after_cursor(ServiceEvent.at, ServiceEvent.id, SOURCE_KEY, cursor))
         .order_by(ServiceEvent.at.desc(), ServiceEvent.id.desc())
         .limit(limit))
-    events = []
-    for row in rows:
-        if row.invoice_id is not None:
-            url = url_for("service.invoice", invoice_id=row.invoice_id)
-        elif row.order_id is not None:
-            url = url_for("service.order", order_id=row.order_id)
-        else:
-            url = None
-        events.append(TimelineEvent(at=row.at, kind=row.kind, title=_title(row.kind, row.document),
-                                    url=url, icon=ICONS.get(row.kind, "tools"), actor=row.name,
-                                    id=row.id))
-    return events
+    return [TimelineEvent(at=row.at, kind=row.kind, title="", url=None,
+                          icon=ICONS.get(row.kind, "tools"), actor=row.name, id=row.id,
+                          describe=partial(_describe, row)) for row in rows]
+
+
+def _describe(row, event: TimelineEvent) -> TimelineEvent:
+    """The text of a shown event (formatting waits for it: issue 15)."""
+    if row.invoice_id is not None:
+        url = url_for("service.invoice", invoice_id=row.invoice_id)
+    elif row.order_id is not None:
+        url = url_for("service.order", order_id=row.order_id)
+    else:
+        url = None
+    return replace(event, title=_title(row.kind, row.document), url=url)
 
 
 SOURCE = TimelineSource(SOURCE_KEY, KINDS, fetch_events, permission=READ, order=60)

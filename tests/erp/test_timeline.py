@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,3 +100,52 @@ def test_naive_times_are_read_as_utc():
     page = fetch_page([naive, aware], 1)
     assert [e.source for e in page.events] == ["a", "b"]
     assert page.events[0].at.tzinfo is not None
+
+
+def describing_source(key: str, count: int, described: list, newest: datetime = T0):
+    """``count`` events whose text is filled in by ``describe``, which records each call."""
+
+    def describe(event):
+        described.append((key, event.id))
+        return dataclasses.replace(event, title=f"{key}#{event.id}", url=f"/{key}/{event.id}")
+
+    def fetch(account_id, cursor, limit, kinds):
+        rows = [(newest - timedelta(seconds=i), i) for i in range(1, count + 1)]
+        if cursor is not None:
+            rows = [r for r in rows if (r[0], key, r[1]) < (cursor.at, cursor.source, cursor.id)]
+        return [TimelineEvent(at=at, kind=f"{key}.x", title="", url=None, icon="dot", id=ident,
+                              describe=describe) for at, ident in rows[:limit]]
+
+    return TimelineSource(key, {f"{key}.x": key}, fetch)
+
+
+def test_only_the_events_shown_are_described():
+    """A whale's sources each return a page of events, most of which never show: their
+    text (translations, money, dates, links) is made for the page's events only
+    (issue 15: the account page did not grow with each source's history)."""
+    described = []
+    sources = [describing_source("a", 100, described),
+               describing_source("b", 100, described, newest=T0 - timedelta(hours=1)),
+               describing_source("c", 100, described, newest=T0 - timedelta(hours=2))]
+    page = fetch_page(sources, 1, limit=10)
+    assert [(e.source, e.id) for e in page.events] == [("a", i) for i in range(1, 11)]
+    assert described == [("a", i) for i in range(1, 11)]
+    assert page.events[0].title == "a#1" and page.events[0].url == "/a/1"
+    assert all(e.describe is None for e in page.events)
+    described.clear()
+    older = fetch_page(sources, 1, cursor=page.next_cursor, limit=10)
+    assert described == [("a", i) for i in range(11, 21)] == [(e.source, e.id)
+                                                              for e in older.events]
+
+
+def test_an_event_that_cannot_be_described_is_left_out_and_its_source_reported(caplog):
+    def broken(event):
+        raise RuntimeError("no text")
+
+    sources = [TimelineSource("bad", {"bad.x": "X"}, lambda *args: [TimelineEvent(
+        at=T0, kind="bad.x", title="", url=None, icon="dot", id=1, describe=broken)]),
+               memory_source("ok", [(T0 - timedelta(seconds=1), 1, "ok.x")])]
+    page = fetch_page(sources, 1)
+    assert [e.title for e in page.events] == ["ok#1"]
+    assert page.failed == ["bad"]
+    assert "failed to describe" in caplog.text
