@@ -1,7 +1,8 @@
 """Every page and API list of issue 15 over HTTP, against gunicorn on a generated database.
 
     .venv/bin/python bench/scale_pages.py [--database-url URL] [--runs 30] [--json out.json]
-        [--throughput-seconds 30] [--clients 8] [--workers 2]
+        [--throughput-seconds 30] [--clients 8] [--workers 2] [--client http|requests]
+        [--compare-url URL2]
 
 Starts gunicorn (``erp.serve``'s command line, 2 sync workers) on the database that
 ``bench/scale_data.py`` filled, logs in as admin, the manager (gerente) and a rep (ana), each
@@ -12,12 +13,25 @@ table (median, p95, size, HTTP status) and the ratios, and with ``--json`` write
 
 Then a bounded throughput run: ``--clients`` threads for ``--throughput-seconds`` each on a
 mix of fast pages (account pages, search, lists), as admin; then the same with one request in
-five on a report or a searched list, reporting req/s, errors and the fast pages' p95.
+five on a report or a searched list, reporting req/s, errors and the fast pages' p95. The
+client shares the machine with the server, so it is the cheapest honest one: one
+``http.client`` connection per thread (reopened when the sync worker closes it), the session
+cookie sent by hand; the CPU each request cost the client and the server (gunicorn's
+processes, from /proc) is reported beside the rate. ``--client requests`` measures with a
+``requests.Session`` per thread instead (what the timing table uses), for comparison.
+
+``--compare-url URL2`` serves a second database (e.g. the 20K one for the 200K/20K growth)
+with a second gunicorn and times every page on both, interleaved (each page and role: A,
+then B), adding B's median and p95 and the ratio median A / median B to each row. The pages
+are paired by position in :func:`pages` (ids and the deep page number come from each
+database's own facts). The throughput runs are on A only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import json
 import os
 import random
@@ -32,6 +46,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import func, select
@@ -201,27 +216,50 @@ def fetch(session: requests.Session, base: str, kind: str, path: str, token: str
     return elapsed, response.status_code, len(response.content)
 
 
-def time_pages(base: str, f: dict, runs: int, warmup: int, log=print) -> list[dict]:
-    sessions = {role: login(base, username) for role, username in ROLES}
-    urls = pages(f)
-    samples: dict[tuple[str, str], list[float]] = {}
-    info: dict[tuple[str, str], tuple[int, int, str]] = {}
+def time_pages(base: str, f: dict, runs: int, warmup: int, log=print,
+               other: tuple[str, dict] | None = None) -> list[dict]:
+    """Every (page, role) ``runs`` times, round-robin. With ``other`` (the base URL and facts
+    of a second server), each request to ``base`` is followed by the same page and role on
+    the other one, and each row gets B's median and p95 and the ratio of the medians."""
+    targets = [(base, f)] + ([other] if other else [])
+    sessions = [{role: login(b, username) for role, username in ROLES} for b, _f in targets]
+    urls = [pages(facts_) for _b, facts_ in targets]
+    if len({len(u) for u in urls}) != 1:
+        raise SystemExit("the two databases give different page lists")
+    samples: dict[tuple[int, str, int], list[float]] = {}
+    info: dict[tuple[int, str, int], tuple[int, int, str]] = {}
     for run in range(warmup + runs):
-        for name, kind, path in urls:
+        for index in range(len(urls[0])):
             for role, _username in ROLES:
-                elapsed, status, size = fetch(sessions[role], base, kind, path, f["tokens"][role])
-                info[name, role] = (status, size, path)
-                if run >= warmup:
-                    samples.setdefault((name, role), []).append(elapsed)
+                for side, (b, facts_) in enumerate(targets):
+                    _name, kind, path = urls[side][index]
+                    elapsed, status, size = fetch(sessions[side][role], b, kind, path,
+                                                  facts_["tokens"][role])
+                    info[index, role, side] = (status, size, path)
+                    if run >= warmup:
+                        samples.setdefault((index, role, side), []).append(elapsed)
         if run == warmup - 1 or (run >= warmup and (run - warmup + 1) % 10 == 0):
             log(f"  {'warm-up done' if run < warmup else f'run {run - warmup + 1}/{runs}'}")
     rows = []
-    for (name, role), values in samples.items():
-        status, size, path = info[name, role]
-        rows.append({"page": name, "role": role, "path": path, "status": status,
-                     "median_ms": round(statistics.median(values), 1),
-                     "p95_ms": round(percentile(values, 0.95), 1),
-                     "kb": round(size / 1024, 1), "n": len(values)})
+    for (index, role, side), values in samples.items():
+        if side:
+            continue
+        status, size, path = info[index, role, 0]
+        row = {"page": urls[0][index][0], "role": role, "path": path, "status": status,
+               "median_ms": round(statistics.median(values), 1),
+               "p95_ms": round(percentile(values, 0.95), 1),
+               "kb": round(size / 1024, 1), "n": len(values)}
+        if other:
+            values_b = samples[index, role, 1]
+            status_b, size_b, path_b = info[index, role, 1]
+            median_b = statistics.median(values_b)
+            row.update({"path_b": path_b, "status_b": status_b,
+                        "median_b_ms": round(median_b, 1),
+                        "p95_b_ms": round(percentile(values_b, 0.95), 1),
+                        "kb_b": round(size_b / 1024, 1),
+                        "ratio": round(statistics.median(values) / median_b, 2)
+                        if median_b else None})
+        rows.append(row)
     return rows
 
 
@@ -244,26 +282,82 @@ SLOW = ("/crm/reports/funnel", "/crm/reports/actions", "/finance/reports/aging",
         "/crm/accounts?q=silva", "/crm/accounts?sort=-updated")
 
 
-def throughput(base: str, f: dict, seconds: float, clients: int, slow_share: float) -> dict:
-    """``clients`` threads, each its own admin session, for ``seconds``: req/s, errors, p95."""
+class Connection:
+    """The cheapest honest client for the throughput run: one ``http.client`` connection
+    (kept alive when the server allows it, else reopened for the next request), the
+    session's cookies sent by hand and updated from ``Set-Cookie``; bodies read in full."""
+
+    def __init__(self, base: str, session: requests.Session):
+        url = urlsplit(base)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+        self.cookies = session.cookies.get_dict()
+
+    def get(self, path: str) -> tuple[float, int, int]:
+        started = time.perf_counter()
+        try:
+            self.connection.request("GET", path, headers={
+                "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())})
+            response = self.connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        for header in response.headers.get_all("Set-Cookie") or ():
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "max-age=0" not in header.lower():
+                self.cookies[name.strip()] = value
+            else:
+                self.cookies.pop(name.strip(), None)
+        return elapsed, response.status, len(body)
+
+
+def process_cpu_seconds(root: int) -> float | None:
+    """CPU time (user + system) of process ``root`` and its children, from /proc (Linux);
+    None elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2:].split()  # after "pid (comm) "
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == root or ppid == root:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            found = True
+    return total / tick if found else None
+
+
+def throughput(base: str, f: dict, seconds: float, clients: int, slow_share: float,
+               client_kind: str = "http", server_pid: int | None = None) -> dict:
+    """``clients`` threads, each its own admin session, for ``seconds``: req/s, errors, p95,
+    and the CPU milliseconds per request spent by this client and by the server."""
     fast = [p.format(**f) for p in FAST]
     slow = [p.format(**f) for p in SLOW]
     lock = threading.Lock()
     fast_times: list[float] = []
     counts = {"requests": 0, "errors": 0}
     sessions = [login(base, "admin") for _ in range(clients)]
+    if client_kind == "http":
+        getters = [Connection(base, session).get for session in sessions]
+    else:
+        getters = [lambda path, s=session: fetch(s, base, "html", path, "")
+                   for session in sessions]
     stop_at = time.monotonic() + seconds
 
     def client(number: int) -> None:
         rng = random.Random(number)  # noqa: S311 - a request mix, not secrets
-        session = sessions[number]
+        get = getters[number]
         while time.monotonic() < stop_at:
             is_slow = rng.random() < slow_share
             path = rng.choice(slow if is_slow else fast)
             try:
-                elapsed, status, _size = fetch(session, base, "html", path, "")
+                elapsed, status, _size = get(path)
                 error = status >= 400
-            except requests.RequestException:
+            except (OSError, http.client.HTTPException, requests.RequestException):
                 elapsed, error = 0.0, True
             with lock:
                 counts["requests"] += 1
@@ -271,6 +365,8 @@ def throughput(base: str, f: dict, seconds: float, clients: int, slow_share: flo
                 if not is_slow and not error:
                     fast_times.append(elapsed)
 
+    server_cpu = process_cpu_seconds(server_pid) if server_pid else None
+    client_cpu = time.process_time()
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -278,26 +374,45 @@ def throughput(base: str, f: dict, seconds: float, clients: int, slow_share: flo
     for thread in threads:
         thread.join()
     wall = time.monotonic() - started
-    return {"slow_share": slow_share, "clients": clients, "seconds": round(wall, 1),
+    client_cpu = time.process_time() - client_cpu
+    if server_cpu is not None:
+        server_cpu = (process_cpu_seconds(server_pid) or 0) - server_cpu
+    done = max(1, counts["requests"])
+    return {"slow_share": slow_share, "clients": clients, "client": client_kind,
+            "seconds": round(wall, 1),
             "requests": counts["requests"], "errors": counts["errors"],
             "req_per_s": round(counts["requests"] / wall, 1),
             "fast_median_ms": round(statistics.median(fast_times), 1) if fast_times else None,
-            "fast_p95_ms": round(percentile(fast_times, 0.95), 1) if fast_times else None}
+            "fast_p95_ms": round(percentile(fast_times, 0.95), 1) if fast_times else None,
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / done, 2),
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / done, 2)
+            if server_cpu is not None else None}
 
 
 def markdown(rows: list[dict], ratio_rows: list[dict], runs: list[dict]) -> str:
-    lines = ["| page | role | median ms | p95 ms | KB | HTTP |", "|---|---|---:|---:|---:|---|"]
-    lines += [f"| {r['page']} | {r['role']} | {r['median_ms']} | {r['p95_ms']} | {r['kb']} "
-              f"| {r['status']} |" for r in rows]
+    if rows and "ratio" in rows[0]:  # --compare-url: B's figures and the ratio A / B
+        lines = ["| page | role | median ms | p95 ms | KB | HTTP | B median ms | B p95 ms "
+                 "| B HTTP | ratio A/B |", "|---|---|---:|---:|---:|---|---:|---:|---|---:|"]
+        lines += [f"| {r['page']} | {r['role']} | {r['median_ms']} | {r['p95_ms']} "
+                  f"| {r['kb']} | {r['status']} | {r['median_b_ms']} | {r['p95_b_ms']} "
+                  f"| {r['status_b']} | {r['ratio']} |" for r in rows]
+    else:
+        lines = ["| page | role | median ms | p95 ms | KB | HTTP |",
+                 "|---|---|---:|---:|---:|---|"]
+        lines += [f"| {r['page']} | {r['role']} | {r['median_ms']} | {r['p95_ms']} "
+                  f"| {r['kb']} | {r['status']} |" for r in rows]
     if ratio_rows:
         lines += ["", "| ratio | role | value |", "|---|---|---:|"]
         lines += [f"| {r['ratio']} | {r['role']} | {r['value']} |" for r in ratio_rows]
     if runs:
-        lines += ["", "| throughput mix | clients | s | requests | req/s | errors "
-                  "| fast median ms | fast p95 ms |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        lines += [f"| {int(r['slow_share'] * 100)}% reports/searched lists | {r['clients']} "
-                  f"| {r['seconds']} | {r['requests']} | {r['req_per_s']} | {r['errors']} "
-                  f"| {r['fast_median_ms']} | {r['fast_p95_ms']} |" for r in runs]
+        lines += ["", "| throughput mix | client | clients | s | requests | req/s | errors "
+                  "| fast median ms | fast p95 ms | client CPU ms/req | server CPU ms/req |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {int(r['slow_share'] * 100)}% reports/searched lists | {r['client']} "
+                  f"| {r['clients']} | {r['seconds']} | {r['requests']} | {r['req_per_s']} "
+                  f"| {r['errors']} | {r['fast_median_ms']} | {r['fast_p95_ms']} "
+                  f"| {r['client_cpu_ms_per_request']} | {r['server_cpu_ms_per_request']} |"
+                  for r in runs]
     return "\n".join(lines)
 
 
@@ -309,6 +424,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--throughput-seconds", type=float, default=30, help="0: skip")
+    parser.add_argument("--client", choices=("http", "requests", "both"), default="http",
+                        help="the throughput run's client (both: one run with each)")
+    parser.add_argument("--compare-url", help="a second database to time every page on, "
+                        "interleaved, with the ratio A / B (e.g. 200K / 20K)")
     parser.add_argument("--json", help="write the tables to this file")
     args = parser.parse_args()
     # Stopped by a signal, the client still stops its gunicorn (the ``with`` block below).
@@ -318,24 +437,44 @@ def main() -> None:
     url = args.database_url or app.config["SQLALCHEMY_DATABASE_URI"]
     f = facts(app)
     print(f"{f['accounts']} accounts; whale {f['whale']}, ordinary {f['ordinary']}; {url}")
-    with tempfile.TemporaryDirectory() as folder, \
-            Server(url, free_port(), args.workers, Path(folder)) as server:
-        server.wait()
-        rows = time_pages(server.base, f, args.runs, args.warmup)
+    f_b = None
+    if args.compare_url:
+        f_b = facts(create_app({"SQLALCHEMY_DATABASE_URI": args.compare_url}))
+        print(f"B: {f_b['accounts']} accounts; whale {f_b['whale']}, ordinary "
+              f"{f_b['ordinary']}; {args.compare_url}")
+    with contextlib.ExitStack() as stack:
+        server = start(stack, url, args.workers)
+        other = None
+        if f_b is not None:
+            other = (start(stack, args.compare_url, args.workers).base, f_b)
+        rows = time_pages(server.base, f, args.runs, args.warmup, other=other)
         ratio_rows = ratios(rows, f)
         runs = []
         if args.throughput_seconds > 0:
-            for share in (0.0, 0.2):
-                runs.append(throughput(server.base, f, args.throughput_seconds, args.clients,
-                                       share))
+            kinds = ("http", "requests") if args.client == "both" else (args.client,)
+            for kind in kinds:
+                for share in (0.0, 0.2):
+                    runs.append(throughput(server.base, f, args.throughput_seconds,
+                                           args.clients, share, kind, server.process.pid))
     print(markdown(rows, ratio_rows, runs))
     if args.json:
         Path(args.json).write_text(json.dumps({
             "accounts": f["accounts"], "whale": f["whale"], "ordinary": f["ordinary"],
             "runs": args.runs, "workers": args.workers, "database": db_name(url),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            **({"compare": {"accounts": f_b["accounts"], "whale": f_b["whale"],
+                            "ordinary": f_b["ordinary"], "database": db_name(args.compare_url)}}
+               if f_b else {}),
             "pages": rows, "ratios": ratio_rows, "throughput": runs}, indent=1))
         print(f"written: {args.json}")
+
+
+def start(stack: contextlib.ExitStack, url: str, workers: int) -> Server:
+    """A gunicorn on ``url`` in a temporary folder, answering; stopped when ``stack`` ends."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    server = stack.enter_context(Server(url, free_port(), workers, folder))
+    server.wait()
+    return server
 
 
 def db_name(url: str) -> str:
