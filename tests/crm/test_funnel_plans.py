@@ -231,8 +231,10 @@ def _report_statements(app, users, who: str, filters: Filters):
     with app.test_request_context("/crm/reports/funnel"):
         user = db.session.get(User, users[who])
         pop = report.cohort(user, filters)
-        stages = report._stage_positions()
-        return report.groups_select(pop, stages), report.days_select(pop, stages, AS_OF)
+        ordered = db.session.execute(select(Stage.id, Stage.name)
+                                     .order_by(Stage.sequence, Stage.id)).all()
+        return (report.groups_select(pop, ordered),
+                report.days_select(pop, report._stage_positions(), AS_OF))
 
 
 @pytest.mark.usefixtures("default_statistics", "statistics")

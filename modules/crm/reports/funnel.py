@@ -52,6 +52,7 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    null,
     or_,
     select,
 )
@@ -141,32 +142,34 @@ def of_cohort(pop):
     return column.in_(select(pop.c.id))
 
 
-def _history_furthest(pop, stages):
-    """Each cohort opportunity with a stage in its history -> the furthest stage position
-    its history shows it entered (a subquery; the history read by opportunity)."""
+def _history_position(pop, ordered):
+    """The furthest stage (its position) a cohort opportunity's history shows it entered:
+    a scalar subquery per opportunity, one range of the (opportunity_id, at) index, so the
+    history read is the cohort's, on both databases, whatever its size."""
     change = OpportunityChange
-    return (select(change.opportunity_id.label("opp"), func.max(stages.c.pos).label("pos"))
-            .join(stages, stages.c.name == change.new_value)
-            .where(change.field.in_(STAGE_EVENTS), of_cohort(pop))
-            .group_by(change.opportunity_id)
-            .subquery("history"))
+    if not ordered:
+        return null()
+    position = case({stage.name: index for index, stage in enumerate(ordered, start=1)},
+                    value=change.new_value)
+    return (select(func.max(position))
+            .where(change.opportunity_id == pop.c.id, change.field.in_(STAGE_EVENTS))
+            .scalar_subquery())
 
 
-def groups_select(pop, stages):
+def groups_select(pop, ordered):
     """The cohort counted by (current stage, status, furthest stage in its history): count,
-    value and the won ones' cycle; a few rows (at most stages x 3 x stages)."""
-    history = _history_furthest(pop, stages)
+    value and the won ones' cycle; a few rows (at most stages x 3 x stages). ``ordered``:
+    the stages (id, name) in the funnel's order."""
     won = pop.c.status == STATUS_WON
-    cycle = case((won, days_between(pop.c.created_at, pop.c.closed_at)))
-    statement = (select(pop.c.stage_id, pop.c.status, history.c.pos.label("history_pos"),
-                        func.count().label("count"),
-                        func.coalesce(func.sum(pop.c.value), 0).label("value"),
-                        func.sum(cycle).label("cycle_days"),
-                        func.count(cycle).label("cycles"))
-                 .select_from(pop)
-                 .outerjoin(history, history.c.opp == pop.c.id)
-                 .group_by(pop.c.stage_id, pop.c.status, history.c.pos))
-    return statement
+    rows = select(pop.c.stage_id, pop.c.status, pop.c.value,
+                  case((won, days_between(pop.c.created_at, pop.c.closed_at))).label("cycle"),
+                  _history_position(pop, ordered).label("history_pos")).subquery("rows")
+    return (select(rows.c.stage_id, rows.c.status, rows.c.history_pos,
+                   func.count().label("count"),
+                   func.coalesce(func.sum(rows.c.value), 0).label("value"),
+                   func.sum(rows.c.cycle).label("cycle_days"),
+                   func.count(rows.c.cycle).label("cycles"))
+            .group_by(rows.c.stage_id, rows.c.status, rows.c.history_pos))
 
 
 def _reached(groups, ordered) -> dict[int, tuple]:
@@ -253,7 +256,7 @@ def funnel_report(user, filters: Filters, as_of: datetime) -> FunnelReport:
     pop, stages = cohort(user, filters), _stage_positions()
     ordered = list(db.session.execute(
         select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)))
-    groups = list(db.session.execute(groups_select(pop, stages)))
+    groups = list(db.session.execute(groups_select(pop, ordered)))
     reached = _reached(groups, ordered)
     days = _days_in_stage(pop, stages, as_of)
     totals = _totals(groups)
