@@ -347,6 +347,13 @@ def write(session: Session, entries: list[dict], actor=None) -> None:
     session.connection().execute(AuditEntry.__table__.insert(), entries)
 
 
+def record_created(session: Session, objects: list) -> None:
+    """The "create" entries of audited records inserted in bulk, outside the flush
+    (:func:`erp.imports.bulk.insert_records`): ``objects`` are transient objects holding
+    what was inserted, key included; the entries are those a flush would have written."""
+    write(session, [e for e in (_created(obj) for obj in _audited(objects)) if e is not None])
+
+
 # --- bulk ORM statements -----------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from . import (
     retention,  # noqa: F401 (declares the daily clean-up of old files)
     tasks,  # noqa: F401 (declares the import tasks)
 )
+from .bulk import insert_records
 from .contract import Importer, ImportField, RowError, RowPlan, cell_text
 
-__all__ = ["ImportField", "Importer", "RowError", "RowPlan", "cell_text"]
+__all__ = ["ImportField", "Importer", "RowError", "RowPlan", "cell_text", "insert_records"]

@@ -30,6 +30,7 @@ from .models import CREATE, UPDATE, ImportChange
 
 CHUNK = 500
 BLOCKERS_SHOWN = 20
+_RECORDER = "erp_import_changes"  # Session.info key: the ChangeRecorder active on it
 
 
 # --- values as JSON -------------------------------------------------------------------
@@ -120,10 +121,25 @@ class ChangeRecorder:
 
     def __enter__(self) -> ChangeRecorder:
         event.listen(self.session, "after_flush", self._after_flush)
+        self.session.info[_RECORDER] = self
         return self
 
     def __exit__(self, *_exc) -> None:
         event.remove(self.session, "after_flush", self._after_flush)
+        self.session.info.pop(_RECORDER, None)
+
+    def record_created(self, objects: list) -> None:
+        """Records inserted without the flush (:mod:`erp.imports.bulk`), key included."""
+        rows = []
+        for obj in objects:
+            key = record_key(obj)
+            if key is not None:
+                table = inspect(obj).mapper.local_table.name
+                rows.append({"job_id": self.job_id, "table_name": table, "record_key": key,
+                             "action": CREATE, "values": None})
+                self.created[table] += 1
+        if rows:
+            self.session.connection().execute(ImportChange.__table__.insert(), rows)
 
     def _after_flush(self, session: Session, _context) -> None:
         rows = []
@@ -148,6 +164,14 @@ class ChangeRecorder:
         if rows:
             # Core insert on the flushing connection: no second flush from inside this one.
             session.connection().execute(ImportChange.__table__.insert(), rows)
+
+
+def note_created(session: Session, objects: list) -> None:
+    """Records inserted in bulk: noted as created by the import running on ``session``,
+    if any (nothing to do outside an import)."""
+    recorder = session.info.get(_RECORDER)
+    if recorder is not None:
+        recorder.record_created(objects)
 
 
 # --- taking back ----------------------------------------------------------------------

@@ -226,8 +226,8 @@ class _Run:
                 self.reject(outcome.number, outcome.cells, outcome.error)
             plans = [o.plan for o in outcomes if o.error is None]
             if plans:
+                before = dict(recorder.created)  # write() may insert in bulk (bulk.py)
                 self.importer.write([plan.payload for plan in plans], self.user())
-                before = dict(recorder.created)
                 db.session.flush()
                 self.refresh_statistics(Counter(
                     {t: n - before.get(t, 0) for t, n in recorder.created.items()}))

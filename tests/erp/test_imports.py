@@ -190,11 +190,13 @@ def _statements_and_flushes(app, users, rows: int, batch: int, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", batch)
     content = csv_bytes([["Razão Social", "CNPJ", "E-mail"]] + [
         [f"Conta {i}", make_cnpj(i + 1), f"c{i}@example.com"] for i in range(rows)])
-    counts = {"queries": 0, "flushes": 0}
+    counts = {"queries": 0, "flushes": 0, "account_inserts": 0}
 
     def on_statement(_conn, _cursor, statement, *_args):
         if statement.lstrip().upper().startswith("SELECT"):
             counts["queries"] += 1
+        if statement.lstrip().upper().startswith("INSERT INTO CRM_ACCOUNT "):
+            counts["account_inserts"] += 1
 
     def on_flush(session, _context):
         if any(isinstance(obj, Account) for obj in session.new):
@@ -215,14 +217,17 @@ def _statements_and_flushes(app, users, rows: int, batch: int, monkeypatch):
 
 
 def test_batches_flush_every_n_rows(app, users, import_dir, monkeypatch):
+    """Each batch's new records are written together: since issue 15 in one INSERT (an
+    executemany, erp/imports/bulk.py) rather than a flush of ORM objects."""
     counts = _statements_and_flushes(app, users, rows=10, batch=4, monkeypatch=monkeypatch)
-    assert counts["flushes"] == 3  # 4 + 4 + 2
+    assert counts["account_inserts"] == 3  # 4 + 4 + 2
+    assert counts["flushes"] == 0  # no Account object goes through the session
 
 
 def test_a_batch_costs_the_same_queries_whatever_its_size(app, users, import_dir,
         monkeypatch):
-    """One batch of 5 rows or one of 60: the same SELECTs (no query per row). The INSERTs
-    are one per row on SQLite (SQLAlchemy's choice there) and batched on PostgreSQL."""
+    """One batch of 5 rows or one of 60: the same SELECTs (no query per row), and one
+    INSERT of accounts (an executemany, on SQLite as on PostgreSQL)."""
     small = _statements_and_flushes(app, users, rows=5, batch=5, monkeypatch=monkeypatch)
     with app.app_context():
         from modules.crm.models import Account
@@ -232,6 +237,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(app, users, import_dir
         db.session.remove()
     large = _statements_and_flushes(app, users, rows=60, batch=60, monkeypatch=monkeypatch)
     assert large["queries"] == small["queries"]
+    assert large["account_inserts"] == small["account_inserts"] == 1
 
 
 def test_progress_is_reported_after_each_batch(app, users, import_dir, monkeypatch):

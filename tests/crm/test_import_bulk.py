@@ -1,0 +1,160 @@
+"""Accounts imported in bulk (issue 15): a few INSERTs per batch, whatever its size, and
+the same records, search index rows, audit entries and import record as the service's
+create_account writes one by one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+from sqlalchemy import delete, event, select
+
+from erp.audit import AuditEntry, acting_as
+from erp.auth.models import User
+from erp.db import db
+from erp.imports.models import DONE, ImportChange
+from modules.crm.models import Account, Category, Tag
+from modules.crm.services.accounts import create_account
+from modules.crm.services.search import search_accounts
+from tests.erp.importing import (
+    csv_bytes,
+    import_dir_fixture,  # noqa: F401 (the import_dir fixture)
+    make_cnpj,
+    run_import,
+)
+
+pytestmark = pytest.mark.usefixtures("import_dir")
+
+
+@pytest.fixture
+def lists(app):
+    with app.app_context():
+        db.session.add_all([Category(name="Indústria"), Tag(name="VIP"), Tag(name="Norte")])
+        db.session.commit()
+        found = {"category": db.session.scalar(select(Category.id)),
+                 "tags": dict(db.session.execute(select(Tag.name, Tag.id)).all())}
+        db.session.remove()
+    return found
+
+
+def _inserts(app, content: bytes, user_id: int) -> Counter:
+    """INSERT statements the import runs, per table (an executemany counts once)."""
+    counted: Counter = Counter()
+
+    def on_statement(_conn, _cursor, statement, *_args):
+        words = statement.split()
+        if words[:2] == ["INSERT", "INTO"]:
+            counted[words[2].strip('"')] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        result = run_import(app, user_id, "accounts", content)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+    assert result.status == DONE, result.message
+    return counted
+
+
+def _file(start: int, rows: int) -> bytes:
+    return csv_bytes([["Razão Social", "CNPJ", "Telefone", "E-mail", "Marcadores"]] + [
+        [f"Empresa {i}", make_cnpj(start + i), f"(11) 3{start + i:07d}",
+         f"contato{i}@empresa{start}.com.br", "VIP, Norte"] for i in range(rows)])
+
+
+def test_a_batch_inserts_its_rows_in_a_few_statements_whatever_its_size(app, users,
+                                                                        lists, monkeypatch):
+    """One write batch of 5 rows or of 60: the same INSERTs, one per table (accounts,
+    their tags, audit entries, the import's record of them); before, one INSERT of an
+    account per row on SQLite."""
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 100)
+    monkeypatch.setitem(app.config, "IMPORT_WRITE_BATCH_SIZE", 100)
+    small = _inserts(app, _file(1_000, 5), users["admin"])
+    large = _inserts(app, _file(2_000, 60), users["admin"])
+    assert small == large
+    for table in ("crm_account", "crm_account_tag", "erp_audit_entry", "erp_import_change"):
+        assert large[table] == 1, (table, large)
+    # 120 rows in write batches of 50: three of each, not 120.
+    monkeypatch.setitem(app.config, "IMPORT_WRITE_BATCH_SIZE", 50)
+    batched = _inserts(app, _file(3_000, 120), users["admin"])
+    assert batched["crm_account"] == batched["erp_audit_entry"] == 3
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Account)) == 185
+        db.session.remove()
+
+
+ROWS = [  # (the spreadsheet's cells, the form's data for create_account)
+    ({"Razão Social": "Metalúrgica São João Ltda", "Nome Fantasia": "Metal SJ",
+      "CNPJ": "", "Telefone": "(11) 3222-1000", "Celular": "(11) 98765-4321",
+      "E-mail": "Compras@MetalSJ.com.br", "Site": "metalsj.com.br", "CEP": "01310-100",
+      "Cidade": "São Paulo", "UF": "sp", "Categoria": "Indústria", "Marcadores": "VIP, Norte",
+      "Prioridade": "sim", "Data de abertura": "31/12/2001", "Observações": "Linha 1",
+      "Ciclo de vida": "", "IE": ""},
+     {"legal_name": "Metalúrgica São João Ltda", "trade_name": "Metal SJ",
+      "phone": "(11) 3222-1000", "mobile": "(11) 98765-4321",
+      "email": "Compras@MetalSJ.com.br", "website": "metalsj.com.br", "cep": "01310-100",
+      "city": "São Paulo", "state": "sp", "category_id": "category", "tag_ids": "tags",
+      "priority": True, "opened_on": date(2001, 12, 31), "notes": "Linha 1"}),
+    ({"Razão Social": "Maria da Silva", "CNPJ": "529.982.247-25", "Ciclo de vida": "cliente",
+      "E-mail": "maria@example.com", "UF": "PE", "Cidade": "Recife"},
+     {"legal_name": "Maria da Silva", "tax_id": "529.982.247-25", "lifecycle": "customer",
+      "email": "maria@example.com", "state": "PE", "city": "Recife"}),
+    ({"Razão Social": "Comércio Ação Ltda", "CNPJ": "11.222.333/0001-81",
+      "Telefone": "+1 650 253 0000"},
+     {"legal_name": "Comércio Ação Ltda", "tax_id": "11.222.333/0001-81",
+      "phone": "+1 650 253 0000"}),
+]
+HEADER = sorted({name for cells, _data in ROWS for name in cells})
+SKIPPED = {"id", "created_at", "updated_at"}
+
+
+def _snapshot(names: list[str], user) -> list[dict]:
+    """Each account's stored columns, tags, search hits and its creation's audit entry."""
+    found = []
+    for name in names:
+        account = db.session.scalar(select(Account).where(Account.legal_name == name))
+        columns = {c.key: getattr(account, c.key) for c in Account.__table__.columns
+                   if c.key not in SKIPPED}
+        entry = db.session.scalar(select(AuditEntry).where(
+            AuditEntry.table_name == "crm_account", AuditEntry.action == "create",
+            AuditEntry.record_id == str(account.id)))
+        searches = {term: account.id in {a.id for a in search_accounts(term, user)}
+                    for term in (name[:6], account.trade_name or name, account.email or "",
+                                 (account.phone or "")[-8:], account.tax_id or "") if term}
+        found.append({"columns": columns, "tags": sorted(t.name for t in account.tags),
+                      "searches": searches,
+                      "audit": (entry.changes, entry.record_label, entry.user_id,
+                                entry.user_name, entry.parent_table, entry.parent_id)})
+    return found
+
+
+def test_imported_accounts_are_what_the_service_creates_one_by_one(app, users, lists):
+    content = csv_bytes([HEADER] + [[cells.get(h, "") for h in HEADER] for cells, _d in ROWS])
+    result = run_import(app, users["rep_a"], "accounts", content)
+    assert (result.status, result.created) == (DONE, len(ROWS)), result.message
+    names = [data["legal_name"] for _cells, data in ROWS]
+    with app.app_context():
+        rep = db.session.get(User, users["rep_a"])
+        imported = _snapshot(names, rep)
+        ids = list(db.session.scalars(select(Account.id).where(Account.legal_name.in_(names))))
+        recorded = set(db.session.scalars(select(ImportChange.record_key).where(
+            ImportChange.job_id == result.id, ImportChange.table_name == "crm_account")))
+        assert recorded == {str(i) for i in ids}  # what undo takes back
+        db.session.execute(delete(Account).where(Account.id.in_(ids)))
+        db.session.commit()
+        with acting_as(rep):  # as the import's worker records its user
+            for _cells, data in ROWS:
+                data = dict(data)
+                if "category_id" in data:
+                    data["category_id"] = lists["category"]
+                if "tag_ids" in data:
+                    data["tag_ids"] = sorted(lists["tags"].values())
+                create_account(data, user=rep, confirm_duplicates=True)
+        created = _snapshot(names, rep)
+        db.session.remove()
+    assert imported == created
+    assert all(all(s["searches"].values()) for s in imported)  # found by search
+    assert imported[0]["tags"] == ["Norte", "VIP"]
+    assert imported[0]["audit"][0]["tags"] == [None, "Norte, VIP"]
