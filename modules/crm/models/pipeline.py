@@ -95,6 +95,14 @@ class Opportunity(Audited, TimestampMixin, db.Model):
         Index("ix_crm_opportunity_next_contact", "next_contact_user_id", "next_contact_on"),
         Index("ix_crm_opportunity_internal_contact", "internal_contact_user_id",
               "internal_contact_on"),
+        # The list's sorts, read in order within a status (open by default) and archived,
+        # the id last for keyset paging (crm 0008, issue 15).
+        Index("ix_crm_opportunity_list_created", "status", "archived", "id"),
+        Index("ix_crm_opportunity_list_title", "status", "archived", "title", "id"),
+        Index("ix_crm_opportunity_list_value", "status", "archived", "estimated_value", "id"),
+        Index("ix_crm_opportunity_list_close", "status", "archived", "expected_close_on",
+              "id"),
+        Index("ix_crm_opportunity_list_next", "status", "archived", "next_contact_on", "id"),
         # The funnel's columns (issue 15): their count and value summed from the index
         # alone (the cards' index follows the class).
         Index("ix_crm_opportunity_open_totals", "status", "archived", "stage_id", "owner_id",

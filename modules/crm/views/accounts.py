@@ -20,7 +20,8 @@ from sqlalchemy.orm import Bundle
 
 from erp.auth import permission_required
 from erp.db import db
-from erp.forms import PostForm, form_view, page_arg, page_size, post_action
+from erp.forms import PostForm, form_view, page_size, post_action
+from erp.paging import gathered, keyset_page, sort_keys
 from erp.params import id_arg, parse_int
 
 from ..forms.accounts import AccountForm
@@ -28,18 +29,26 @@ from ..models import Account, AccountContact, Contact, account_tags
 from ..models.search_text import compact
 from ..permissions import READ, WRITE
 from ..services import accounts as service
-from ..services.scope import account_scope, get_account_or_404
+from ..services.scope import account_scope, get_account_or_404, small_scope
 from ..services.search import only_matching_accounts
 from ..services.validation import guess_person_type, normalize_tax_id
 from . import account_page as page
 from . import bp
 from .helpers import assignable_users, category_choices, tag_choices
 
+# The list's sorts, each ending with the id (rows of equal name or time keep one order,
+# which keyset paging needs) and each read in order from an index: (archived, legal_name),
+# (archived, id), (archived, updated_at, id) (issue 15).
 SORTS = {
-    "name": Account.legal_name.asc(),
-    "-created": Account.id.desc(),
-    "-updated": Account.updated_at.desc(),
+    "name": sort_keys(Account.legal_name, Account.id),
+    "-created": sort_keys(Account.id, descending=True),
+    "-updated": sort_keys(Account.updated_at, Account.id, descending=True),
 }
+
+
+def list_sort(args) -> tuple:
+    """The sort keys the request asks for (the name by default)."""
+    return SORTS.get(args.get("sort", "name"), SORTS["name"])
 
 
 def _filtered_accounts():
@@ -62,8 +71,7 @@ def _filtered_accounts():
         statement = statement.where(Account.lifecycle == args["lifecycle"])
     if args.get("priority") == "1":
         statement = statement.where(Account.priority.is_(True))
-    sort = args.get("sort", "name")
-    return statement.order_by(SORTS.get(sort, SORTS["name"]), Account.id.desc())
+    return statement.order_by(*(key.ordered() for key in list_sort(args)))
 
 
 @bp.route("/")
@@ -75,8 +83,10 @@ def index():
 @bp.route("/accounts")
 @permission_required(READ)
 def accounts():
-    pagination = db.paginate(_filtered_accounts(), page=page_arg(), per_page=page_size(),
-                             error_out=False)
+    keys = list_sort(request.args)
+    if small_scope(current_user):  # a few accounts: gathered by owner and sorted
+        keys = gathered(keys)
+    pagination = keyset_page(_filtered_accounts(), keys, per_page=page_size())
     query = request.args.get("q", "").strip()
     return render_template(
         "crm/accounts/list.html", pagination=pagination, query=query,
