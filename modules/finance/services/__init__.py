@@ -3,7 +3,16 @@ any future API or import: receivables (receivables.py), payments (payments.py), 
 receivables list (lists.py), the aging summary (aging.py), and what they share
 (common.py). Re-exported here: ``from modules.finance import services``."""
 
-from .aging import BUCKETS, aging, aging_select
+from .aging import (
+    BUCKETS,
+    FIGURES,
+    DebtorsPage,
+    aging,
+    aging_page,
+    aging_select,
+    debtors_totals,
+    with_names,
+)
 from .common import MAX_AMOUNT, to_money
 from .lists import (
     UNPAID,
@@ -26,9 +35,10 @@ from .receivables import (
 )
 
 __all__ = [
-    "BUCKETS", "DOCUMENT_LENGTH", "MAX_AMOUNT", "MAX_INSTALLMENTS", "UNPAID", "Filters", "aging",
-    "aging_select", "cancel_origin", "cancel_receivable", "create_receivables",
+    "BUCKETS", "DOCUMENT_LENGTH", "FIGURES", "MAX_AMOUNT", "MAX_INSTALLMENTS", "UNPAID",
+    "DebtorsPage", "Filters", "aging", "aging_page", "aging_select", "cancel_origin",
+    "cancel_receivable", "create_receivables",
     "get_receivable_or_404", "installment_document", "receivables_from_origin",
     "receivables_select", "receivables_totals", "receivables_where", "record_payment",
-    "to_money", "week_of",
+    "debtors_totals", "to_money", "week_of", "with_names",
 ]

@@ -1,5 +1,6 @@
-"""The aging summary page: what is still owed, by account and by days overdue (the report
-with filters and CSV is reports.py's)."""
+"""The aging summary page: what is still owed, by account and by days overdue, a page of
+debtors at a time with the totals over all of them (the report with filters and CSV is
+reports.py's)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.clock import local_today
+from erp.forms import page_arg, page_size
 
 from .. import services
 from ..permissions import READ
@@ -18,5 +20,7 @@ from . import bp
 @permission_required(READ)
 def aging():
     today = local_today()
-    rows, totals = services.aging(current_user, today)
-    return render_template("finance/aging.html", rows=rows, totals=totals, today=today)
+    pagination = services.aging_page(current_user, today, page=page_arg(),
+                                     per_page=page_size())
+    return render_template("finance/aging.html", rows=pagination.items,
+                           totals=pagination.totals, pagination=pagination, today=today)
