@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import (
     Babel,
     format_currency,
@@ -13,6 +13,7 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     get_locale,
+    get_translations,
 )
 from flask_login import current_user
 
@@ -77,9 +78,40 @@ def datetime_filter(value: datetime | None, fmt: str = "short") -> str:
     return format_datetime(value, fmt)
 
 
+def translations():
+    """``flask_babel.get_translations()``, remembered for the request's locale and domain.
+
+    Flask-Babel looks the catalogue up again for every string (the request context three
+    times, the locale's name built anew): some 10 µs, and a page translates a hundred or
+    more strings in its templates. The catalogue found is kept beside Flask-Babel's own
+    per-request state, with the locale and domain objects it was found for; a
+    ``force_locale`` block or ``refresh()`` replaces those objects, and the catalogue is
+    then looked up again."""
+    state = g.get("_flask_babel") if has_app_context() else None
+    if state is not None:
+        known = state.__dict__.get("erp_translations")
+        if (known is not None and known[0] is state.__dict__.get("babel_locale")
+                and known[1] is state.__dict__.get("babel_domain")):
+            return known[2]
+    found = get_translations()
+    state = g.get("_flask_babel") if has_app_context() else None
+    if state is not None and "babel_locale" in state.__dict__:
+        state.erp_translations = (state.babel_locale, state.__dict__.get("babel_domain"),
+                                  found)
+    return found
+
+
 def init_app(app, translation_dirs: list[str]) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # The templates' _() and friends, as Flask-Babel installs them but through translations().
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters.update(
         money=money, number=number, date=date_filter, datetime=datetime_filter

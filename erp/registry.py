@@ -293,6 +293,9 @@ class Registry:
     module_order: list[str] = field(default_factory=list)
     current_module: str | None = None
     frozen: bool = False
+    # Once frozen, each kind's contributions in order, sorted once (items() runs several
+    # times a request: the menu, the search box's hints, a page's tabs).
+    _ordered: dict[type, tuple] = field(default_factory=dict, repr=False)
 
     # --- writing ---------------------------------------------------------------
 
@@ -371,14 +374,17 @@ class Registry:
         enabled module declared has none.
         """
         self._check_kind(kind)
-        ordered = sorted(
-            self._entries.get(kind, {}).values(),
-            key=lambda e: (getattr(e.item, "order", 100), e.module_index, e.item.key),
-        )
-        result = [e.item for e in ordered]
+        ordered = self._ordered.get(kind)
+        if ordered is None:
+            ordered = tuple(e.item for e in sorted(
+                self._entries.get(kind, {}).values(),
+                key=lambda e: (getattr(e.item, "order", 100), e.module_index, e.item.key),
+            ))
+            if self.frozen:
+                self._ordered[kind] = ordered
         if check_permission:
-            result = [i for i in result if visible(user, i)]
-        return result
+            return [i for i in ordered if visible(user, i)]
+        return list(ordered)
 
     def get(self, kind: type, key: str) -> Any | None:
         """The contribution of ``kind`` with ``key``, or ``None``."""

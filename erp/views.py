@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -107,11 +107,17 @@ def search_hints(user) -> str:
 
 def layout_context():
     """What the base layout needs on every page: the menu the user may see, and what the
-    search box searches."""
+    search box searches. Worked out once a request (for its user): every template a
+    request renders gets it, the dashboard's widgets and an account page's tabs too."""
     if not current_user.is_authenticated:
         return {"erp_menu": [], "erp_search_hints": ""}
-    return {"erp_menu": registry().items(MenuItem, current_user),
-            "erp_search_hints": search_hints(current_user)}
+    user = current_user._get_current_object()
+    known = g.get("_erp_layout")
+    if known is None or known[0] is not user:
+        known = (user, {"erp_menu": registry().items(MenuItem, user),
+                        "erp_search_hints": search_hints(user)})
+        g._erp_layout = known
+    return dict(known[1])
 
 
 def init_app(app) -> None:

@@ -80,8 +80,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     team: Mapped[Team | None] = relationship(back_populates="members")
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users",
-                                             lazy="selectin")
+    # Loaded when read: the signed-in user's with the user (erp.auth.sessions.load_user),
+    # not those of every user loaded as a record's owner (an account's, joined to it).
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users")
 
     def __str__(self) -> str:
         return self.name

@@ -1,0 +1,171 @@
+"""What every request pays, whatever the page (issue 15's throughput): the signed-in user and
+their roles in a fixed number of statements (the roles of users loaded as some record's owner
+are not read), the registry's contributions sorted once, the layout's menu worked out once a
+request however many templates it renders, and the templates' translations catalogue looked
+up once a request. Structural properties, no timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template_string
+from flask_babel import force_locale, refresh
+from sqlalchemy import event, select
+
+import erp.i18n
+from erp.auth.models import Role, User
+from erp.db import db
+from erp.registry import MenuItem, Registry, RegistryError
+from tests.conftest import login_as
+from tests.reporting import QueryCounter, queries_for
+
+
+def _statements(app, client, url: str) -> list[str]:
+    counter = QueryCounter()
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(url)
+        response.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    return [s for s in counter.statements if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE")]
+
+
+def test_a_signed_in_page_reads_the_user_and_roles_once_whatever_the_roles(app, client, users):
+    """The search page without a query renders the whole layout (menu, search box, user menu)
+    and asks no provider: what is left is the cost of being signed in."""
+    login_as(client, users["rep_a"])
+    one_role = _statements(app, client, "/search")
+    assert len(one_role) == 2, one_role  # the user (revocable session: its token), its roles
+    assert "auth_user" in one_role[0] and "auth_role" in one_role[1]
+    with app.app_context():
+        user = db.session.get(User, users["rep_a"])
+        extra = [Role(name=f"extra {n}", permissions=[f"x.{n}"]) for n in range(5)]
+        user.roles.extend(extra)
+        db.session.commit()
+    assert len(_statements(app, client, "/search")) == len(one_role)
+
+
+def test_users_loaded_as_owners_do_not_load_their_roles(app, users):
+    """An account, contact or opportunity joins its owner; the owner's roles are not read
+    unless asked for (they were: a roles query on every page showing a record)."""
+    with app.app_context():
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            owners = db.session.scalars(select(User).order_by(User.id)).all()
+            assert len(owners) == len(users)
+            assert not any("auth_role" in s for s in counter.statements), counter.statements
+            assert owners[0].roles is not None  # still there when read
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+            db.session.remove()
+
+
+def test_a_session_ended_elsewhere_is_still_refused(app, client, users):
+    """Loading the user with their roles keeps the revocation check (a new session token)."""
+    login_as(client, users["rep_a"])
+    assert client.get("/search").status_code == 200
+    with app.app_context():
+        from erp.auth.sessions import end_sessions
+
+        end_sessions(db.session.get(User, users["rep_a"]))
+        db.session.commit()
+    assert client.get("/search").status_code == 302
+
+
+def test_the_layout_is_worked_out_once_a_request(app, client, users, monkeypatch):
+    """The home page renders each dashboard widget's template and then its own; the menu the
+    user may see is asked of the registry once."""
+    asked = []
+    items = Registry.items
+
+    def counting(self, kind, user=None, **kwargs):
+        if kind is MenuItem:
+            asked.append(kind)
+        return items(self, kind, user, **kwargs)
+
+    monkeypatch.setattr(Registry, "items", counting)
+    login_as(client, users["manager"])
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'id="erp-menu"' in response.get_data(as_text=True)
+    # home() asks once for its quick links, the layout once for every template rendered.
+    assert len(asked) == 2
+
+
+def test_registry_items_are_sorted_once_frozen():
+    reads = []
+
+    @dataclass(frozen=True)
+    class Thing:
+        key: str
+        rank: int
+
+        @property
+        def order(self):
+            reads.append(self.key)
+            return self.rank
+
+    registry = Registry()
+    registry.declare(Thing)
+    registry.add(Thing("b", 2), Thing("a", 1))
+    assert [t.key for t in registry.items(Thing)] == ["a", "b"]
+    registry.freeze()
+    assert [t.key for t in registry.items(Thing)] == ["a", "b"]
+    reads.clear()
+    assert [t.key for t in registry.items(Thing, check_permission=False)] == ["a", "b"]
+    assert reads == []  # the order was kept, not worked out again
+    first = registry.items(Thing)
+    first.clear()  # a caller's list is its own
+    assert [t.key for t in registry.items(Thing)] == ["a", "b"]
+    try:
+        registry.add(Thing("c", 0))
+    except RegistryError:
+        pass
+    else:
+        raise AssertionError("a frozen registry took a contribution")
+
+
+def test_templates_look_the_catalogue_up_once_a_request(app, monkeypatch):
+    looked_up = []
+    original = erp.i18n.get_translations
+
+    def counting():
+        looked_up.append(1)
+        return original()
+
+    monkeypatch.setattr(erp.i18n, "get_translations", counting)
+    page = "{{ _('Search') }} {{ _('Sign out') }} {{ _('Search') }} {{ _('Preferences') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
+        assert render_template_string(page).startswith("Pesquisar Sair Pesquisar")
+        assert render_template_string(page).startswith("Pesquisar Sair")
+        assert len(looked_up) == 1
+
+
+def test_template_translations_follow_force_locale_and_refresh(app, users):
+    from flask import g
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        user = db.session.get(User, users["rep_a"])
+        user.locale = "pt_BR"
+        g._login_user = user  # signed in, as Flask-Login would have it
+        assert render_template_string("{{ _('Search') }}") == "Pesquisar"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Search') }}") == "Search"
+        assert render_template_string("{{ _('Search') }}") == "Pesquisar"
+        user.locale = "en"  # the preferences page: a new language, then refresh()
+        refresh()
+        assert render_template_string("{{ _('Search') }}") == "Search"
+        db.session.rollback()
+
+
+def test_query_count_of_a_cheap_page_is_the_same_for_every_role(app, client, users):
+    """Admin, manager, rep and a user without roles: the same statements to be signed in."""
+    counts = set()
+    for name in ("admin", "manager", "rep_a", "nobody"):
+        login_as(client, users[name])
+        counts.add(queries_for(app, client, "/search"))
+    assert len(counts) == 1, counts
