@@ -24,7 +24,8 @@ def commands(host: str, port: int, workers: int, dev: bool, app: str = "erp") ->
         web = [python, "-m", "flask", "--app", app, "run", "--debug",
                "--host", host, "--port", str(port)]
     else:
-        web = [python, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+        web = [python, "-m", "gunicorn", "--config", "python:erp.gunicorn_config",
+               "--workers", str(workers), "--bind", f"{host}:{port}",
                "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
                "--graceful-timeout", str(STOP_TIMEOUT - 5), f"{app}:create_app()"]
     worker = [python, "-m", "flask", "--app", app, "worker"]

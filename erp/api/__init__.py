@@ -103,7 +103,7 @@ def init_app(app: Flask, registry, csrf, host_blueprints=()) -> ErpApi:
         }},
     })
     api = ErpApi(app)
-    Limiter(
+    limiter = Limiter(
         _rate_key,
         app=app,
         application_limits=[app.config["API_RATE_LIMIT"]],
@@ -112,6 +112,9 @@ def init_app(app: Flask, registry, csrf, host_blueprints=()) -> ErpApi:
         headers_enabled=True,
         key_prefix="erp-api",
     )
+    # The pages are not counted: say so before Flask-Limiter works out their limits (every
+    # page request did, to find them exempt).
+    limiter.request_filter(lambda: not _is_api_request())
     app.before_request(_authenticate)
     blueprints = [(blp, "") for blp in host_blueprints] + [
         (c.blueprint, c.url_prefix)

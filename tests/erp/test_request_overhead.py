@@ -169,3 +169,52 @@ def test_query_count_of_a_cheap_page_is_the_same_for_every_role(app, client, use
         login_as(client, users[name])
         counts.add(queries_for(app, client, "/search"))
     assert len(counts) == 1, counts
+
+
+def test_gunicorn_workers_freeze_what_building_the_app_made():
+    """serve's gunicorn reads erp.gunicorn_config, whose post_worker_init hides the app's
+    long-lived objects from the garbage collector (gc.freeze): the collector no longer goes
+    over them as requests make and drop objects."""
+    import gc
+
+    from erp import gunicorn_config
+    from erp.serve import commands
+
+    web = commands("127.0.0.1", 8000, 2, dev=False)[0]
+    assert web[web.index("--config") + 1] == "python:erp.gunicorn_config"
+    assert web[web.index("--workers") + 1] == "2"
+    assert "--worker-class" not in web  # sync workers, behind a buffering proxy
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_config.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+
+
+def test_pages_skip_the_api_rate_limit_before_its_limits_are_worked_out(
+        app, client, users, monkeypatch):
+    """The API's rate limit counts API requests only; a page is let through by a filter
+    Flask-Limiter asks first, instead of resolving the limits to find them exempt."""
+    from flask_limiter._manager import LimitManager
+
+    resolved = []
+    original = LimitManager.resolve_limits
+
+    def counting(self, *args, **kwargs):
+        resolved.append(args[1] if len(args) > 1 else None)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LimitManager, "resolve_limits", counting)
+    login_as(client, users["rep_a"])
+    assert client.get("/search").status_code == 200
+    assert resolved == []
+    from erp.api.tokens import create_token
+
+    with app.app_context():
+        token = create_token(db.session.get(User, users["rep_a"]), "limit test")[1]
+        db.session.remove()
+    api = app.test_client().get("/api/v1/accounts",
+                                headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200 and resolved  # the API is still counted
+    assert "X-RateLimit-Limit" in api.headers
