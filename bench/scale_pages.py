@@ -77,7 +77,9 @@ def free_port() -> int:
 def facts(app) -> dict:
     """The ids and values the URLs need, and one API token per role (made for this run)."""
     from erp.api.tokens import create_token
+    from erp.paging import encode_cursor
     from modules.crm.models import Account, Contact
+    from modules.crm.views.accounts import SORTS as ACCOUNT_SORTS
 
     with app.app_context():
         whale = db.session.scalar(select(Account.id).where(
@@ -93,12 +95,21 @@ def facts(app) -> dict:
                                     .where(Account.id == ordinary)).one()
         contact_phone = db.session.scalar(select(Contact.phone).where(Contact.phone.isnot(None))
                                           .order_by(Contact.id.desc()).limit(1))
+        # The deep page is reached as the list's Next link reaches it (keyset paging, issue
+        # 15): after the last row of page deep - 1 of the rep's accounts by name (~50,000
+        # rows in at 200K), as the list's cursor.
+        deep = max(2, min(2000, rep_count // PAGE_SIZE))
+        before_deep = db.session.scalar(
+            select(Account).where(Account.owner_id == rep, Account.archived.is_(False))
+            .order_by(Account.legal_name, Account.id)
+            .offset((deep - 1) * PAGE_SIZE - 1).limit(1))
+        deep_cursor = encode_cursor(ACCOUNT_SORTS["name"], before_deep) if before_deep else ""
         tokens = {}
         for role, username in ROLES:
             user = db.session.scalar(select(User).where(User.username == username))
             tokens[role] = create_token(user, f"bench {secrets.token_hex(4)}")[1]
     return {"whale": whale or ordinary, "ordinary": ordinary, "accounts": count,
-            "deep": max(2, min(2000, rep_count // PAGE_SIZE)),
+            "deep": deep, "deep_cursor": deep_cursor,
             "cnpj": sample.tax_id or "", "phone": (sample.phone or "")[-8:],
             "contact_phone": (contact_phone or "")[-8:], "tokens": tokens}
 
@@ -114,7 +125,7 @@ def pages(f: dict) -> list[tuple[str, str, str]]:
         ("search no match", "html", "/search?q=zzqx-nada"),
         ("accounts list", "html", "/crm/accounts"),
         ("accounts list page 1", "html", "/crm/accounts?page=1"),
-        (f"accounts list page {deep}", "html", f"/crm/accounts?page={deep}"),
+        (f"accounts list page {deep}", "html", f"/crm/accounts?after={f['deep_cursor']}"),
         ("accounts ?q=<CNPJ>", "html", f"/crm/accounts?q={f['cnpj']}"),
         ("accounts ?q=silva", "html", "/crm/accounts?q=silva"),
         ("accounts sort=-updated", "html", "/crm/accounts?sort=-updated"),
