@@ -16,7 +16,7 @@ import hmac
 from flask import current_app, request, session
 from flask_login import login_user
 from sqlalchemy import event
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from ..db import MAX_ID, db
 from .models import User, new_session_token
@@ -27,7 +27,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = (session_id or "").partition(":")
     if not user_id.isdigit() or not token or int(user_id) > MAX_ID:
         return None  # also the bare ids of cookies issued before tokens existed
-    user = db.session.get(User, int(user_id), options=[selectinload(User.roles)])
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or not user.is_active:
         return None
     return user if hmac.compare_digest(user.session_token.encode(), token.encode()) else None

@@ -38,8 +38,9 @@ def test_a_signed_in_page_reads_the_user_and_roles_once_whatever_the_roles(app, 
     and asks no provider: what is left is the cost of being signed in."""
     login_as(client, users["rep_a"])
     one_role = _statements(app, client, "/search")
-    assert len(one_role) == 2, one_role  # the user (revocable session: its token), its roles
-    assert "auth_user" in one_role[0] and "auth_role" in one_role[1]
+    # One statement: the user (a revocable session: its token) with its roles.
+    assert len(one_role) == 1, one_role
+    assert "auth_user" in one_role[0] and "auth_role" in one_role[0]
     with app.app_context():
         user = db.session.get(User, users["rep_a"])
         extra = [Role(name=f"extra {n}", permissions=[f"x.{n}"]) for n in range(5)]
@@ -218,3 +219,27 @@ def test_pages_skip_the_api_rate_limit_before_its_limits_are_worked_out(
                                 headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200 and resolved  # the API is still counted
     assert "X-RateLimit-Limit" in api.headers
+
+
+def test_an_api_request_reads_its_token_user_and_roles_in_one_statement(app, users):
+    from erp.api.tokens import create_token
+
+    with app.app_context():
+        token = create_token(db.session.get(User, users["rep_a"]), "one statement")[1]
+        db.session.remove()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/accounts", headers=headers).status_code == 200  # last used
+    counter = QueryCounter()
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        assert client.get("/api/v1/accounts", headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    sources = ("FROM erp_api_token", "FROM auth_user\n", "FROM auth_user ", "FROM auth_role",
+               "FROM auth_user_role")
+    auth = [s for s in counter.statements if any(source in s for source in sources)]
+    assert len(auth) == 1, auth  # the token with its user and the user's roles
+    assert "auth_role" in auth[0] and "auth_user" in auth[0]
