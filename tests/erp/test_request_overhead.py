@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import render_template_string
 from flask_babel import force_locale, refresh
 from sqlalchemy import event, select
+from werkzeug.exceptions import NotFound
 
 import erp.i18n
 from erp.auth.models import Role, User
@@ -243,3 +244,24 @@ def test_an_api_request_reads_its_token_user_and_roles_in_one_statement(app, use
     auth = [s for s in counter.statements if any(source in s for source in sources)]
     assert len(auth) == 1, auth  # the token with its user and the user's roles
     assert "auth_role" in auth[0] and "auth_user" in auth[0]
+
+
+def test_templates_are_read_once_when_not_debugging(make_app, monkeypatch):
+    """Outside debug mode Jinja does not check the template files again on every render
+    (auto_reload off), and the compiled templates fit its cache (nothing compiled twice)."""
+    app = make_app()
+    assert not app.debug and app.jinja_env.auto_reload is False
+    assert len(app.jinja_env.list_templates()) < app.jinja_env.cache.capacity
+    loader = app.jinja_env.loader
+    read = []
+    get_source = type(loader).get_source
+
+    def counting(self, environment, name):
+        read.append(name)
+        return get_source(self, environment, name)
+
+    monkeypatch.setattr(type(loader), "get_source", counting)
+    with app.test_request_context("/"):
+        for _ in range(3):
+            app.jinja_env.get_template("errors/404.html").render(error=NotFound())
+    assert read.count("errors/404.html") == 1, read
