@@ -8,8 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from erp.auth.services import safe_next_url
-from erp.db import db
-from erp.forms import page_arg, page_size
+from erp.forms import page_size
+from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
@@ -48,5 +48,7 @@ def document_list(model, args, statuses, status_clause=None):
     if (account_id := id_arg("account_id", args)) is not None:
         stmt = stmt.where(model.account_id == account_id)
     # The rows' accounts (and their tags) in one query each, not two per row (issue 15).
-    stmt = stmt.order_by(model.id.desc()).options(selectinload(model.account))
-    return db.paginate(stmt, page=page_arg(), per_page=page_size(), error_out=False)
+    stmt = stmt.options(selectinload(model.account))
+    # Paged by keyset on the id (issue 15): Next / Previous cost the same at any depth, the
+    # count stops at erp.paging.COUNT_CAP.
+    return keyset_page(stmt, sort_keys(model.id, descending=True), per_page=page_size())

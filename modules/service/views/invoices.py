@@ -10,8 +10,8 @@ from sqlalchemy import String, cast, or_
 from sqlalchemy.orm import contains_eager, selectinload
 
 from erp.auth import permission_required
-from erp.db import db
-from erp.forms import PostForm, page_arg, page_size, post_action
+from erp.forms import PostForm, page_size, post_action
+from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
@@ -48,8 +48,8 @@ def filtered_invoices(args):
 @bp.route("/invoices")
 @permission_required(READ)
 def invoices():
-    pagination = db.paginate(filtered_invoices(request.args), page=page_arg(),
-                             per_page=page_size(), error_out=False)
+    pagination = keyset_page(filtered_invoices(request.args),
+                             sort_keys(ServiceInvoice.id, descending=True), per_page=page_size())
     return render_template("service/invoices.html", pagination=pagination,
                            statuses=INVOICE_STATUSES)
 

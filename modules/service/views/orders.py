@@ -14,7 +14,8 @@ from erp.auth.models import User
 from erp.auth.services import safe_next_url
 from erp.clock import local_today
 from erp.db import db
-from erp.forms import PostForm, form_view, page_arg, page_size, post_action
+from erp.forms import PostForm, form_view, page_size, post_action
+from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
@@ -60,12 +61,16 @@ def filtered_orders(args):
     return statement.order_by(ServiceOrder.id.desc())
 
 
+# Paged by keyset on the id (issue 15): Next / Previous cost the same at any depth.
+NEWEST_FIRST = sort_keys(ServiceOrder.id, descending=True)
+
+
 @bp.route("/")
 @permission_required(READ)
 def index():
     """The service orders list (the menu's entry)."""
-    pagination = db.paginate(filtered_orders(request.args), page=page_arg(),
-                             per_page=page_size(), error_out=False)
+    pagination = keyset_page(filtered_orders(request.args), NEWEST_FIRST,
+                             per_page=page_size())
     return render_template("service/orders.html", pagination=pagination,
                            technicians=_technicians(), statuses=ORDER_STATUSES)
 
