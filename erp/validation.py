@@ -25,7 +25,10 @@ at once; :func:`like` builds a LIKE pattern that matches the user's text literal
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -38,7 +41,7 @@ from .money import CENT, MAX_MONEY, MAX_QUANTITY, QUANTITY_STEP
 from .params import parse_int
 
 __all__ = ["Errors", "Invalid", "LIKE_ESCAPE", "choice", "clean_field", "date", "integer",
-           "like", "money", "quantity", "record", "record_id", "text"]
+           "like", "money", "pure", "quantity", "record", "record_id", "remembering", "text"]
 
 # The escape character of the patterns :func:`like` builds: ``column.ilike(p, escape=LIKE_ESCAPE)``.
 LIKE_ESCAPE = "\\"
@@ -251,3 +254,52 @@ def like(term: str, *, prefix: bool = False) -> str:
     escaped = (term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
                .replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_"))
     return escaped + "%" if prefix else "%" + escaped + "%"
+
+
+# --- pure parsers' results, remembered within one piece of work ------------------------------
+#
+# An import checks every row twice, the same cells through the same service: once before
+# anything is written (all or nothing) and again, batch by batch, in the write
+# transaction (the database may have changed meanwhile). A parser whose result depends on
+# its arguments only (a CNPJ's check digits, a phone number's E.164 form, an e-mail's
+# syntax: no database, user, clock or locale) gives the same answer the second time;
+# within :func:`remembering` it is worked out once per distinct input. Only successful
+# results are kept (a refusal is worked out again, its message in the current locale),
+# and they must be immutable (text). Outside :func:`remembering` nothing changes.
+
+_remembered: ContextVar[dict | None] = ContextVar("erp_remembered", default=None)
+REMEMBERED_MAX = 400_000  # results kept at most (about 60 MB of short texts), then forgotten
+
+
+@contextmanager
+def remembering() -> Iterator[None]:
+    """Within: the results of :func:`pure` parsers are kept by their arguments."""
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
+def pure(parser: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a parser whose result depends on its arguments only, and is immutable."""
+
+    @functools.wraps(parser)
+    def remembered(*args: Any, **options: Any) -> Any:
+        memo = _remembered.get()
+        if memo is None:
+            return parser(*args, **options)
+        key = (parser, *args, *sorted(options.items()))
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable argument: not remembered
+            return parser(*args, **options)
+        result = parser(*args, **options)
+        if len(memo) >= REMEMBERED_MAX:
+            memo.clear()
+        memo[key] = result
+        return result
+
+    return remembered

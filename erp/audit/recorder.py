@@ -39,7 +39,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Mapper, Session
-from sqlalchemy.orm.attributes import NO_VALUE
+from sqlalchemy.orm.attributes import NO_VALUE, PASSIVE_NO_INITIALIZE
 
 from ..db import utcnow
 from .models import CREATE, DELETE, UPDATE, AuditEntry
@@ -209,8 +209,8 @@ def _created(obj) -> dict | None:
         value = as_text(state.dict.get(name))  # what was inserted; never a load
         if value is not None:
             changes[name] = [None, value]
-    for name in spec.collections:
-        value = _collection_text(state.attrs[name].history.added)
+    for name in spec.collections:  # (state.attrs would build a view of every attribute)
+        value = _collection_text(state.get_history(name, PASSIVE_NO_INITIALIZE).added)
         if value is not None:
             changes[name] = [None, value]
     parent = state.dict.get(spec.parent[0]) if spec.parent else None

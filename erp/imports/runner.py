@@ -40,6 +40,7 @@ from .. import csv_writer
 from ..audit import acting_as
 from ..auth.models import User
 from ..db import background_work, db, refresh_statistics, utcnow, writing
+from ..validation import remembering
 from .changes import ChangeRecorder, take_back
 from .contract import Importer, cell_text
 from .models import (
@@ -114,7 +115,7 @@ class _Run:
         config = current_app.config
         self.batch_size = max(1, int(config.get("IMPORT_BATCH_SIZE", 500)))
         self.write_batch_size = max(1, min(self.batch_size,
-                                           int(config.get("IMPORT_WRITE_BATCH_SIZE", 100))))
+                                           int(config.get("IMPORT_WRITE_BATCH_SIZE", 500))))
         self.pause = (int(config.get("IMPORT_WRITE_PAUSE_MS", 100)) / 1000
                       if db.engine.dialect.name == "sqlite" else 0)
         self.all_or_nothing = not job.skip_invalid
@@ -300,7 +301,9 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
         importer = current_app.extensions["erp"].get(Importer, job.kind)
         user = db.session.get(User, job.user_id)
         # The audit trail records what the import writes (or takes back) as its user's.
-        with force_locale(_locale(job.user_id)), acting_as(user):
+        # Each cell is checked twice (check pass, write pass): pure parsers' results are
+        # remembered for the second time (erp.validation.remembering).
+        with force_locale(_locale(job.user_id)), acting_as(user), remembering():
             try:
                 if importer is None or not user or not (
                         importer.permission is None

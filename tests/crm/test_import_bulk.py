@@ -158,3 +158,57 @@ def test_imported_accounts_are_what_the_service_creates_one_by_one(app, users, l
     assert all(all(s["searches"].values()) for s in imported)  # found by search
     assert imported[0]["tags"] == ["Norte", "VIP"]
     assert imported[0]["audit"][0]["tags"] == [None, "Norte, VIP"]
+
+
+def test_each_cell_is_parsed_once_per_import_though_checked_twice(app, users, monkeypatch):
+    """The check pass and the write pass run every row through the same service; the
+    e-mail, phone and CNPJ parsers (pure: erp.validation.pure) work each distinct cell
+    out once per import. Before, twice."""
+    from modules.crm.services import validation
+
+    calls = Counter()
+
+    def counting(name, function):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return counted
+
+    monkeypatch.setattr(validation, "validate_email",
+                        counting("email", validation.validate_email))
+    monkeypatch.setattr(validation.phonenumbers, "is_valid_number",
+                        counting("phone", validation.phonenumbers.is_valid_number))
+    monkeypatch.setattr(validation, "_validate_cnpj",
+                        counting("cnpj", validation._validate_cnpj))
+    result = run_import(app, users["admin"], "accounts", csv_bytes(
+        [["Razão Social", "CNPJ", "Telefone", "E-mail"]] + [
+            [f"Empresa {i}", make_cnpj(5_000 + i), f"(11) 3{5_000 + i:07d}",
+             f"contato{i}@example.com.br"] for i in range(12)]))
+    assert (result.status, result.created) == (DONE, 12), result.message
+    assert calls == {"email": 12, "phone": 12, "cnpj": 12}
+    # Outside an import nothing is remembered: the form parses what it is given.
+    with app.app_context():
+        validation.normalize_email("contato1@example.com.br")
+        db.session.remove()
+    assert calls["email"] == 13
+
+
+def test_remembering_keeps_results_not_refusals():
+    from erp.validation import Invalid, pure, remembering
+
+    seen = []
+
+    @pure
+    def parse(value, *, strict=False):
+        seen.append((value, strict))
+        if value == "bad":
+            raise Invalid("no")
+        return value.upper()
+
+    with remembering():
+        assert [parse("a"), parse("a"), parse("a", strict=True)] == ["A", "A", "A"]
+        for _ in range(2):
+            with pytest.raises(Invalid):
+                parse("bad")
+    assert parse("a") == "A"
+    assert seen == [("a", False), ("a", True), ("bad", False), ("bad", False), ("a", False)]

@@ -159,8 +159,8 @@ def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
     """The row as ``clean_account`` input; blank cells left out (an update keeps them)."""
     data: dict[str, Any] = {}
     for name in ACCOUNT_TEXT:
-        if _text(values, name):
-            data[name] = _text(values, name)
+        if name in values and (cell := _text(values, name)):
+            data[name] = cell
     label = ACCOUNT_LABELS
     if _text(values, "person_type"):
         kind = PERSON_TYPES.get(_key(_text(values, "person_type")))

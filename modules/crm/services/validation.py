@@ -38,7 +38,7 @@ from flask_babel import lazy_gettext as _l
 from stdnum import exceptions as stdnum_errors
 from stdnum.br import cnpj, cpf
 
-from erp.validation import Invalid
+from erp.validation import Invalid, pure
 
 PERSON_TYPES = ("PJ", "PF")
 BR_STATES = (
@@ -77,6 +77,7 @@ def guess_person_type(value: str | None) -> str | None:
     return None
 
 
+@pure  # an import checks each cell twice (erp.validation.remembering)
 def validate_tax_id(value: str | None, person_type: str | None) -> str:
     """A valid CNPJ (PJ) or CPF (PF), normalized; "" for empty input."""
     number = normalize_tax_id(value)
@@ -185,6 +186,7 @@ def _erpbrasil_valid(uf: str, number: str) -> bool:
 
 # --- Phone --------------------------------------------------------------------------------
 
+@pure  # an import checks each cell twice (erp.validation.remembering)
 def normalize_phone(value: str | None, region: str = "BR") -> str:
     """E.164 ("+5511987654321"); numbers without "+" are read as ``region`` numbers."""
     text = (value or "").strip()
@@ -245,6 +247,7 @@ def phone_search_keys(e164: str) -> list[str]:
 
 # --- E-mail and CEP -----------------------------------------------------------------------
 
+@pure  # an import checks each cell twice (erp.validation.remembering)
 def normalize_email(value: str | None) -> str:
     """The normalized address (domain lower-cased); syntax only, no DNS look-up."""
     text = (value or "").strip()
