@@ -1,9 +1,12 @@
 """Finance's home-dashboard widget: the overdue receivables in the user's record scope.
 
 "Overdue" is the computed status (:func:`modules.finance.models.status_expr`, never
-stored), through the receivables list's own WHERE clauses, so the widget's figures are
-the ones the list shows when the link is followed. Two queries: an aggregate and a
-LIMITed list of the oldest.
+stored) in plain columns: not cancelled, due before today and not paid in full — the
+receivables the list shows with ``status=overdue`` (the same scope, the same figures).
+Two queries: an aggregate and a LIMITed list of the oldest. The aggregate reads the
+receivables due before today by the due-date index and the payments on each once, summed
+per receivable (issue 15: the status expression looked the payments up three times per
+receivable, and every receivable's account was joined even for a scope of "all").
 """
 
 from __future__ import annotations
@@ -15,17 +18,18 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
+from erp.auth.models import SCOPE_ALL
 from erp.clock import local_today
 from erp.db import db
 from erp.registry import DashboardWidget
 from modules.crm.models import Account
+from modules.crm.services.scope import account_scope
 
-from .models import OVERDUE, Receivable
+from .models import OVERDUE, Payment, Receivable
 from .permissions import READ
 from .services.common import to_money
-from .services.lists import Filters, receivables_where
 
 OLDEST_SHOWN = 5
 
@@ -38,24 +42,48 @@ class OverdueSummary:
     oldest: list[Any] = field(default_factory=list)  # rows, the oldest due date first
 
 
+def overdue_where(user, today: date) -> list:
+    """Overdue as status_expr has it, in plain columns: not cancelled, due before today
+    (and not paid in full: the caller's, with the payments it reads), in the user's scope
+    (on the joined account, see :func:`scoped`)."""
+    return [Receivable.cancelled == false(), Receivable.due_date < today,
+            account_scope(user)]
+
+
+def scoped(statement, user):
+    """``statement`` (from the receivables) joined to their accounts for the scope's owner
+    test, unless the user sees every account: then no account is read at all."""
+    if user.record_scope == SCOPE_ALL:
+        return statement
+    return statement.join(Account, Account.id == Receivable.account_id)
+
+
+def overdue_totals_select(user, today: date):
+    """How many receivables are overdue and what is owed on them: what is owed on each
+    receivable due before today, its payments summed once (a grouped join: the database
+    cannot substitute it back into both the sum and the filter, as it did a subquery)."""
+    owed_each = scoped(
+        select((Receivable.amount - func.coalesce(func.sum(Payment.amount), 0))
+               .label("owed")).select_from(Receivable), user)
+    owed_each = (owed_each.outerjoin(Payment, Payment.receivable_id == Receivable.id)
+                 .where(*overdue_where(user, today))
+                 .group_by(Receivable.id, Receivable.amount).subquery())
+    return (select(func.count(), func.coalesce(func.sum(owed_each.c.owed), 0))
+            .where(owed_each.c.owed > 0))
+
+
 def overdue_summary(user, today: date | None = None, *, limit: int = OLDEST_SHOWN
                     ) -> OverdueSummary:
     today = today or local_today(user)
-    # The list's own clauses, plus what "overdue" implies in plain indexable columns: the
-    # computed status is a CASE the database cannot look up by, the due date is not.
-    where = [*receivables_where(user, Filters(status=OVERDUE), today),
-             Receivable.due_date < today, Receivable.cancelled.is_(False)]
+    count, outstanding = db.session.execute(overdue_totals_select(user, today)).one()
     owed = Receivable.amount - Receivable.paid
-    count, outstanding = db.session.execute(
-        select(func.count(Receivable.id), func.coalesce(func.sum(owed), 0))
-        .select_from(Receivable).join(Account, Account.id == Receivable.account_id)
-        .where(*where)).one()
     oldest = db.session.execute(
         select(Receivable.id, Receivable.document, Receivable.due_date,
                owed.label("outstanding"), Receivable.account_id,
                func.coalesce(Account.trade_name, Account.legal_name).label("account_name"))
         .join(Account, Account.id == Receivable.account_id)
-        .where(*where).order_by(Receivable.due_date, Receivable.id).limit(limit)).all()
+        .where(*overdue_where(user, today), owed > 0)
+        .order_by(Receivable.due_date, Receivable.id).limit(limit)).all()
     return OverdueSummary(today, int(count), to_money(outstanding), list(oldest))
 
 

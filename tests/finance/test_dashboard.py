@@ -140,6 +140,7 @@ def test_two_queries_whatever_the_number_of_receivables(app, users, book, make_a
             statements.append(statement)
 
         clerk = user(users, "finance")
+        assert clerk.record_scope  # the user's roles, read once a request: not the widget's
         event.listen(db.engine, "before_cursor_execute", listen)
         try:
             summary = dashboard.overdue_summary(clerk, TODAY)
