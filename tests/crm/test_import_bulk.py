@@ -212,3 +212,29 @@ def test_remembering_keeps_results_not_refusals():
                 parse("bad")
     assert parse("a") == "A"
     assert seen == [("a", False), ("a", True), ("bad", False), ("bad", False), ("a", False)]
+
+
+def test_statistics_are_refreshed_as_the_bulk_inserts_grow_the_table(app, users, lists,
+                                                                    monkeypatch):
+    """Rows inserted in bulk count for the planner's statistics: ANALYZE each time the
+    table has doubled during the import (here from 4 rows: 4, 8, 16), and at its end."""
+    from erp.imports import runner
+
+    monkeypatch.setattr(runner, "ANALYZE_AFTER_ROWS", 4)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 4)
+    monkeypatch.setitem(app.config, "IMPORT_WRITE_BATCH_SIZE", 4)
+    analysed = []
+
+    def on_statement(_conn, _cursor, statement, *_args):
+        if statement.upper().startswith("ANALYZE") and "crm_account" in statement:
+            analysed.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        result = run_import(app, users["admin"], "accounts", _file(7_000, 20))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+    assert (result.status, result.created) == (DONE, 20), result.message
+    assert len(analysed) == 4  # after 4, 8 and 16 rows, and at the end
