@@ -18,8 +18,9 @@ The host calls the importer's functions batch by batch (``IMPORT_BATCH_SIZE`` ro
    use. It returns a :class:`RowPlan` or raises :class:`RowError` with the reason.
    It must not write anything: the preview calls it too.
 3. ``write(payloads, user)``, once per batch, with the payloads of the valid rows. It adds
-   records to ``db.session`` and never commits: the host flushes each batch and commits
-   (or rolls back) the whole import at once.
+   records to ``db.session``, or hands new ones to :func:`erp.imports.insert_records`
+   (a few INSERTs per batch instead of one per row, with the same audit trail and undo),
+   and never commits: the host flushes each batch and commits (or rolls back) it.
 
 ``values`` maps a field name to the cell of the mapped column: text (stripped), or, from
 XLSX, a number, date or datetime as stored; blank cells are ``""`` and unmapped fields are

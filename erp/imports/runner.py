@@ -8,11 +8,13 @@
 * **Write pass.** The file is read again; each batch of ``IMPORT_WRITE_BATCH_SIZE`` rows
   is checked again (the database may have changed meanwhile) and written in a
   transaction of its own, so SQLite's single write lock is held for one short batch at a
-  time. Every record created or changed is recorded with its job
-  (:mod:`erp.imports.changes`) in the same transaction, which is what makes the import
-  undoable — and all-or-nothing as the user sees it: if a batch fails (a row became
-  invalid, the database refused), what the earlier batches wrote is taken back and the
-  job says so.
+  time. An importer inserts a batch's new records with a few statements
+  (:func:`erp.imports.bulk.insert_records`), and what a cell's pure parsers worked out in
+  the check pass is remembered for the second check (:func:`erp.validation.remembering`).
+  Every record created or changed is recorded with its job (:mod:`erp.imports.changes`)
+  in the same transaction, which is what makes the import undoable — and all-or-nothing
+  as the user sees it: if a batch fails (a row became invalid, the database refused),
+  what the earlier batches wrote is taken back and the job says so.
 * **Progress and liveness.** After each batch the job row gets its counts and a
   heartbeat (:func:`beat`) naming the worker process; :func:`reap_stale` fails, and
   takes back, a running job whose worker has died.
