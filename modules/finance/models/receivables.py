@@ -61,8 +61,8 @@ class Receivable(Audited, db.Model):
         # covers it (ids for the join to the payments).
         Index("ix_finance_receivable_account_open", "account_id", "cancelled", "due_date",
               "amount", "id"),
-        # The receivables list and the aging, by due date.
-        Index("ix_finance_receivable_due_date", "due_date"),
+        # The receivables list, by due date: its keyset pages are ranges of (due_date, id).
+        Index("ix_finance_receivable_due", "due_date", "id"),
         # One receivable per installment of an origin (an invoice): a signal delivered
         # twice cannot duplicate them. Manual receivables have no origin_id (NULLs differ).
         UniqueConstraint("origin", "origin_id", "installment"),

@@ -50,8 +50,10 @@ def owed_rows():
 
 
 def account_owner(account_id):
-    """The owner of the account ``account_id`` (a column): a primary-key probe."""
-    return select(Account.owner_id).where(Account.id == account_id).scalar_subquery()
+    """The owner of the account ``account_id`` (a column): a primary-key probe (its own
+    read of the account, also within a query that joins the accounts)."""
+    return (select(Account.owner_id).where(Account.id == account_id)
+            .correlate_except(Account).scalar_subquery())
 
 
 def aging_select(user, today: date, *, owner_id: int | None = None,
@@ -98,7 +100,8 @@ def with_names(debtors, order: str):
     primary-key probe for each of these rows, where a join may be hashed over every account
     (PostgreSQL did, for the CSV of every debtor)."""
     name = (select(func.coalesce(func.nullif(Account.trade_name, ""), Account.legal_name))
-            .where(Account.id == debtors.c.account_id).scalar_subquery())
+            .where(Account.id == debtors.c.account_id).correlate_except(Account)
+            .scalar_subquery())
     return (select(debtors, name.label("name"))
             .order_by(debtors.c[order].desc(), debtors.c.account_id))
 

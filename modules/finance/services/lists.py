@@ -1,21 +1,27 @@
 """The receivables list: its filters (from the query string), the WHERE clauses they
-make within the user's scope, the page's SELECT and the totals over the whole list."""
+make within the user's scope, the page's SELECT and the totals over the whole list.
+
+The WHERE clauses read the receivable's account only where they must, by primary key (the
+owner for a scoped user, the names for the account filter), never as a join (issue 15):
+the totals of a user who sees every account read the receivables alone, and the list
+pages by keyset over the (due_date, id) index (the view)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from erp.auth import scope_clause
 from erp.db import db
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
-from modules.crm.services.scope import account_scope
 
-from ..models import STATUSES, Receivable, status_expr, unpaid_clause
+from ..models import STATUSES, Payment, Receivable, status_expr, unpaid_clause
+from .aging import account_owner
 from .common import to_money, user_today
 
 UNPAID = "unpaid"  # a list filter: open, partially paid or overdue
@@ -45,9 +51,10 @@ def week_of(today: date) -> tuple[date, date]:
 
 
 def receivables_where(user, filters: Filters, today: date | None = None) -> list:
-    """The WHERE clauses of the receivables list: the user's scope and the filters."""
+    """The WHERE clauses of the receivables list: the user's scope and the filters, on
+    the receivables alone (the account by primary key where needed: no join)."""
     today = user_today(today, user)
-    clauses = [account_scope(user)]
+    clauses = [scope_clause(account_owner(Receivable.account_id), user)]
     if filters.status == UNPAID:
         clauses.append(unpaid_clause())
     elif filters.status:
@@ -59,8 +66,13 @@ def receivables_where(user, filters: Filters, today: date | None = None) -> list
         clauses.append(Receivable.account_id == filters.account_id)
     if filters.account:
         pattern = like(filters.account)
-        clauses.append(or_(Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
-                           Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE)))
+        # A scalar subquery, not an EXISTS: PostgreSQL turned that into a semi-join driven
+        # from every account whose name matches (a scan of the accounts).
+        clauses.append(select(Account.id).where(
+            Account.id == Receivable.account_id,
+            or_(Account.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                Account.trade_name.ilike(pattern, escape=LIKE_ESCAPE)))
+            .correlate_except(Account).scalar_subquery().is_not(None))
     if filters.q:
         clauses.append(Receivable.document.ilike(like(filters.q), escape=LIKE_ESCAPE))
     return clauses
@@ -75,12 +87,16 @@ def receivables_select(user, filters: Filters, today: date | None = None):
 
 
 def receivables_totals(user, filters: Filters, today: date | None = None) -> dict:
-    """Amount, received and outstanding over the filtered list (cancelled ones count 0)."""
-    live = Receivable.cancelled.is_(False)
-    row = db.session.execute(
-        select(func.coalesce(func.sum(case((live, Receivable.amount), else_=0)), 0),
-               func.coalesce(func.sum(case((live, Receivable.paid), else_=0)), 0))
-        .select_from(Receivable).join(Account, Account.id == Receivable.account_id)
-        .where(*receivables_where(user, filters, today))).one()
+    """Amount, received and outstanding over the filtered list (cancelled ones count 0):
+    the live receivables' amounts, and the payments on them (joined to their receivable
+    by primary key), in one statement; no sum of payments per receivable."""
+    where = receivables_where(user, filters, today)
+    live = Receivable.cancelled == false()
+    amounts = select(func.coalesce(func.sum(case((live, Receivable.amount), else_=0)), 0)
+                     ).where(*where)
+    received = (select(func.coalesce(func.sum(Payment.amount), 0)).select_from(Payment)
+                .join(Receivable, Receivable.id == Payment.receivable_id).where(live, *where))
+    row = db.session.execute(select(amounts.scalar_subquery(),
+                                    received.scalar_subquery())).one()
     amount, paid = to_money(row[0]), to_money(row[1])
     return {"amount": amount, "paid": paid, "outstanding": amount - paid}

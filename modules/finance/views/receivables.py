@@ -10,15 +10,15 @@ from flask_login import current_user
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.clock import local_today
-from erp.db import db
-from erp.forms import form_data, form_view, page_arg, page_size, post_action
+from erp.forms import form_data, form_view, page_size, post_action
+from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from modules.crm.services.scope import get_account_or_404
 
 from .. import services
 from ..forms.payments import PaymentForm
 from ..forms.receivables import ReceivableForm
-from ..models import OVERDUE, PAID, STATUSES
+from ..models import OVERDUE, PAID, STATUSES, Receivable
 from ..permissions import READ, WRITE
 from . import bp
 
@@ -28,11 +28,14 @@ from . import bp
 @bp.route("/")
 @permission_required(READ)
 def index():
-    """The receivables list: filters (status, due this week, account, document), totals."""
+    """The receivables list: filters (status, due this week, account, document), totals.
+    Paged by keyset over the (due_date, id) index with a capped count (issue 15): a deep
+    page costs what the first does."""
     today = local_today()
     filters = services.Filters.from_args(request.args)
-    pagination = db.paginate(services.receivables_select(current_user, filters, today),
-                             page=page_arg(), per_page=page_size(), error_out=False)
+    pagination = keyset_page(services.receivables_select(current_user, filters, today),
+                             sort_keys(Receivable.due_date, Receivable.id),
+                             per_page=page_size())
     totals = services.receivables_totals(current_user, filters, today)
     account = None
     if filters.account_id:
