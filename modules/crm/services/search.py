@@ -27,7 +27,10 @@ def search_accounts(query: str, user, limit: int = 20, include_archived: bool = 
                     ) -> list[Account]:
     """Accounts matching ``query``: the one with exactly that tax id first, then the newest.
 
-    Two indexed queries: an equality on the tax id, and the trigram index.
+    Two indexed queries: an equality on the tax id, and the trigram index. A whole, valid
+    CNPJ is looked up by its tax id only, as :func:`matching_account_ids` does: its digit
+    trigrams ("000", "001") are in nearly every row, so the trigram index would read most
+    of the table for it (issue 15).
     """
     terms = query_terms(query)
     if not terms:
@@ -37,6 +40,8 @@ def search_accounts(query: str, user, limit: int = 20, include_archived: bool = 
         visible.append(Account.archived.is_(False))
     exact = db.session.scalars(
         select(Account).where(Account.tax_id == compact(query).upper(), *visible)).first()
+    if _is_cnpj(query):
+        return [exact] if exact is not None else []
     # Joined (not "IN"), newest first by the index's own row order: SQLite then reads
     # the trigram index first and stops at `limit`, instead of scanning the table.
     matches = matching_ids(Account.__table__, terms, _dialect()).subquery()
