@@ -41,18 +41,30 @@ class AgendaSummary:
         return self.overdue + self.today
 
 
+def _agenda_range(user, today: date):
+    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
+    # Equalities on the (user_id, done, archived, at) index (crm 0010): the counts read
+    # the index alone, a range of the user's planned actions (issue 15).
+    mine = (Action.user_id == user.id, Action.done == false(), Action.archived == false(),
+            Action.at < tomorrow)
+    return start, mine
+
+
+def agenda_counts_select(user, today: date):
+    """How many of the user's planned actions are overdue (before today) and due today."""
+    start, mine = _agenda_range(user, today)
+    return (select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))
+            .where(*mine))
+
+
 def agenda_summary(user, today: date | None = None, *, limit: int = AGENDA_SHOWN
                    ) -> AgendaSummary:
     """The user's planned (not done) actions due before tomorrow, in their time zone: how
     many are overdue (before today) and due today, and the first ``limit`` of them."""
     today = today or local_today()
-    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
-    mine = (Action.user_id == user.id, Action.done.is_(False), Action.archived.is_(False),
-            Action.at < tomorrow)
-    overdue, due_today = db.session.execute(
-        select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))
-        .where(*mine)).one()
+    start, mine = _agenda_range(user, today)
+    overdue, due_today = db.session.execute(agenda_counts_select(user, today)).one()
     first = db.session.execute(
         select(Action.id, Action.at, Action.kind, Action.account_id, Action.opportunity_id,
                (Action.at < start).label("overdue"),
