@@ -90,7 +90,7 @@ def overdue_debtors(user, filters: AgingFilters):
     overdue = sum((base.c[name] for name in OVERDUE_BUCKETS[1:]), base.c[OVERDUE_BUCKETS[0]])
     return (select(base.c.account_id, *(base.c[name] for name in OVERDUE_BUCKETS),
                    overdue.label("overdue"))
-            .where(overdue > 0)
+            .where(overdue > services.OWED)
             .subquery("overdue_debtors"))
 
 

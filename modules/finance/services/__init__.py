@@ -6,6 +6,7 @@ receivables list (lists.py), the aging summary (aging.py), and what they share
 from .aging import (
     BUCKETS,
     FIGURES,
+    OWED,
     DebtorsPage,
     aging,
     aging_page,
@@ -35,7 +36,7 @@ from .receivables import (
 )
 
 __all__ = [
-    "BUCKETS", "DOCUMENT_LENGTH", "FIGURES", "MAX_AMOUNT", "MAX_INSTALLMENTS", "UNPAID",
+    "BUCKETS", "DOCUMENT_LENGTH", "FIGURES", "MAX_AMOUNT", "MAX_INSTALLMENTS", "OWED", "UNPAID",
     "DebtorsPage", "Filters", "aging", "aging_page", "aging_select", "cancel_origin",
     "cancel_receivable", "create_receivables",
     "get_receivable_or_404", "installment_document", "receivables_from_origin",

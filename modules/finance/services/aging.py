@@ -2,8 +2,8 @@
 and the base of the aging report).
 
 Driven from the receivables (issue 15): the live receivables' amounts, read from the
-(account_id, cancelled, due_date, amount) index that covers them, and the payments on
-them as negative amounts, summed per account and bucket. An account is read only to check
+(account_id, cancelled, due_date, amount) index that covers them, less the payments on
+them, summed per account and bucket. An account is read only to check
 its owner against the viewer's record scope (a primary-key probe per debtor, none for a
 user who sees every account) and for the names of the page's rows. Before, the GROUP BY
 went over every account (200,000 of them for 5,000 debtors) and the page ran it three
@@ -20,9 +20,10 @@ debtors.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, case, false, func, select, union_all
+from sqlalchemy import and_, case, false, func, select
 
 from erp.auth import scope_clause
 from erp.auth.models import User
@@ -34,19 +35,9 @@ from .common import to_money, user_today
 
 BUCKETS = ("current", "d0_30", "d31_60", "d61_90", "d90_plus")
 FIGURES = (*BUCKETS, "total")
-
-
-def owed_rows():
-    """What is owed on the live receivables, as rows to sum (a subquery): ``account_id``,
-    ``due_date`` and ``owed`` — each receivable's amount, and each payment on it negated."""
-    live = Receivable.cancelled == false()  # "= false": an index range on PostgreSQL too
-    amounts = select(Receivable.account_id, Receivable.due_date,
-                     Receivable.amount.label("owed")).where(live)
-    payments = (select(Receivable.account_id, Receivable.due_date,
-                       (-Payment.amount).label("owed"))
-                .select_from(Payment).join(Receivable, Receivable.id == Payment.receivable_id)
-                .where(live))
-    return union_all(amounts, payments).subquery("owed")
+# "Something owed": more than half a cent. Amounts are whole cents, so this is "> 0" on
+# PostgreSQL; on SQLite (floats) a receivable paid in full may leave a residue of 1e-12.
+OWED = Decimal("0.005")
 
 
 def account_owner(account_id):
@@ -56,42 +47,63 @@ def account_owner(account_id):
             .correlate_except(Account).scalar_subquery())
 
 
-def aging_select(user, today: date, *, owner_id: int | None = None,
-                 team_id: int | None = None):
-    """The aging GROUP BY: one row per account in ``user``'s scope with something owed —
-    ``account_id``, one column per bucket (:data:`BUCKETS`) and ``total`` — unordered.
-    ``owner_id`` / ``team_id`` keep the accounts of that owner / of that team's members
-    (within the scope). Also the base of finance's aging report."""
-    owed = owed_rows()
-    due = owed.c.due_date
-
-    def owed_when(condition):
-        return func.coalesce(func.sum(case((condition, owed.c.owed), else_=0)), 0)
+def bucket_sums(due, value, today: date) -> list:
+    """``value`` summed by bucket of its ``due`` date (:data:`BUCKETS`: not yet due, 1–30,
+    31–60, 61–90 and over 90 days overdue on ``today``), then in all: one per FIGURES."""
+    def when(condition):
+        return func.sum(case((condition, value), else_=0))
 
     def days(low: int, high: int | None):
-        """Owed on the receivables ``low``..``high`` days overdue."""
         condition = due <= today - timedelta(days=low)
         if high is not None:
             condition = and_(condition, due >= today - timedelta(days=high))
-        return owed_when(condition)
+        return when(condition)
 
-    columns = [owed_when(due >= today), days(1, 30), days(31, 60), days(61, 90),
-               days(91, None)]
-    total = func.sum(owed.c.owed)
-    # The scope by the debtor's owner, once the receivables are grouped: a probe of each
-    # debtor's account by primary key (a scalar subquery: no join the planner could
-    # drive from the accounts' side).
-    having = [total > 0, scope_clause(account_owner(owed.c.account_id), user)]
+    return [when(due >= today), days(1, 30), days(31, 60), days(61, 90), days(91, None),
+            func.sum(value)]
+
+
+def aging_select(user, today: date, *, owner_id: int | None = None,
+                 team_id: int | None = None):
+    """The aging: one row per account in ``user``'s scope with something owed —
+    ``account_id``, one column per bucket (:data:`BUCKETS`) and ``total`` — unordered.
+    ``owner_id`` / ``team_id`` keep the accounts of that owner / of that team's members
+    (within the scope). Also the base of finance's aging report.
+
+    Two GROUP BYs by account joined: the live receivables' amounts, read in account order
+    from the index that covers them (no sort, nor a hash of every group, which PostgreSQL
+    spilled to disk), less the payments on them. The scope (and the filters) test each debtor's
+    owner once its receivables are grouped: a primary-key probe of its account, as a
+    scalar subquery, so no plan can drive the query from the accounts' side."""
+    live = Receivable.cancelled == false()  # "= false": an index range on PostgreSQL too
+    owner = account_owner(Receivable.account_id)
+    having = [scope_clause(owner, user)]
     if owner_id is not None:
-        having.append(account_owner(owed.c.account_id) == owner_id)
+        having.append(account_owner(Receivable.account_id) == owner_id)
     if team_id is not None:
-        having.append(account_owner(owed.c.account_id).in_(
+        having.append(account_owner(Receivable.account_id).in_(
             select(User.id).where(User.team_id == team_id).scalar_subquery()))
-    return (select(owed.c.account_id.label("account_id"),
-                   *(c.label(name) for c, name in zip(columns, BUCKETS, strict=True)),
-                   total.label("total"))
-            .group_by(owed.c.account_id)
-            .having(*having))
+    amounts = (select(Receivable.account_id,
+                      *(s.label(name) for s, name in zip(
+                          bucket_sums(Receivable.due_date, Receivable.amount, today), FIGURES,
+                          strict=True)))
+               .where(live).group_by(Receivable.account_id).having(*having)
+               # In account order: PostgreSQL then groups along the index (its hash of
+               # 5,000 accounts' numeric sums spilled to disk: 3 ms -> 39 ms at 200K).
+               .order_by(Receivable.account_id)
+               .subquery("amounts"))
+    paid = (select(Receivable.account_id,
+                   *(s.label(name) for s, name in zip(
+                       bucket_sums(Receivable.due_date, Payment.amount, today), FIGURES,
+                       strict=True)))
+            .select_from(Payment).join(Receivable, Receivable.id == Payment.receivable_id)
+            .where(live).group_by(Receivable.account_id)
+            .subquery("paid"))
+    owed = {name: amounts.c[name] - func.coalesce(paid.c[name], 0) for name in FIGURES}
+    return (select(amounts.c.account_id.label("account_id"),
+                   *(owed[name].label(name) for name in FIGURES))
+            .select_from(amounts.outerjoin(paid, paid.c.account_id == amounts.c.account_id))
+            .where(owed["total"] > OWED))
 
 
 def with_names(debtors, order: str):
