@@ -25,14 +25,14 @@ make_contact = crm_fixtures.make_contact
 pipeline = crm_fixtures.pipeline
 make_opportunity = crm_fixtures.make_opportunity
 
-CALLS, NOTES = 30, 10
+CALLS, NOTES = 32, 8  # fewer notes than a timeline page: filtered, one page
 OPPORTUNITY_TITLE = "Renovação do contrato anual"
 CONTACT_NAME = "Marta Compradora"
 
 
 @pytest.fixture
 def account_page(app, users, make_account, make_contact, make_opportunity):
-    """An account with 30 calls and 10 notes in the past, one contact and one opportunity.
+    """An account with 32 calls and 8 notes in the past, one contact and one opportunity.
 
     Returns the account's id and what its timeline holds: (kind, description) of every
     action, newest first, and the number of events (the actions plus "opportunity created").
@@ -45,7 +45,7 @@ def account_page(app, users, make_account, make_contact, make_opportunity):
     with app.app_context():
         user = db.session.get(User, users["rep_a"])
         for i in range(CALLS + NOTES):
-            kind = "note" if i % 4 == 3 else "call"  # every fourth one: 10 notes, 30 calls
+            kind = "note" if i % 5 == 4 else "call"  # every fifth one: 8 notes, 32 calls
             description = f"Evento {i:02d} ({kind})"
             create_action({"account_id": account_id, "kind": kind, "done": True,
                            "at": (start - timedelta(hours=i)).isoformat(),
@@ -177,8 +177,11 @@ def test_load_older_shows_every_event_once_and_then_goes_away(page, account_page
 
     older = page.locator("#timeline-older")
     mark_document(page)
-    older.click()
-    expect(events(page)).to_have_count(total)
+    count = TIMELINE_PAGE
+    while count < total:  # each "Load older" appends the next page, then goes away
+        older.click()
+        count = min(total, count + TIMELINE_PAGE)
+        expect(events(page)).to_have_count(count)
     expect(older).to_have_count(0)
     expect_same_document(page)
     expect(page.locator(".timeline-more")).to_have_count(0)
@@ -251,4 +254,5 @@ def test_without_javascript_the_tabs_are_plain_links(page_without_js, account_pa
     with page.expect_navigation():
         page.locator("#timeline-older").click()
     expect(page).to_have_url(re.compile(r"[?&]before="))
-    expect(events(page)).to_have_count(account_page["events"] - TIMELINE_PAGE)
+    expect(events(page)).to_have_count(min(TIMELINE_PAGE,
+                                           account_page["events"] - TIMELINE_PAGE))

@@ -17,6 +17,7 @@ from sqlalchemy import insert
 
 from erp.db import db
 from erp.registry import TimelineSource
+from modules.crm.account_page import TIMELINE_PAGE
 from modules.crm.kinds import AccountTab
 from modules.crm.models import Account, Action
 from tests.conftest import login_as
@@ -76,11 +77,15 @@ def test_timeline_pages_through_load_older_and_filters_by_kind(app, client, user
     login_as(client, users["rep_a"])
     html = client.get(f"/crm/accounts/{full_account}").get_data(as_text=True)
     total = 5 + 40 + 3 + 1  # the fixture's actions, these, and "opportunity created"
-    assert html.count('class="timeline-event') == 25
-    fragment_url = re.search(r'data-fragment-url="([^"]*append=1[^"]*)"', html).group(1)
-    more = client.get(fragment_url.replace("&amp;", "&")).get_data(as_text=True)
-    assert more.count('class="timeline-event') == total - 25
-    assert 'id="timeline-older"' not in more  # that was the last page
+    assert html.count('class="timeline-event') == TIMELINE_PAGE
+    shown, pages = TIMELINE_PAGE, 1
+    while 'id="timeline-older"' in html:
+        fragment_url = re.search(r'data-fragment-url="([^"]*append=1[^"]*)"', html).group(1)
+        html = client.get(fragment_url.replace("&amp;", "&")).get_data(as_text=True)
+        count = html.count('class="timeline-event')
+        assert count == min(TIMELINE_PAGE, total - shown)
+        shown, pages = shown + count, pages + 1
+    assert shown == total and pages == -(-total // TIMELINE_PAGE)  # then no more pages
     visits = client.get(f"/crm/accounts/{full_account}/tabs/timeline?kind=crm.visit")
     kinds = re.findall(r'data-kind="([^"]+)"', visits.get_data(as_text=True))
     assert kinds == ["crm.visit"] * 3
