@@ -127,14 +127,16 @@ def insert_records(model: type, records: Iterable[Mapping[str, Any]]) -> list[in
     ids = allocate_ids(connection, table, len(records))
     objects = [_prepared(mapper, connection, values, ident)
                for values, ident in zip(records, ids, strict=True)]
-    columns = [(attr.key, attr.columns[0].key) for attr in mapper.column_attrs
-               if attr.columns[0].table is table]
-    # One executemany per set of columns given (usually one): a column left out keeps
-    # its server default, as it would in the flush.
+    columns = [(attr.key, attr.columns[0].key, attr.columns[0].server_default is not None)
+               for attr in mapper.column_attrs if attr.columns[0].table is table]
+    # A column left unset is NULL (as the flush leaves it out), except one with a server
+    # default, which must be left out to get it: one executemany per set of such columns
+    # given (one, unless a model has server defaults that some rows set).
     groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
     for obj in objects:
         state = obj.__dict__
-        row = {name: state[key] for key, name in columns if key in state}
+        row = {name: state.get(key) for key, name, server in columns
+               if not server or key in state}
         groups[tuple(row)].append(row)
     for rows in groups.values():
         connection.execute(table.insert(), rows)
