@@ -65,9 +65,11 @@ class Replaced:
         self.original = entries[self.key]
         entries[self.key] = dataclasses.replace(self.original, item=dataclasses.replace(
             self.original.item, **self.changes))
+        registry(self.app)._ordered.pop(self.kind, None)  # the frozen registry's order cache
 
     def __exit__(self, *exc):
         registry(self.app)._entries[self.kind][self.key] = self.original
+        registry(self.app)._ordered.pop(self.kind, None)
 
 
 def test_timeline_pages_through_load_older_and_filters_by_kind(app, client, users,
