@@ -24,11 +24,13 @@ from decimal import Decimal
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, false, func, select
+from sqlalchemy.sql.elements import True_
 
 from erp.auth import scope_clause
 from erp.auth.models import User
 from erp.db import db
 from modules.crm.models import Account
+from modules.crm.services.scope import account_scope
 
 from ..models import ZERO, Payment, Receivable
 from .common import to_money, user_today
@@ -45,6 +47,19 @@ def account_owner(account_id):
     read of the account, also within a query that joins the accounts)."""
     return (select(Account.owner_id).where(Account.id == account_id)
             .correlate_except(Account).scalar_subquery())
+
+
+def account_in_scope(account_id, user):
+    """Whether the account ``account_id`` (a column) is within ``user``'s record scope:
+    nothing to test for a user who sees every account; else a primary-key probe of the
+    account, as a scalar subquery — neither a join the planner could drive from the
+    accounts (SQLite did, from a team's accounts by owner), nor an 'owner IN (team)'
+    that PostgreSQL turns into a hash join of every row's owner (then sorts them all)."""
+    scope = account_scope(user)
+    if isinstance(scope, True_):
+        return scope
+    return (select(Account.id).where(Account.id == account_id, scope)
+            .correlate_except(Account).scalar_subquery().is_not(None))
 
 
 def bucket_sums(due, value, today: date) -> list:

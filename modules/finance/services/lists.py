@@ -14,14 +14,13 @@ from datetime import date, timedelta
 from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from erp.auth import scope_clause
 from erp.db import db
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 
 from ..models import STATUSES, Payment, Receivable, status_expr, unpaid_clause
-from .aging import account_owner
+from .aging import account_in_scope
 from .common import to_money, user_today
 
 UNPAID = "unpaid"  # a list filter: open, partially paid or overdue
@@ -52,9 +51,9 @@ def week_of(today: date) -> tuple[date, date]:
 
 def receivables_where(user, filters: Filters, today: date | None = None) -> list:
     """The WHERE clauses of the receivables list: the user's scope and the filters, on
-    the receivables alone (the account by primary key where needed: no join)."""
+    the receivables alone (the account read by primary key where needed: no join)."""
     today = user_today(today, user)
-    clauses = [scope_clause(account_owner(Receivable.account_id), user)]
+    clauses = [account_in_scope(Receivable.account_id, user)]
     if filters.status == UNPAID:
         clauses.append(unpaid_clause())
     elif filters.status:
