@@ -50,6 +50,10 @@ db = SQLAlchemy(model_class=Base)
 # pysqlite's own transaction handling is switched off (isolation_level None) so that
 # SQLAlchemy's "begin" event below emits the BEGIN; that is also what makes SAVEPOINTs work.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Reads through a memory map instead of a read() system call per page: a page of a large
+# database's index probes (a manager's scope checked account by account) costs a third
+# less. Address space, not memory: the pages are the operating system's file cache.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # None: decided by the request's method; True/False: set by writing()/background_work().
 _writing: ContextVar[bool | None] = ContextVar("erp_writing", default=None)
@@ -101,6 +105,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES:d}")
         # PRAGMA optimize's ANALYZE samples at most this many rows per index: milliseconds
         # instead of a scan that holds the write lock (refresh_statistics analyses in full).
         cursor.execute("PRAGMA analysis_limit=1000")

@@ -105,13 +105,14 @@ def test_a_busy_database_is_a_503_to_retry_not_a_crash(app, users, client):
     assert int(api.headers["Retry-After"]) > 0  # the rate limiter may state a longer wait
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_memory_mapped_reads(app):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite only")
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+            assert connection.exec_driver_sql("PRAGMA mmap_size").scalar() >= 64 * 2**20
 
 
 def _children(pid: int) -> list[str]:
