@@ -305,13 +305,14 @@ def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reve
 
 def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
                 args: Mapping | None = None, count_cap: int | None = None,
-                id_column: Any = None) -> KeysetPage:
+                id_column: Any = None, counted: Select | None = None) -> KeysetPage:
     """The page of ``statement`` that ``args`` (the request's query string) asks for:
     ``after=`` / ``before=`` a cursor, or ``page=N`` while its OFFSET is small, else the
     first. Statements: the rows (``per_page + 1``, to know if there is more) and the
     capped count, whatever the page's size; for a nullable key, each part's ids then the
     rows; one more when a ``before=`` page reaches the start (the first page is then
-    shown, full)."""
+    shown, full). ``counted``: the same rows as a statement that counts cheaper (a
+    search's matches read first, where the page walks the sort's index)."""
     args = request.args if args is None else args
     count_cap = COUNT_CAP if count_cap is None else count_cap
     per_page = max(1, per_page)
@@ -342,5 +343,6 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
         items=items, per_page=per_page, has_prev=has_prev, has_next=has_next,
         prev_cursor=encode_cursor(keys, items[0]) if has_prev and items else None,
         next_cursor=encode_cursor(keys, items[-1]) if has_next and items else None,
-        total=capped_count(statement, id_column, count_cap), count_cap=count_cap,
+        total=capped_count(statement if counted is None else counted, id_column, count_cap),
+        count_cap=count_cap,
         first=first, position=position)

@@ -16,8 +16,8 @@ from ..models import Account, AccountContact, Contact, account_tags
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services import contacts as contact_service
-from ..services.scope import account_scope, contact_scope, get_account_or_404
-from ..services.search import only_matching_accounts
+from ..services.scope import account_scope, contact_scope, get_account_or_404, small_scope
+from ..services.search import frequent_term, only_matching_accounts
 from ..services.validation import normalize_tax_id
 from . import schemas as s
 from .common import conflict_response, not_found, precondition_response, requires
@@ -45,8 +45,9 @@ def list_accounts(args):
     """
     statement = select(Account).where(account_scope(current_user),
                                       Account.archived.is_(args["archived"]))
-    if args.get("q", "").strip():
-        statement = only_matching_accounts(statement, args["q"].strip())
+    if query := args.get("q", "").strip():
+        walk = not small_scope(current_user) and frequent_term(query)
+        statement = only_matching_accounts(statement, query, walk=walk)
     if args.get("tax_id"):
         statement = statement.where(Account.tax_id == normalize_tax_id(args["tax_id"]))
     for arg, column in (("lifecycle", Account.lifecycle), ("owner_id", Account.owner_id),
