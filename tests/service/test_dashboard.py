@@ -103,6 +103,7 @@ def test_two_queries_whatever_the_number_of_orders(app, users, make_account, mak
             statements.append(statement)
 
         clerk = user(users, "service")
+        assert clerk.record_scope  # the user's roles, read once a request: not the widget's
         event.listen(db.engine, "before_cursor_execute", listen)
         try:
             summary = dashboard.open_orders_summary(clerk)
