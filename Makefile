@@ -60,18 +60,24 @@ bench: install
 ## page and API list over HTTP against gunicorn (2 workers) as admin, manager and rep, and a
 ## bounded throughput run. Default: 200,000 accounts, 1,000,000 events, a whale of 100,000;
 ## `make bench-scale ACCOUNTS=20000` for a quick one (events and whale scale with it).
-## BENCH_SCALE_DATABASE_URL picks the database (default a file per size in instance/);
-## BENCH_SCALE_ARGS go to the timing client, e.g. "--runs 50 --json out.json".
+## A tenth of it is generated too and timed side by side (--compare-url): the growth ratio.
+## BENCH_SCALE_DATABASE_URL / BENCH_SCALE_SMALL_URL pick the databases (default a file per
+## size in instance/); BENCH_SCALE_ARGS go to the timing client, e.g. "--runs 50".
 ACCOUNTS ?= 200000
 EVENTS ?= $(shell expr $(ACCOUNTS) \* 5)
 WHALE ?= $(shell expr $(EVENTS) / 10)
 BENCH_SCALE_DATABASE_URL ?= sqlite:///$(CURDIR)/instance/bench-scale-$(ACCOUNTS).sqlite3
+BENCH_SCALE_SMALL_URL ?= sqlite:///$(CURDIR)/instance/bench-scale-$(shell expr $(ACCOUNTS) / 10).sqlite3
 BENCH_SCALE_ARGS ?= --json instance/bench-scale-$(ACCOUNTS).json
 bench-scale: translations
 	mkdir -p instance
 	$(PY) bench/scale_data.py --if-empty --accounts $(ACCOUNTS) --events $(EVENTS) \
 	  --whale $(WHALE) --database-url "$(BENCH_SCALE_DATABASE_URL)"
-	$(PY) bench/scale_pages.py --database-url "$(BENCH_SCALE_DATABASE_URL)" $(BENCH_SCALE_ARGS)
+	$(PY) bench/scale_data.py --if-empty --accounts $(shell expr $(ACCOUNTS) / 10) \
+	  --events $(shell expr $(EVENTS) / 10) --whale $(shell expr $(WHALE) / 10) \
+	  --database-url "$(BENCH_SCALE_SMALL_URL)"
+	$(PY) bench/scale_pages.py --database-url "$(BENCH_SCALE_DATABASE_URL)" \
+	  --compare-url "$(BENCH_SCALE_SMALL_URL)" $(BENCH_SCALE_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
