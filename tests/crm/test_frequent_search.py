@@ -5,9 +5,10 @@ costs the same at 20,000 and 200,000 accounts. The rows are the same either way.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from erp.db import db
+from modules.crm.models import Account
 from modules.crm.services import search
 from tests.conftest import login_as
 from tests.crm.plans import default_statistics, query_plan  # noqa: F401
@@ -16,15 +17,17 @@ TERMS = ("frequente", "rarissima", "comercio 1", "zzqx")
 
 
 @pytest.fixture
-def searched(make_account, monkeypatch):
-    """30 accounts share a word, 2 another; a page of one row makes the threshold the
-    square root of the table's size (>= 32 accounts: 5, or more with other tests' rows)."""
+def searched(app, make_account, monkeypatch):
+    """30 accounts share a word, 2 another; the page is sized so that the threshold is 10
+    matches whatever the largest id (PostgreSQL's sequences go on across tests)."""
     for n in range(30):
         make_account(legal_name=f"Frequente Comércio {n} Ltda.",
                      owner="rep_a" if n % 3 else "rep_b")
     for n in range(2):
         make_account(legal_name=f"Raríssima {n} S.A.")
-    monkeypatch.setattr(search, "WALK_PAGE", 1)
+    with app.app_context():
+        rows = db.session.scalar(select(func.max(Account.id)))
+    monkeypatch.setattr(search, "WALK_PAGE", 100.5 / rows)  # sqrt(page x rows) = 10.02
 
 
 def _list_statement(users, query_string: str, who: str, walk: bool):
@@ -94,8 +97,8 @@ def _page_statements(app, client, url: str) -> tuple[str, list[str]]:
 def _walks(statements: list[str]) -> bool:
     """A page's rows read testing each account's search text (not counted, and not the
     matches gathered first: PostgreSQL's trigram search is a LIKE inside ARRAY(…))."""
-    return any("crm_account.search_text LIKE" in s and "count(" not in s and "ARRAY" not in s.upper()
-               for s in statements)
+    return any("crm_account.search_text LIKE" in s and "count(" not in s
+               and "ARRAY" not in s.upper() for s in statements)
 
 
 def test_the_list_walks_a_frequent_term_by_time_and_gathers_it_by_name(

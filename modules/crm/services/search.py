@@ -113,7 +113,7 @@ def frequent_term(query: str) -> bool:
     if not terms or _is_cnpj(query):
         return False
     rows = db.session.scalar(select(func.max(Account.id))) or 0
-    threshold = math.isqrt(WALK_PAGE * rows)
+    threshold = int(math.sqrt(WALK_PAGE * rows))
     found = select(func.count()).select_from(
         matching_ids(Account.__table__, terms, _dialect()).limit(threshold + 1).subquery())
     return db.session.scalar(found) > threshold
