@@ -26,8 +26,9 @@ class Action(TimestampMixin, db.Model):
         Index("ix_crm_action_account_done_at", "account_id", "done", "archived", "at"),
         Index("ix_crm_action_user_done_at", "user_id", "done", "at"),
         # The home page's agenda: a user's planned, kept actions up to tomorrow, counted
-        # from the index alone (crm 0010, issue 15).
-        Index("ix_crm_action_user_open", "user_id", "done", "archived", "at"),
+        # from the index alone (crm 0010, issue 15); with the kind, the actions report's
+        # counts by user, kind and status over a period too (crm 0011).
+        Index("ix_crm_action_user_open", "user_id", "done", "archived", "at", "kind"),
         Index("ix_crm_action_opportunity_at", "opportunity_id", "at"),
         # The actions report over everyone's actions in a period (admins, "all" scope).
         Index("ix_crm_action_at", "at"),
