@@ -96,6 +96,12 @@ def test_the_actions_list_walks_the_id_index(app, client, users, world, who, mon
         else:
             assert "Sort" not in plan, plan
             assert "Index Scan using pk_crm_action on crm_action " in plan, plan
+            # The scope's account read per action, by its id: not every visible account
+            # read and hashed first (as an EXISTS or IN let PostgreSQL do).
+            lines = plan.splitlines()
+            for n, line in enumerate(lines):
+                if " on crm_account  (" in line:  # the subquery's (the page's is aliased)
+                    assert "Index Cond: (id = crm_action.account_id)" in lines[n + 1], plan
 
 
 def test_a_small_scope_lists_its_actions_from_its_accounts(app, client, users, world):

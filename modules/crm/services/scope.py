@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select, true
 
 from erp.auth import in_scope, scope_clause
 from erp.auth.models import SCOPE_ALL
@@ -73,12 +73,16 @@ def action_scope(user):
     while their few accounts' actions are quickly gathered and sorted. One bounded count
     on the owner index tells which.
     """
+    if getattr(user, "record_scope", None) == SCOPE_ALL:
+        return true()  # every action is on an account (a required key, deleted with it)
     if small_scope(user):
         visible_accounts = select(Account.id).where(account_scope(user))
         return or_(Action.user_id == user.id, Action.account_id.in_(visible_accounts))
-    on_visible_account = exists(
-        select(Account.id).where(Account.id == Action.account_id, account_scope(user)))
-    return or_(Action.user_id == user.id, on_visible_account)
+    # The account's owner as a scalar subquery, tested per action: as an EXISTS,
+    # PostgreSQL hashed every visible account once (a manager's 160,000 at 200K: 134 ms)
+    # before reading the page's 51 actions.
+    owner = select(Account.owner_id).where(Account.id == Action.account_id).scalar_subquery()
+    return or_(Action.user_id == user.id, scope_clause(owner, user))
 
 
 def get_account_or_404(account_id: int, user) -> Account:
