@@ -20,7 +20,6 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
-from erp.auth.models import SCOPE_ALL
 from erp.clock import local_today
 from erp.db import db
 from erp.registry import DashboardWidget
@@ -29,6 +28,7 @@ from modules.crm.services.scope import account_scope
 
 from .models import OVERDUE, Payment, Receivable
 from .permissions import READ
+from .services.aging import account_in_scope
 from .services.common import to_money
 
 OLDEST_SHOWN = 5
@@ -45,29 +45,24 @@ class OverdueSummary:
 def overdue_where(user, today: date) -> list:
     """Overdue as status_expr has it, in plain columns: not cancelled, due before today
     (and not paid in full: the caller's, with the payments it reads), in the user's scope
-    (on the joined account, see :func:`scoped`)."""
+    (on the joined account)."""
     return [Receivable.cancelled == false(), Receivable.due_date < today,
             account_scope(user)]
-
-
-def scoped(statement, user):
-    """``statement`` (from the receivables) joined to their accounts for the scope's owner
-    test, unless the user sees every account: then no account is read at all."""
-    if user.record_scope == SCOPE_ALL:
-        return statement
-    return statement.join(Account, Account.id == Receivable.account_id)
 
 
 def overdue_totals_select(user, today: date):
     """How many receivables are overdue and what is owed on them: what is owed on each
     receivable due before today, its payments summed once (a grouped join: the database
-    cannot substitute it back into both the sum and the filter, as it did a subquery)."""
-    owed_each = scoped(
+    cannot substitute it back into both the sum and the filter, as it did a subquery).
+    The scope is a primary-key probe of each receivable's account (account_in_scope):
+    joined, PostgreSQL hashed a team's 160,000 accounts at 200K for it (88 ms)."""
+    owed_each = (
         select((Receivable.amount - func.coalesce(func.sum(Payment.amount), 0))
-               .label("owed")).select_from(Receivable), user)
-    owed_each = (owed_each.outerjoin(Payment, Payment.receivable_id == Receivable.id)
-                 .where(*overdue_where(user, today))
-                 .group_by(Receivable.id, Receivable.amount).subquery())
+               .label("owed")).select_from(Receivable)
+        .outerjoin(Payment, Payment.receivable_id == Receivable.id)
+        .where(Receivable.cancelled == false(), Receivable.due_date < today,
+               account_in_scope(Receivable.account_id, user))
+        .group_by(Receivable.id, Receivable.amount).subquery())
     return (select(func.count(), func.coalesce(func.sum(owed_each.c.owed), 0))
             .where(owed_each.c.owed > 0))
 
