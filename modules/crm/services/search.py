@@ -119,6 +119,21 @@ def frequent_term(query: str) -> bool:
     return db.session.scalar(found) > threshold
 
 
+def frequent_term_reading(query: str, *, sorted_by_time: bool) -> tuple[bool, bool]:
+    """For a list searched for ``query``: whether its page, and its count, test each row
+    (:func:`rows_matching`) rather than gather the matches first — only for a
+    :func:`frequent_term`. SQLite then walks an index sorted by time for the page and
+    keeps counting matches-first. PostgreSQL counts row by row (its trigram index, then
+    up to the count's cap: "silva" at 200K 22 -> 4 ms) and gathers the page's matches
+    first: given the per-row test for the page, it walked the name index for a scoped
+    user (134-182 ms)."""
+    if not frequent_term(query):
+        return False, False
+    if _dialect() == "sqlite":
+        return sorted_by_time, False
+    return False, True
+
+
 def rows_matching(query: str):
     """The atomic search as a test of each account row: the same accounts as
     :func:`matching_account_ids` (the tax id, or a term in the search text, which the

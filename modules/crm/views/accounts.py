@@ -30,7 +30,7 @@ from ..models.search_text import compact
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.scope import account_scope, get_account_or_404, small_scope
-from ..services.search import frequent_term, only_matching_accounts
+from ..services.search import frequent_term_reading, only_matching_accounts
 from ..services.validation import guess_person_type, normalize_tax_id
 from . import account_page as page
 from . import bp
@@ -46,7 +46,7 @@ SORTS = {
 }
 
 
-# Sorts that may walk their index testing each row for a frequent search term: a term's
+# Sorts whose index SQLite may walk testing each row for a frequent search term: a term's
 # matches are spread evenly over the times of creation and change, not over the names
 # ("Silva …" gathers under S: 30,000 rows walked to find a page of "silva" by name).
 WALKABLE_SORTS = ("-created", "-updated")
@@ -95,9 +95,13 @@ def accounts():
     statement = counted = _filtered_accounts()
     if small_scope(current_user):  # a few accounts: gathered by owner and sorted
         keys = gathered(keys)
-    elif (query and request.args.get("sort") in WALKABLE_SORTS
-          and frequent_term(query)):  # a page of a common word: in the sort's order
-        statement = _filtered_accounts(walk=True)
+    elif query:  # a common word: tested on each row (see frequent_term_reading)
+        page_walks, count_walks = frequent_term_reading(
+            query, sorted_by_time=request.args.get("sort") in WALKABLE_SORTS)
+        if page_walks:
+            statement = _filtered_accounts(walk=True)
+        if count_walks:
+            counted = _filtered_accounts(walk=True)
     pagination = keyset_page(statement, keys, per_page=page_size(), counted=counted)
     return render_template(
         "crm/accounts/list.html", pagination=pagination, query=query,
