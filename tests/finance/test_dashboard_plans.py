@@ -118,7 +118,7 @@ def opportunities(app, users, make_account, pipeline):
              "archived": n % 17 == 0, "estimated_value": Decimal("10.00"), "priority": False,
              "created_at": now, "updated_at": now} for n in range(600)])
         db.session.commit()
-        _settle(["crm_opportunity"])
+        _settle(["crm_opportunity", "crm_stage"])  # the stages too: the join order
         db.session.remove()
 
 
