@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 
@@ -107,6 +108,23 @@ def svgs(html: str) -> list[ET.Element]:
 
 def by_class(root: ET.Element, tag: str, css: str) -> list[ET.Element]:
     return [e for e in root.iter(f"{SVG}{tag}") if e.get("class") == css]
+
+
+@contextmanager
+def captured(app):
+    """The (statement, parameters) run meanwhile on the app's engine."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[tuple[str, object]] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
 
 
 class QueryCounter:

@@ -64,15 +64,21 @@ def small_statistics(app, make_account):
             db.engine.dispose()
 
 
+def forget_statistics() -> None:
+    """Drop SQLite's planner statistics (within an app context); new connections plan
+    with its defaults, which assume a grown table. Nothing to do on PostgreSQL."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as conn:
+            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                            ).first():
+                conn.execute(text("DELETE FROM sqlite_stat1"))
+        db.engine.dispose()
+
+
 @pytest.fixture
 def default_statistics(app):
     """No planner statistics on SQLite (an earlier test's ANALYZE, e.g. the importer's,
     taken on a few rows, makes sorting them look free): its defaults assume a grown table."""
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            with db.engine.begin() as conn:
-                if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-                                ).first():
-                    conn.execute(text("DELETE FROM sqlite_stat1"))
-            db.engine.dispose()
+        forget_statistics()
     yield

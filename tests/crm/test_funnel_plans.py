@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 from flask_login import login_user
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from erp.auth.models import User
 from erp.db import db, refresh_statistics
@@ -31,7 +31,12 @@ from modules.crm.reports import funnel as report
 from modules.crm.reports.filters import Filters
 from modules.crm.views import funnel as kanban
 from tests.conftest import login_as
-from tests.crm.plans import default_statistics, full_scans, query_plan  # noqa: F401
+from tests.crm.plans import (  # noqa: F401
+    default_statistics,
+    forget_statistics,
+    full_scans,
+    query_plan,
+)
 from tests.reporting import queries_for
 
 TEAM = ("manager", "rep_a", "rep_b")  # the sales team; rep_c is in another one
@@ -46,12 +51,7 @@ def statistics(app):
     test's plans must not inherit them)."""
     yield
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            with db.engine.begin() as conn:
-                if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-                                ).first():
-                    conn.execute(text("DELETE FROM sqlite_stat1"))
-            db.engine.dispose()
+        forget_statistics()
 
 
 def _seed(app, users, pipeline, accounts: list[int], count: int, seed: int = 15) -> None:

@@ -24,8 +24,8 @@ from erp.db import db
 from modules.crm.services import scope
 from tests.conftest import login_as
 from tests.crm.plans import default_statistics  # noqa: F401 (a fixture)
-from tests.crm.test_scope_plans import _plan, captured
-from tests.reporting import queries_for
+from tests.crm.test_scope_plans import _plan
+from tests.reporting import captured, queries_for
 
 WHEN = datetime(2026, 5, 4, 10, 30, tzinfo=UTC)
 

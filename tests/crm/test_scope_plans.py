@@ -9,15 +9,13 @@ Structural checks only, never timings.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from erp.db import db
 from modules.crm.services import scope
 from tests.crm.api_support import api_as
 from tests.crm.plans import default_statistics  # noqa: F401 (a fixture)
+from tests.reporting import captured
 
 SCOPES = ["admin", "manager", "rep_a"]  # all, team, own
 
@@ -26,23 +24,6 @@ SCOPES = ["admin", "manager", "rep_a"]  # all, team, own
 def _no_statistics(default_statistics):  # noqa: F811
     """Plans as on a grown table: an earlier test's ANALYZE of a few rows (an import's)
     would make reading every row look free."""
-
-
-@contextmanager
-def captured(app):
-    """The (statement, parameters) run meanwhile on the app's engine."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[tuple[str, object]] = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
 
 
 def _plan(app, statement: str, parameters) -> tuple[str, str]:

@@ -19,8 +19,8 @@ from modules.finance.models import Payment, Receivable
 from tests.conftest import login_as
 from tests.crm.plans import default_statistics, full_scans  # noqa: F401 (a fixture)
 from tests.finance.conftest import TODAY
-from tests.finance.test_aging_plans import aggregates, captured, explain, seed
-from tests.reporting import queries_for
+from tests.finance.test_aging_plans import aggregates, explain, seed
+from tests.reporting import captured, queries_for
 
 
 @pytest.fixture(autouse=True)
