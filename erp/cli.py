@@ -1,5 +1,5 @@
-"""Commands: ``flask --app erp upgrade | setup | create-admin | demo | modules |
-serve | worker | mail-worker | import``."""
+"""Commands: ``flask --app erp upgrade | setup | create-admin | demo | module ... |
+modules | serve | worker | mail-worker | import`` (``modules``: ``module list``)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,33 @@ from .db import db
 from .demo import DEMO_PASSWORD, database_is_empty, load_demo
 from .imports.cli import import_command
 from .mail import run_worker
+from .migrate import OrphanRevisionError
+from .module_cli import list_modules, module_group
 from .setup import upgrade_database
 from .tasks import run_worker as run_task_worker
 
 
+def _upgrade_database(app) -> list[str]:
+    try:
+        return upgrade_database(app)
+    except OrphanRevisionError as error:  # a module's code is gone: name it and the fix
+        raise click.ClickException(str(error)) from None
+
+
 @click.command("upgrade")
+@with_appcontext
 def upgrade_command():
     """Create or upgrade the database to the current code (every enabled module)."""
-    new = upgrade_database(current_app._get_current_object())
+    new = _upgrade_database(current_app._get_current_object())
     click.echo("Database is up to date." + (f" Newly installed: {', '.join(new)}." if new else ""))
 
 
 @click.command("setup")
+@with_appcontext
 def setup_command():
     """Upgrade the database, and load demo data if it has no user yet."""
     app = current_app._get_current_object()
-    upgrade_database(app)
+    _upgrade_database(app)
     if database_is_empty():
         load_demo()
         click.echo(f"Demo data loaded: log in as 'admin' with password '{DEMO_PASSWORD}'.")
@@ -75,18 +86,10 @@ def create_admin_command(username, email, name, password):
 
 
 @click.command("modules")
+@with_appcontext
 def modules_command():
-    """List the available modules, in load order, and whether each is enabled."""
-    app = current_app
-    enabled = {m.name for m in app.extensions["erp_modules"]}
-    order = [m.name for m in app.extensions["erp_modules"]]
-    available = app.extensions["erp_available_modules"]
-    names = order + sorted(set(available) - enabled)
-    for name in names:
-        m = available[name]
-        state = "enabled " if name in enabled else "disabled"
-        deps = ", ".join(m.manifest.depends) or "-"
-        click.echo(f"{state}  {name:<12} {m.manifest.version:<8} depends: {deps:<20} {m.origin}")
+    """The same as `module list`: every module, enabled or not, installed or not."""
+    list_modules()
 
 
 @click.command("mail-worker")
@@ -140,4 +143,5 @@ def init_app(app) -> None:
                     modules_command, mail_worker_command, worker_command, serve_command,
                     backup_command, restore_command):  # erp/backup.py
         app.cli.add_command(command)
+    app.cli.add_command(module_group)  # erp/module_cli.py: `flask module list|install|...`
     app.cli.add_command(import_command)  # erp/imports/cli.py: `flask import KIND FILE`

@@ -63,6 +63,10 @@ def default_config(instance_path: Path) -> dict:
         # Extra folders scanned for modules, besides the project's modules/ folder.
         "ERP_MODULE_DIRS": _env_list("ERP_MODULE_DIRS") or [],
         "ERP_DISCOVER_ENTRY_POINTS": _env_bool("ERP_DISCOVER_ENTRY_POINTS", True),
+        # Modules switched off with `flask --app erp module disable NAME`, one a line (read
+        # only when ERP_MODULES is not set).
+        "ERP_DISABLED_MODULES_FILE": os.environ.get("ERP_DISABLED_MODULES_FILE")
+        or str(instance_path / "disabled_modules"),
         # Languages and formats.
         "BABEL_DEFAULT_LOCALE": os.environ.get("ERP_DEFAULT_LOCALE", "pt_BR"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("ERP_DEFAULT_TIMEZONE", "America/Sao_Paulo"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from .modules import LoadedModule, ModuleError, discover, resolve
+from .modules import LoadedModule, ModuleError, discover, enabled_names, names_setting, resolve
 from .registry import Registry, RegistryError
 
 log = logging.getLogger(__name__)
@@ -16,8 +16,10 @@ def load_modules(app, registry: Registry) -> list[LoadedModule]:
     Any problem stops start-up with a :class:`ModuleError` naming the module.
     """
     cfg = app.config
-    available = discover(cfg["ERP_MODULE_DIRS"], entry_points=cfg["ERP_DISCOVER_ENTRY_POINTS"])
-    modules = resolve(available, cfg["ERP_MODULES"])
+    # Given as app config, a list; text is comma-separated, as in the environment.
+    available = discover(names_setting(cfg["ERP_MODULE_DIRS"]) or [],
+                         entry_points=cfg["ERP_DISCOVER_ENTRY_POINTS"])
+    modules = resolve(available, enabled_names(cfg, available))
     app.extensions["erp_available_modules"] = available
     app.extensions["erp_modules"] = modules
     for module in modules:

@@ -243,3 +243,80 @@ def resolve(available: dict[str, LoadedModule],
         module.depth = depth[name]
         result.append(module)
     return result
+
+
+def names_setting(value) -> list[str] | None:
+    """``ERP_MODULES`` as a list of names: ``None`` stays ``None`` (every discovered module);
+    text is comma-separated (``"crm,sales"``, as in the environment), not read letter by
+    letter."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def closure(available: dict[str, LoadedModule], name: str) -> list[str]:
+    """``name`` and every module it depends on, directly or not (unknown names skipped)."""
+    seen: list[str] = []
+
+    def visit(current: str) -> None:
+        if current in seen or current not in available:
+            return
+        seen.append(current)
+        for dep in available[current].manifest.depends:
+            visit(dep)
+
+    visit(name)
+    return seen
+
+
+def dependants(available: dict[str, LoadedModule], name: str) -> list[str]:
+    """The modules that depend on ``name``, directly or not, by name."""
+    return sorted(other for other in available
+                  if other != name and name in closure(available, other))
+
+
+# --- modules switched off with `flask --app erp module disable` -----------------------------
+
+
+def disabled_file(config) -> Path | None:
+    """Where the disabled modules are kept (``ERP_DISABLED_MODULES_FILE``; None: nowhere)."""
+    value = config.get("ERP_DISABLED_MODULES_FILE")
+    return Path(value) if value else None
+
+
+def read_disabled(config) -> set[str]:
+    """The names the operator disabled: one a line, ``#`` starts a comment."""
+    path = disabled_file(config)
+    if path is None or not path.is_file():
+        return set()
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.add(line)
+    return names
+
+
+def write_disabled(config, names: Iterable[str]) -> None:
+    path = disabled_file(config)
+    if path is None:
+        raise ModuleError("?", "ERP_DISABLED_MODULES_FILE is not set: nowhere to keep "
+                               "which modules are disabled")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Modules disabled with `flask --app erp module disable NAME` (one a line).",
+             *sorted(set(names))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def enabled_names(config, available: dict[str, LoadedModule]) -> list[str] | None:
+    """The modules to load: ``ERP_MODULES`` when set; else every discovered module but
+    those disabled (``ERP_DISABLED_MODULES_FILE``); ``None``: every discovered module."""
+    explicit = names_setting(config.get("ERP_MODULES"))
+    if explicit is not None:
+        return explicit
+    disabled = read_disabled(config)
+    if not disabled:
+        return None
+    return [name for name in available if name not in disabled]
