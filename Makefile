@@ -94,7 +94,7 @@ extract-messages: install
 	@for dir in $(CATALOGS); do \
 	  [ -f $$dir/__init__.py ] || continue; \
 	  mkdir -p $$dir/translations; \
-	  $(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o $$dir/translations/messages.pot $$dir || exit 1; \
+	  $(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -o $$dir/translations/messages.pot $$dir || exit 1; \
 	  if [ -f $$dir/translations/pt_BR/LC_MESSAGES/messages.po ]; then \
 	    $(PYBABEL) update --no-fuzzy-matching -d $$dir/translations -i $$dir/translations/messages.pot -l pt_BR; \
 	  else \

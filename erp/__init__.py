@@ -83,8 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     registry.install_template_helpers(app)  # the modules' filters and globals
     tasks.init_app(app)  # after the modules: it binds every task they declared
 
-    i18n.init_app(app, [str(HOST_DIR / "translations")]
-                  + [str(m.translations_dir) for m in modules if m.translations_dir])
+    i18n.init_app(app, modules)  # the host's catalog, and each module's own domain
     csrf.init_app(app)
     init_text_rule(app)  # no control characters in any form's text (erp.textrules)
     init_query_rule(app)  # nor NUL in the query string

@@ -1,23 +1,48 @@
-"""Languages, time zones and the money/date filters every template uses."""
+"""Languages, time zones, the money/date filters every template uses, and each module's
+own catalog.
+
+Every module translates with its own domain: its catalog first, then the host's
+(``erp/translations``), never another module's — service's "Order" is "OS" and sales'
+"Pedido" in one app. Its Python code asks :func:`module_i18n` for its translator
+(``_ = module_i18n(__name__).gettext``); its templates need nothing: a template found in
+a module's folder is compiled with that module's domain (:class:`DomainI18n`). The host's
+own code and templates keep Flask-Babel's default domain, the host's catalog alone.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import (
     Babel,
+    Domain,
+    LazyString,
     format_currency,
     format_date,
     format_datetime,
     format_decimal,
+    format_time,
+    format_timedelta,
     get_locale,
     get_translations,
 )
+from flask_babel import format_number as _format_number
+from flask_babel import format_percent as _format_percent
+from flask_babel import format_scientific as _format_scientific
 from flask_login import current_user
+from jinja2 import nodes, pass_context
+from jinja2.ext import InternationalizationExtension
+from jinja2.lexer import Token
+from markupsafe import Markup
 
-babel = Babel()
+# The templates' translation calls are installed by DomainI18n below, not by Flask-Babel.
+babel = Babel(configure_jinja=False)
+HOST_TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 
 def select_locale() -> str:
@@ -101,18 +126,277 @@ def translations():
     return found
 
 
-def init_app(app, translation_dirs: list[str]) -> None:
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
+class ModuleDomain(Domain):
+    """One module's strings: its catalog merged over the host's, so that the module's own
+    translation wins and a string it does not translate falls back to the host's (never
+    to another module's). One per catalog folder in the process (:func:`module_domain`);
+    Flask-Babel keeps the merged catalogue per locale, and :meth:`get_translations`
+    remembers it for the request as :func:`translations` does for the host's."""
+
+    def __init__(self, name: str, directory: Path | None):
+        folders = [str(HOST_TRANSLATIONS)]
+        if directory is not None and directory.resolve() != HOST_TRANSLATIONS:
+            folders.append(str(directory))  # merged last: the module's translation wins
+        super().__init__(folders)
+        self.name = name
+        self.directory = directory
+
+    def __repr__(self):
+        return f"<ModuleDomain {self.name!r} {self.directory}>"
+
+    def get_translations(self):
+        state = g.get("_flask_babel") if has_app_context() else None
+        if state is not None:
+            known = state.__dict__.get("erp_module_translations")
+            if known is not None:
+                entry = known.get(self)
+                if entry is not None and entry[0] is state.__dict__.get("babel_locale"):
+                    return entry[1]
+        found = super().get_translations()
+        state = g.get("_flask_babel") if has_app_context() else None
+        if state is not None and "babel_locale" in state.__dict__:
+            state.__dict__.setdefault("erp_module_translations", {})[self] = (
+                state.babel_locale, found)
+        return found
+
+
+_domains: dict[str, ModuleDomain] = {}
+
+
+def module_domain(name: str, directory: Path | None) -> ModuleDomain:
+    """The domain of the module ``name`` whose catalogs are in ``directory`` (its
+    ``translations`` folder), made once per folder."""
+    key = os.path.realpath(directory) if directory is not None else f"<{name}>"
+    found = _domains.get(key)
+    if found is None:
+        found = _domains.setdefault(key, ModuleDomain(name, directory))
+    return found
+
+
+def _owning_module(dotted: str):
+    """The module package (the one with a ``manifest``) that contains ``dotted``."""
+    from .modules import Manifest
+
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        package = sys.modules.get(".".join(parts[:end]))
+        if isinstance(getattr(package, "manifest", None), Manifest):
+            return package
+    raise RuntimeError(f"module_i18n({dotted!r}): no module (a package with a manifest) "
+                       "contains it; pass the __name__ of a file inside a module")
+
+
+class Translator:
+    """A module's gettext and friends, in the module's own domain (:func:`module_i18n`).
+
+    The domain is found on first use, from the name given: the package with a
+    ``manifest`` that contains it, and that package's ``translations`` folder."""
+
+    def __init__(self, dotted: str):
+        self.dotted = dotted
+        self._domain: ModuleDomain | None = None
+
+    def __repr__(self):
+        return f"<Translator {self.dotted!r}>"
+
+    @property
+    def domain(self) -> ModuleDomain:
+        if self._domain is None:
+            package = _owning_module(self.dotted)
+            self._domain = module_domain(
+                package.manifest.name, Path(package.__file__).resolve().parent / "translations")
+        return self._domain
+
+    def gettext(self, string: str, **variables) -> str:
+        s = self.domain.get_translations().ugettext(string)
+        return s % variables if variables else s
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        s = self.domain.get_translations().ungettext(singular, plural, num)
+        return s % variables
+
+    def pgettext(self, context: str, string: str, **variables) -> str:
+        s = self.domain.get_translations().upgettext(context, string)
+        return s % variables if variables else s
+
+    def npgettext(self, context: str, singular: str, plural: str, num: int,
+                  **variables) -> str:
+        variables.setdefault("num", num)
+        s = self.domain.get_translations().unpgettext(context, singular, plural, num)
+        return s % variables
+
+    def lazy_gettext(self, string: str, **variables) -> LazyString:
+        return LazyString(self.gettext, string, **variables)
+
+    def lazy_ngettext(self, singular: str, plural: str, num: int, **variables) -> LazyString:
+        return LazyString(self.ngettext, singular, plural, num, **variables)
+
+    def lazy_pgettext(self, context: str, string: str, **variables) -> LazyString:
+        return LazyString(self.pgettext, context, string, **variables)
+
+
+_translators: dict[str, Translator] = {}
+
+# What code calls to translate, for extracting a catalog (Babel's keywords: `pybabel extract
+# -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2` beside its defaults):
+# the names of a module's translator's functions (module_i18n) and Flask-Babel's.
+EXTRACT_KEYWORDS = {
+    "_": None, "gettext": None, "_l": None, "lazy_gettext": None,
+    "ngettext": (1, 2), "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3),
+}
+
+
+def module_i18n(name: str) -> Translator:
+    """The translator of the module that contains the Python module ``name``: in a module,
+    ``_ = module_i18n(__name__).gettext``, ``_l = module_i18n(__name__).lazy_gettext``
+    (also ``ngettext``, ``pgettext``, ``npgettext``, ``lazy_ngettext``, ``lazy_pgettext``).
+    Its strings come from the module's catalog, else from the host's."""
+    found = _translators.get(name)
+    if found is None:
+        found = _translators.setdefault(name, Translator(name))
+    return found
+
+
+# The templates. A template compiled from a file inside a module's folder translates with
+# that module's domain: DomainI18n rewrites its _(), gettext(), ngettext(), pgettext() and
+# npgettext() calls, and the calls {% trans %} blocks compile to, into calls of the
+# erp_*gettext globals below with the module's name as first argument. That is settled
+# when the template is compiled, so a module's tab included in CRM's account page, or a
+# module's macro imported by a host template, keeps its own module's strings.
+_TEMPLATE_CALLS = {
+    "_": "erp_gettext",
+    "gettext": "erp_gettext",
+    "ngettext": "erp_ngettext",
+    "pgettext": "erp_pgettext",
+    "npgettext": "erp_npgettext",
+}
+
+
+class DomainI18n(InternationalizationExtension):
+    """Jinja's i18n extension (``{% trans %}``, ``_()``, newstyle gettext), plus each
+    module template's calls bound at compile time to its module's domain."""
+
+    def _template_domain(self, filename: str | None) -> str | None:
+        if not filename:
+            return None
+        path = os.path.realpath(filename)
+        found, length = None, 0
+        for folder, name in getattr(self.environment, "erp_template_domains", ()):
+            if path.startswith(folder) and len(folder) > length:
+                found, length = name, len(folder)
+        return found
+
+    def filter_stream(self, stream):
+        domain = self._template_domain(stream.filename)
+        if domain is None:
+            return stream
+        return self._bind_calls(stream, domain)
+
+    @staticmethod
+    def _bind_calls(stream, domain: str):
+        before = pending = None
+        for token in stream:
+            if pending is not None:
+                if token.type == "lparen":
+                    yield Token(pending.lineno, "name", _TEMPLATE_CALLS[pending.value])
+                    yield token
+                    yield Token(token.lineno, "string", domain)
+                    yield Token(token.lineno, "comma", ",")
+                    pending, before = None, token
+                    continue
+                yield pending
+                before, pending = pending, None
+            if (token.type == "name" and token.value in _TEMPLATE_CALLS
+                    and (before is None or before.type != "dot")):
+                pending = token
+                continue
+            yield token
+            before = token
+        if pending is not None:
+            yield pending
+
+    def parse(self, parser):
+        node = super().parse(parser)
+        domain = self._template_domain(parser.filename)
+        if domain is not None:
+            for call in node.find_all(nodes.Call):
+                if isinstance(call.node, nodes.Name) and call.node.name in _TEMPLATE_CALLS:
+                    call.node = nodes.Name(_TEMPLATE_CALLS[call.node.name], "load")
+                    call.args.insert(0, nodes.Const(domain))
+        return node
+
+
+def _domain_callables(domains: dict[str, ModuleDomain]) -> dict:
+    """The erp_*gettext template globals: Jinja's newstyle gettext, in a module's domain."""
+
+    def done(context, text, variables):
+        if context.eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704 (a catalog's text, as Jinja's own gettext)
+        return text % variables  # always a format string, as Jinja's newstyle gettext
+
+    @pass_context
+    def erp_gettext(__context, __domain, __string, **variables):
+        return done(__context, domains[__domain].get_translations().ugettext(__string),
+                    variables)
+
+    @pass_context
+    def erp_ngettext(__context, __domain, __singular, __plural, __num, **variables):
+        variables.setdefault("num", __num)
+        text = domains[__domain].get_translations().ungettext(__singular, __plural, __num)
+        return done(__context, text, variables)
+
+    @pass_context
+    def erp_pgettext(__context, __domain, __string_ctx, __string, **variables):
+        variables.setdefault("context", __string_ctx)
+        text = domains[__domain].get_translations().upgettext(__string_ctx, __string)
+        return done(__context, text, variables)
+
+    @pass_context
+    def erp_npgettext(__context, __domain, __string_ctx, __singular, __plural, __num,
+                      **variables):
+        variables.setdefault("context", __string_ctx)
+        variables.setdefault("num", __num)
+        text = domains[__domain].get_translations().unpgettext(
+            __string_ctx, __singular, __plural, __num)
+        return done(__context, text, variables)
+
+    return {"erp_gettext": erp_gettext, "erp_ngettext": erp_ngettext,
+            "erp_pgettext": erp_pgettext, "erp_npgettext": erp_npgettext}
+
+
+def init_app(app, modules=()) -> None:
+    """Languages for ``app``: the host's catalog for the host's strings, and for each of
+    ``modules`` (the enabled ones, :class:`erp.modules.LoadedModule`) its own domain."""
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(HOST_TRANSLATIONS)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    # The templates' _() and friends, as Flask-Babel installs them but through translations().
-    app.jinja_env.install_gettext_callables(
+    env = app.jinja_env
+    # What Flask-Babel's configure_jinja adds, with DomainI18n instead of jinja2.ext.i18n.
+    env.filters.update(
+        datetimeformat=format_datetime, dateformat=format_date, timeformat=format_time,
+        timedeltaformat=format_timedelta, numberformat=_format_number,
+        decimalformat=format_decimal, currencyformat=format_currency,
+        percentformat=_format_percent, scientificformat=_format_scientific,
+    )
+    env.add_extension(DomainI18n)
+    domains = {}
+    template_folders = []
+    for module in modules:
+        domains[module.name] = module_domain(module.name, module.path / "translations")
+        template_folders.append((os.path.realpath(module.path) + os.sep, module.name))
+    env.erp_template_domains = tuple(template_folders)
+    env.globals.update(_domain_callables(domains))
+    # The host templates' _() and friends, as Flask-Babel installs them but through
+    # translations().
+    env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    app.jinja_env.globals["get_locale"] = get_locale
-    app.jinja_env.filters.update(
+    env.globals["get_locale"] = get_locale
+    env.filters.update(
         money=money, number=number, date=date_filter, datetime=datetime_filter
     )

@@ -12,8 +12,6 @@ from dataclasses import replace
 from functools import partial
 
 from flask import current_app, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, false, func, or_, select, true
 
@@ -21,6 +19,7 @@ from erp.audit import render_history, requested_page
 from erp.auth.models import User
 from erp.db import db
 from erp.forms import PostForm
+from erp.i18n import module_i18n
 from erp.params import id_arg
 from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import Cursor, after_cursor, fetch_page
@@ -33,6 +32,9 @@ from .services.actions import KIND_LABELS
 from .services.opportunities import opportunity_scope
 from .services.search import search_contacts
 from .views.account_page import timeline_kinds
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 # The timeline's page: the newest 10 events with the page, 10 more per "Load older". An
 # account with a long history (a whale) renders no more than an ordinary one's handful

@@ -1,11 +1,12 @@
 """CRM's tables in Administration (the host's SecureModelView: admins only, CSRF). CRM needs
 no view class of its own."""
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.registry import AdminView
 
 from . import models
+
+_l = module_i18n(__name__).lazy_gettext
 
 CATEGORY = _l("CRM")
 

@@ -14,15 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, select
 
 from erp.clock import day_start, local_today
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import DashboardWidget
 
 from .models import STATUS_OPEN, Account, Action, Opportunity, Stage
 from .permissions import READ, WRITE
+
+_l = module_i18n(__name__).lazy_gettext
 
 AGENDA_SHOWN = 5
 

@@ -2,7 +2,9 @@
 audit trail's History calls fields and coded values (erp.audit.Audited). Templates reach
 this module as ``crm_labels``."""
 
-from flask_babel import lazy_gettext as _l
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 ACTION_KIND_LABELS = {
     "call": _l("Call"), "email": _l("E-mail"), "meeting": _l("Meeting"), "visit": _l("Visit"),

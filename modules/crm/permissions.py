@@ -1,6 +1,7 @@
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.registry import OWN, TEAM, Permission, Role
+
+_l = module_i18n(__name__).lazy_gettext
 
 READ, WRITE, MANAGE = "crm.read", "crm.write", "crm.manage"
 SALES_MANAGER, SALES_REP = "sales_manager", "sales_rep"

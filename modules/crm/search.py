@@ -1,13 +1,15 @@
 """The CRM's answers to the global search box."""
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from erp.i18n import module_i18n
 from erp.registry import SearchProvider, SearchResult
 
 from .permissions import READ
 from .services.search import search_accounts, search_contacts
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 
 def accounts(query: str, user, limit: int) -> list[SearchResult]:

@@ -5,9 +5,10 @@ which finance hears about through their named signals (it imports neither). Adds
 Finance tab, timeline events, header figures and Create → Receivable to the account page.
 """
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.modules import Manifest
+
+_l = module_i18n(__name__).lazy_gettext
 
 manifest = Manifest(
     name="finance",

@@ -10,15 +10,13 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, false, func, or_, select, true
 
 from erp.auth.models import User
 from erp.clock import local_today
 from erp.db import db
-from erp.i18n import date_filter, money
+from erp.i18n import date_filter, module_i18n, money
 from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor, as_utc
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
@@ -27,6 +25,9 @@ from .labels import METHOD_LABELS
 from .models import OVERDUE, Payment, Receivable, status_expr, unpaid_clause
 from .permissions import READ, WRITE
 from .services.common import to_money
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 SHOWN = 50  # open receivables listed in the tab (the list page has them all)
 RECENT_PAYMENTS = 10

@@ -1,9 +1,10 @@
 """Finance's Flask-Admin views (registered in __init__.register): receivables and
 payments as they are, for an administrator; both are made in the app."""
 
-from flask_babel import lazy_gettext as _l
-
 from erp.admin import SecureModelView
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class ReceivableAdmin(SecureModelView):

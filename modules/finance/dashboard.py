@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
 from erp.clock import local_today
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import DashboardWidget
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
@@ -30,6 +30,8 @@ from .models import OVERDUE, Payment, Receivable
 from .permissions import READ
 from .services.aging import account_in_scope
 from .services.common import to_money
+
+_l = module_i18n(__name__).lazy_gettext
 
 OLDEST_SHOWN = 5
 

@@ -1,6 +1,8 @@
 """What the user reads for the stored and computed codes."""
 
-from flask_babel import lazy_gettext as _l
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 METHOD_LABELS = {
     "cash": _l("Cash"),

@@ -1,8 +1,9 @@
 """The finance module's permissions, the roles that get them by default, and its own role."""
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.registry import ALL, Permission, Role
+
+_l = module_i18n(__name__).lazy_gettext
 
 READ, WRITE = "finance.read", "finance.write"
 FINANCE = "finance"

@@ -19,8 +19,6 @@ from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,7 +27,7 @@ from erp.charts import bar_chart
 from erp.clock import local_today
 from erp.db import db
 from erp.formats import parse_date
-from erp.i18n import money
+from erp.i18n import module_i18n, money
 from erp.params import page_arg
 from erp.registry import Report
 from erp.reports import MONEY, Column, ReportTable, Row, csv_response, wants_csv
@@ -37,6 +35,9 @@ from erp.reports import MONEY, Column, ReportTable, Row, csv_response, wants_csv
 from . import services
 from .forms.reports import AgingFilterForm
 from .permissions import READ
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 bp = Blueprint("finance_reports", __name__, url_prefix="/finance/reports",
                template_folder="templates")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.db import db
-from erp.i18n import date_filter, money
+from erp.i18n import date_filter, module_i18n, money
 from erp.registry import SearchProvider, SearchResult
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
@@ -15,6 +14,8 @@ from modules.crm.services.scope import account_scope
 
 from .models import Receivable
 from .permissions import READ
+
+_l = module_i18n(__name__).lazy_gettext
 
 MIN_QUERY = 2
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 from functools import partial
 
 from flask import render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, union_all
 
 from erp.auth.models import User
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
@@ -20,6 +20,8 @@ from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 from . import services
 from .models import Invoice, Order, Quote, SalesEvent
 from .permissions import READ, WRITE
+
+_l = module_i18n(__name__).lazy_gettext
 
 SHOWN = 20  # documents of each kind listed in the tab; the lists have them all
 

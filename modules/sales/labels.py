@@ -1,6 +1,8 @@
 """What the people read for sales' codes and fields (status badges, the audit History)."""
 
-from flask_babel import lazy_gettext as _l
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 STATUS_LABELS = {
     "draft": _l("Draft"), "sent": _l("Sent"), "expired": _l("Expired"),

@@ -1,6 +1,7 @@
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.registry import Permission
+
+_l = module_i18n(__name__).lazy_gettext
 
 READ, WRITE = "sales.read", "sales.write"
 # The product catalog is shared by every rep: changing a price or a description changes

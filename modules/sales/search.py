@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import SearchProvider, SearchResult
 
 from . import services
 from .models import NUMBER_PREFIX, Invoice, Order, Quote
 from .permissions import READ
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 
 def search_documents(query: str, user, limit: int) -> list[SearchResult]:

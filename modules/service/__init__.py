@@ -1,8 +1,9 @@
 """Service: service orders (items and hours) and service invoices (notas de serviço)."""
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.modules import Manifest
+
+_l = module_i18n(__name__).lazy_gettext
 
 manifest = Manifest(
     name="service",

@@ -7,14 +7,13 @@ from dataclasses import replace
 from functools import partial
 
 from flask import render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from erp.auth.models import User
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
@@ -31,6 +30,9 @@ from .models import (
     ServiceOrder,
 )
 from .permissions import READ, WRITE
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 SHOWN = 20  # orders and invoices listed in the tab (each); the lists page through all
 

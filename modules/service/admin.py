@@ -1,9 +1,10 @@
 """Service's Flask-Admin views (registered in __init__.register): the records as they
 are, for an administrator; orders are made and moved in the app, invoices never deleted."""
 
-from flask_babel import lazy_gettext as _l
-
 from erp.admin import SecureModelView
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class OrderAdmin(SecureModelView):

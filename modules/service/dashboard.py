@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import render_template
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from erp.auth.models import User
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import DashboardWidget
 from modules.crm.models import Account
 
 from .models import ACTIVE, ServiceOrder, order_document
 from .permissions import READ
 from .services.orders import orders_in_scope
+
+_l = module_i18n(__name__).lazy_gettext
 
 RECENT_SHOWN = 5
 

@@ -1,6 +1,8 @@
 """What people read for service's codes and fields (status badges, the audit History)."""
 
-from flask_babel import lazy_gettext as _l
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 # models.py's ORDER_STATUSES (this file is imported by models.py, so not the reverse)
 ORDER_STATUS_LABELS = {

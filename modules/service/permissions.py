@@ -1,6 +1,7 @@
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.registry import ALL, Permission, Role
+
+_l = module_i18n(__name__).lazy_gettext
 
 READ, WRITE = "service.read", "service.write"
 SERVICE = "service"

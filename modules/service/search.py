@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager
 
 from erp.db import db
-from erp.i18n import money
+from erp.i18n import module_i18n, money
 from erp.registry import SearchProvider, SearchResult
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
@@ -20,6 +19,8 @@ from . import services
 from .labels import INVOICE_STATUS_LABELS, ORDER_STATUS_LABELS
 from .models import ServiceInvoice, ServiceOrder
 from .permissions import READ
+
+_l = module_i18n(__name__).lazy_gettext
 
 MIN_QUERY = 2
 # "OS 12", "os000012", "NFS-3", "nfs nº 3", "000012", "12": an optional prefix, the digits.

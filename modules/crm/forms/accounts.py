@@ -1,6 +1,5 @@
 """The account form: it collects; services/accounts.py decides (shared with the API)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,8 +14,11 @@ from wtforms import (
 from wtforms.validators import Optional
 
 from erp.forms import BLANK_CHOICE, kw
+from erp.i18n import module_i18n
 
 from ..services.validation import BR_STATES
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class AccountForm(FlaskForm):

@@ -1,15 +1,17 @@
 """The action and e-mail forms: they collect; services/actions.py decides."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from erp.forms import choices
+from erp.i18n import module_i18n
 
 from ..models import ACTION_KINDS
 from ..services.actions import KIND_LABELS, MAX_DESCRIPTION
 from ..services.emails import MAX_SUBJECT
+
+_l = module_i18n(__name__).lazy_gettext
 
 DONE_CHOICES = (
     ("", _l("Done if the time has passed, else planned")),

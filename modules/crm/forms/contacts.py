@@ -1,12 +1,14 @@
 """The contact form and the account page's "Add relationship": they collect;
 services/contacts.py decides (shared with the API)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from erp.forms import kw
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class ContactForm(FlaskForm):

@@ -1,6 +1,5 @@
 """The opportunity form: it collects; services/opportunities.py decides."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -15,9 +14,12 @@ from wtforms import (
 )
 
 from erp.forms import BLANK_CHOICE, choices
+from erp.i18n import module_i18n
 
 from ..labels import CONTACT_MEDIUM_LABELS
 from ..models import CONTACT_MEDIA
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class ItemForm(Form):

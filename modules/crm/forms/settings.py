@@ -1,10 +1,12 @@
 """Forms of the CRM settings (stages, loss reasons, tags). They collect; services/settings rules."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import ColorField, HiddenField, SelectField, StringField
 
 from erp.forms import kw
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class StageForm(FlaskForm):

@@ -19,8 +19,7 @@ One file per entity (common.py: what they share); ``IMPORTERS`` lists the three.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.imports import Importer
 
 from ..permissions import WRITE
@@ -32,6 +31,8 @@ from .opportunities import (
     validate_opportunity,
     write_opportunities,
 )
+
+_l = module_i18n(__name__).lazy_gettext
 
 IMPORTERS = (
     Importer("accounts", _l("Accounts"), ACCOUNT_FIELDS, validate_account, write_accounts,

@@ -7,13 +7,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from erp.auth.models import User
 from erp.db import db
 from erp.errors import InvalidInput
 from erp.formats import parse_date
+from erp.i18n import module_i18n
 from erp.imports import ImportField, RowError, cell_text
 from erp.imports.reading import normalize_header
 
@@ -22,6 +22,8 @@ from ..models import (
 )
 from ..services import validation as v
 from ..services.scope import account_scope
+
+_ = module_i18n(__name__).gettext
 
 YES = {"1", "x", "s", "sim", "y", "yes", "true", "verdadeiro", "v"}
 NO = {"", "0", "n", "nao", "no", "false", "falso", "f"}

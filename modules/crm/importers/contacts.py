@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.db import db
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.imports import RowError, RowPlan
 
 from ..models import (
@@ -28,6 +27,9 @@ from .common import (
     _message,
     _text,
 )
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 CONTACT_FIELDS = (
     _field("name", _l("Name"), "nome", "contato", "contact", "nome do contato", "contact name",

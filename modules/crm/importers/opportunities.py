@@ -6,13 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.imports import RowError, RowPlan
 
 from ..labels import CONTACT_MEDIUM_LABELS
@@ -34,6 +33,9 @@ from .common import (
     _user_id,
     _users_by_login,
 )
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 OPPORTUNITY_FIELDS = (
     _field("title", _l("Title"), "titulo", "assunto", "oportunidade", "opportunity", "subject",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db
+from erp.i18n import module_i18n
 
 from .. import labels
 from ..services.validation import format_tax_id
@@ -29,6 +29,8 @@ from . import search_text
 from .phones import PhoneNumbers
 from .search_index import install_search_index
 from .tag import Tag
+
+_l = module_i18n(__name__).lazy_gettext
 
 LIFECYCLE_PROSPECT, LIFECYCLE_CUSTOMER = "prospect", "customer"
 LIFECYCLES = (LIFECYCLE_PROSPECT, LIFECYCLE_CUSTOMER)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db, utcnow
+from erp.i18n import module_i18n
 
 from .. import labels
 from . import search_text
 from .account import Account
 from .phones import PhoneNumbers
 from .search_index import install_search_index
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class Contact(Audited, PhoneNumbers, TimestampMixin, db.Model):

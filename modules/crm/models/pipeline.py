@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Column,
@@ -23,12 +22,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import Base, TimestampMixin, db, utcnow
+from erp.i18n import module_i18n
 from erp.money import Money, Quantity
 
 from .. import labels
 from .account import Account
 from .contact import Contact
 from .tag import Tag
+
+_l = module_i18n(__name__).lazy_gettext
 
 STATUS_OPEN, STATUS_WON, STATUS_LOST = "open", "won", "lost"
 STATUSES = (STATUS_OPEN, STATUS_WON, STATUS_LOST)

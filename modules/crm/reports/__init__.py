@@ -5,11 +5,12 @@ on the host's Reports page. Figures come from aggregate queries (GROUP BY, windo
 functions): the number of queries does not grow with the number of rows.
 """
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.registry import Report
 
 from ..permissions import READ
+
+_l = module_i18n(__name__).lazy_gettext
 
 ACTIONS = Report(
     "crm.actions", _l("CRM actions"), "crm_reports.actions", permission=READ, order=10,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import Form, SelectField, StringField, ValidationError
 
@@ -18,9 +17,12 @@ from erp.auth import scope_clause, visible_teams, visible_users
 from erp.auth.models import User
 from erp.clock import day_start, local_today
 from erp.formats import parse_date
+from erp.i18n import module_i18n
 
 from ..models import ACTION_KINDS
 from ..services.actions import KIND_LABELS
+
+_l = module_i18n(__name__).lazy_gettext
 
 ALL = ""
 

@@ -4,14 +4,13 @@ hand the same table over as CSV (``?format=csv``)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.charts import Series, bar_chart, stacked_bar_chart
 from erp.db import db, utcnow
 from erp.forms import page_arg, page_size
-from erp.i18n import number
+from erp.i18n import module_i18n, number
 from erp.reports import (
     DAYS,
     INTEGER,
@@ -31,6 +30,8 @@ from . import actions as actions_service
 from . import funnel as funnel_service
 from . import losses as losses_service
 from .filters import build_form, filters_from, month_period, year_to_date
+
+_ = module_i18n(__name__).gettext
 
 bp = Blueprint("crm_reports", __name__, url_prefix="/crm/reports",
                template_folder="../templates")

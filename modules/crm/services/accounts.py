@@ -6,18 +6,20 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, union
 
 from erp.auth import in_scope
 from erp.auth.models import User
 from erp.db import db
 from erp.errors import Conflict, Duplicate, InvalidInput
+from erp.i18n import module_i18n
 from erp.params import parse_int
 from erp.validation import Errors, Invalid, choice, record, record_id, text
 
 from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, Tag
 from . import validation as v
+
+_l = module_i18n(__name__).lazy_gettext
 
 TEXT_FIELDS = {  # field -> maximum length
     "legal_name": 200, "trade_name": 200, "short_name": 60, "website": 255, "street": 200,

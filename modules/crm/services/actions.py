@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload
 
@@ -19,6 +18,7 @@ from erp.auth.models import User
 from erp.clock import day_start, local_today, localize, user_timezone
 from erp.db import db, utcnow
 from erp.formats import parse_date
+from erp.i18n import module_i18n
 from erp.validation import Errors, Invalid, choice, record_id, text
 
 from ..labels import ACTION_KIND_LABELS
@@ -31,6 +31,8 @@ from ..models import (
     Opportunity,
 )
 from .scope import visible_record
+
+_l = module_i18n(__name__).lazy_gettext
 
 KIND_LABELS = ACTION_KIND_LABELS
 MAX_DESCRIPTION = 20000

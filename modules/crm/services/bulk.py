@@ -7,19 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.auth import in_scope
 from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.params import parse_int
 from erp.validation import clean_field, record
 
 from ..models import STATUS_LOST, Opportunity, Tag
 from .history import Change, record_changes
 from .opportunities import chosen_loss_reason, chosen_stage, opportunity_scope, status_change
+
+_l = module_i18n(__name__).lazy_gettext
 
 BULK_ACTIONS = ("add_tag", "remove_tag", "assign", "stage", "lost", "archive", "unarchive",
                 "delete")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from erp.db import db
 from erp.errors import Conflict, InvalidInput
+from erp.i18n import module_i18n
 from erp.textrules import MESSAGE_ONE_LINE, storable
 from erp.validation import Errors, clean_field, text
 
 from ..models import Account, AccountContact, Contact
 from . import validation as v
+
+_l = module_i18n(__name__).lazy_gettext
 
 TEXT_FIELDS = {"name": 200, "position": 120, "notes": 20_000}
 FIELDS = (*TEXT_FIELDS, "phone", "mobile", "email")

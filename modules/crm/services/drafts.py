@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.db import db
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 
 from ..models import OpportunityDraft
+
+_l = module_i18n(__name__).lazy_gettext
 
 MAX_PAYLOAD_FIELDS = 400
 MAX_VALUE_LENGTH = 5000

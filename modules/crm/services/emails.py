@@ -7,17 +7,19 @@ import re
 from collections.abc import Iterable
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from erp.auth import in_scope
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.mail import queue_mail
 from erp.validation import Errors, text
 
 from ..models import Account, AccountContact, Action, Contact, Opportunity
 from .actions import MAX_DESCRIPTION
+
+_l = module_i18n(__name__).lazy_gettext
 
 MAX_SUBJECT = 255  # Action.email_subject
 MAX_EMAIL_TO = 255  # Action.email_to

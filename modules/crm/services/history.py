@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import lazy_gettext as _l
 
 from erp.auth.models import User
 from erp.db import db, utcnow
+from erp.i18n import module_i18n
 from erp.mail import queue_mail
 
 from ..models import Opportunity, OpportunityChange
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 @dataclass

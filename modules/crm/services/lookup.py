@@ -12,14 +12,16 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from erp.db import db, utcnow
+from erp.i18n import module_i18n
 
 from ..lookup import CnpjLookupError, CompanyData, LookupProvider, get_provider, provider_name
 from ..models.lookup_cache import CnpjLookup
 from .validation import ValidationError, validate_tax_id
+
+_l = module_i18n(__name__).lazy_gettext
 
 logger = logging.getLogger(__name__)
 

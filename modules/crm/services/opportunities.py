@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from erp.auth import in_scope, scope_clause
@@ -16,6 +15,7 @@ from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.errors import Conflict, InvalidInput
 from erp.formats import parse_decimal
+from erp.i18n import module_i18n
 from erp.money import CENT, MAX_MONEY, MAX_QUANTITY
 from erp.textrules import MESSAGE as TEXT_MESSAGE
 from erp.textrules import storable
@@ -38,6 +38,8 @@ from ..models import (
 from .accounts import promote_to_customer
 from .history import Change, record_changes, user_name
 from .scope import visible_record
+
+_l = module_i18n(__name__).lazy_gettext
 
 TEXT_FIELDS = {"title": 200, "subject_note": 5000, "service_type": 80, "source_campaign": 120}
 USER_FIELDS = ("owner_id", "next_contact_user_id", "internal_contact_user_id")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import func, select, update
 
 from erp.db import db
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.validation import clean_field, integer, text
 
 from ..models import LossReason, Opportunity, Stage, Tag, account_tags, opportunity_tags
+
+_l = module_i18n(__name__).lazy_gettext
+lazy_ngettext = module_i18n(__name__).lazy_ngettext
 
 DEFAULT_MAX_STAGES = 5  # seed 001: "Cinco (5) é o número máximo de estágios"
 # Seed 001's stages and seed 004's reasons; the module's first migration inserts them too.

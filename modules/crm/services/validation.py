@@ -34,11 +34,13 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from erpbrasil.base.fiscal import ie
 from flask_babel import LazyString
-from flask_babel import lazy_gettext as _l
 from stdnum import exceptions as stdnum_errors
 from stdnum.br import cnpj, cpf
 
+from erp.i18n import module_i18n
 from erp.validation import Invalid, pure
+
+_l = module_i18n(__name__).lazy_gettext
 
 PERSON_TYPES = ("PJ", "PF")
 BR_STATES = (

@@ -13,7 +13,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Bundle
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Bundle
 from erp.auth import permission_required
 from erp.db import db
 from erp.forms import PostForm, form_view, page_size, post_action
+from erp.i18n import module_i18n
 from erp.paging import gathered, keyset_page, sort_keys
 from erp.params import id_arg, parse_int
 
@@ -35,6 +35,8 @@ from ..services.validation import guess_person_type, normalize_tax_id
 from . import account_page as page
 from . import bp
 from .helpers import assignable_users, category_choices, tag_choices
+
+_ = module_i18n(__name__).gettext
 
 # The list's sorts, each ending with the id (rows of equal name or time keep one order,
 # which keyset paging needs) and each read in order from an index: (archived, legal_name),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
@@ -13,6 +12,7 @@ from erp.auth.services import safe_next_url
 from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.forms import form_view, post_action
+from erp.i18n import module_i18n
 from erp.mail import delivery_notice, mail_configured
 from erp.params import id_arg
 
@@ -25,6 +25,8 @@ from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from ..services.scope import get_account_or_404, pick_accounts
 from . import bp
 from .helpers import assignable_users
+
+_ = module_i18n(__name__).gettext
 
 MAX_OPPORTUNITY_CHOICES = 200
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from erp.auth import in_scope, permission_required
 from erp.db import db
 from erp.forms import PostForm, form_view, page_size, post_action
+from erp.i18n import module_i18n
 from erp.paging import gathered, keyset_page, sort_keys
 from erp.params import id_arg, parse_int
 
@@ -27,6 +27,8 @@ from ..services.scope import (
     small_scope,
 )
 from . import bp
+
+_ = module_i18n(__name__).gettext
 
 # By name, then id: read in order from the (name, id) index (crm 0008, issue 15).
 CONTACT_SORT = sort_keys(Contact.name, Contact.id)

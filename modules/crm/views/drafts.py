@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.errors import InvalidInput
 from erp.forms import PostForm, post_action
+from erp.i18n import module_i18n
 from erp.params import parse_int
 
 from ..permissions import WRITE
 from ..services import drafts as service
 from . import bp
 from .opportunities import draft_payload
+
+_ = module_i18n(__name__).gettext
 
 
 @bp.route("/drafts")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from werkzeug.datastructures import MultiDict
@@ -14,6 +13,7 @@ from erp.auth.services import safe_next_url
 from erp.db import db
 from erp.errors import InvalidInput
 from erp.forms import PostForm, form_view, page_size, post_action
+from erp.i18n import module_i18n
 from erp.paging import gathered, keyset_page, sort_keys
 from erp.params import id_arg, parse_int
 from erp.validation import LIKE_ESCAPE, like
@@ -40,6 +40,8 @@ from ..services.history import FIELD_LABELS
 from ..services.scope import get_account_or_404, pick_accounts, small_scope
 from . import bp
 from .helpers import assignable_users, tag_choices
+
+_ = module_i18n(__name__).gettext
 
 # The list's sorts, each ending with the id (keyset paging needs one order for equal
 # values) and each read in order from an index within the status and archived filters:

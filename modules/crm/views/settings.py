@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from erp.auth import permission_required
 from erp.db import db
 from erp.forms import PostForm, form_view, post_action
+from erp.i18n import module_i18n
 from erp.params import parse_int
 
 from ..forms.settings import (
@@ -23,6 +22,9 @@ from ..models import LossReason, Opportunity, Stage, Tag, account_tags, opportun
 from ..permissions import MANAGE
 from ..services import settings as service
 from . import bp
+
+_ = module_i18n(__name__).gettext
+ngettext = module_i18n(__name__).ngettext
 
 
 def _get_or_404(model, record_id: int):

@@ -1,12 +1,15 @@
 """A payment of a receivable (on the receivable's page): it collects;
 services/payments.py decides."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
+from erp.i18n import module_i18n
+
 from ..labels import METHOD_LABELS
 from ..models import METHODS
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class PaymentForm(FlaskForm):

@@ -1,11 +1,14 @@
 """A receivable entered by hand (the account page's Create → Receivable): it collects;
 services/receivables.py decides."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
+from erp.i18n import module_i18n
+
 from ..services.receivables import DOCUMENT_LENGTH
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class ReceivableForm(FlaskForm):  # FlaskForm: the CSRF token is checked on POST

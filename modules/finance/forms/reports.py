@@ -1,10 +1,12 @@
 """The aging report's filters (read from the query string): the day, the account owner,
 the team. Their choices are set by reports.build_form for the viewer."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField, StringField, ValidationError
 
 from erp.formats import parse_date
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class AgingFilterForm(Form):

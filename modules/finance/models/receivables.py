@@ -11,7 +11,6 @@ import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     Date,
@@ -32,10 +31,13 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.clock import local_today
 from erp.db import db, utcnow
+from erp.i18n import module_i18n
 from erp.money import Money
 from modules.crm.models import Account
 
 from .. import labels
+
+_l = module_i18n(__name__).lazy_gettext
 
 ZERO = Decimal("0.00")
 

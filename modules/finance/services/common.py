@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
-
 from erp.clock import local_today
 from erp.formats import parse_date, parse_decimal
+from erp.i18n import module_i18n
 from erp.money import CENT
 from erp.validation import Invalid
+
+_ = module_i18n(__name__).gettext
 
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 

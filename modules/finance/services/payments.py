@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from erp.db import db
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.validation import Errors, choice
 
 from ..models import METHODS, Payment, Receivable
 from .common import amount_of, day_of, user_today
+
+_ = module_i18n(__name__).gettext
 
 
 def record_payment(receivable: Receivable, data: dict, *, user,

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from erp.auth import in_scope
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
 from erp.formats import parse_date, parse_decimal
+from erp.i18n import module_i18n
 from erp.money import CENT, installment_plan
 from erp.signals import Refused
 from erp.validation import Errors, integer, text
@@ -21,6 +21,8 @@ from modules.crm.models import Account
 
 from ..models import ORIGIN_MANUAL, Receivable
 from .common import amount_of, day_of, user_today
+
+_ = module_i18n(__name__).gettext
 
 MAX_INSTALLMENTS = 120
 DOCUMENT_LENGTH = 80

@@ -4,13 +4,13 @@ one, cancel it), and the "new receivable" form (the account page's Create → Re
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.clock import local_today
 from erp.forms import form_data, form_view, page_size, post_action
+from erp.i18n import module_i18n
 from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from modules.crm.services.scope import get_account_or_404
@@ -21,6 +21,8 @@ from ..forms.receivables import ReceivableForm
 from ..models import OVERDUE, PAID, STATUSES, Receivable
 from ..permissions import READ, WRITE
 from . import bp
+
+_ = module_i18n(__name__).gettext
 
 # --- the list --------------------------------------------------------------------------
 

@@ -1,10 +1,13 @@
 """The product form of the catalog."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 
+from erp.i18n import module_i18n
+
 from ..labels import KIND_LABELS
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class ProductForm(FlaskForm):

@@ -1,8 +1,11 @@
 """The invoice form: issue date and installments of an order's invoice."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
+
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class InvoiceForm(FlaskForm):

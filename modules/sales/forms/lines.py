@@ -1,9 +1,11 @@
 """The lines of a quote or an order: one row per line, products from the catalog."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectField, StringField
 
 from erp.forms import choices
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class LineForm(Form):

@@ -1,10 +1,13 @@
 """The order form (an order typed in, not from a quote)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, StringField, TextAreaField
 
+from erp.i18n import module_i18n
+
 from .lines import LineForm, LinesMixin
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class OrderForm(LinesMixin, FlaskForm):

@@ -1,10 +1,13 @@
 """The quote form and the form that sends a quote by e-mail."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
 
+from erp.i18n import module_i18n
+
 from .lines import LineForm, LinesMixin
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class QuoteForm(LinesMixin, FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -13,12 +12,15 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db
 from erp.documents import InstallmentMixin
+from erp.i18n import module_i18n
 from erp.money import Money
 from modules.crm.models import Account
 
 from .. import labels
 from .common import document_number
 from .orders import Order
+
+_l = module_i18n(__name__).lazy_gettext
 
 INVOICE_ISSUED, INVOICE_CANCELLED = "issued", "cancelled"
 INVOICE_STATUSES = (INVOICE_ISSUED, INVOICE_CANCELLED)

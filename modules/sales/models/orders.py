@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,6 +13,7 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db
 from erp.documents import DocumentLineMixin
+from erp.i18n import module_i18n
 from erp.money import Money
 from modules.crm.models import Account
 
@@ -21,6 +21,8 @@ from .. import labels
 from .catalog import Product
 from .common import document_number
 from .quotes import Quote
+
+_l = module_i18n(__name__).lazy_gettext
 
 if TYPE_CHECKING:
     from .invoices import Invoice

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,12 +13,15 @@ from erp.auth.models import User
 from erp.clock import local_today
 from erp.db import TimestampMixin, db
 from erp.documents import DocumentLineMixin
+from erp.i18n import module_i18n
 from erp.money import Money
 from modules.crm.models import Account, Contact
 
 from .. import labels
 from .catalog import Product
 from .common import document_number
+
+_l = module_i18n(__name__).lazy_gettext
 
 QUOTE_DRAFT, QUOTE_SENT, QUOTE_ACCEPTED, QUOTE_REFUSED = "draft", "sent", "accepted", "refused"
 QUOTE_EXPIRED = "expired"  # never stored: a sent quote past its validity date

@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.validation import Errors, choice, money, text
 
 from ..models import PRODUCT_KINDS, Product
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 def clean_product(data: Mapping[str, Any], *, current: Product | None = None) -> dict:

@@ -8,13 +8,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.documents import installment_rows, schedule
 from erp.formats import parse_date
+from erp.i18n import module_i18n
 from erp.params import parse_int
 from erp.signals import send_vetoable
 from erp.validation import Errors, text
@@ -37,6 +37,8 @@ from .common import (
     next_number,
     refuse,
 )
+
+_l = module_i18n(__name__).lazy_gettext
 
 MAX_INSTALLMENTS = 60
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from erp.clock import local_today
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.validation import Errors, text
 from erp.validation import date as a_date
 from modules.crm.models import Account
@@ -36,6 +36,8 @@ from .common import (
     refuse,
     set_lines,
 )
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 def get_order_or_404(order_id: int, user) -> Order:

@@ -8,13 +8,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
 from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.mail import format_address, queue_mail
 from erp.validation import Errors, clean_field, record_id, text
 from erp.validation import date as a_date
@@ -49,6 +48,9 @@ from .common import (
     set_lines,
 )
 from .orders import order_confirmed
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 DEFAULT_VALIDITY_DAYS = 30
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from erp.auth import permission_required
 from erp.db import db
 from erp.forms import form_view, page_arg, page_size
+from erp.i18n import module_i18n
 from erp.validation import LIKE_ESCAPE, like
 
 from .. import services
@@ -18,6 +18,8 @@ from ..labels import KIND_LABELS
 from ..models import PRODUCT_KINDS, Product
 from ..permissions import CATALOG_WRITE, READ
 from . import bp
+
+_ = module_i18n(__name__).gettext
 
 
 @bp.route("/products")

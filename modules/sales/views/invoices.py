@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.forms import PostForm, post_action
+from erp.i18n import module_i18n
 
 from .. import services
 from ..models import INVOICE_STATUSES, Invoice
 from ..permissions import READ, WRITE
 from . import bp
 from .common import account_arg, document_list
+
+_ = module_i18n(__name__).gettext
 
 
 @bp.route("/invoices")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.clock import local_today
 from erp.forms import PostForm, form_view, post_action
+from erp.i18n import module_i18n
 from erp.money import add_months
 
 from .. import services
@@ -18,6 +18,8 @@ from ..models import ORDER_STATUSES, Order
 from ..permissions import READ, WRITE
 from . import bp
 from .common import account_arg, back_to, document_list
+
+_ = module_i18n(__name__).gettext
 
 
 @bp.route("/orders")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +10,7 @@ from erp.auth import permission_required
 from erp.clock import local_today
 from erp.db import db
 from erp.forms import PostForm, choices, form_view, post_action
+from erp.i18n import module_i18n
 from erp.mail import delivery_notice, mail_configured
 from modules.crm.models import Account
 
@@ -20,6 +20,8 @@ from ..models import QUOTE_STATUSES, Order, Quote
 from ..permissions import READ, WRITE
 from . import bp
 from .common import account_arg, back_to, document_list
+
+_ = module_i18n(__name__).gettext
 
 
 @bp.route("/quotes")

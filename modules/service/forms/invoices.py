@@ -1,9 +1,12 @@
 """A service invoice's form (on the order's page): it collects; services/invoices.py
 decides."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
+
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class InvoiceForm(FlaskForm):

@@ -1,11 +1,13 @@
 """A service order's form and its item rows: they collect; services/orders.py decides (and
 reports per-field errors)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
 
 from erp.forms import choices
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class ItemForm(Form):

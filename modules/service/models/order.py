@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,10 +14,13 @@ from erp.audit import Audited
 from erp.auth.models import User
 from erp.db import TimestampMixin, db
 from erp.documents import DocumentLineMixin
+from erp.i18n import module_i18n
 from erp.money import Money, Quantity
 from modules.crm.models import Account
 
 from .. import labels
+
+_l = module_i18n(__name__).lazy_gettext
 
 if TYPE_CHECKING:
     from .invoice import ServiceInvoice

@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.clock import local_today
 from erp.db import db, utcnow
 from erp.documents import installment_rows, schedule
 from erp.errors import InvalidInput
+from erp.i18n import module_i18n
 from erp.money import CENT
 from erp.signals import send_vetoable
 from erp.validation import Errors, integer
@@ -36,6 +36,8 @@ from ..models import (
     ServiceOrder,
 )
 from .common import add_event, insert_numbered
+
+_l = module_i18n(__name__).lazy_gettext
 
 ORIGIN = "service.invoice"
 MAX_INSTALLMENTS = 60

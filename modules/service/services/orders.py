@@ -14,7 +14,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from erp.auth.models import User
@@ -22,6 +21,7 @@ from erp.db import db, utcnow
 from erp.documents import clean_lines
 from erp.errors import InvalidInput
 from erp.formats import parse_decimal
+from erp.i18n import module_i18n
 from erp.money import CENT, MAX_MONEY, QUANTITY_STEP
 from erp.signals import send_vetoable
 from erp.validation import Errors, Invalid, record, text
@@ -43,6 +43,8 @@ from ..models import (
     ServiceOrderItem,
 )
 from .common import add_event, insert_numbered
+
+_l = module_i18n(__name__).lazy_gettext
 
 # The line routine's messages that service words its own way.
 ITEM_MESSAGES = {"description": _l("Describe the item."),

@@ -4,13 +4,13 @@ the order's page: views/orders.py)."""
 from __future__ import annotations
 
 from flask import render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import String, cast, or_
 from sqlalchemy.orm import contains_eager, selectinload
 
 from erp.auth import permission_required
 from erp.forms import PostForm, page_size, post_action
+from erp.i18n import module_i18n
 from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
@@ -20,6 +20,8 @@ from .. import services
 from ..models import INVOICE_STATUSES, ServiceInvoice
 from ..permissions import READ, WRITE
 from . import DIGITS, bp
+
+_ = module_i18n(__name__).gettext
 
 
 def filtered_invoices(args):

@@ -4,7 +4,6 @@ page with its status buttons and the invoice form."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -15,6 +14,7 @@ from erp.auth.services import safe_next_url
 from erp.clock import local_today
 from erp.db import db
 from erp.forms import PostForm, form_view, page_size, post_action
+from erp.i18n import module_i18n
 from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
@@ -28,6 +28,8 @@ from ..labels import ORDER_STATUS_LABELS
 from ..models import ORDER_STATUSES, TRANSITIONS, ServiceOrder
 from ..permissions import READ, WRITE
 from . import DIGITS, bp
+
+_ = module_i18n(__name__).gettext
 
 
 def _technicians() -> list[User]:

@@ -5,9 +5,10 @@ A third-party module, loaded by the test suite from ``tests/example_modules`` (s
 source, a stat and a Create entry to CRM's account page, through the registry only.
 """
 
-from flask_babel import lazy_gettext as _l
-
+from erp.i18n import module_i18n
 from erp.modules import Manifest
+
+_l = module_i18n(__name__).lazy_gettext
 
 manifest = Manifest(name="notes", version="1.0.0", summary="Notes on accounts", depends=("crm",))
 

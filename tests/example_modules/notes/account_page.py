@@ -5,19 +5,21 @@ them to the registry, and CRM's page shows them to the users holding their permi
 from __future__ import annotations
 
 from flask import render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
+from erp.i18n import module_i18n
 from erp.registry import TimelineEvent, TimelineSource
 from erp.timeline import after_cursor
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from .models import Note
 from .permissions import READ, WRITE
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 SHOWN = 50  # notes listed in the tab; the timeline pages through all of them
 

@@ -1,8 +1,9 @@
 """The notes' admin view (Admin → CRM → Notes)."""
 
-from flask_babel import lazy_gettext as _l
-
 from erp.admin import SecureModelView
+from erp.i18n import module_i18n
+
+_l = module_i18n(__name__).lazy_gettext
 
 
 class NoteAdmin(SecureModelView):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -13,11 +11,15 @@ from wtforms.validators import DataRequired, Length
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.forms import form_view
+from erp.i18n import module_i18n
 from erp.params import id_arg
 from modules.crm.services.scope import get_account_or_404
 
 from .permissions import WRITE
 from .services import MAX_BODY, add_note
+
+_ = module_i18n(__name__).gettext
+_l = module_i18n(__name__).lazy_gettext
 
 bp = Blueprint("notes", __name__, url_prefix="/notes", template_folder="templates")
 
