@@ -73,10 +73,24 @@ def _digest(field: str, value: str) -> int:
 
 
 class SeenKeys:
-    """The identifying keys of the rows accepted so far, to report duplicates in the file."""
+    """The identifying keys of the rows accepted so far, to report duplicates in the file.
+
+    A batch whose write is tried again is checked again: :meth:`journal` before it,
+    :meth:`forget` after a rolled-back attempt takes back the keys the attempt added."""
 
     def __init__(self) -> None:
         self._rows: dict[int, int] = {}
+        self._added: list[int] | None = None
+
+    def journal(self) -> list[int]:
+        """From now on, the keys added are also listed in the list returned."""
+        self._added = []
+        return self._added
+
+    def forget(self, journal: list[int]) -> None:
+        for digest in journal:
+            self._rows.pop(digest, None)
+        journal.clear()
 
     def first_row(self, keys: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
         for field, value in keys:
@@ -87,7 +101,11 @@ class SeenKeys:
 
     def add(self, keys: Iterable[tuple[str, str]], row: int) -> None:
         for field, value in keys:
-            self._rows.setdefault(_digest(field, value), row)
+            digest = _digest(field, value)
+            if digest not in self._rows:
+                self._rows[digest] = row
+                if self._added is not None:
+                    self._added.append(digest)
 
 
 def mapped_values(cells: list, mapping: dict[str, int]) -> dict[str, Any]:

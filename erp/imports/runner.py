@@ -8,9 +8,16 @@
 * **Write pass.** The file is read again; each batch of ``IMPORT_WRITE_BATCH_SIZE`` rows
   is checked again (the database may have changed meanwhile) and written in a
   transaction of its own, so SQLite's single write lock is held for one short batch at a
-  time. An importer inserts a batch's new records with a few statements
-  (:func:`erp.imports.bulk.insert_records`), and what a cell's pure parsers worked out in
-  the check pass is remembered for the second check (:func:`erp.validation.remembering`).
+  time. On SQLite the batch is first checked *before* the lock is taken, in a read
+  transaction that the first write turns into a write one: SQLite allows that only if
+  nobody has written since the check read the database, so what was checked is what is
+  written; if someone has (or holds the lock), the attempt is rolled back and the batch
+  checked again under the lock from the start (:meth:`_Run.write_batch`). The lock is then
+  held for the INSERTs alone, and the check's time is the pause that lets other writers
+  in (``IMPORT_WRITE_PAUSE_MS`` at least between two batches). An importer inserts a
+  batch's new records with a few statements (:func:`erp.imports.bulk.insert_records`),
+  and what a cell's pure parsers worked out in the check pass is remembered for the
+  second check (:func:`erp.validation.remembering`).
   Every record created or changed is recorded with its job (:mod:`erp.imports.changes`)
   in the same transaction, which is what makes the import undoable — and all-or-nothing
   as the user sees it: if a batch fails (a row became invalid, the database refused),
@@ -25,6 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,7 +43,7 @@ from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .. import csv_writer
@@ -61,6 +69,14 @@ from .rows import SeenKeys, check_batch
 log = logging.getLogger(__name__)
 
 ANALYZE_AFTER_ROWS = 2000
+
+
+def lost_race(error: OperationalError) -> bool:
+    """SQLite refused to turn a read transaction into a write one: another connection
+    holds the write lock (SQLITE_BUSY) or wrote since the read began (SQLITE_BUSY_SNAPSHOT).
+    Said at once, without waiting: the reads are stale, the work must be done again."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 class WriteFailed(Exception):
@@ -118,8 +134,13 @@ class _Run:
         self.batch_size = max(1, int(config.get("IMPORT_BATCH_SIZE", 500)))
         self.write_batch_size = max(1, min(self.batch_size,
                                            int(config.get("IMPORT_WRITE_BATCH_SIZE", 500))))
-        self.pause = (int(config.get("IMPORT_WRITE_PAUSE_MS", 100)) / 1000
-                      if db.engine.dialect.name == "sqlite" else 0)
+        sqlite = db.engine.dialect.name == "sqlite"
+        self.pause = int(config.get("IMPORT_WRITE_PAUSE_MS", 100)) / 1000 if sqlite else 0
+        # SQLite: check a write batch before taking the lock (see write_batch), unless the
+        # last batch lost the race (someone else is writing: take the lock at once).
+        self.optimistic = sqlite
+        self.released_at: float | None = None  # when the last batch gave the lock back
+        self.lost_races = 0
         self.all_or_nothing = not job.skip_invalid
         self.rejected_numbers: set[int] = set()
         self.rejects = None
@@ -208,38 +229,93 @@ class _Run:
                 if batch:
                     self.write_batch(batch, seen, recorder)
                 self.publish()
-                if self.pause:
-                    time.sleep(self.pause)
         # The last batches' rows in the planner's statistics too, whatever the size.
         if tables := sorted(table for table, count in self.inserted.items() if count):
+            self.pause_before_lock()
             with writing():
                 refresh_statistics(tables, connection=db.session.connection())
                 db.session.commit()
 
+    def pause_before_lock(self) -> None:
+        """SQLite: let ``IMPORT_WRITE_PAUSE_MS`` pass since this import last held the
+        write lock, so that other writers, whose busy handler polls every 100 ms at most,
+        get it in between (it is not handed over fairly). Time spent checking the next
+        batch counts: usually there is nothing left to wait."""
+        if self.pause and self.released_at is not None:
+            wait = self.released_at + self.pause - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+
     def write_batch(self, batch, seen: SeenKeys, recorder: ChangeRecorder) -> None:
-        with writing():  # SQLite: the write lock from the first read, for one short batch
-            outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen)
-            failed = [o for o in outcomes if o.error is not None]
-            if failed and self.all_or_nothing:
-                first = failed[0]
+        """Check the batch again and write it in one transaction.
+
+        SQLite: first optimistically, the check's reads without the write lock (a
+        deferred BEGIN); the batch's first write asks for the lock, which SQLite grants
+        only if nobody wrote since those reads began — else it refuses at once
+        (:func:`lost_race`), and the batch is rolled back and done again the safe way,
+        under the lock from its first read (BEGIN IMMEDIATE), as on a busy database.
+        Either way what is written is what was checked against the database as it is."""
+        if self.optimistic:
+            journal = seen.journal()
+            created = dict(recorder.created)
+            try:
+                outcomes, plans = self.attempt(batch, seen, recorder, locked=False)
+            except OperationalError as error:
+                if not lost_race(error):
+                    raise
                 db.session.rollback()
-                raise WriteFailed(_("Row %(row)d changed meaning while the import ran: "
-                                    "%(reason)s", row=first.number, reason=first.error))
-            for outcome in failed:  # skip_invalid: someone saved a clashing record meanwhile
+                db.session.expunge_all()
+                seen.forget(journal)  # the batch's keys: it is checked again
+                recorder.created.clear()
+                recorder.created.update(created)
+                self.lost_races += 1
+                self.optimistic = False  # someone is writing: the next batch locks first
+            else:
+                self.written(batch, outcomes, plans)
+                return
+        else:
+            self.optimistic = db.engine.dialect.name == "sqlite"  # try again next time
+        self.pause_before_lock()
+        with writing():  # SQLite: the write lock from the first read, for one short batch
+            outcomes, plans = self.attempt(batch, seen, recorder, locked=True)
+        self.written(batch, outcomes, plans)
+
+    def attempt(self, batch, seen: SeenKeys, recorder: ChangeRecorder, *, locked: bool):
+        """Check and write ``batch``, and commit; returns the outcomes and the plans
+        written. Nothing outside the transaction is touched (the rejects file, the
+        counts): an optimistic attempt may be rolled back and done again."""
+        outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen)
+        failed = [o for o in outcomes if o.error is not None]
+        if failed and self.all_or_nothing:
+            first = failed[0]
+            db.session.rollback()
+            raise WriteFailed(_("Row %(row)d changed meaning while the import ran: "
+                                "%(reason)s", row=first.number, reason=first.error))
+        plans = [o.plan for o in outcomes if o.error is None]
+        if plans:
+            if not locked:
+                self.pause_before_lock()  # the first write below takes the lock
+            before = dict(recorder.created)  # write() may insert in bulk (bulk.py)
+            self.importer.write([plan.payload for plan in plans], self.user())
+            db.session.flush()
+            self.refresh_statistics(Counter(
+                {t: n - before.get(t, 0) for t, n in recorder.created.items()}))
+        db.session.commit()  # the records and what the import did to them
+        if plans or locked:
+            self.released_at = time.monotonic()
+        return outcomes, plans
+
+    def written(self, batch, outcomes, plans) -> None:
+        """A batch committed: its rejected rows (skip_invalid: someone saved a clashing
+        record meanwhile) and the counts; the objects forgotten, memory stays bounded."""
+        for outcome in outcomes:
+            if outcome.error is not None:
                 self.reject(outcome.number, outcome.cells, outcome.error)
-            plans = [o.plan for o in outcomes if o.error is None]
-            if plans:
-                before = dict(recorder.created)  # write() may insert in bulk (bulk.py)
-                self.importer.write([plan.payload for plan in plans], self.user())
-                db.session.flush()
-                self.refresh_statistics(Counter(
-                    {t: n - before.get(t, 0) for t, n in recorder.created.items()}))
-            self.job.written_rows += len(batch)
-            self.job.created_rows += sum(1 for p in plans if p.action == "create")
-            self.job.updated_rows += sum(1 for p in plans if p.action != "create")
-            self.job.heartbeat_at = utcnow()
-            db.session.commit()  # the records, what the import did to them, the counts
-        db.session.expunge_all()  # written: forget the objects, memory stays bounded
+        self.job.written_rows += len(batch)
+        self.job.created_rows += sum(1 for p in plans if p.action == "create")
+        self.job.updated_rows += sum(1 for p in plans if p.action != "create")
+        self.job.heartbeat_at = utcnow()
+        db.session.expunge_all()
 
     def refresh_statistics(self, inserted: Counter) -> None:
         """Query plans come from statistics: as an import grows a table, look-ups planned
