@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -110,9 +111,9 @@ class Opportunity(Audited, TimestampMixin, db.Model):
         Index("ix_crm_opportunity_open_totals", "status", "archived", "stage_id", "owner_id",
               "estimated_value"),
         # The funnel report's cohort, the opportunities created in a period, read from
-        # the index alone.
+        # the index alone, with the furthest stage their history reached (crm 0012).
         Index("ix_crm_opportunity_created", "created_at", "owner_id", "stage_id", "status",
-              "estimated_value", "closed_at", "id"),
+              "furthest_stage_id", "estimated_value", "closed_at", "id"),
         # The loss reasons report: the opportunities closed (lost) in a period, read from
         # the index alone (crm 0009).
         Index("ix_crm_opportunity_closed", "status", "closed_at", "owner_id", "loss_reason_id",
@@ -143,6 +144,11 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The funnel report's summary of the history (crm 0012, issue 15): the stage that,
+    # of those its "created" and "stage" rows name, comes furthest in today's funnel
+    # (names and order as they are now). Kept by services/funnel_summary.py, never set
+    # by hand.
+    furthest_stage_id: Mapped[int | None] = mapped_column(Integer)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
     contact: Mapped[Contact | None] = relationship()
@@ -220,4 +226,30 @@ class OpportunityChange(db.Model):
     __table_args__ = (
         Index("ix_crm_opportunity_change_opportunity_at", "opportunity_id", "at"),
         Index("ix_crm_opportunity_change_account_at", "account_id", "at", "id"),
+    )
+
+
+class OpportunityStay(db.Model):
+    """The funnel report's summary of an opportunity's time in a stage (crm 0012, issue 15),
+    computed from its history by services/funnel_summary.py, never written by hand.
+
+    One row per opportunity and stage *name* (as the history names it) in which it spent
+    time while open: ``days``, the total of its stays there that have ended; ``since``,
+    the start of the one going on now, if any (it runs to the report's "as of"). The
+    opportunity's ``created_at`` and ``owner_id`` are copied, so the report reads a
+    period's rows in the viewer's scope as one range of the covering index."""
+
+    __tablename__ = "crm_opportunity_stay"
+
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey(Opportunity.id, ondelete="CASCADE"), primary_key=True)
+    stage_name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    owner_id: Mapped[int] = mapped_column(Integer)
+    days: Mapped[float] = mapped_column(Float, default=0.0)
+    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_crm_opportunity_stay_created", "created_at", "owner_id", "stage_name",
+              "days", "since"),
     )

@@ -1,5 +1,7 @@
 """An opportunity's history: the change rows every command writes, and the watchers told
-of each change by e-mail (through the outbox) while the opportunity is open."""
+of each change by e-mail (through the outbox) while the opportunity is open. The flush
+that writes them also recomputes the funnel report's summary of them
+(funnel_summary.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from erp.i18n import module_i18n
 from erp.mail import queue_mail
 
 from ..models import Opportunity, OpportunityChange
+from . import funnel_summary  # noqa: F401 - keeps the funnel's summary of these rows
 
 _l = module_i18n(__name__).lazy_gettext
 

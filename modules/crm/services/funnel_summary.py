@@ -1,0 +1,201 @@
+"""The funnel report's summary of each opportunity's history (crm 0012, issue 15), so that
+the report reads a period's opportunities and never their history.
+
+What it holds, and what it is computed from:
+
+* ``Opportunity.furthest_stage_id``: of the stages the opportunity's ``created`` and
+  ``stage`` history rows name, the one furthest in today's funnel (``Stage.sequence``,
+  then id; a row names a stage by its name at the time, so a renamed or deleted stage's
+  old rows name none, and a new stage given an old name is named by them again). It
+  depends on the history and on the stages' names and order.
+* ``OpportunityStay`` rows: per opportunity and stage *name* of its history, the days of
+  its ended stays there while open and the start of the stay going on, if any. A stay
+  runs from the ``created`` or ``stage`` row that put the opportunity in the stage (or
+  from a ``status`` row, which starts a new one in the same stage) to its next ``stage``
+  or ``status`` row; while the last ``status`` row says won or lost it is not counted.
+  It depends on the history alone (names as written), so renaming, reordering or
+  deleting a stage changes none of it.
+
+Both are recomputed from the history in SQL by :func:`refresh`, which the session calls
+itself (:func:`_after_flush`) in the flush that writes history rows (``created``,
+``stage``, ``status``, ``owner``: the owner is copied to the stays for the record scope)
+— every command writes its rows through ``history.record_changes`` in its own
+transaction, the import included — and :func:`refresh_furthest` for every opportunity
+in the flush that creates, renames, reorders or deletes a stage (the settings page and
+the admin alike). History rows written other than through the session (raw SQL) need
+``refresh(ids)`` after them; ``refresh(None)`` rebuilds everything (the migration's
+backfill computes the same).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from erp.reports import days_between
+
+from ..models import STATUS_OPEN, Opportunity, OpportunityChange, OpportunityStay, Stage
+
+STAGE_EVENTS = ("created", "stage")
+STATUS_EVENT = "status"
+# The history rows after which an opportunity's summary is recomputed.
+SUMMARISED = (*STAGE_EVENTS, STATUS_EVENT, "owner")
+
+
+def _of(column, ids: Iterable[int] | None):
+    return [] if ids is None else [column.in_(sorted(set(ids)))]
+
+
+def stays_select(ids: Iterable[int] | None = None):
+    """(opportunity_id, stage_name, days, since) of the opportunities ``ids`` (all if
+    None), from their history: the stays of the docstring, summed per stage name."""
+    change = OpportunityChange
+    opp = change.opportunity_id
+    order = (change.at, change.id)
+    is_stage = change.field.in_(STAGE_EVENTS)
+    is_status = change.field == STATUS_EVENT
+    # Each event numbered by how many stage (and status) events came up to it, and the
+    # time of the next one: the stay it starts ends there.
+    events = (
+        select(opp.label("opp"), change.at, change.field, change.new_value,
+               func.sum(case((is_stage, 1), else_=0)).over(
+                   partition_by=opp, order_by=order, rows=(None, 0)).label("stage_group"),
+               func.sum(case((is_status, 1), else_=0)).over(
+                   partition_by=opp, order_by=order, rows=(None, 0)).label("status_group"),
+               func.lead(change.at).over(partition_by=opp, order_by=order).label("next_at"))
+        .where(or_(is_stage, is_status), *_of(opp, ids))
+        .subquery("events"))
+    e = events
+    # The stage and the status in force during each stay, carried forward from the
+    # last event of that kind (the first of its group).
+    stays = (
+        select(e.c.opp, e.c.at, e.c.next_at,
+               func.max(case((e.c.field.in_(STAGE_EVENTS), e.c.new_value))).over(
+                   partition_by=(e.c.opp, e.c.stage_group)).label("stage_name"),
+               func.max(case((e.c.field == STATUS_EVENT, e.c.new_value))).over(
+                   partition_by=(e.c.opp, e.c.status_group)).label("status"))
+        .subquery("stays"))
+    s = stays
+    ended = s.c.next_at.is_not(None)
+    return (select(s.c.opp.label("opportunity_id"), s.c.stage_name,
+                   func.coalesce(func.sum(case((ended, days_between(s.c.at, s.c.next_at)),
+                                               else_=0.0)), 0.0).label("days"),
+                   func.max(case((~ended, s.c.at))).label("since"))
+            .where(s.c.stage_name.is_not(None),
+                   or_(s.c.status.is_(None), s.c.status == STATUS_OPEN))
+            .group_by(s.c.opp, s.c.stage_name))
+
+
+def furthest_value(connection: Connection):
+    """The SQL value of an opportunity's furthest stage (correlated to
+    ``crm_opportunity``): the highest position its history's stage names have in
+    today's funnel, as that stage's id."""
+    ordered = list(connection.execute(
+        select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)))
+    if not ordered:
+        return literal(None, Integer)
+    change = OpportunityChange
+    position = case({name: index for index, (_id, name) in enumerate(ordered, start=1)},
+                    value=change.new_value)
+    furthest = (select(func.max(position))
+                .where(change.opportunity_id == Opportunity.id,
+                       change.field.in_(STAGE_EVENTS))
+                .scalar_subquery())
+    return case({index: stage_id for index, (stage_id, _name) in enumerate(ordered, start=1)},
+                value=furthest)
+
+
+def refresh_furthest(connection: Connection, ids: Iterable[int] | None = None) -> None:
+    """Recompute ``furthest_stage_id`` of the opportunities ``ids`` (all if None); only
+    the rows whose value changes are written (``updated_at`` is left as it was: this is
+    no change to the opportunity)."""
+    value = furthest_value(connection)
+    table = Opportunity.__table__
+    connection.execute(
+        update(table)
+        .where(*_of(table.c.id, ids), table.c.furthest_stage_id.is_distinct_from(value))
+        .values(furthest_stage_id=value, updated_at=table.c.updated_at))
+
+
+def refresh_stays(connection: Connection, ids: Iterable[int] | None = None) -> None:
+    """Replace the stays of the opportunities ``ids`` (all if None) by their history's."""
+    stay = OpportunityStay.__table__
+    connection.execute(delete(stay).where(*_of(stay.c.opportunity_id, ids)))
+    computed = stays_select(ids).subquery("computed")
+    opportunity = Opportunity.__table__
+    connection.execute(insert(stay).from_select(
+        ["opportunity_id", "stage_name", "created_at", "owner_id", "days", "since"],
+        select(computed.c.opportunity_id, computed.c.stage_name, opportunity.c.created_at,
+               opportunity.c.owner_id, computed.c.days, computed.c.since)
+        .join(opportunity, opportunity.c.id == computed.c.opportunity_id)))
+
+
+CHUNK = 500  # ids per statement (an import's batch: well under any bind-parameter limit)
+
+
+def refresh(connection: Connection, ids: Iterable[int] | None = None) -> None:
+    """The whole summary of the opportunities ``ids`` (all if None), from their history."""
+    if ids is None:
+        refresh_furthest(connection)
+        refresh_stays(connection)
+        return
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        refresh_furthest(connection, chunk)
+        refresh_stays(connection, chunk)
+
+
+def _stage_changed(session: Session) -> bool:
+    """A stage created, deleted, renamed or moved in this flush."""
+    if any(isinstance(obj, Stage) for obj in (*session.new, *session.deleted)):
+        return True
+    for obj in session.dirty:
+        if isinstance(obj, Stage):
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in ("name", "sequence")):
+                return True
+    return False
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    """In the flush that writes them: the summary of the opportunities whose history got
+    a stage, status or owner row, and every opportunity's furthest stage when a stage
+    changed. Same transaction as the change."""
+    changed = {obj.opportunity_id for obj in session.new
+               if isinstance(obj, OpportunityChange) and obj.field in SUMMARISED}
+    stages = _stage_changed(session)
+    if not changed and not stages:
+        return
+    connection = session.connection()
+    if changed:
+        refresh(connection, changed)
+    if stages:
+        refresh_furthest(connection)
+
+
+# For the report: the summary's figures in a period, as the history gives them.
+def stay_days(as_of):
+    """A stay row's days up to ``as_of``: the ended stays plus the one going on."""
+    stay = OpportunityStay
+    return stay.days + func.coalesce(
+        days_between(stay.since, literal(as_of, DateTime(timezone=True))), 0.0)
+
+
