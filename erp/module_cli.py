@@ -66,7 +66,7 @@ extensions = jinja2.ext.i18n
 [jinja2: **/templates/**.txt]
 extensions = jinja2.ext.i18n
 """
-BABEL_KEYWORDS = ("_l", "lazy_gettext")
+BABEL_KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")  # + defaults
 DEFAULT_LOCALE = "pt_BR"
 
 
