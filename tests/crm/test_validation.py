@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import phonenumbers
 import pytest
 
 from modules.crm.services import validation as v
@@ -249,6 +252,37 @@ def test_format_phone(e164, expected):
 ])
 def test_phone_search_keys(e164, expected):
     assert v.phone_search_keys(e164) == expected
+
+
+def _parsed_search_keys(e164: str) -> list[str]:
+    """The keys as worked out by parsing the number and formatting it (before issue 15's
+    import work, for every number)."""
+    number = phonenumbers.parse(e164, "BR")
+    national = phonenumbers.national_significant_number(number)
+    keys = [national, f"{number.country_code}{national}"]
+    if area := phonenumbers.length_of_national_destination_code(number):
+        keys.append(national[area:])
+    return list(dict.fromkeys(keys))
+
+
+def test_brazilian_search_keys_are_those_of_parsing_without_parsing(monkeypatch):
+    """Every area code, every first digit, 8 and 9 digits, service numbers (0800, 4004...):
+    the same keys as parsing gives; a Brazilian number is not parsed again for them (its
+    area code's length is worked out once per shape). Before, each was parsed and
+    formatted: longer than checking it, for every account saved."""
+    rnd = random.Random(15)  # noqa: S311 - sample numbers, not secrets
+    numbers = [f"+55{area}{first}{rnd.randrange(10**(size - 1)):0{size - 1}d}"
+               for area in range(10, 100) for first in "0123456789" for size in (8, 9)]
+    numbers += [f"+55{prefix}{rnd.randrange(10**size):0{size}d}"
+                for prefix in ("0800", "0300", "4004", "3003", "900", "800", "300")
+                for size in range(6, 12)]
+    for e164 in numbers:
+        assert v.phone_search_keys(e164) == _parsed_search_keys(e164), e164
+    parsed = []
+    monkeypatch.setattr(phonenumbers, "parse", lambda *a, **k: parsed.append(a))
+    for e164 in ("+5511987654321", "+551133334444", "+558132221000", "+5521912345678"):
+        v.phone_search_keys(e164)
+    assert parsed == []
 
 
 def test_phone_round_trip():

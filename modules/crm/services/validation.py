@@ -235,16 +235,50 @@ def format_phone(e164: str) -> str:
 def phone_search_keys(e164: str) -> list[str]:
     """The digit strings a user may type to find this number: with area code
     ("11987654321"), with country code ("5511987654321") and local ("987654321")."""
-    number = _parse_stored_phone(e164)
-    if number is None:
-        digits = re.sub(r"[^0-9]", "", e164 or "")
-        return [digits] if digits else []
-    national = phonenumbers.national_significant_number(number)
-    keys = [national, f"{number.country_code}{national}"]
-    area_length = phonenumbers.length_of_national_destination_code(number)
+    national = _brazilian_national(e164)
+    if national is not None:  # what parsing it would give, without parsing it
+        area_length = _brazilian_area_length(national)
+        country_code = 55
+    else:
+        number = _parse_stored_phone(e164)
+        if number is None:
+            digits = re.sub(r"[^0-9]", "", e164 or "")
+            return [digits] if digits else []
+        national = phonenumbers.national_significant_number(number)
+        area_length = phonenumbers.length_of_national_destination_code(number)
+        country_code = number.country_code
+    keys = [national, f"{country_code}{national}"]
     if area_length:
         keys.append(national[area_length:])
     return list(dict.fromkeys(keys))
+
+
+# Every account saved (100,000 imported) gets its phones' search keys: parsing the stored
+# E.164 again and formatting it to find the area code's length took longer than checking
+# the number. A Brazilian number in E.164 is "+55" and its national digits, which parsing
+# keeps as they are unless they start with a national prefix (0, 90); the area code's
+# length comes from the international format, which Brazil's numbering plan chooses by the
+# first digits (at most 5) and the length: worked out once per such shape.
+_BRAZILIAN_E164 = re.compile(r"\+55([1-8][0-9]|9[1-9])[0-9]{8,9}")
+_AREA_LENGTHS: dict[tuple[str, int], int] = {}
+_AREA_SHAPE_DIGITS = 5
+
+
+def _brazilian_national(e164: str | None) -> str | None:
+    if e164 and _BRAZILIAN_E164.fullmatch(e164):
+        return e164[3:]
+    return None
+
+
+def _brazilian_area_length(national: str) -> int:
+    shape = (national[:_AREA_SHAPE_DIGITS], len(national))
+    length = _AREA_LENGTHS.get(shape)
+    if length is None:
+        number = phonenumbers.PhoneNumber(country_code=55, national_number=int(national))
+        length = phonenumbers.length_of_national_destination_code(number)
+        if len(_AREA_LENGTHS) < 200_000:  # every shape there is: about 2 MB
+            _AREA_LENGTHS[shape] = length
+    return length
 
 
 # --- E-mail and CEP -----------------------------------------------------------------------
