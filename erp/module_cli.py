@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 import flask_migrate
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, func, inspect, select, text
@@ -407,8 +408,8 @@ def _drop_tables(tables: list[str]) -> None:
         left = [t for t in tables if t in set(inspect(conn).get_table_names())]
         if left:
             metadata = MetaData()
-            metadata.reflect(conn, only=left)
-            metadata.drop_all(conn)
+            metadata.reflect(conn, only=left)  # and the tables they refer to: not those
+            metadata.drop_all(conn, tables=[metadata.tables[t] for t in left])
 
 
 @module_group.command("forget")
@@ -558,12 +559,15 @@ def revision_command(name, message, autogenerate, extra_depends):
             kept.append(True)
 
     db.session.remove()
-    made = command.revision(
-        config, message=f"{name}: {message}" if not message.startswith(f"{name}:") else message,
-        autogenerate=autogenerate, head=f"{name}@head" if head else "base",
-        branch_label=None if head else name, version_path=str(folder), rev_id=rev_id,
-        depends_on=depends or None,
-        process_revision_directives=only_this_module if autogenerate else None)
+    try:
+        made = command.revision(
+            config, message=message if message.startswith(f"{name}:") else f"{name}: {message}",
+            autogenerate=autogenerate, head=f"{name}@head" if head else "base",
+            branch_label=None if head else name, version_path=str(folder), rev_id=rev_id,
+            depends_on=depends or None,
+            process_revision_directives=only_this_module if autogenerate else None)
+    except CommandError as error:  # e.g. "Target database is not up to date."
+        raise click.ClickException(f"{error} (run `{CLI} upgrade` first).") from None
     if autogenerate and not kept:
         raise click.ClickException(f"{name}'s models and the database agree: no revision "
                                    "written.")
