@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select, text
 
 from erp.auth.models import Role, User
 from erp.db import db
+from erp.migrate import script_directory
 from erp.models import InstalledModule
 
 SHIPPED = {"crm", "finance", "sales", "service"}
@@ -252,7 +253,9 @@ def test_revision_starts_the_module_branch_then_continues_it(cli_app, pins):
     assert f"Revision 0001_pins written to {first}" in output
     source = first.read_text()
     assert "branch_labels = ('pins',)" in source and "down_revision = None" in source
-    assert "depends_on = '0012_crm" in source  # CRM's head: pins depends on crm
+    with app.app_context():
+        crm_head = script_directory(app).get_revisions("crm@head")[0].revision
+    assert f"depends_on = '{crm_head}'" in source  # pins depends on crm: after CRM's head
     assert "pins: pinned accounts" in source
 
     app = cli_app(ERP_MODULE_DIRS=[str(pins)])  # the new folder is on Alembic's path now
