@@ -49,7 +49,14 @@ from sqlalchemy.orm import Session
 from .. import csv_writer
 from ..audit import acting_as
 from ..auth.models import User
-from ..db import background_work, db, refresh_statistics, utcnow, writing
+from ..db import (
+    background_work,
+    db,
+    refresh_statistics,
+    utcnow,
+    without_memory_map,
+    writing,
+)
 from ..validation import remembering
 from .changes import ChangeRecorder, take_back
 from .contract import Importer, cell_text
@@ -371,7 +378,9 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
     Never raises for bad data or a database refusal: the job ends ``rejected`` or
     ``failed`` with a message, and what it had written is taken back.
     """
-    with background_work(), _job_session() as jobs:
+    # SQLite: the import reads the pages it inserts into once; mapped, each would stay in
+    # this process's resident memory (erp.db.without_memory_map).
+    with background_work(), without_memory_map(), _job_session() as jobs:
         job = jobs.get(ImportJob, job_id)
         if job is None:
             raise LookupError(f"no import job {job_id}")

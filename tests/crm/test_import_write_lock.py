@@ -181,3 +181,26 @@ def test_a_write_between_the_check_and_the_insert_makes_the_batch_run_again_lock
             AuditEntry.table_name == "crm_account", AuditEntry.action == "create"))
         assert created == 29  # (the other save went in by SQL): none twice
         db.session.remove()
+
+
+def test_the_import_reads_sqlite_without_the_memory_map(app, users, monkeypatch):
+    """The pages an import inserts into are read once: mapped, each would stay in the
+    worker's resident memory (110 MB of the 335 MB peak of 100,000 rows). Its connection
+    has no map while it writes, and gets it back for the next transaction outside."""
+    from erp.db import SQLITE_MMAP_BYTES
+
+    real_insert = account_importer.insert_records
+    sizes = []
+
+    def insert(model, records):
+        sizes.append(db.session.connection().exec_driver_sql("PRAGMA mmap_size").scalar())
+        return real_insert(model, records)
+
+    monkeypatch.setattr(account_importer, "insert_records", insert)
+    result = run_import(app, users["admin"], "accounts", _file(5_000, 5))
+    assert (result.status, result.created) == (DONE, 5), result.message
+    assert sizes == [0]
+    with app.app_context():
+        mapped = db.session.connection().exec_driver_sql("PRAGMA mmap_size").scalar()
+        db.session.remove()
+    assert mapped == SQLITE_MMAP_BYTES
