@@ -5,6 +5,7 @@ the fix; enable, disable, list, revision, translations and demo."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -334,3 +335,19 @@ def test_demo_loads_one_module_s_demo_into_an_existing_database(cli_app, tmp_pat
     assert "notes has no demo data" in run(app, "module", "demo", "notes", ok=False)
     output = run(app, "module", "demo", "sales", ok=False)
     assert "sales is not enabled" in output
+
+
+# --- the documentation -----------------------------------------------------------------------
+
+
+def test_the_documented_module_commands_exist_and_the_wrong_one_is_gone():
+    from erp.config import PROJECT_ROOT
+    from erp.module_cli import module_group
+
+    for doc in ("README.md", "docs/modules.md"):
+        source = (PROJECT_ROOT / doc).read_text(encoding="utf-8")
+        # Flask-Migrate's `db revision` has no --depends-on: the guide once told to use it.
+        assert "--depends-on 0001" not in source and "db revision --" not in source, doc
+        named = set(re.findall(r"flask --app erp module (\w+)", source))
+        assert "revision" in named and "uninstall" in named, doc
+        assert named <= set(module_group.commands), (doc, named - set(module_group.commands))
