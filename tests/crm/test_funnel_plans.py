@@ -235,8 +235,10 @@ def test_kanban_statements_do_not_grow_with_the_opportunities(app, users, pipeli
 def _report_statements(app, users, who: str, filters: Filters):
     with app.test_request_context("/crm/reports/funnel"):
         user = db.session.get(User, users[who])
-        return (report.groups_select(report.cohort(user, filters)),
-                report.days_select(user, filters, AS_OF))
+        ordered = db.session.execute(select(Stage.id, Stage.name)
+                                     .order_by(Stage.sequence, Stage.id)).all()
+        return (report.groups_select(user, filters, ordered),
+                report.days_select(user, filters, [s.name for s in ordered], AS_OF))
 
 
 def _history_reads(plan: str) -> list[str]:
@@ -248,10 +250,11 @@ def _history_reads(plan: str) -> list[str]:
 @pytest.mark.parametrize("who", ["admin", "manager", "rep_a"])
 def test_report_reads_the_periods_cohort_and_stays_not_the_history(app, users, pipeline,
                                                                    accounts, who):
-    """Each statement reads its table by index (the opportunities' created_at covering
-    index holds their furthest stage; the stays' has the creation time and owner
-    copied): no scan, and no read of crm_opportunity_change at all, so nothing per
-    opportunity (crm 0012)."""
+    """Each statement reads its table by index (the opportunities' covering index holds
+    their furthest stage; the stays' has the creation time and owner copied): no scan,
+    and no read of crm_opportunity_change at all, so nothing per opportunity (crm 0012);
+    and each reads its groups in the index's order, not the period sorted in a temporary
+    B-tree (crm 0013: on SQLite the sort was most of the report's cost)."""
     _seed(app, users, pipeline, accounts, 1500)
     month = Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
     with app.app_context():
@@ -266,6 +269,11 @@ def test_report_reads_the_periods_cohort_and_stays_not_the_history(app, users, p
                 plan = query_plan(statement)
                 assert not full_scans(plan, table), plan
                 assert not _history_reads(plan), plan
+                if db.engine.dialect.name == "sqlite" and who == "admin":
+                    # No sort (PostgreSQL hashes its groups). A scoped user's few rows
+                    # here are cheaper read by owner; at 200K SQLite reads them from
+                    # this index too (checked on the benchmark's data).
+                    assert not _sorts(plan), plan
 
 
 def _recount_report(app, users, who: str, filters: Filters) -> dict:

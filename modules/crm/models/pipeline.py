@@ -110,10 +110,11 @@ class Opportunity(Audited, TimestampMixin, db.Model):
         # alone (the cards' index follows the class).
         Index("ix_crm_opportunity_open_totals", "status", "archived", "stage_id", "owner_id",
               "estimated_value"),
-        # The funnel report's cohort, the opportunities created in a period, read from
-        # the index alone, with the furthest stage their history reached (crm 0012).
-        Index("ix_crm_opportunity_created", "created_at", "owner_id", "stage_id", "status",
-              "furthest_stage_id", "estimated_value", "closed_at", "id"),
+        # The funnel report's cohort, the opportunities created in a period, counted by
+        # (stage, status, furthest stage their history reached) from the index alone: one
+        # created_at range per such triple, read in the GROUP BY's order (crm 0013).
+        Index("ix_crm_opportunity_funnel_report", "stage_id", "status", "furthest_stage_id",
+              "created_at", "owner_id", "estimated_value", "closed_at"),
         # The loss reasons report: the opportunities closed (lost) in a period, read from
         # the index alone (crm 0009).
         Index("ix_crm_opportunity_closed", "status", "closed_at", "owner_id", "loss_reason_id",
@@ -237,7 +238,8 @@ class OpportunityStay(db.Model):
     time while open: ``days``, the total of its stays there that have ended; ``since``,
     the start of the one going on now, if any (it runs to the report's "as of"). The
     opportunity's ``created_at`` and ``owner_id`` are copied, so the report reads a
-    period's rows in the viewer's scope as one range of the covering index."""
+    period's rows in the viewer's scope from the covering index alone, one created_at
+    range per stage name, in the GROUP BY's order (crm 0013)."""
 
     __tablename__ = "crm_opportunity_stay"
 
@@ -250,6 +252,6 @@ class OpportunityStay(db.Model):
     since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        Index("ix_crm_opportunity_stay_created", "created_at", "owner_id", "stage_name",
+        Index("ix_crm_opportunity_stay_report", "stage_name", "created_at", "owner_id",
               "days", "since"),
     )
