@@ -206,17 +206,21 @@ def _refuse_explicit(name: str, wanted: bool) -> None:
             f"{action.capitalize()} ERP_MODULES first for {name!r}.")
 
 
-def _switch(names: set[str], on: bool) -> None:
-    """Enable (``on``) or disable ``names`` in ``ERP_DISABLED_MODULES_FILE``."""
+def _switch(names: set[str], on: bool, required: bool = True) -> bool:
+    """Enable (``on``) or disable ``names`` in ``ERP_DISABLED_MODULES_FILE``; False when
+    there is no such file to write (an error if ``required``)."""
     config = current_app.config
     disabled = read_disabled(config)
     after = disabled - names if on else disabled | names
     if after == disabled or _explicit() is not None:
-        return
+        return True
     if disabled_file(config) is None:
+        if not required:
+            return False
         raise click.ClickException(
             "ERP_DISABLED_MODULES_FILE is empty: set it (or ERP_MODULES) to choose modules.")
     write_disabled(config, after)
+    return True
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -358,8 +362,9 @@ def uninstall_command(name, keep_data, yes):
     tables = _tables_of(name)
     keys = _permission_keys(name)
     if at is None and name not in rows and not keys:
-        _switch({name}, on=False)
-        click.echo(f"{name} is not installed in this database; it is disabled.")
+        switched = _switch({name}, on=False, required=False)
+        click.echo(f"{name} is not installed in this database"
+                   + ("; it is disabled." if switched else "."))
         return
     listed = ", ".join(tables) or "none"
     if keep_data:
@@ -379,12 +384,12 @@ def uninstall_command(name, keep_data, yes):
     roles = _remove_permissions(keys)
     db.session.execute(delete(InstalledModule).where(InstalledModule.name == name))
     _dispose_session()
-    _switch({name}, on=False)
+    switched = _switch({name}, on=False, required=False)
     click.echo(f"{name} uninstalled: " + (
         f"tables kept ({listed})" if keep_data else f"tables dropped ({listed})")
         + (f"; permissions taken from {', '.join(roles)}" if roles else "")
         + ". Restart the app (its web and worker processes) to unload it.")
-    if _explicit() is None and disabled_file(current_app.config) is None:
+    if not switched:
         click.echo(f"Warning: ERP_DISABLED_MODULES_FILE is empty, so the next upgrade installs "
                    f"{name} again while its code is here: remove its package.")
 
@@ -454,8 +459,7 @@ def forget_command(name, drop_tables, revisions, yes):
     roles = _remove_permissions(keys)
     db.session.execute(delete(InstalledModule).where(InstalledModule.name == name))
     _dispose_session()
-    if name in read_disabled(current_app.config):
-        _switch({name}, on=True)
+    _switch({name}, on=True, required=False)  # nothing of it left to disable
     click.echo(f"{name} forgotten"
                + (f"; revisions removed: {', '.join(mine)}" if mine else "")
                + (f"; tables dropped: {listed}" if drop_tables and tables else

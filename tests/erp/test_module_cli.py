@@ -144,6 +144,17 @@ def test_uninstall_keep_data_only_forgets_the_module(cli_app):
     assert traces(app, "notes") == {**NONE, "tables": ["notes_note"]}
 
 
+def test_uninstall_without_a_disabled_modules_file_warns_it_comes_back(cli_app):
+    app = cli_app(ERP_DISABLED_MODULES_FILE=None)
+    run(app, "upgrade")
+    output = run(app, "module", "uninstall", "notes", "--yes")
+    assert "tables dropped (notes_note)" in output
+    assert "the next upgrade installs notes again while its code is here" in output
+    assert traces(app, "notes") == NONE
+    output = run(app, "module", "disable", "notes", ok=False)  # nowhere to keep it
+    assert "ERP_DISABLED_MODULES_FILE is empty" in output
+
+
 def test_uninstall_and_disable_refuse_a_module_others_need(cli_app):
     app = cli_app()
     run(app, "upgrade")
