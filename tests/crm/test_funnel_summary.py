@@ -28,6 +28,7 @@ from modules.crm.models import (
 from modules.crm.reports import funnel as report
 from modules.crm.reports.filters import Filters
 from modules.crm.services import bulk, history, opportunities, settings
+from tests.erp.importing import import_dir_fixture  # noqa: F401 (the import_dir fixture)
 from tests.reporting import captured
 
 STAGE_FIELDS = ("created", "stage")
@@ -259,3 +260,24 @@ def test_the_report_never_reads_the_history(app, users, pipeline, make_account,
             assert got.created == 3 and got.stages[0].reached == 3
             assert got.stages[0].average_days is not None
             assert seen and not [sql for sql, _p in seen if "crm_opportunity_change" in sql]
+
+
+@pytest.mark.usefixtures("import_dir")
+def test_imported_opportunities_have_their_summary(app, users, pipeline, make_account):
+    """The import writes each opportunity's "created" row through the session: the same
+    flush summarises them, a batch at a time."""
+    from erp.imports.models import DONE
+    from tests.erp.importing import csv_bytes, run_import
+
+    make_account("rep_a", legal_name="Acme Ltda")
+    content = csv_bytes([["Título", "Conta", "Etapa", "Responsável"],
+                         ["Bimer", "Acme Ltda", "negociação", "rep_b@example.com"],
+                         ["Suporte", "Acme Ltda", "", ""]])
+    result = run_import(app, users["manager"], "opportunities", content)
+    assert (result.status, result.created) == (DONE, 2)
+    with app.app_context():
+        assert_summary_is_the_historys("imported")
+        furthest = db.session.scalars(select(Opportunity.furthest_stage_id)
+                                      .order_by(Opportunity.id)).all()
+        assert furthest == [pipeline["stages"]["Negociação"], pipeline["stages"]["Prospecção"]]
+        assert len(db.session.scalars(select(OpportunityStay)).all()) == 2
