@@ -222,14 +222,16 @@ def _match_account(data: dict, batch: AccountBatch) -> Account | None:
 
 def _similar_note(values: dict[str, Any], batch: AccountBatch) -> str:
     notes = []
-    elsewhere = _("an account in another portfolio")
+
+    def named(name: str | None) -> str:  # translated only when needed: 100,000 rows
+        return name or _("an account in another portfolio")
+
     if values.get("tax_id_root") and values["tax_id_root"] in batch.similar_root:
-        notes.append(_("same CNPJ root as %(name)s", name=batch.similar_root[
-            values["tax_id_root"]] or elsewhere))
+        notes.append(_("same CNPJ root as %(name)s",
+                       name=named(batch.similar_root[values["tax_id_root"]])))
     for number in (values.get("phone"), values.get("mobile")):
         if number and number in batch.similar_phone:
-            notes.append(_("same phone as %(name)s",
-                           name=batch.similar_phone[number] or elsewhere))
+            notes.append(_("same phone as %(name)s", name=named(batch.similar_phone[number])))
             break
     return _("Similar to existing accounts: %(list)s.", list="; ".join(notes)) if notes else ""
 
