@@ -540,7 +540,8 @@ def revision_command(name, message, autogenerate, extra_depends):
     head = _branch_head(script, name)
     depends = list(extra_depends)
     if head is None:
-        depends = _depends_on(script, module) + [d for d in depends if d not in depends]
+        first = _depends_on(script, module)
+        depends = first + [d for d in depends if d not in first]
     taken = {rev.revision for rev in script.walk_revisions()}
     rev_id = _next_rev_id(name, folder, message, taken)
     kept: list[bool] = []

@@ -260,25 +260,28 @@ def pins(tmp_path):
 def test_revision_starts_the_module_branch_then_continues_it(cli_app, pins):
     app = cli_app(ERP_MODULE_DIRS=[str(pins)])
     run(app, "upgrade")
-    output = run(app, "module", "revision", "pins", "-m", "pinned accounts")
+    output = run(app, "module", "revision", "pins", "-m", "pinned accounts",
+                 "--depends-on", "0001_sales")
     first = pins / "pins" / "migrations" / "0001_pins.py"
     assert f"Revision 0001_pins written to {first}" in output
     source = first.read_text()
     assert "branch_labels = ('pins',)" in source and "down_revision = None" in source
     with app.app_context():
         crm_head = script_directory(app).get_revisions("crm@head")[0].revision
-    assert f"depends_on = '{crm_head}'" in source  # pins depends on crm: after CRM's head
+    # pins depends on crm: after CRM's head, and the revision asked for
+    assert f"depends_on = ['{crm_head}', '0001_sales']" in source, source
     assert "pins: pinned accounts" in source
 
     app = cli_app(ERP_MODULE_DIRS=[str(pins)])  # the new folder is on Alembic's path now
     run(app, "upgrade")
     assert "0001_pins" in traces(app, "pins")["versions"]
-    output = run(app, "module", "revision", "pins", "-m", "Pins: an index")
+    output = run(app, "module", "revision", "pins", "-m", "Pins: an index",
+                 "--depends-on", "0001_finance")
     second = pins / "pins" / "migrations" / "0002_pins_an_index.py"
     assert second.is_file(), output
     source = second.read_text()
     assert "down_revision = '0001_pins'" in source and "branch_labels = None" in source
-    assert "depends_on = None" in source
+    assert "depends_on = '0001_finance'" in source
 
 
 def test_revision_autogenerate_writes_only_the_module_s_changes(cli_app, pins):
