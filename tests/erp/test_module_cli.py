@@ -329,9 +329,9 @@ def test_translations_of_a_module_outside_the_repository(cli_app, pins):
 # --- demo ------------------------------------------------------------------------------------
 
 
-def test_demo_loads_one_module_s_demo_into_an_existing_database(cli_app, tmp_path):
+def test_demo_loads_one_module_s_demo_into_an_existing_database(cli_app, tmp_path, pins):
     (tmp_path / "disabled_modules").write_text("finance\nsales\nservice\n")
-    app = cli_app()
+    app = cli_app(ERP_MODULE_DIRS=[str(pins)])
     run(app, "upgrade")
     with app.app_context():
         db.session.add(User(username="someone", name="Someone", email="someone@example.com",
@@ -346,7 +346,7 @@ def test_demo_loads_one_module_s_demo_into_an_existing_database(cli_app, tmp_pat
         names = set(db.session.scalars(select(User.username)))
         db.session.remove()
     assert {"someone", "ana", "bruno", "gerente"} <= names
-    assert "notes has no demo data" in run(app, "module", "demo", "notes", ok=False)
+    assert "pins has no demo data" in run(app, "module", "demo", "pins", ok=False)
     output = run(app, "module", "demo", "sales", ok=False)
     assert "sales is not enabled" in output
 
