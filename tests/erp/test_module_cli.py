@@ -365,3 +365,16 @@ def test_the_documented_module_commands_exist_and_the_wrong_one_is_gone():
         named = set(re.findall(r"flask --app erp module (\w+)", source))
         assert "revision" in named and "uninstall" in named, doc
         assert named <= set(module_group.commands), (doc, named - set(module_group.commands))
+
+
+def test_a_module_without_migrations_whose_code_is_gone_shows_as_missing(cli_app, pins):
+    default_dirs = list(cli_app().config["ERP_MODULE_DIRS"])
+    app = cli_app(ERP_MODULE_DIRS=[*default_dirs, str(pins)])
+    run(app, "upgrade")
+    assert traces(app, "pins")["row"] == "enabled"
+    gone = cli_app()  # pip uninstall: nothing of it in alembic_version to stop upgrade
+    assert run(gone, "upgrade").strip().endswith("Database is up to date.")
+    assert traces(gone, "pins")["row"] == "disabled"  # the admin no longer says enabled
+    assert line_of(run(gone, "module", "list"), "pins").startswith("missing ")
+    assert "pins forgotten" in run(gone, "module", "forget", "pins", "--yes")
+    assert traces(gone, "pins") == NONE
