@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from .auth.seed import ensure_default_roles, grant_module_defaults
 from .db import db, refresh_statistics
-from .migrate import upgrade_all
+from .migrate import revision_modules, upgrade_all
 from .models import InstalledModule
 
 
-def record_modules(only: Iterable[str] | None = None) -> list[str]:
+def record_modules(only: Iterable[str] | None = None,
+                   migrated_before: set[str] | None = None) -> list[str]:
     """Record the enabled modules and their versions; returns the newly installed ones.
 
     A row is a module installed in this database (its tables made): the admin lists them.
@@ -21,6 +22,9 @@ def record_modules(only: Iterable[str] | None = None) -> list[str]:
     then: later edits of the roles by an admin are kept). The row of a module that is not
     enabled (disabled, or its code gone) says so; a module never enabled gets no row.
     ``only``: record those modules alone (``flask --app erp module install``).
+    ``migrated_before``: the modules whose branch the database had before this upgrade; a
+    disabled module of theirs that is enabled again was installed already, and its roles
+    keep what an admin made of them (without it, re-enabling grants the defaults again).
     """
     app = current_app
     registry = app.extensions["erp"]
@@ -39,8 +43,11 @@ def record_modules(only: Iterable[str] | None = None) -> list[str]:
         if row is None:
             row = InstalledModule(name=name, enabled=False)
             db.session.add(row)
-        if not row.enabled:
             new.append(name)
+        elif not row.enabled and (
+                migrated_before is None
+                or module.migrations_dir is not None and name not in migrated_before):
+            new.append(name)  # a row without its tables: an older host's, never installed
         row.version = module.manifest.version
         row.summary = module.manifest.summary
         row.depends = ", ".join(module.manifest.depends)
@@ -60,8 +67,10 @@ def upgrade_database(app, only: Iterable[str] | None = None) -> list[str]:
     caller lists them). Raises :class:`erp.migrate.OrphanRevisionError`, before changing
     anything, if the database has a revision of a module whose code is gone.
     """
+    with app.app_context():
+        before = {branch for branch in revision_modules(app).values() if branch}
     upgrade_all(app, only)
     with app.app_context():
-        new = record_modules(only)
+        new = record_modules(only, before)
         refresh_statistics()
         return new

@@ -178,8 +178,18 @@ def test_disable_keeps_the_data_and_enable_brings_the_module_back(cli_app, tmp_p
     assert traces(app, "notes") == {**INSTALLED, "row": "disabled"}
     assert line_of(run(app, "module", "list"), "notes").startswith("disabled ")
 
-    run(app, "module", "enable", "notes")
-    assert traces(app, "notes") == INSTALLED
+    with app.app_context():  # an admin takes notes.write from the reps meanwhile
+        rep = db.session.scalar(select(Role).where(Role.name == "sales_rep"))
+        rep.permissions = [p for p in rep.permissions if p != "notes.write"]
+        db.session.commit()
+        db.session.remove()
+    output = run(app, "module", "enable", "notes")
+    assert "Installed:" not in output  # it was installed: enabled again, not installed anew
+    assert traces(app, "notes") == INSTALLED  # the managers still have notes.write
+    with app.app_context():
+        rep = db.session.scalar(select(Role).where(Role.name == "sales_rep"))
+        assert "notes.read" in rep.permissions and "notes.write" not in rep.permissions
+        db.session.remove()
     assert "notes" in enabled(cli_app())
 
 
