@@ -266,10 +266,45 @@ class TemplateGlobal:
     value: Any
 
 
+@dataclass(frozen=True)
+class Factory:
+    """Makes one record of a module's for tests, through the module's own services.
+
+    ``make(user, **data)`` -> the new record, made as (and owned by) ``user``, inside an app
+    context; ``data`` overrides its defaults. The test kit's fixtures use them
+    (erp.testing: ``make_account``, ``make_contact``), so the host never imports the
+    module that owns the records: without it the fixture skips the test.
+    """
+
+    key: str  # what it makes: "account", "contact"
+    make: Callable
+
+
+@dataclass(frozen=True)
+class ContractData:
+    """A module's records for the contract tests (erp.testing.contract); key: the module.
+
+    ``fill(account, user)`` puts a few of the module's records on ``account`` (an empty
+    one, made by the ``"account"`` :class:`Factory`), made as ``user`` (every permission,
+    record scope all), through the module's services: enough that each of its account
+    tabs with a count counts some, and each of its timeline sources gives events.
+    ``events(account, user, count, at=None, kind=None)`` (optional) adds ``count`` events
+    to its timeline at once (a bulk insert), one second apart back from now or all at
+    ``at``, of one of its kinds (``None``: its first): the contract's ties and its "10 or
+    2,000 events cost the same queries". The module that owns the account page also gives
+    ``accounts(user)``: the accounts ``user`` may see (``None``: all of them), by id.
+    """
+
+    key: str
+    fill: Callable
+    events: Callable | None = None
+    accounts: Callable | None = None
+
+
 # Declared by the host at start-up (erp.create_app), with erp.imports' Importer.
 HOST_KINDS = (Permission, Role, WebBlueprint, ApiBlueprint, MenuItem, TimelineSource,
               SearchProvider, AdminView, DashboardWidget, Report, DemoLoader, TemplateFilter,
-              TemplateGlobal)
+              TemplateGlobal, Factory, ContractData)
 
 HOST = "erp"  # the "module" of what the host itself declares and contributes
 
@@ -398,6 +433,11 @@ class Registry:
         if key not in entries:
             raise KeyError(f"no {kind_name(kind)} {key!r}")
         return entries[key].module
+
+    def kind(self, name: str) -> type | None:
+        """The declared kind whose class is called ``name`` (``"AccountTab"``), or ``None``:
+        how code that may not import a kind's owner (the host's contract tests) reads it."""
+        return next((kind for kind in self._owners if kind.__name__ == name), None)
 
     def declared(self, kind: type) -> bool:
         """Whether some enabled module (or the host) declared ``kind``."""

@@ -164,3 +164,51 @@ def load_pipeline(rng: random.Random) -> None:
         elif index % 7 == 5 and reasons:
             pipeline.mark_lost(opportunity, user=owner,
                                loss_reason_id=rng.choice(reasons).id)
+
+
+# --- the contract tests' records (erp.registry.ContractData) ---------------------------------
+
+
+def contract_data(account: Account, user: User) -> None:
+    """A contact, an opportunity (then won: pipeline events) and a done call on
+    ``account``, as ``user``: something in each of CRM's tabs and timeline sources."""
+    ensure_defaults()
+    contact = create_contact({"name": "Contato do Contrato", "email": "contrato@example.com"},
+                             user=user, account=account, role="Compras")
+    opportunity = pipeline.create_opportunity({
+        "title": "Contrato", "account_id": account.id, "contact_id": contact.id,
+        "items": [{"description": "Licença", "quantity": "2", "unit_price": "100,00"}]},
+        user=user)
+    create_action({"opportunity_id": opportunity.id, "kind": "call", "done": True,
+                   "contact_id": contact.id, "description": "Ligação do contrato."},
+                  user=user)
+    pipeline.mark_won(opportunity, user=user)
+
+
+def contract_events(account: Account, user: User, count: int, at=None,
+                    kind: str | None = None) -> None:
+    """``count`` done actions of ``kind`` ("crm.call" unless said) in one insert, one
+    second apart back from now, or all at ``at`` (ties)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from .models import Action
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    db.session.execute(insert(Action), [
+        {"account_id": account.id, "kind": (kind or "crm.call").removeprefix("crm."),
+         "at": at or now - timedelta(seconds=i), "user_id": user.id,
+         "description": f"#{i}", "done": True, "created_at": now, "updated_at": now}
+        for i in range(count)])
+    db.session.commit()
+
+
+def contract_accounts(user: User | None) -> list[Account]:
+    """The accounts ``user`` may see (every one for ``None``), by id."""
+    from .services.scope import account_scope
+
+    statement = select(Account).order_by(Account.id)
+    if user is not None:
+        statement = statement.where(account_scope(user))
+    return list(db.session.scalars(statement))

@@ -20,7 +20,14 @@ manifest = Manifest(
 
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
-    from erp.registry import AdminView, DemoLoader, MenuItem, TemplateGlobal, WebBlueprint
+    from erp.registry import (
+        AdminView,
+        ContractData,
+        DemoLoader,
+        MenuItem,
+        TemplateGlobal,
+        WebBlueprint,
+    )
 
     from . import (
         account_page,
@@ -53,5 +60,6 @@ def register(registry):
     )
     # After CRM's accounts and sales' and service's invoices.
     registry.add(DemoLoader("finance", demo.load, order=120, users=demo.USERS))
+    registry.add(ContractData("finance", demo.contract_data))  # for erp.testing.contract
     registry.add(TemplateGlobal("finance_labels", labels))
     signals.connect()  # the invoices of sales and service, by name

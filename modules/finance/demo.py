@@ -62,3 +62,18 @@ def load() -> None:
         db.session.execute(update(Payment).where(Payment.id == payment.id)
                            .values(created_at=_moment(on)))
         db.session.commit()
+
+
+# --- the contract tests' records (erp.registry.ContractData) ---------------------------------
+
+
+def contract_data(account: Account, user: User) -> None:
+    """Two monthly receivables of ``account`` due in the past, the first paid, as ``user``:
+    open and overdue in the Finance tab, created, paid and overdue in the timeline."""
+    today = date.today()
+    due = add_months(today, -2)
+    first, _second = services.create_receivables(account, {
+        "document": f"Contrato {account.id:04d}", "issue_date": due, "due_date": due,
+        "amount": "300,00", "installments": "2"}, user=user, today=due)
+    services.record_payment(first, {"amount": first.outstanding, "date": today,
+                                    "method": METHODS[0]}, user=user, today=today)

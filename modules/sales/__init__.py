@@ -17,6 +17,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import (
         AdminView,
+        ContractData,
         DemoLoader,
         MenuItem,
         TemplateGlobal,
@@ -34,6 +35,7 @@ def register(registry):
     registry.add(*account_page.CREATES)  # quote, order, invoice
     registry.add(search.SEARCH)
     registry.add(DemoLoader("sales", demo.load, order=110))  # after CRM's accounts
+    registry.add(ContractData("sales", demo.contract_data))  # for erp.testing.contract
     category = _l("Sales")
     registry.add(
         AdminView(models.Product, category, admin.ProductAdmin, name=_l("Products")),

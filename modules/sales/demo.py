@@ -89,3 +89,34 @@ def load() -> None:
                 "valid_until": (today + timedelta(days=15)).isoformat(),
                 "lines": [{"product_id": str(products[0].id), "quantity": "3"}]},
                 user=accounts[0].owner)
+
+
+# --- the contract tests' records (erp.registry.ContractData) ---------------------------------
+
+
+def contract_data(account: Account, user) -> None:
+    """A quote sent to a contact of ``account`` and accepted (an order), then invoiced, as
+    ``user``: documents in the Sales tab and each step in the timeline. The contact is
+    CRM's contract data (made first on the account) or one made here."""
+    today = date.today()
+    product = services.create_product({"code": f"CT-{account.id}", "name": "Contrato",
+                                       "kind": "service", "price": "150,00"})
+    contact = db.session.scalar(
+        select(Contact).join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(AccountContact.account_id == account.id, Contact.email.is_not(None)).limit(1))
+    if contact is None:
+        contact = Contact(name="Contato de Vendas", email="vendas@example.com",
+                          owner_id=user.id)
+        db.session.add(contact)
+        db.session.flush()
+        db.session.add(AccountContact(account_id=account.id, contact_id=contact.id,
+                                      role="Compras"))
+        db.session.commit()
+    quote = services.create_quote(account, {
+        "valid_until": (today + timedelta(days=30)).isoformat(), "contact_id": str(contact.id),
+        "lines": [{"product_id": str(product.id), "quantity": "2"}]}, user=user)
+    services.send_quote(quote, contact.id, user=user)
+    order = services.accept_quote(quote, user=user)
+    services.issue_invoice(order, {"issue_date": today.isoformat(), "installments": "1",
+                                   "first_due_date": (today + timedelta(days=30)).isoformat()},
+                           user=user)

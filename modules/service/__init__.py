@@ -15,7 +15,14 @@ manifest = Manifest(
 
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
-    from erp.registry import AdminView, DemoLoader, MenuItem, TemplateGlobal, WebBlueprint
+    from erp.registry import (
+        AdminView,
+        ContractData,
+        DemoLoader,
+        MenuItem,
+        TemplateGlobal,
+        WebBlueprint,
+    )
 
     from . import account_page, admin, dashboard, demo, labels, models, search, views
     from .permissions import PERMISSIONS, READ, ROLES
@@ -40,4 +47,5 @@ def register(registry):
     # After CRM's accounts (100) and sales' history (110), before finance (120), whose demo
     # then also pays some of the receivables that our invoices created.
     registry.add(DemoLoader("service", demo.load, order=115, users=demo.USERS))
+    registry.add(ContractData("service", demo.contract_data))  # for erp.testing.contract
     registry.add(TemplateGlobal("service_labels", labels))

@@ -150,3 +150,21 @@ def load() -> None:
             _make(account, FATES[turn % len(FATES)], rng, user, today)
             turn += 1
 
+
+
+# --- the contract tests' records (erp.registry.ContractData) ---------------------------------
+
+
+def contract_data(account: Account, user: User) -> None:
+    """A service order on ``account`` opened, done and invoiced, and another one open, as
+    ``user``: orders in the Service tab, each step in the timeline."""
+    data = {"description": JOBS[0], "technician_id": str(user.id), "hours": "2",
+            "hourly_rate": RATES[0], "items": []}
+    order = services.create_order(account, data, user=user)
+    services.change_status(order, IN_PROGRESS, user=user)
+    services.change_status(order, DONE, user=user)
+    today = date.today()
+    services.issue_invoice(order, {"issue_date": today.isoformat(),
+                                   "due_date": (today + timedelta(days=30)).isoformat(),
+                                   "installments": "1"}, user=user)
+    services.create_order(account, data, user=user)

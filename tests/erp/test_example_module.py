@@ -70,7 +70,7 @@ def test_notes_is_loaded_from_its_folder_as_a_third_party_module(app):
     assert notes.origin == f"folder:{NOTES_DIR}"
     assert notes.manifest.depends == ("crm",) and notes.depth == 1
     assert notes.migrations_dir == NOTES_DIR / "migrations"
-    assert notes.translations_dir is None  # English only; a real module would ship a catalog
+    assert notes.translations_dir == NOTES_DIR / "translations"  # its own pt-BR catalog
     registry = app.extensions["erp"]
     contributed = {AccountTab: "notes", TimelineSource: "notes.notes",
                    AccountStat: "notes.last_note", CreateAction: "notes.new_note",

@@ -15,9 +15,9 @@ manifest = Manifest(name="notes", version="1.0.0", summary="Notes on accounts", 
 
 def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
-    from erp.registry import AdminView, ApiBlueprint, Permission, WebBlueprint
+    from erp.registry import AdminView, ApiBlueprint, ContractData, Permission, WebBlueprint
 
-    from . import account_page, admin, api, models, views
+    from . import account_page, admin, api, demo, models, views
     from .permissions import READ, WRITE
 
     registry.add(  # granted to CRM's roles (Notes depends on CRM)
@@ -27,3 +27,5 @@ def register(registry):
     registry.add(WebBlueprint(views.bp), ApiBlueprint(api.blp))
     registry.add(account_page.TAB, account_page.SOURCE, account_page.STAT, account_page.CREATE)
     registry.add(AdminView(models.Note, _l("Notes"), admin.NoteAdmin, name=_l("Notes")))
+    # Its records on an account, for the contract tests (erp.testing.contract).
+    registry.add(ContractData("notes", demo.contract_data, demo.contract_events))
