@@ -120,7 +120,7 @@ LABEL = _l("Done")
 
 def words():
     return [_("Done"), _("Search"), _("Not translated anywhere"), str(LABEL),
-            ngettext("%(num)d task", "%(num)d tasks", 2)]
+            ngettext("%(num)d task", "%(num)d tasks", 2), _("Order")]
 
 
 def register(registry):
@@ -131,7 +131,7 @@ TEMPLATE = """\
 {{ _('Done') }}|{{ _('Search') }}|{% trans %}Done{% endtrans %}|\
 {{ gettext('Not translated anywhere') }}|\
 {% trans count=3 %}{{ count }} task{% pluralize %}{{ count }} tasks{% endtrans %}|\
-{{ ngettext('%(num)d task', '%(num)d tasks', 1) }}"""
+{{ ngettext('%(num)d task', '%(num)d tasks', 1) }}|{{ _('Order') }}"""
 
 
 def _write_module(folder, name: str) -> None:
@@ -155,14 +155,16 @@ def test_a_modules_strings_use_its_catalog_then_the_hosts(tmp_path, make_app):
     folder = modules_folder(tmp_path)
     name = unique("words")
     _write_module(folder, name)
-    app = make_app(ERP_MODULE_DIRS=[str(folder)], ERP_MODULES=["crm", name])
+    app = make_app(ERP_MODULE_DIRS=[str(folder)],
+                   ERP_MODULES=["crm", "sales", "service", name])
     package = app.extensions["erp_available_modules"][name].package
     with app.test_request_context(headers={"Accept-Language": "pt-BR"}):
-        # Its own "Done" (CRM's is "Concluída"), the host's "Search", English otherwise.
+        # Its own "Done" (CRM's is "Concluída"), the host's "Search", English otherwise:
+        # "Order", which CRM, sales and service translate but neither it nor the host does.
         assert package.words() == ["Concluído", "Pesquisar", "Not translated anywhere",
-                                   "Concluído", "2 tarefas"]
+                                   "Concluído", "2 tarefas", "Order"]
         assert render_template(f"{name}/words.html") == (
-            "Concluído|Pesquisar|Concluído|Not translated anywhere|3 tarefas|1 tarefa")
+            "Concluído|Pesquisar|Concluído|Not translated anywhere|3 tarefas|1 tarefa|Order")
         # CRM keeps its own word, and the host's templates the host's catalog.
         from modules.crm.labels import ACTION_STATUS_LABELS
 
