@@ -170,6 +170,9 @@ def test_a_modules_strings_use_its_catalog_then_the_hosts(tmp_path, make_app):
 
         assert "Concluída" in [str(label) for label in ACTION_STATUS_LABELS.values()]
         assert render_template_string("{{ _('Search') }}|{{ _('Done') }}") == "Pesquisar|Done"
+        # The host's "Close" (a dialog's button) was CRM's "Fechamento" (a date) while all
+        # catalogs were merged.
+        assert render_template_string("{{ _('Close') }}") == "Fechar"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert package.words()[:2] == ["Done", "Search"]
 
