@@ -26,6 +26,7 @@ from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from .auth.models import Role, Team, User
 from .auth.seed import ensure_default_roles
@@ -239,9 +240,16 @@ def _dispose_session() -> None:
 def list_modules() -> None:
     available = _available()
     enabled = _enabled()
-    rows = _rows()
-    branches = _branches()
-    script = script_directory(current_app) if branches or available else None
+    try:
+        rows = _rows()
+        branches = _branches()
+        gone = gone_modules(current_app)
+        unreachable = None
+    except SQLAlchemyError as error:  # still list what the code has
+        rows, branches, gone = {}, {}, {}
+        unreachable = str(error.orig if getattr(error, "orig", None) else error).strip()
+        click.echo(f"(database not readable: {unreachable.splitlines()[0]})")
+    script = script_directory(current_app) if branches else None
     disabled = read_disabled(current_app.config)
     for name in enabled + sorted(set(available) - set(enabled)):
         module = available[name]
@@ -249,7 +257,9 @@ def list_modules() -> None:
             "disabled" if name in disabled or _explicit() is None else "off")
         row = rows.get(name)
         at = branches.get(name)
-        if row is None and at is None:
+        if unreachable:
+            installed = "?"
+        elif row is None and at is None:
             installed = "not installed"
         elif row is None:
             installed = f"migrated ({at}), not recorded: run upgrade"
@@ -264,7 +274,7 @@ def list_modules() -> None:
         deps = ", ".join(module.manifest.depends) or "-"
         click.echo(f"{state:<8}  {name:<12} {module.manifest.version:<8} {installed:<14}  "
                    f"depends: {deps:<16} {module.origin}")
-    for name, row in sorted(gone_modules(current_app).items()):
+    for name, row in sorted(gone.items()):
         click.echo(f"{'missing':<8}  {name:<12} {row['version']:<8} {'code gone':<14}  "
                    f"depends: {row['depends'] or '-':<16} {row['origin']} — "
                    f"`{CLI} module forget {name}`")

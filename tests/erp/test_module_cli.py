@@ -388,3 +388,13 @@ def test_a_module_without_migrations_whose_code_is_gone_shows_as_missing(cli_app
     assert line_of(run(gone, "module", "list"), "pins").startswith("missing ")
     assert "pins forgotten" in run(gone, "module", "forget", "pins", "--yes")
     assert traces(gone, "pins") == NONE
+
+
+def test_list_still_lists_the_modules_when_the_database_cannot_be_read(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'no' / 'such' / 'db'}")
+    output = run(app, "module", "list")
+    assert output.startswith("(database not readable:")
+    assert line_of(output, "crm").startswith("enabled ") and "?" in line_of(output, "crm")
+    assert run(app, "modules") == output  # the older name of the same command
+    with app.app_context():
+        db.engine.dispose()
