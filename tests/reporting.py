@@ -1,5 +1,6 @@
 """Helpers for the report tests: read a page's table and a CSV download back into rows,
-compare them as figures, and count the SQL statements a request runs."""
+compare them as figures, and count the SQL statements a request runs (the counting is the
+test kit's, erp.testing.queries)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,10 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 
-from sqlalchemy import event
-
-from erp.db import db
+from erp.testing.queries import QueryCounter, captured, queries_for  # noqa: F401 (re-exported)
 
 BOM = "\ufeff"
 
@@ -108,46 +106,6 @@ def svgs(html: str) -> list[ET.Element]:
 
 def by_class(root: ET.Element, tag: str, css: str) -> list[ET.Element]:
     return [e for e in root.iter(f"{SVG}{tag}") if e.get("class") == css]
-
-
-@contextmanager
-def captured(app):
-    """The (statement, parameters) run meanwhile on the app's engine."""
-    with app.app_context():
-        engine = db.engine
-    seen: list[tuple[str, object]] = []
-
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
-
-
-class QueryCounter:
-    def __init__(self):
-        self.statements: list[str] = []
-
-    def __call__(self, conn, cursor, statement, *args):
-        self.statements.append(statement)
-
-
-def queries_for(app, client, url: str, status: int = 200) -> int:
-    """How many SQL statements answering ``url`` runs."""
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-        response.get_data()  # a streamed body runs its queries while it is read
-        assert response.status_code == status, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return len(counter.statements)
 
 
 def list_query_counts(app, client, path: str, account_id: int, sizes=(5, 40)) -> dict:

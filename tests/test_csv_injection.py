@@ -22,7 +22,7 @@ from erp.registry import Report
 from erp.reports import MONEY, Column, ReportTable, Row, csv_response
 from modules.crm.models import Action, LossReason, Stage
 from tests.conftest import csrf_token, login_as
-from tests.crm.conftest import make_account, pipeline  # noqa: F401 (fixtures)
+from tests.crm.conftest import pipeline  # noqa: F401 (fixture)
 from tests.crm.reports_history import P, jan, make
 from tests.erp.importing import csv_bytes, import_dir_fixture  # noqa: F401 (fixture)
 from tests.reporting import csv_rows

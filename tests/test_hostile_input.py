@@ -23,9 +23,6 @@ from erp.db import db
 from erp.demo import load_demo
 from modules.crm.kinds import AccountTab
 from tests.conftest import CSRF_RE, login_as
-from tests.crm import conftest as crm_fixtures
-
-make_account = crm_fixtures.make_account
 
 HOSTILE = [str(2**63 - 1), str(2**63), str(2**64), "-1", str(-(2**63) - 1), "abc", "²"]
 # Argument names that hold a number somewhere in the app: tried on every route, read or not

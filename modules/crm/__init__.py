@@ -21,6 +21,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import (
         ApiBlueprint,
+        ContractData,
         DemoLoader,
         MenuItem,
         TemplateGlobal,
@@ -33,6 +34,7 @@ def register(registry):
         api,
         dashboard,
         demo,
+        factories,
         importers,
         labels,
         models,  # noqa: F401 (its tables, even when nothing else needs them)
@@ -63,4 +65,9 @@ def register(registry):
     registry.add(*importers.IMPORTERS)  # accounts, contacts, opportunities
     registry.add(*admin.VIEWS)  # categories, tags, CNPJ lookups, opportunities, stages...
     registry.add(DemoLoader("crm", demo.load, users=demo.USERS))
+    # Its records on an account for the contract tests (erp.testing.contract), the bulk of
+    # actions for their timeline, and the accounts a user may see: the account page's.
+    registry.add(ContractData("crm", demo.contract_data, demo.contract_events,
+                              demo.contract_accounts))
     registry.add(TemplateGlobal("crm_labels", labels))
+    registry.add(*factories.FACTORIES)  # accounts and contacts for tests (erp.testing)

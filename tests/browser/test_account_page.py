@@ -20,8 +20,6 @@ from tests.crm import conftest as crm_fixtures
 pytestmark = pytest.mark.browser
 
 # The CRM fixtures (tests/crm/conftest.py) are not visible from here: borrow them.
-make_account = crm_fixtures.make_account
-make_contact = crm_fixtures.make_contact
 pipeline = crm_fixtures.pipeline
 make_opportunity = crm_fixtures.make_opportunity
 

@@ -11,11 +11,8 @@ from erp.auth.models import User
 from erp.db import db
 from modules.crm.models import Account
 from tests.browser.test_login import sign_in
-from tests.crm import conftest as crm_fixtures
 
 pytestmark = pytest.mark.browser
-
-make_account = crm_fixtures.make_account
 
 CHANGES = 24  # with the creation: 25 entries, 20 on the first page
 

@@ -13,9 +13,6 @@ from erp.clock import local_today
 from erp.db import db
 from modules.crm.services import actions as action_service
 from tests.browser.test_login import sign_in
-from tests.crm import conftest as crm_fixtures
-
-make_account = crm_fixtures.make_account  # the CRM fixtures are not visible from here
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,6 @@ from tests.crm import conftest as crm_fixtures
 pytestmark = pytest.mark.browser
 
 # The CRM fixtures (tests/crm/conftest.py) are not visible from here: borrow them.
-make_account = crm_fixtures.make_account
 pipeline = crm_fixtures.pipeline
 make_opportunity = crm_fixtures.make_opportunity
 

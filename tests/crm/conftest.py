@@ -1,4 +1,5 @@
-"""CRM fixtures: accounts and contacts made through the real services."""
+"""CRM fixtures: the pipeline and opportunities made through the real services (accounts
+and contacts: the test kit's ``make_account`` and ``make_contact``, made by CRM's factories)."""
 
 from __future__ import annotations
 
@@ -6,41 +7,6 @@ import pytest
 
 from erp.auth.models import User
 from erp.db import db
-from modules.crm.services.accounts import create_account
-from modules.crm.services.contacts import create_contact
-
-
-@pytest.fixture
-def make_account(app, users):
-    """Create an account as (and owned by) one of the ``users``; returns its id."""
-
-    def factory(owner: str = "rep_a", **data):
-        with app.app_context():
-            user = db.session.get(User, users[owner])
-            data.setdefault("legal_name", "Conta Teste Ltda.")
-            account = create_account(data, user=user, confirm_duplicates=True)
-            account_id = account.id
-            db.session.remove()
-        return account_id
-
-    return factory
-
-
-@pytest.fixture
-def make_contact(app, users):
-    def factory(owner: str = "rep_a", account_id: int | None = None, role: str | None = None,
-                **data):
-        from modules.crm.models import Account
-
-        with app.app_context():
-            user = db.session.get(User, users[owner])
-            account = db.session.get(Account, account_id) if account_id else None
-            contact = create_contact(data, user=user, account=account, role=role)
-            contact_id = contact.id
-            db.session.remove()
-        return contact_id
-
-    return factory
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from erp.auth.models import User
 from erp.db import db
 from tests.crm import conftest as crm_fixtures
 
-make_account = crm_fixtures.make_account
-make_contact = crm_fixtures.make_contact
 make_opportunity = crm_fixtures.make_opportunity
 pipeline = crm_fixtures.pipeline
 
