@@ -6,9 +6,9 @@ from itertools import combinations
 
 import pytest
 
+from erp.testing.contract_world import page_markers
 from modules.crm.kinds import AccountTab
 from tests.conftest import login_as
-from tests.erp.contract import page_markers
 
 SIBLINGS = ("sales", "finance", "service")
 SUBSETS = [combo for size in range(len(SIBLINGS) + 1) for combo in combinations(SIBLINGS, size)]

@@ -409,3 +409,25 @@ def test_template_filters_and_globals_are_contributions(tmp_path, make_app, app)
         rendered = other.jinja_env.from_string("{{ 'hello'|shout }} {{ answer }}").render()
     assert rendered == "HELLO! 42"
     assert "shout" not in app.jinja_env.filters  # another app, other helpers
+
+
+def test_a_kind_is_found_by_its_name_as_code_that_cannot_import_its_owner_reads_it(app):
+    """erp.testing.contract reads CRM's account page kinds by name (the host never imports
+    a module); a kind no enabled module declares is None."""
+    registry = app.extensions["erp"]
+    assert registry.kind("AccountTab") is AccountTab
+    assert registry.kind("CreateAction") is CreateAction
+    assert registry.kind("MenuItem") is MenuItem
+    assert registry.kind("NoSuchKind") is None
+
+
+def test_every_module_on_the_account_page_gives_the_contract_its_records(app):
+    from erp.registry import ContractData
+
+    registry = app.extensions["erp"]
+    given = {item.key: item for item in registry.items(ContractData, check_permission=False)}
+    assert {"crm", "sales", "finance", "service", "notes"} <= set(given)
+    for key in given:
+        assert registry.module_of(ContractData, key) == key  # keyed by its module
+    # CRM, whose account page it is, also says how to read the accounts a user may see.
+    assert [key for key, item in given.items() if item.accounts] == ["crm"]
