@@ -114,6 +114,25 @@ def revision_modules(app, script: ScriptDirectory | None = None) -> dict[str, st
     return found
 
 
+def migrated_modules(app) -> dict[str, bool]:
+    """The modules the database has migrations of, each with whether it is at its branch's
+    head. Read from the ancestry of ``alembic_version``'s revisions, dependencies included:
+    a revision another branch's ``depends_on`` names is no longer a row of its own there."""
+    script = script_directory(app)
+    current = [rev for rev, branch in revision_modules(app, script).items() if branch]
+    if not current:
+        return {}
+    applied = {rev.revision for rev in script.iterate_revisions(tuple(current), "base")}
+    folders = {m.migrations_dir.resolve(): m.name
+               for m in app.extensions["erp_available_modules"].values() if m.migrations_dir}
+    found: dict[str, bool] = {}
+    for rev in script.walk_revisions():
+        name = folders.get(Path(rev.path).resolve().parent)
+        if name is not None and rev.revision in applied:
+            found[name] = found.get(name, False) or not rev.nextrev
+    return found
+
+
 def gone_modules(app) -> dict[str, object]:
     """Rows of the module table whose module is not available any more, by name."""
     from .models import InstalledModule

@@ -36,10 +36,10 @@ from .migrate import (
     OrphanRevisionError,
     check_revisions,
     gone_modules,
+    migrated_modules,
     module_tables,
     orphans_of,
     revision_modules,
-    script_directory,
 )
 from .models import InstalledModule
 from .modules import (
@@ -111,11 +111,11 @@ def _rows() -> dict[str, InstalledModule]:
     return {row.name: row for row in db.session.scalars(select(InstalledModule))}
 
 
-def _branches() -> dict[str, str]:
-    """The revision each module's branch is at, by module (``"erp"``: the host's)."""
+def _branches() -> dict[str, bool]:
+    """The modules the database has migrations of: True when at their branch's head."""
     if not inspect(db.engine).has_table("alembic_version"):
         return {}
-    return {branch: rev for rev, branch in revision_modules(current_app).items() if branch}
+    return migrated_modules(current_app)
 
 
 def _table_names() -> list[str]:
@@ -249,7 +249,6 @@ def list_modules() -> None:
         rows, branches, gone = {}, {}, {}
         unreachable = str(error.orig if getattr(error, "orig", None) else error).strip()
         click.echo(f"(database not readable: {unreachable.splitlines()[0]})")
-    script = script_directory(current_app) if branches else None
     disabled = read_disabled(current_app.config)
     for name in enabled + sorted(set(available) - set(enabled)):
         module = available[name]
@@ -262,15 +261,13 @@ def list_modules() -> None:
         elif row is None and at is None:
             installed = "not installed"
         elif row is None:
-            installed = f"migrated ({at}), not recorded: run upgrade"
+            installed = "migrated, not recorded: run upgrade"
         else:
             installed = "installed"
             if row.version != module.manifest.version:
                 installed += f" {row.version}, code {module.manifest.version}: run upgrade"
-            elif module.migrations_dir and script is not None:
-                heads = set(script.get_heads())
-                if at is None or (at not in heads and name in enabled):
-                    installed += ", migrations due: run upgrade"
+            elif module.migrations_dir and not at:
+                installed += ", migrations due: run upgrade"
         deps = ", ".join(module.manifest.depends) or "-"
         click.echo(f"{state:<8}  {name:<12} {module.manifest.version:<8} {installed:<14}  "
                    f"depends: {deps:<16} {module.origin}")

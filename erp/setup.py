@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .auth.seed import ensure_default_roles, grant_module_defaults
 from .db import db, refresh_statistics
-from .migrate import revision_modules, upgrade_all
+from .migrate import migrated_modules, upgrade_all
 from .models import InstalledModule
 
 
@@ -68,7 +68,7 @@ def upgrade_database(app, only: Iterable[str] | None = None) -> list[str]:
     anything, if the database has a revision of a module whose code is gone.
     """
     with app.app_context():
-        before = {branch for branch in revision_modules(app).values() if branch}
+        before = set(migrated_modules(app))
     upgrade_all(app, only)
     with app.app_context():
         new = record_modules(only, before)

@@ -291,6 +291,9 @@ def test_revision_starts_the_module_branch_then_continues_it(cli_app, pins):
     assert second.is_file(), output
     source = second.read_text()
     assert "down_revision = '0001_pins'" in source and "branch_labels = None" in source
+    listing = run(cli_app(ERP_MODULE_DIRS=[str(pins)]), "module", "list")
+    assert "installed, migrations due: run upgrade" in line_of(listing, "pins")
+    assert line_of(listing, "crm").split()[3:4] == ["installed"]
     assert "depends_on = '0001_finance'" in source
 
 
