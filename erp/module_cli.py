@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .auth.models import Role, Team, User
 from .auth.seed import ensure_default_roles
 from .db import db, refresh_statistics
+from .i18n import EXTRACT_KEYWORDS
 from .migrate import (
     HOST_BRANCH,
     OrphanRevisionError,
@@ -68,7 +69,23 @@ extensions = jinja2.ext.i18n
 [jinja2: **/templates/**.txt]
 extensions = jinja2.ext.i18n
 """
-BABEL_KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "lazy_pgettext:1c,2")  # + defaults
+
+
+def _keyword_args(keywords: dict) -> list[str]:
+    """``erp.i18n.EXTRACT_KEYWORDS`` (babel's form: ``{"pgettext": ((1, "c"), 2)}``) as
+    pybabel's ``-k`` options (``-k pgettext:1c,2``)."""
+    args = []
+    for name, spec in keywords.items():
+        if spec is None:
+            args += ["-k", name]
+            continue
+        parts = [f"{p[0]}{p[1]}" if isinstance(p, tuple) else str(p)
+                 for p in (spec if isinstance(spec, tuple) else (spec,))]
+        args += ["-k", f"{name}:{','.join(parts)}"]
+    return args
+
+
+BABEL_KEYWORDS = _keyword_args(EXTRACT_KEYWORDS)  # the module translators' names
 DEFAULT_LOCALE = "pt_BR"
 
 
@@ -608,8 +625,8 @@ def _extract(module: LoadedModule, pot: Path) -> None:
     with tempfile.TemporaryDirectory() as temp:
         mapping = Path(temp) / "babel.cfg"
         mapping.write_text(BABEL_MAPPING, encoding="utf-8")
-        keywords = [arg for keyword in BABEL_KEYWORDS for arg in ("-k", keyword)]
-        _pybabel("extract", "--no-location", "--sort-output", "-F", str(mapping), *keywords,
+        _pybabel("extract", "--no-location", "--sort-output", "-F", str(mapping),
+                 *BABEL_KEYWORDS,
                  "-o", str(pot), str(module.path))
 
 

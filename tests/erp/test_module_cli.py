@@ -243,11 +243,13 @@ PINS = '''\
 """Pins: a module made in the test's folder."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from erp.modules import Manifest
 
 manifest = Manifest(name="pins", version="0.1.0", depends=("crm",))
 LABEL = _l("Pinned accounts")
+MENU = lazy_pgettext("menu", "Pins")
 
 
 def register(registry):
@@ -263,7 +265,7 @@ def pins(tmp_path):
     (folder / "pins" / "templates" / "pins").mkdir(parents=True)
     (folder / "pins" / "__init__.py").write_text(PINS)
     (folder / "pins" / "templates" / "pins" / "tab.html").write_text(
-        "<p>{{ _('No pins yet.') }}</p>\n")
+        "<p>{{ _('No pins yet.') }} {{ ngettext('%(num)d pin', '%(num)d pins', 2) }}</p>\n")
     return folder
 
 
@@ -326,6 +328,7 @@ def test_translations_of_a_module_outside_the_repository(cli_app, pins):
     run(app, "module", "translations", "pins", "extract")
     pot = (folder / "messages.pot").read_text()
     assert 'msgid "Pinned accounts"' in pot and 'msgid "No pins yet."' in pot
+    assert 'msgctxt "menu"\nmsgid "Pins"' in pot and 'msgid_plural "%(num)d pins"' in pot
     output = run(app, "module", "translations", "pins", "compile", ok=False)
     assert "has no catalog" in output
     assert "pt_BR" in run(app, "module", "translations", "pins", "update")
