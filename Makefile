@@ -4,8 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app erp
 PYBABEL := $(VENV)/bin/pybabel
-# Every folder that keeps a message catalog: the host (shared templates in erp/templates) and each module.
-CATALOGS := erp $(wildcard modules/*)
+# Every folder that keeps a message catalog: the host (shared templates in erp/templates) and each module
+# (the Notes example's too: examples/notes, a package of its own).
+CATALOGS := erp $(wildcard modules/*) examples/notes/mosaic_notes
 
 .PHONY: run dev test lint audit bench bench-scale install install-test translations extract-messages update-messages clean
 
@@ -15,8 +16,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
+# The Notes example module is installed with pip, as an outside author's module would be:
+# the host's suite loads it by its entry point, and its own tests run from its folder.
+$(VENV)/.installed-test: $(VENV)/.installed examples/notes/pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e examples/notes
 	touch $@
 
 install: $(VENV)/.installed
@@ -43,9 +47,12 @@ dev: translations
 	$(FLASK) setup
 	$(FLASK) serve --dev --host $(HOST) --port $(PORT)
 
-## The whole suite (on PostgreSQL too when ERP_TEST_DATABASE_URL is set).
+## The whole suite (on PostgreSQL too when ERP_TEST_DATABASE_URL is set), then the Notes
+## example's own tests and the module contract, from its folder, on the test kit (the
+## plugin of erp.testing) alone: as an outside author runs them.
 test: install-test translations
 	$(PY) -m pytest $(PYTEST_ARGS)
+	cd examples/notes && $(abspath $(PY)) -m pytest --erp-contract $(NOTES_PYTEST_ARGS)
 
 ## Benchmarks on generated data (numbers, not pass/fail); BENCH_ARGS e.g. "20000".
 ## import_concurrent: the import through the worker while 4 clients save, on SQLite, and

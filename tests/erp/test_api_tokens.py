@@ -1,6 +1,6 @@
 """API tokens: the preferences page that makes and revokes them, and what a token opens.
 
-The API routes used here are the example Notes module's (tests/example_modules/notes/api.py),
+The API routes used here are the example Notes module's (examples/notes/mosaic_notes/api.py),
 so the host is tested through a module's contribution, as any third party would use it.
 """
 

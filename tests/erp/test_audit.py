@@ -2,7 +2,7 @@
 transaction of the change, who/when/what field by field, kept after a deletion, one INSERT
 per flush, the History section and Administration → Audit trail.
 
-The Notes example module (tests/example_modules/notes) is the model here: it opts in with
+The Notes example module (examples/notes/mosaic_notes) is the model here: it opts in with
 one line, as any module's model would."""
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""The example module of docs/modules.md — Notes, in tests/example_modules/notes — is a real
-third-party module: the suite loads it from its folder, and it shows on CRM's account page
-(tab, stat, Create entry, timeline kind) exactly as the contract says."""
+"""The example module of docs/modules.md — Notes, in examples/notes — is a real third-party
+module: a package of its own, installed with pip (``make test`` runs ``pip install -e
+examples/notes``), found by its entry point, and it shows on CRM's account page (tab, stat,
+Create entry, timeline kind) exactly as the contract says. Its own tests are in
+examples/notes/tests, run from that folder on the test kit alone."""
 
 from __future__ import annotations
 
@@ -19,14 +21,15 @@ from modules.crm.models import Account
 from modules.crm.services.accounts import create_account
 from tests.conftest import csrf_token, login_as
 
-NOTES_DIR = Path(__file__).resolve().parents[1] / "example_modules" / "notes"
+NOTES_PROJECT = PROJECT_ROOT / "examples" / "notes"
+NOTES_DIR = NOTES_PROJECT / "mosaic_notes"
 SHIPPED = ["crm", "finance", "sales", "service"]
 MARKERS = ('data-tab="notes"', 'data-stat="notes.last_note"', 'data-create="notes.new_note"',
            'value="notes.note"')
 
 
 def notes_module(app, name: str):
-    """One of the module's files, as the loader imported it (``example_modules.notes.*``)."""
+    """One of the module's files, as the loader imported it (``mosaic_notes.*``)."""
     package = app.extensions["erp_available_modules"]["notes"].package
     return importlib.import_module(f"{package.__name__}.{name}")
 
@@ -63,11 +66,12 @@ def account_page(client, account_id: int) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def test_notes_is_loaded_from_its_folder_as_a_third_party_module(app):
+def test_notes_is_loaded_from_its_installed_package_as_a_third_party_module(app):
     loaded = {m.name: m for m in app.extensions["erp_modules"]}
     notes = loaded["notes"]
-    assert notes.package.__name__ == "example_modules.notes"
-    assert notes.origin == f"folder:{NOTES_DIR}"
+    assert notes.package.__name__ == "mosaic_notes"
+    assert notes.origin == "entry point:mosaic-notes"
+    assert notes.path == NOTES_DIR  # installed editable: its files are these
     assert notes.manifest.depends == ("crm",) and notes.depth == 1
     assert notes.migrations_dir == NOTES_DIR / "migrations"
     assert notes.translations_dir == NOTES_DIR / "translations"  # its own pt-BR catalog
@@ -78,9 +82,25 @@ def test_notes_is_loaded_from_its_folder_as_a_third_party_module(app):
                    AdminView: "notes_note"}
     for kind, key in contributed.items():
         assert registry.module_of(kind, key) == "notes", (kind, key)
-    # The host knows nothing of it: it came in through ERP_MODULE_DIRS alone.
+    # The host knows nothing of it: it came in through its entry point alone.
     for source in (PROJECT_ROOT / "erp").rglob("*.py"):
-        assert "example_modules" not in source.read_text(encoding="utf-8"), source
+        assert "mosaic_notes" not in source.read_text(encoding="utf-8"), source
+    assert not list((PROJECT_ROOT / "tests").rglob("notes/__init__.py"))  # no copy left
+
+
+def test_notes_is_a_standalone_package():
+    """What pip needs to install it from its folder, and its own tests with no conftest.py."""
+    import tomllib
+
+    project = tomllib.loads((NOTES_PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["entry-points"]["erp.modules"] == {"notes": "mosaic_notes"}
+    data = project["tool"]["setuptools"]["package-data"]["mosaic_notes"]
+    for needed in ("templates/notes/tab.html", "migrations/0001_notes.py",
+                   "translations/pt_BR/LC_MESSAGES/messages.po"):
+        assert any(Path(needed).match(pattern) for pattern in data), needed
+    assert project["tool"]["pytest"]["ini_options"]["erp_modules"] == ["notes"]
+    assert (NOTES_PROJECT / "tests" / "test_notes.py").is_file()
+    assert not list(NOTES_PROJECT.rglob("conftest.py"))
 
 
 def test_default_permissions_go_to_the_sales_roles(app, users):
@@ -218,8 +238,8 @@ def test_admins_manage_notes_in_the_admin(app, client, users, account):
 # --- the documentation quotes this module's real code -------------------------------------------
 
 DOC = PROJECT_ROOT / "docs" / "modules.md"
-# A quoted file starts with its path: "# path" (Python) or "{# path #}" (a template).
-QUOTE_RE = re.compile(r"```(?:python|jinja)\n(?:# |\{# )(tests/example_modules/\S+?)(?: #\})?\n"
+# A quoted file starts with its path: "# path" (Python, TOML) or "{# path #}" (a template).
+QUOTE_RE = re.compile(r"```(?:python|jinja|toml)\n(?:# |\{# )(examples/notes/\S+?)(?: #\})?\n"
                       r"(.*?)```", re.DOTALL)
 
 
@@ -227,10 +247,11 @@ def test_the_guide_quotes_the_example_module_as_it_is():
     text = DOC.read_text(encoding="utf-8")
     quotes = QUOTE_RE.findall(text)
     quoted_files = {path for path, _code in quotes}
-    assert {"tests/example_modules/notes/__init__.py", "tests/example_modules/notes/models.py",
-            "tests/example_modules/notes/account_page.py", "tests/example_modules/notes/views.py",
-            "tests/example_modules/notes/migrations/0001_notes.py",
-            "tests/example_modules/notes/templates/notes/tab.html"} <= quoted_files
+    notes = "examples/notes/mosaic_notes/"
+    assert {notes + "__init__.py", notes + "models.py", notes + "account_page.py",
+            notes + "views.py", notes + "migrations/0001_notes.py",
+            notes + "templates/notes/tab.html", "examples/notes/pyproject.toml",
+            "examples/notes/tests/test_notes.py"} <= quoted_files
     for path, code in quotes:
         source = (PROJECT_ROOT / path).read_text(encoding="utf-8")
         assert code in source, f"docs/modules.md quotes {path}, which no longer reads so"

@@ -32,7 +32,7 @@ MAX_SERVICE_FUNCTION = 60
 APP_WIDE_JINJA = ("app_template_filter", "app_template_global", "app_template_test",
                   "app_context_processor", "add_app_template_filter",
                   "add_app_template_global")
-NOTES = PROJECT_ROOT / "tests" / "example_modules" / "notes"
+NOTES = PROJECT_ROOT / "examples" / "notes" / "mosaic_notes"
 
 
 def module_folders() -> list[Path]:

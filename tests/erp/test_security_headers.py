@@ -166,7 +166,7 @@ INLINE = {
 
 def templates() -> list[Path]:
     folders = [ROOT / "erp" / "templates", *sorted((ROOT / "modules").glob("*/templates")),
-               *sorted((ROOT / "tests" / "example_modules").glob("*/templates"))]
+               *sorted((ROOT / "examples").glob("*/*/templates"))]
     return [path for folder in folders for path in sorted(folder.rglob("*.html"))]
 
 

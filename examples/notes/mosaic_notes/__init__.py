@@ -1,8 +1,9 @@
 """Notes: free-text notes on an account — the complete minimal example of a module.
 
-A third-party module, loaded by the test suite from ``tests/example_modules`` (see
-``docs/modules.md``, which walks through every file of it). It adds a tab, a timeline
-source, a stat and a Create entry to CRM's account page, through the registry only.
+A third-party module, a package of its own (examples/notes: ``pip install
+./examples/notes``; Mosaic ERP finds it by its ``erp.modules`` entry point), as
+``docs/modules.md`` walks through every file of it. It adds a tab, a timeline source, a
+stat and a Create entry to CRM's account page, through the registry only.
 """
 
 from erp.i18n import module_i18n
