@@ -25,12 +25,12 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .auth.models import Role, Team, User
-from .auth.seed import ensure_default_roles
-from .db import db, refresh_statistics
+from .auth.models import Role
+from .db import db
+from .demo import DEMO_PASSWORD, load_module_demo, module_loaders
 from .i18n import EXTRACT_KEYWORDS
 from .migrate import (
     HOST_BRANCH,
@@ -53,7 +53,7 @@ from .modules import (
     read_disabled,
     write_disabled,
 )
-from .registry import DemoLoader, Permission
+from .registry import Permission
 from .setup import upgrade_database
 
 CLI = "flask --app erp"
@@ -669,44 +669,6 @@ def translations_command(name, action, locales):
 # --- demo ------------------------------------------------------------------------------------
 
 
-def load_module_demo(name: str) -> list[str]:
-    """Add module ``name``'s demo data to the database (inside an app context where it is
-    enabled): its demo users that do not exist yet, then its loader's records. Returns the
-    users created."""
-    registry = current_app.extensions["erp"]
-    loaders = [loader for loader in registry.items(DemoLoader, check_permission=False)
-               if registry.module_of(DemoLoader, loader.key) == name]
-    if not loaders:
-        raise click.ClickException(f"{name} has no demo data (no DemoLoader).")
-    from .demo import DEMO_DOMAIN, DEMO_PASSWORD
-
-    roles = ensure_default_roles(registry)
-    created = []
-    for loader in loaders:
-        for person in loader.users:
-            if db.session.scalar(select(func.count(User.id))
-                                 .where(User.username == person.username)):
-                continue
-            team = None
-            if person.team:
-                team = db.session.scalar(select(Team).where(Team.name == person.team))
-                if team is None:
-                    team = Team(name=person.team)
-                    db.session.add(team)
-            user = User(username=person.username, name=person.name,
-                        email=f"{person.username}@{DEMO_DOMAIN}", locale=person.locale,
-                        team=team, roles=[roles[person.role]])
-            user.set_password(DEMO_PASSWORD)
-            db.session.add(user)
-            created.append(person.username)
-    db.session.flush()
-    for loader in loaders:
-        loader.load()
-    db.session.commit()
-    refresh_statistics()
-    return created
-
-
 @module_group.command("demo")
 @click.argument("name")
 @with_appcontext
@@ -722,11 +684,11 @@ def demo_command(name):
         check_revisions(current_app)
     except OrphanRevisionError as error:
         raise click.ClickException(str(error)) from None
+    if not module_loaders(module.name):
+        raise click.ClickException(f"{name} has no demo data (no DemoLoader).")
     created = load_module_demo(module.name)
-    from .demo import DEMO_PASSWORD
-
     click.echo(f"{name}'s demo data loaded." + (
         f" Users {', '.join(created)} (password '{DEMO_PASSWORD}')." if created else ""))
 
 
-__all__ = ["list_modules", "load_module_demo", "module_group"]
+__all__ = ["list_modules", "module_group"]
