@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from ..db import db
+from ..i18n import EXTRACT_KEYWORDS
 from ..migrate import branches, include_object
 from ..models import InstalledModule
 from ..registry import ApiBlueprint
@@ -206,7 +207,9 @@ def check_downgrade_and_upgrade(app) -> None:
 METHOD_MAP = [("**.py", "python"), ("**.html", "jinja2"), ("**/templates/**.txt", "jinja2")]
 OPTIONS_MAP = {"**.html": {"extensions": "jinja2.ext.i18n"},
                "**/templates/**.txt": {"extensions": "jinja2.ext.i18n"}}
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+# The names a module translates with (its translator's, erp.i18n.module_i18n), plural and
+# context forms included.
+KEYWORDS = EXTRACT_KEYWORDS
 LOCALE = "pt_BR"
 
 
@@ -216,15 +219,24 @@ def catalog_cases(app) -> list:
             for name, module in modules(app).items()]
 
 
-def extracted(folder: Path) -> set[str]:
-    """The translatable strings of the code and templates under ``folder``."""
+def extracted(folder: Path) -> set[tuple[str, str | None]]:
+    """The translatable strings of the code and templates under ``folder``: (msgid, context)."""
     from babel.messages.extract import extract_from_dir
 
     found = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
             str(folder), METHOD_MAP, OPTIONS_MAP, keywords=KEYWORDS):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((message if isinstance(message, str) else message[0], context))
     return found
+
+
+def _translated(messages, msgid: str, context: str | None) -> bool:
+    """Translated, every plural form too, and not fuzzy."""
+    entry = messages.get(msgid, context=context)
+    if entry is None or entry.fuzzy:
+        return False
+    strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+    return bool(strings) and all(strings)
 
 
 def check_catalog(catalog: tuple[str, Path]) -> None:
@@ -240,6 +252,7 @@ def check_catalog(catalog: tuple[str, Path]) -> None:
     assert po_file.exists(), f"{name} has strings but no {LOCALE} catalog ({po_file})"
     with open(po_file, "rb") as fh:
         messages = read_po(fh)
-    missing = sorted(m for m in found if not (messages.get(m) and messages.get(m).string))
+    missing = sorted(f"{m} (context {c})" if c else m
+                     for m, c in found if not _translated(messages, m, c))
     assert not missing, (f"untranslated in {po_file} (flask --app erp module translations "
                          f"{name} update): {missing}")
