@@ -78,22 +78,39 @@ def _default(column) -> Any:
     return None
 
 
-def _prepared(mapper: Mapper, connection: Connection, values: Mapping[str, Any], ident: int):
+class _Fill:
+    """What a flush sets on a new record of one mapper, worked out once per batch rather
+    than per record: the key's attribute, the version counter, the Python-side defaults."""
+
+    def __init__(self, mapper: Mapper):
+        (key_column,) = mapper.primary_key
+        self.key = mapper.get_property_by_column(key_column).key
+        self.version = None
+        self.defaults = []
+        for attr in mapper.column_attrs:
+            column = attr.columns[0]
+            if column.primary_key:
+                continue
+            if mapper.version_id_col is not None and column is mapper.version_id_col:
+                self.version = (attr.key, mapper.version_id_generator)
+            elif column.server_default is None and column.default is not None:
+                self.defaults.append((attr.key, column))
+
+
+def _prepared(mapper: Mapper, connection: Connection, values: Mapping[str, Any], ident: int,
+              fill: _Fill | None = None):
     """A transient object with ``values``, its id, defaults and version, after the
     mapper's ``before_insert`` listeners ran on it: what a flush would insert."""
+    fill = fill or _Fill(mapper)
     obj = mapper.class_(**values)
     state = inspect(obj)
-    (key_column,) = mapper.primary_key
-    setattr(obj, mapper.get_property_by_column(key_column).key, ident)
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if attr.key in state.dict or column.primary_key:
-            continue
-        if mapper.version_id_col is not None and column is mapper.version_id_col:
-            setattr(obj, attr.key, mapper.version_id_generator(None))
-            continue
-        if column.server_default is None and column.default is not None:
-            setattr(obj, attr.key, _default(column))
+    given = state.dict
+    setattr(obj, fill.key, ident)
+    if fill.version is not None and fill.version[0] not in given:
+        setattr(obj, fill.version[0], fill.version[1](None))
+    for key, column in fill.defaults:
+        if key not in given:
+            setattr(obj, key, _default(column))
     mapper.dispatch.before_insert(mapper, connection, state)  # as the flush calls them
     return obj
 
@@ -125,7 +142,8 @@ def insert_records(model: type, records: Iterable[Mapping[str, Any]]) -> list[in
     table = mapper.local_table
     connection = session.connection()
     ids = allocate_ids(connection, table, len(records))
-    objects = [_prepared(mapper, connection, values, ident)
+    fill = _Fill(mapper)
+    objects = [_prepared(mapper, connection, values, ident, fill)
                for values, ident in zip(records, ids, strict=True)]
     columns = [(attr.key, attr.columns[0].key, attr.columns[0].server_default is not None)
                for attr in mapper.column_attrs if attr.columns[0].table is table]
