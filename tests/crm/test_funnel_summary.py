@@ -209,11 +209,18 @@ def test_the_summary_is_the_historys_after_any_commands(app, users, pipeline, ma
             if rng.random() < 0.7:  # its old history rows name the new stage again
                 settings.save_stage({"name": name})
 
+        def by_hand():  # the admin's form: no history row, and a summary column too
+            (opportunity,) = some()
+            if rng.random() < 0.5:
+                opportunity.owner_id = rng.choice(owners)
+            else:
+                opportunity.furthest_stage_id = rng.choice(stage_ids())
+
         for _n in range(6):
             create()
         assert_summary_is_the_historys("created")
         commands = ([move] * 6 + [close] * 3 + [reopen] * 2 + [edit] * 3 + [bulk_change] * 2
-                    + [create] + [rename, reorder, delete_and_recreate])
+                    + [create, by_hand] + [rename, reorder, delete_and_recreate])
         for step in range(60):
             command = rng.choice(commands)
             command()

@@ -20,11 +20,13 @@ Both are recomputed from the history in SQL by :func:`refresh`, which the sessio
 itself (:func:`_after_flush`) in the flush that writes history rows (``created``,
 ``stage``, ``status``, ``owner``: the owner is copied to the stays for the record scope)
 — every command writes its rows through ``history.record_changes`` in its own
-transaction, the import included — and :func:`refresh_furthest` for every opportunity
-in the flush that creates, renames, reorders or deletes a stage (the settings page and
-the admin alike). History rows written other than through the session (raw SQL) need
-``refresh(ids)`` after them; ``refresh(None)`` rebuilds everything (the migration's
-backfill computes the same).
+transaction, the import included — or that changes an opportunity's owner, creation time
+or furthest stage otherwise (the admin's form), and :func:`refresh_furthest` for every
+opportunity in the flush that creates, renames, reorders or deletes a stage (the
+settings page and the admin alike). History rows written other than through the
+session (raw SQL, a bulk insert) need ``refresh(connection, ids)`` after them;
+``refresh(connection)`` rebuilds everything (the migration's backfill computes the
+same).
 """
 
 from __future__ import annotations
@@ -162,16 +164,20 @@ def refresh(connection: Connection, ids: Iterable[int] | None = None) -> None:
         refresh_stays(connection, chunk)
 
 
+OWN_COLUMNS = ("owner_id", "created_at", "furthest_stage_id")
+
+
+def _any_changed(obj, names) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
 def _stage_changed(session: Session) -> bool:
     """A stage created, deleted, renamed or moved in this flush."""
     if any(isinstance(obj, Stage) for obj in (*session.new, *session.deleted)):
         return True
-    for obj in session.dirty:
-        if isinstance(obj, Stage):
-            state = inspect(obj)
-            if any(state.attrs[name].history.has_changes() for name in ("name", "sequence")):
-                return True
-    return False
+    return any(isinstance(obj, Stage) and _any_changed(obj, ("name", "sequence"))
+               for obj in session.dirty)
 
 
 @event.listens_for(Session, "after_flush")
@@ -181,6 +187,10 @@ def _after_flush(session: Session, _context) -> None:
     changed. Same transaction as the change."""
     changed = {obj.opportunity_id for obj in session.new
                if isinstance(obj, OpportunityChange) and obj.field in SUMMARISED}
+    # And an opportunity whose copied or summarised columns were set some other way (the
+    # admin's form): its summary is put back to what its history says.
+    changed |= {obj.id for obj in session.dirty
+                if isinstance(obj, Opportunity) and _any_changed(obj, OWN_COLUMNS)}
     stages = _stage_changed(session)
     if not changed and not stages:
         return
