@@ -264,7 +264,9 @@ def account_page_or_403(client, account_id: int, query: str = "") -> str:
 
 def test_the_contract_covers_the_session_apps_modules(app):
     """The cases were listed from an app with the session app's modules."""
-    assert list(modules(collection_app())) == list(modules(app))
+    assert list(modules(collection_app())) == list(modules(app)), (
+        "the contract lists its cases from the modules of the ini file's erp_modules / "
+        "erp_module_dirs: choose the session's modules there, not in erp_config")
 
 
 # --- menu items --------------------------------------------------------------------------------
