@@ -53,10 +53,10 @@ from ..audit import acting_as
 from ..auth.models import User
 from ..db import (
     background_work,
+    bulk_work,
     db,
     refresh_statistics,
     utcnow,
-    without_memory_map,
     writing,
 )
 from ..validation import remembering
@@ -380,9 +380,7 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
     Never raises for bad data or a database refusal: the job ends ``rejected`` or
     ``failed`` with a message, and what it had written is taken back.
     """
-    # SQLite: the import reads the pages it inserts into once; mapped, each would stay in
-    # this process's resident memory (erp.db.without_memory_map).
-    with background_work(), without_memory_map(), _job_session() as jobs:
+    with background_work(), _job_session() as jobs:
         job = jobs.get(ImportJob, job_id)
         if job is None:
             raise LookupError(f"no import job {job_id}")
@@ -392,8 +390,10 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
         # The audit trail records what the import writes (or takes back) as its user's.
         # Each cell is checked twice (check pass, write pass): pure parsers' results are
         # remembered for the second time (erp.validation.remembering).
-        with force_locale(_locale(job.user_id)), acting_as(user), remembering(), \
-                _older_objects_set_aside():
+        # SQLite: set for bulk writing (erp.db.bulk_work: no memory map, commits not
+        # waiting for the disk), until the job's last commit below.
+        with bulk_work(), force_locale(_locale(job.user_id)), acting_as(user), \
+                remembering(), _older_objects_set_aside():
             try:
                 if importer is None or not user or not (
                         importer.permission is None
@@ -416,7 +416,7 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
                 db.session.expunge_all()
         job.phase = None
         job.finished_at = job.finished_at or utcnow()
-        _commit(jobs)
+        _commit(jobs)  # synced, with everything the import committed before it
     if on_progress:
         on_progress(job)
     return job
