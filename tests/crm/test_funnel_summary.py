@@ -135,7 +135,7 @@ def test_the_summary_is_the_historys_after_any_commands(app, users, pipeline, ma
     clock = Clock(rng)
     for module in (history, opportunities, bulk):
         monkeypatch.setattr(module, "utcnow", clock)
-    app.config["CRM_MAX_STAGES"] = 8
+    monkeypatch.setitem(app.config, "CRM_MAX_STAGES", 8)  # the app outlives the test
     accounts = [make_account(owner="admin", legal_name=f"Conta {n} Ltda.") for n in range(3)]
     owners = [users[name] for name in ("admin", "manager", "rep_a", "rep_b")]
     reasons = list(pipeline["reasons"].values())

@@ -108,8 +108,12 @@ def furthest_value(connection: Connection):
     """The SQL value of an opportunity's furthest stage (correlated to
     ``crm_opportunity``): the highest position its history's stage names have in
     today's funnel, as that stage's id."""
+    # FOR SHARE (PostgreSQL; SQLite writes one at a time): a stage renamed or moved by a
+    # transaction still open is waited for, and one read here waits for this one, so a
+    # change and a stage's rebuild (refresh_furthest) never each miss the other.
     ordered = list(connection.execute(
-        select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)))
+        select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)
+        .with_for_update(read=True)))
     if not ordered:
         return literal(None, Integer)
     change = OpportunityChange
