@@ -1,7 +1,8 @@
 """The host's own suite runs on the test kit, erp.testing: its pytest plugin (``erp``,
 registered by installing Mosaic ERP) gives every fixture (app, client, users, ctx,
-make_app, database_url, empty_database_url, make_account, make_contact, smtp...), and
-pyproject.toml's ``erp_module_dirs`` adds the Notes example to the installed modules.
+make_app, database_url, empty_database_url, make_account, make_contact, smtp...), and the
+apps enable every installed module: the Notes example (examples/notes) too, which
+``make test`` installs with pip.
 
 The suite runs on a SQLite file by default, and on PostgreSQL when
 ``ERP_TEST_DATABASE_URL`` is set (``.ci/run`` does both). The schema is created
@@ -12,6 +13,10 @@ The helpers below are the kit's, named here for the tests that import them from 
 
 from __future__ import annotations
 
+import importlib.metadata
+
+import pytest
+
 from erp.testing import (  # noqa: F401 (re-exported)
     CSRF_RE,
     PASSWORD,
@@ -21,3 +26,10 @@ from erp.testing import (  # noqa: F401 (re-exported)
     make_user,
     password_hash,
 )
+
+
+def pytest_configure(config):
+    """The suite tests the host through the Notes example too: say how to install it."""
+    if not any(ep.name == "notes" for ep in importlib.metadata.entry_points(group="erp.modules")):
+        raise pytest.UsageError("the Notes example module is not installed: run "
+                                "`make install-test` (or `pip install -e examples/notes`)")

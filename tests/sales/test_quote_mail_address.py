@@ -10,14 +10,14 @@ from sqlalchemy import select
 from erp.db import db
 from erp.mail import OutboxMessage, build_email
 from tests.conftest import login_as
-from tests.sales.conftest import account, make_account, make_contact  # noqa: F401 (fixtures)
+from tests.sales.conftest import account  # noqa: F401 (fixture)
 from tests.sales.test_quote_mail_notice import draft_quote, send
 
 NAME = 'Compras, "Ana" <boss@evil.example>'
 
 
 def test_the_to_header_quotes_the_contact_name(app, client, users, account,  # noqa: F811
-                                               make_contact):  # noqa: F811
+                                               make_contact):
     contact = make_contact(name=NAME, email="ana@cliente.example", account_id=account)
     quote_id = draft_quote(app, users, account, contact)
     login_as(client, users["rep_a"])
