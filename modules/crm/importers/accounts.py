@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 
 from erp.auth.models import User
 from erp.db import db
@@ -117,6 +117,18 @@ class AccountBatch:
     tags: dict[str, Tag]
 
 
+def similar_phones_select(phones: set[str], user):
+    """The accounts with one of ``phones`` as phone or mobile (their numbers, name and
+    whether ``user`` sees them), oldest first: the accounts joined to a UNION of the two
+    indexed look-ups. As "phone IN (...) OR mobile IN (...)" PostgreSQL read the whole
+    table for each batch of a growing import (500 numbers estimated to match 500 rows)."""
+    either = union(select(Account.id).where(Account.phone.in_(phones)),
+                   select(Account.id).where(Account.mobile.in_(phones))).subquery()
+    return (select(Account.phone, Account.mobile, Account.legal_name,
+                   account_scope(user).label("visible"))
+            .join(either, Account.id == either.c.id).order_by(Account.id))
+
+
 def prepare_accounts(rows: list[dict], user) -> AccountBatch:
     session = db.session
     tax_ids = {t for t in (v.normalize_tax_id(_text(r, "tax_id")) for r in rows) if t}
@@ -141,10 +153,7 @@ def prepare_accounts(rows: list[dict], user) -> AccountBatch:
                 .where(Account.tax_id_root.in_(roots)).order_by(Account.id)):
             similar_root.setdefault(root, name if seen else None)
     if phones:
-        for phone, mobile, name, seen in session.execute(
-                select(Account.phone, Account.mobile, Account.legal_name, visible).where(
-                    or_(Account.phone.in_(phones), Account.mobile.in_(phones)))
-                .order_by(Account.id)):
+        for phone, mobile, name, seen in session.execute(similar_phones_select(phones, user)):
             for number in (phone, mobile):
                 if number in phones:
                     similar_phone.setdefault(number, name if seen else None)
