@@ -44,7 +44,8 @@ def _naive(value: datetime | None) -> datetime | None:
 def recount() -> tuple[dict, dict]:
     """From the history alone, by the report's definitions: opportunity id -> furthest
     stage id (None if its rows name no stage of today's funnel), and (opportunity id,
-    stage name) -> (days of the ended stays while open, start of the one going on)."""
+    stage name) -> (days of the ended stays while open, start of the one going on); also
+    (opportunity id, "cycle") -> (its cycle in days, None) for the won ones."""
     stages = db.session.execute(
         select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)).all()
     position = {name: (index, stage_id) for index, (stage_id, name) in enumerate(stages)}
@@ -55,7 +56,11 @@ def recount() -> tuple[dict, dict]:
                       OpportunityChange.id)):
         rows[change.opportunity_id].append(change)
     furthest, stays = {}, {}
-    for opportunity_id in db.session.scalars(select(Opportunity.id)):
+    for opportunity in db.session.scalars(select(Opportunity)):
+        opportunity_id = opportunity.id
+        if opportunity.status == STATUS_WON and opportunity.closed_at:  # its cycle, in days
+            stays[(opportunity_id, "cycle")] = ((_naive(opportunity.closed_at) - _naive(
+                opportunity.created_at)).total_seconds() / 86400, None)
         events = rows.get(opportunity_id, [])
         named = [position[e.new_value] for e in events
                  if e.field in STAGE_FIELDS and e.new_value in position]
@@ -81,9 +86,13 @@ def kept() -> tuple[dict, dict]:
     """The summary as the database holds it, in :func:`recount`'s shape."""
     furthest = dict(db.session.execute(
         select(Opportunity.id, Opportunity.furthest_stage_id)).all())
-    stays = {}
+    stays = {}  # and each won opportunity's cycle, under (id, "cycle")
     owners = dict(db.session.execute(select(Opportunity.id, Opportunity.owner_id)).all())
     created = dict(db.session.execute(select(Opportunity.id, Opportunity.created_at)).all())
+    for opportunity_id, cycle in db.session.execute(
+            select(Opportunity.id, Opportunity.cycle_days)
+            .where(Opportunity.cycle_days.is_not(None))):
+        stays[(opportunity_id, "cycle")] = (cycle, None)
     for stay in db.session.scalars(select(OpportunityStay)):
         # The copies the report filters on are the opportunity's.
         assert stay.owner_id == owners[stay.opportunity_id]
@@ -110,7 +119,7 @@ def recount_days(as_of: datetime) -> dict[str, Decimal]:
     names = set(db.session.scalars(select(Stage.name)))
     totals, counts = defaultdict(float), defaultdict(int)
     for (_opportunity, name), (days, since) in stays.items():
-        if name in names:
+        if name in names and name != "cycle":
             ongoing = (_naive(as_of) - since).total_seconds() / 86400 if since else 0.0
             totals[name] += days + ongoing
             counts[name] += 1
@@ -211,10 +220,15 @@ def test_the_summary_is_the_historys_after_any_commands(app, users, pipeline, ma
 
         def by_hand():  # the admin's form: no history row, and a summary column too
             (opportunity,) = some()
-            if rng.random() < 0.5:
+            choice = rng.random()
+            if choice < 0.3:
                 opportunity.owner_id = rng.choice(owners)
-            else:
+            elif choice < 0.6:
                 opportunity.furthest_stage_id = rng.choice(stage_ids())
+            elif choice < 0.8:
+                opportunity.cycle_days = 1.5
+            else:  # won by hand, closed a day after now
+                opportunity.status, opportunity.closed_at = STATUS_WON, clock()
 
         for _n in range(6):
             create()

@@ -1,6 +1,7 @@
-"""CRM migration 0012 on a database with opportunities and history: the funnel report's
-summary is computed from the existing history (furthest stage, stays per stage name,
-time while lost left out), and the way back removes it and restores the old index."""
+"""CRM migrations 0012-0014 on a database with opportunities and history: the funnel
+report's summary is computed from the existing history (furthest stage, stays per stage
+name, time while lost left out) and the won ones' cycle from their dates; the way back
+removes them and restores the old index."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from tests.conftest import make_user
 T0 = datetime(2026, 3, 2, 12)
 OPPORTUNITY = (
     "INSERT INTO crm_opportunity (id, title, account_id, stage_id, owner_id, status, priority,"
-    " estimated_value, archived, stage_entered_at, version, created_at, updated_at)"
-    " VALUES (:id, 'Op', :account, :stage, :owner, 'open', false, 0, false, :at, 1, :at, :at)")
+    " estimated_value, archived, stage_entered_at, closed_at, version, created_at, updated_at)"
+    " VALUES (:id, 'Op', :account, :stage, :owner, :status, false, 0, false, :at, :closed, 1,"
+    " :at, :at)")
 CHANGE = ("INSERT INTO crm_opportunity_change (opportunity_id, account_id, at, field, new_value)"
           " VALUES (:opp, :account, :at, :field, :value)")
 
@@ -28,7 +30,7 @@ def at(days: float) -> datetime:
 
 def _seed() -> dict:
     """Three opportunities: one with a lost-and-reopened history now in its third stage,
-    one without history, one created in a stage since renamed."""
+    one won without history, one created in a stage since renamed."""
     from modules.crm.models import Account
 
     owner = make_user("migrator", [])
@@ -43,9 +45,12 @@ def _seed() -> dict:
             "SELECT name, id FROM crm_stage ORDER BY sequence, id")).all())
         names = list(stages)
         for opp in (1, 2, 3):
+            won = opp == 2  # won 4.5 days after its creation (and without history)
             conn.execute(text(OPPORTUNITY), {"id": opp, "account": account.id,
                                              "stage": stages[names[2 if opp == 1 else 0]],
-                                             "owner": owner.id, "at": at(0)})
+                                             "owner": owner.id, "at": at(0),
+                                             "status": "won" if won else "open",
+                                             "closed": at(4.5) if won else None})
         history = [(1, 0, "created", names[0]), (1, 2, "stage", names[1]),
                    (1, 3, "status", "lost: Preço"), (1, 5, "status", "open"),
                    (1, 6, "stage", names[2]), (1, 7, "owner", "someone"),
@@ -82,6 +87,13 @@ def test_the_summary_is_computed_from_the_history_and_the_way_back_works(
             assert stays[key].owner_id == seeded["owner"]
         going_on = {key: row.since for key, row in stays.items() if row.since is not None}
         assert set(going_on) == {(1, names[2]), (3, names[0])}
+
+        # crm 0014: the won opportunity's cycle, in days; none for the open ones.
+        flask_migrate.upgrade(revision="0014_crm_funnel_cycle")
+        with db.engine.connect() as conn:
+            cycles = dict(conn.execute(text("SELECT id, cycle_days FROM crm_opportunity")).all())
+        assert cycles[1] is None and cycles[3] is None
+        assert cycles[2] == pytest.approx(4.5, abs=1e-6)
 
         flask_migrate.downgrade(revision="0011_crm_action_report_covering")
         inspector = inspect(db.engine)

@@ -8,6 +8,9 @@ What it holds, and what it is computed from:
   then id; a row names a stage by its name at the time, so a renamed or deleted stage's
   old rows name none, and a new stage given an old name is named by them again). It
   depends on the history and on the stages' names and order.
+* ``Opportunity.cycle_days``: when won, the days from its ``created_at`` to its
+  ``closed_at`` (the report's average cycle), else NULL; from the opportunity's own
+  columns, recomputed with the rest.
 * ``OpportunityStay`` rows: per opportunity and stage *name* of its history, the days of
   its ended stays there while open and the start of the stay going on, if any. A stay
   runs from the ``created`` or ``stage`` row that put the opportunity in the stage (or
@@ -16,17 +19,16 @@ What it holds, and what it is computed from:
   It depends on the history alone (names as written), so renaming, reordering or
   deleting a stage changes none of it.
 
-Both are recomputed from the history in SQL by :func:`refresh`, which the session calls
-itself (:func:`_after_flush`) in the flush that writes history rows (``created``,
-``stage``, ``status``, ``owner``: the owner is copied to the stays for the record scope)
-— every command writes its rows through ``history.record_changes`` in its own
-transaction, the import included — or that changes an opportunity's owner, creation time
-or furthest stage otherwise (the admin's form), and :func:`refresh_furthest` for every
-opportunity in the flush that creates, renames, reorders or deletes a stage (the
-settings page and the admin alike). History rows written other than through the
-session (raw SQL, a bulk insert) need ``refresh(connection, ids)`` after them;
-``refresh(connection)`` rebuilds everything (the migration's backfill computes the
-same).
+All are recomputed in SQL by :func:`refresh`, which the session calls itself
+(:func:`_after_flush`) in the flush that writes history rows (``created``, ``stage``,
+``status``, ``owner``: the owner is copied to the stays for the record scope) — every
+command writes its rows through ``history.record_changes`` in its own transaction, the
+import included — or that sets an opportunity's owner, creation time, status, closing
+time or summary columns otherwise (the admin's form); and :func:`refresh_furthest` for
+every opportunity in the flush that creates, renames, reorders or deletes a stage (the
+settings page and the admin alike). History rows written other than through the session
+(raw SQL, a bulk insert) need ``refresh(connection, ids)`` after them;
+``refresh(connection)`` rebuilds everything (the migrations' backfill computes the same).
 """
 
 from __future__ import annotations
@@ -52,7 +54,14 @@ from sqlalchemy.orm import Session
 
 from erp.reports import days_between
 
-from ..models import STATUS_OPEN, Opportunity, OpportunityChange, OpportunityStay, Stage
+from ..models import (
+    STATUS_OPEN,
+    STATUS_WON,
+    Opportunity,
+    OpportunityChange,
+    OpportunityStay,
+    Stage,
+)
 
 STAGE_EVENTS = ("created", "stage")
 STATUS_EVENT = "status"
@@ -139,6 +148,18 @@ def refresh_furthest(connection: Connection, ids: Iterable[int] | None = None) -
         .values(furthest_stage_id=value, updated_at=table.c.updated_at))
 
 
+def refresh_cycle(connection: Connection, ids: Iterable[int] | None = None) -> None:
+    """Recompute ``cycle_days`` of the opportunities ``ids`` (all if None): from
+    created_at to closed_at when won, else NULL; only the rows it changes are written."""
+    table = Opportunity.__table__
+    value = case((table.c.status == STATUS_WON,
+                  days_between(table.c.created_at, table.c.closed_at)))
+    connection.execute(
+        update(table)
+        .where(*_of(table.c.id, ids), table.c.cycle_days.is_distinct_from(value))
+        .values(cycle_days=value, updated_at=table.c.updated_at))
+
+
 def refresh_stays(connection: Connection, ids: Iterable[int] | None = None) -> None:
     """Replace the stays of the opportunities ``ids`` (all if None) by their history's."""
     stay = OpportunityStay.__table__
@@ -159,16 +180,19 @@ def refresh(connection: Connection, ids: Iterable[int] | None = None) -> None:
     """The whole summary of the opportunities ``ids`` (all if None), from their history."""
     if ids is None:
         refresh_furthest(connection)
+        refresh_cycle(connection)
         refresh_stays(connection)
         return
     ids = sorted(set(ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         refresh_furthest(connection, chunk)
+        refresh_cycle(connection, chunk)
         refresh_stays(connection, chunk)
 
 
-OWN_COLUMNS = ("owner_id", "created_at", "furthest_stage_id")
+OWN_COLUMNS = ("owner_id", "created_at", "status", "closed_at", "furthest_stage_id",
+               "cycle_days")
 
 
 def _any_changed(obj, names) -> bool:
