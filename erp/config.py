@@ -146,8 +146,10 @@ def default_config(instance_path: Path) -> dict:
         # in with a few INSERTs per batch (erp/imports/bulk.py): 500 rows hold the lock for
         # about 0.2 s on a quiet 2-core machine, and 100,000 rows need 200 batches.
         "IMPORT_WRITE_BATCH_SIZE": _env_int("ERP_IMPORT_WRITE_BATCH_SIZE", 500),
-        # SQLite: pause between two write batches, so that other writers, whose busy handler
-        # polls every 100 ms at most, get the lock in between (it is not handed over fairly).
+        # SQLite: at least this long between two write batches' holds of the lock, so that
+        # other writers, whose busy handler polls every 100 ms at most, get it in between (it
+        # is not handed over fairly). Checking the next batch, done before the lock is
+        # taken, counts: usually nothing is left to wait (erp/imports/runner.py).
         "IMPORT_WRITE_PAUSE_MS": _env_int("ERP_IMPORT_WRITE_PAUSE_MS", 100),
         # A running import whose worker has given no sign of life for this long is failed
         # (and what it wrote removed): the worker died.
