@@ -21,7 +21,8 @@ PASSWORD = "correct horse battery"  # noqa: S105 (every test user's password)
 
 # What the plugin read from the ini file (``erp_modules``, ``erp_module_dirs``): the modules
 # every app of the run enables unless a test says otherwise.
-SETTINGS: dict = {"ERP_MODULES": None, "ERP_MODULE_DIRS": []}
+SETTINGS: dict = {"ERP_MODULES": None, "ERP_MODULE_DIRS": [], "schema": "models"}
+SCHEMAS = ("models", "migrations")  # how the session's schema is built (``erp_schema``)
 
 
 def base_config(database_url: str, instance_path=None, **overrides) -> dict:
@@ -132,14 +133,20 @@ def empty_tables(app) -> None:
                 conn.execute(table.delete())
 
 
-def create_schema(app, database_url: str) -> None:
+def create_schema(app, database_url: str, schema: str = "models") -> None:
     """Drop every table the database has (an earlier run's, with other modules', and any
-    migration stamp included), then create those of the app's models."""
+    migration stamp included), then create those of the app's models, or (``schema=
+    "migrations"``) upgrade every enabled branch to its head."""
     with app.app_context():
         existing = MetaData()
         existing.reflect(db.engine)
         existing.drop_all(db.engine)
-        db.create_all()
+        if schema == "migrations":
+            from ..migrate import upgrade_all
+
+            upgrade_all(app)
+        else:
+            db.create_all()
 
 
 def login_as(client, user_id: int) -> None:

@@ -6,14 +6,17 @@ Which modules the apps enable, in the ``[pytest]`` section of the ini file (or
 
     erp_modules = notes          # and what it depends on; default: every module installed
     erp_module_dirs = addons     # more folders of modules, besides the installed ones
+    erp_schema = migrations      # build the schema by the migrations (default: the models)
 
 A test, or a conftest.py, can go further: override the session fixture ``erp_config``
 (settings of the session app), or build another app with ``make_app(ERP_MODULES=[...])``.
 
 The database: a SQLite file in a temporary folder, or the PostgreSQL database named by
 ``ERP_TEST_DATABASE_URL`` (its tables are dropped and made again). The schema is built once
-per session from the enabled modules' models; after each test that used the app every
-table is emptied, so each test starts from empty tables.
+per session, from the enabled modules' models or, with ``erp_schema = migrations``, by
+their migrations (the host's branch, then each module's, as ``flask --app erp upgrade``);
+after each test that used the app every table is emptied, so each test starts from empty
+tables.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ def pytest_addoption(parser):
                        "(default: every module found)")
     parser.addini("erp_module_dirs", type="paths", default=[],
                   help="erp: more folders of modules (ERP_MODULE_DIRS), relative to the ini file")
+    parser.addini("erp_schema", default="models",
+                  help="erp: how the session's schema is built: 'models' (create_all, the "
+                       "default) or 'migrations' (every enabled branch upgraded to its head)")
     contract_option.add_option(parser)  # --erp-contract
 
 
@@ -47,13 +53,19 @@ def pytest_configure(config):
     kit.SETTINGS["ERP_MODULE_DIRS"] = dirs
     names = config.getini("erp_modules")
     kit.SETTINGS["ERP_MODULES"] = kit.with_dependencies(names, dirs) if names else None
+    schema = config.getini("erp_schema").strip() or "models"
+    if schema not in kit.SCHEMAS:
+        raise pytest.UsageError(f"erp_schema = {schema!r}: expected one of "
+                                f"{', '.join(kit.SCHEMAS)}")
+    kit.SETTINGS["schema"] = schema
     contract_option.configure(config)  # --erp-contract: the module contract joins the run
 
 
 def pytest_report_header(config):
     kind = "postgresql" if os.environ.get(ENV_DATABASE) else "sqlite"
     modules = kit.SETTINGS["ERP_MODULES"]
-    return f"database: {kind}; erp modules: {', '.join(modules) if modules else 'all found'}"
+    return (f"database: {kind}; erp modules: {', '.join(modules) if modules else 'all found'}"
+            f"; schema from the {kit.SETTINGS['schema']}")
 
 
 # --- the app and its database ------------------------------------------------------------------
@@ -77,11 +89,12 @@ def erp_config() -> dict:
 
 @pytest.fixture(scope="session")
 def app(database_url, erp_config):
-    """The app of the session, its schema made once from the enabled modules' models."""
+    """The app of the session, its schema made once from the enabled modules' models (or
+    by their migrations: ``erp_schema = migrations``)."""
     from .. import create_app
 
     app = create_app(kit.base_config(database_url, **erp_config))
-    kit.create_schema(app, database_url)
+    kit.create_schema(app, database_url, kit.SETTINGS["schema"])
     return app
 
 

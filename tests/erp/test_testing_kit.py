@@ -17,6 +17,7 @@ PROJECT = {
     "pyproject.toml": """
         [tool.pytest.ini_options]
         erp_modules = ["sales"]
+        erp_schema = "migrations"
     """,
     "tests/test_kit.py": """
         from erp.auth.models import User
@@ -24,6 +25,11 @@ PROJECT = {
 
         def test_the_modules_and_their_dependencies(app):
             assert [m.name for m in app.extensions["erp_modules"]] == ["crm", "sales"]
+
+        def test_the_schema_was_built_by_the_migrations(app):
+            from erp.migrate import migrated_modules
+            with app.app_context():
+                assert migrated_modules(app) == {"crm": True, "sales": True}
 
         def test_users_clients_and_factories(app, users, client_as, make_account, make_contact,
                                              query_log):
@@ -73,7 +79,7 @@ def test_a_module_project_uses_the_fixtures_with_no_conftest(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_factories_come_from_the_registry_and_skip_without_their_module(app, make_app):
