@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from erp.db import db
+from modules.crm.api.errors import field_messages
 from modules.crm.models import Account, Opportunity
 from tests.crm.api_support import Api, api_as, error_of, token_for
 
@@ -152,3 +153,13 @@ def test_too_many_requests_are_429_per_token(make_app, users):
     assert second.get("/accounts").status_code == 200  # another token, its own budget
     with app.app_context():
         assert db.session.scalar(select(func.count(Account.id))) == 0
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_messages_on_a_list_and_on_its_items_both_reach_the_body(order):
+    """A service may fault a list as a whole and one of its items in the same request, in
+    either order (the API fuzz found the whole-list message after an item's: a 500)."""
+    errors = dict(list({"emails": ["Too many e-mails."],
+                        "emails-0-address": ["Not an e-mail address."]}.items())[::order])
+    assert field_messages(errors) == {"emails": {
+        "_schema": ["Too many e-mails."], "0": {"address": ["Not an e-mail address."]}}}

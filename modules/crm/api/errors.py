@@ -48,16 +48,23 @@ class ConflictErrorSchema(ma.Schema):
 
 def field_messages(errors: Mapping[str, list]) -> dict:
     """A service's messages (lazy strings) as JSON, keyed like marshmallow's own errors:
-    the form's ``items-0-quantity`` becomes ``{"items": {"0": {"quantity": [...]}}}``."""
+    the form's ``items-0-quantity`` becomes ``{"items": {"0": {"quantity": [...]}}}``, and a
+    message about the whole list beside its items goes under ``_schema``, as marshmallow's."""
     out: dict = {}
     for name, messages in errors.items():
         texts = [str(message) for message in messages]
         parent, _sep, rest = name.partition("-")
         index, _sep, child = rest.partition("-")
-        if index.isdigit() and child and not isinstance(out.get(parent), list):
-            out.setdefault(parent, {}).setdefault(index, {}).setdefault(child, []).extend(texts)
+        if index.isdigit() and child:
+            items = out.setdefault(parent, {})
+            if isinstance(items, list):
+                items = out[parent] = {"_schema": items}
+            items.setdefault(index, {}).setdefault(child, []).extend(texts)
         else:
-            out.setdefault("tag_ids" if name == "tags" else name, []).extend(texts)
+            whole = out.setdefault("tag_ids" if name == "tags" else name, [])
+            if isinstance(whole, dict):
+                whole = whole.setdefault("_schema", [])
+            whole.extend(texts)
     return out
 
 
