@@ -63,13 +63,13 @@ def in_scope(owner_id: int | None, user: Any) -> bool:
     """Whether a record owned by ``owner_id`` is within ``user``'s scope (no query for own/all)."""
     if not getattr(user, "is_authenticated", False):
         return False
+    if owner_id is not None and owner_id == user.id:  # one's own, whatever the scope
+        return True
     scope = user.record_scope
     if scope == SCOPE_ALL:
         return True
     if owner_id is None:
         return False
-    if owner_id == user.id:
-        return True
     if scope == SCOPE_TEAM and user.team_id is not None:
         owner_team = db.session.scalar(select(User.team_id).where(User.id == owner_id))
         return owner_team == user.team_id
