@@ -166,5 +166,5 @@ def insert_records(model: type, records: Iterable[Mapping[str, Any]]) -> list[in
             connection.execute(relation.secondary.insert(), links)
     if issubclass(model, Audited):
         record_created(session, objects)
-    note_created(session, objects)
+    note_created(session, table.name, [str(ident) for ident in ids])
     return ids

@@ -130,16 +130,21 @@ class ChangeRecorder:
 
     def record_created(self, objects: list) -> None:
         """Records inserted without the flush (:mod:`erp.imports.bulk`), key included."""
-        rows = []
+        by_table: dict[str, list[str]] = defaultdict(list)
         for obj in objects:
             key = record_key(obj)
             if key is not None:
-                table = inspect(obj).mapper.local_table.name
-                rows.append({"job_id": self.job_id, "table_name": table, "record_key": key,
-                             "action": CREATE, "values": None})
-                self.created[table] += 1
-        if rows:
-            self.session.connection().execute(ImportChange.__table__.insert(), rows)
+                by_table[inspect(obj).mapper.local_table.name].append(key)
+        for table, keys in by_table.items():
+            self.record_created_keys(table, keys)
+
+    def record_created_keys(self, table: str, keys: list[str]) -> None:
+        """Records of ``table`` inserted without the flush, by their keys as text."""
+        if keys:
+            self.session.connection().execute(ImportChange.__table__.insert(), [
+                {"job_id": self.job_id, "table_name": table, "record_key": key,
+                 "action": CREATE, "values": None} for key in keys])
+            self.created[table] += len(keys)
 
     def _after_flush(self, session: Session, _context) -> None:
         rows = []
@@ -166,12 +171,12 @@ class ChangeRecorder:
             session.connection().execute(ImportChange.__table__.insert(), rows)
 
 
-def note_created(session: Session, objects: list) -> None:
-    """Records inserted in bulk: noted as created by the import running on ``session``,
-    if any (nothing to do outside an import)."""
+def note_created(session: Session, table: str, keys: list[str]) -> None:
+    """Records of ``table`` inserted in bulk, by their keys as text: noted as created by
+    the import running on ``session``, if any (nothing to do outside an import)."""
     recorder = session.info.get(_RECORDER)
     if recorder is not None:
-        recorder.record_created(objects)
+        recorder.record_created_keys(table, keys)
 
 
 # --- taking back ----------------------------------------------------------------------
