@@ -3,13 +3,14 @@ and an invoice's cancellation — sales and finance talking only through signals
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from erp.auth.models import User
+from erp.clock import local_today
 from erp.db import db
 from erp.errors import InvalidInput
 from modules.crm.models import Account
@@ -31,9 +32,9 @@ def rep_account(app, users):
 
 
 def test_quote_to_paid(app, users, rep_account):
-    today = date.today()
     with app.app_context():
         rep = db.session.get(User, users["rep_a"])
+        today = local_today(rep)  # the services' today, not the server's (UTC) date
         clerk = db.session.get(User, users["finance"])
         account = db.session.get(Account, rep_account)
         quote = sales.create_quote(account, {
@@ -74,9 +75,9 @@ def test_quote_to_paid(app, users, rep_account):
 
 
 def test_cancelling_an_unpaid_invoice_cancels_its_receivables(app, users, rep_account):
-    today = date.today()
     with app.app_context():
         rep = db.session.get(User, users["rep_a"])
+        today = local_today(rep)  # the services' today, not the server's (UTC) date
         account = db.session.get(Account, rep_account)
         order = sales.create_order(account, {"lines": [
             {"description": "Implantação", "quantity": "10", "unit_price": "180"}]}, user=rep)

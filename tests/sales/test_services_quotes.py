@@ -388,7 +388,9 @@ def test_expired_is_computed_from_today_in_python_and_in_sql(acct, as_user, cont
     assert draft.status_on(LATER + timedelta(days=1)) == "draft"  # only a sent quote expires
 
 
-def test_a_new_quote_is_valid_for_thirty_days_by_default():
+def test_a_new_quote_is_valid_for_thirty_days_by_default(ctx):
+    # In the app, as the services run: outside one, "today" would be the server's (UTC),
+    # a day ahead of the users' for three hours every night.
     assert services.default_validity() == TODAY + timedelta(days=30)
 
 
