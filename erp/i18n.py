@@ -333,7 +333,7 @@ def _domain_callables(domains: dict[str, ModuleDomain]) -> dict:
 
     def done(context, text, variables):
         if context.eval_ctx.autoescape:
-            text = Markup(text)  # noqa: S704 (a catalog's text, as Jinja's own gettext)
+            text = Markup(text)  # noqa: S704  # nosec B704 (the catalog's text: Jinja's gettext)
         return text % variables  # always a format string, as Jinja's newstyle gettext
 
     @pass_context
