@@ -102,9 +102,16 @@ def installed(build, tmp_path_factory):
                    env=_clean_env(), check=True, timeout=300)
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
                            "['purelib'])"], capture_output=True, text=True, check=True)
-    dependencies = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (Path(site.stdout.strip()) / "zz_test_dependencies.pth").write_text(
-        "\n".join(sorted(dependencies)) + "\n")
+    # The test venv's dependencies, but not its editable installs of this project or of
+    # the Notes example: their metadata would be seen (Notes' entry point) and their code
+    # not (an editable install's finder is only run from a site directory's own .pth).
+    dependencies = tmp_path_factory.mktemp("dependencies")
+    for folder in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        for entry in Path(folder).iterdir():
+            if not entry.name.lstrip("_").startswith(("editable", "mosaic_")) and not (
+                    dependencies / entry.name).exists():
+                (dependencies / entry.name).symlink_to(entry)
+    (Path(site.stdout.strip()) / "zz_test_dependencies.pth").write_text(f"{dependencies}\n")
     return python
 
 
