@@ -16,11 +16,17 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-# The Notes example module is installed with pip, as an outside author's module would be:
-# the host's suite loads it by its entry point, and its own tests run from its folder.
-$(VENV)/.installed-test: $(VENV)/.installed examples/notes/pyproject.toml
+# The Notes example module is installed with pip, as an outside author's module would be,
+# but into a folder of its own that only the tests put on the path ($(TEST_SITE)): the
+# host's suite loads it by its entry point, its own tests run from its folder, and
+# `make run` serves the product without an example in it.
+TEST_SITE := $(abspath $(VENV))/test-site
+NOTES_FILES := $(shell find examples/notes/pyproject.toml examples/notes/mosaic_notes -type f -not -name '*.mo' -not -path '*__pycache__*')
+$(VENV)/.installed-test: $(VENV)/.installed $(NOTES_FILES)
 	$(PY) -m pip install --quiet -e ".[test]"
-	$(PY) -m pip install --quiet -e examples/notes
+	$(PYBABEL) compile --domain messages -d examples/notes/mosaic_notes/translations
+	rm -rf $(TEST_SITE)
+	$(PY) -m pip install --quiet --no-deps --target $(TEST_SITE) ./examples/notes
 	touch $@
 
 install: $(VENV)/.installed
@@ -51,8 +57,8 @@ dev: translations
 ## example's own tests and the module contract, from its folder, on the test kit (the
 ## plugin of erp.testing) alone: as an outside author runs them.
 test: install-test translations
-	$(PY) -m pytest $(PYTEST_ARGS)
-	cd examples/notes && $(abspath $(PY)) -m pytest --erp-contract $(NOTES_PYTEST_ARGS)
+	PYTHONPATH=$(TEST_SITE) $(PY) -m pytest $(PYTEST_ARGS)
+	cd examples/notes && PYTHONPATH=$(TEST_SITE) $(abspath $(PY)) -m pytest --erp-contract $(NOTES_PYTEST_ARGS)
 
 ## Benchmarks on generated data (numbers, not pass/fail); BENCH_ARGS e.g. "20000".
 ## import_concurrent: the import through the worker while 4 clients save, on SQLite, and

@@ -31,5 +31,6 @@ from erp.testing import (  # noqa: F401 (re-exported)
 def pytest_configure(config):
     """The suite tests the host through the Notes example too: say how to install it."""
     if not any(ep.name == "notes" for ep in importlib.metadata.entry_points(group="erp.modules")):
-        raise pytest.UsageError("the Notes example module is not installed: run "
-                                "`make install-test` (or `pip install -e examples/notes`)")
+        raise pytest.UsageError(
+            "the Notes example module is not installed: run `make test`, or put the folder "
+            "`make install-test` installs it in (.venv/test-site) on PYTHONPATH")
