@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from erp.auth.models import Role
 from erp.db import db
+from erp.testing.app import empty_tables
 from modules.crm.kinds import AccountTab
 
 from .expectations import (
@@ -45,7 +46,7 @@ from .matrix import (
     route_cases,
     visible,
 )
-from .world import build_world, empty_tables
+from .world import build_world
 
 CASES = known_cases()
 WRITES = [case for case in CASES if case.writes and not case.expect.destroys]

@@ -172,12 +172,3 @@ def build_world(app) -> World:
         _unowned(world)
         db.session.remove()
     return world
-
-
-def empty_tables(app) -> None:
-    """What tests/conftest.py's ``_clean_tables`` does after each test."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
