@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request, send_from_directory
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -50,6 +51,13 @@ def search():
             groups.append((provider, results))
     return render_template("erp/search.html", query=query, groups=groups, failed=failed,
                            min_length=SEARCH_MIN_LENGTH)
+
+
+def favicon():
+    """The icon a browser asks for at /favicon.ico on its own, whatever the page's <link rel=icon>
+    says (without it every page logged a 404; issue 17). Public: the login page asks too."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 def _wants_json() -> bool:
@@ -123,6 +131,9 @@ def layout_context():
 def init_app(app) -> None:
     app.add_url_rule("/", "home", home)
     app.add_url_rule("/search", "search", search)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
+    # The web app manifest's type, whatever the system's mime.types says (issue 17).
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(500, handle_server_error)
