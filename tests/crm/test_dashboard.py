@@ -122,6 +122,24 @@ def test_finance_reads_its_agenda_without_done_buttons(app, client, users, accou
 # --- my open opportunities by stage ---------------------------------------------------------
 
 
+@pytest.mark.parametrize("who", ["service", "finance"])
+def test_no_pipeline_widget_for_who_owns_no_opportunity(app, client, users, who):
+    """The service technician (Sérgio in the demo) and the finance clerk read accounts, yet
+    "My open opportunities" meant nothing to them: only the pipeline's people see it (issue 17)."""
+    login_as(client, users[who])
+    page = client.get("/", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    assert 'data-widget="crm.pipeline"' not in page
+    assert "Minhas oportunidades" not in page
+    assert 'data-widget="crm.agenda"' in page  # their agenda stays
+
+
+@pytest.mark.parametrize("who", ["rep_a", "manager"])
+def test_pipeline_widget_for_the_sales_team(app, client, users, who):
+    login_as(client, users[who])
+    assert 'data-widget="crm.pipeline"' in client.get("/").get_data(as_text=True)
+
+
+
 @pytest.fixture
 def pipeline_fixture(app, users, account, make_account, make_opportunity, pipeline):
     """rep_a: two open in Prospecção (100 + 250,50), one in Negociação (1.000), one won, one
