@@ -403,6 +403,35 @@ def test_lists_filter_and_page(app, make_order, service_client, users, account, 
     assert service_client.get("/service/invoices").status_code == 200
 
 
+def _technician_select(page: str) -> str:
+    return re.search(r'<select[^>]*name="technician_id".*?</select>', page, re.S).group(0)
+
+
+def _selected(select: str) -> list[str]:
+    return [re.search(r'value="([^"]*)"', option).group(1)
+            for option in re.findall(r"<option[^>]*>", select) if " selected" in option]
+
+
+def test_new_order_technician_defaults_only_to_a_technician(app, client, users, account):
+    """The technician defaulted to whoever was logged in, an admin too: now only a technician
+    (service.write by a role) is preselected; anyone else starts from an empty, required
+    field, and saving without one says so (issue 17)."""
+    url = f"/service/orders/new?account_id={account}"
+    login_as(client, users["service"])
+    select = _technician_select(client.get(url).get_data(as_text=True))
+    assert _selected(select) == [str(users["service"])]
+
+    login_as(client, users["admin"])
+    select = _technician_select(client.get(url).get_data(as_text=True))
+    assert "required" in select.split(">", 1)[0]
+    assert _selected(select) in ([], [""])  # the blank choice, not the admin
+    response = client.post(url, data=order_form(users, technician_id="",
+                                                 csrf_token=token(client, account)),
+                           headers={"Accept-Language": "pt-BR"})
+    assert response.status_code == 422
+    assert count(app, ServiceOrder) == 0
+
+
 # --- scope and permissions ---------------------------------------------------------------------
 
 

@@ -21,7 +21,8 @@ class ItemForm(Form):
 class OrderForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 4, "maxlength": 5000},
                                 description=_l("What the customer asked for, what is to be done."))
-    technician_id = SelectField(_l("Responsible technician"), validate_choice=False)
+    technician_id = SelectField(_l("Responsible technician"), validate_choice=False,
+                                render_kw={"required": True})
     hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal"},
                         description=_l("e.g. 2,5"))
     hourly_rate = StringField(_l("Hourly rate"), render_kw={"inputmode": "decimal"})

@@ -82,7 +82,11 @@ def _order_form(order: ServiceOrder | None) -> OrderForm:
     form.set_choices(_technicians())
     if request.method == "GET":
         if order is None:
-            form.technician_id.data = str(current_user.id)
+            # Whoever is logged in is the technician only when they are one (they do service
+            # orders: service.write by a role, not an admin's every permission); otherwise
+            # the field starts empty and must be chosen (issue 17).
+            form.technician_id.data = (str(current_user.id)
+                                       if WRITE in current_user.permission_set else "")
         else:
             form.technician_id.data = str(order.technician_id)
             form.hours.data = f"{order.hours.normalize():f}" if order.hours else ""
