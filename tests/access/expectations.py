@@ -109,6 +109,7 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     # --- the host -------------------------------------------------------------------------
     "home": Expect(LOGIN),
     "search": Expect(LOGIN, query={"q": "Conta"}),
+    "favicon": Expect(PUBLIC, anonymous=OK, why="the browser asks for it on every page"),
     "reports.index": Expect(LOGIN),
     "auth.login": {
         "GET": Expect(PUBLIC, ok=REDIRECT, anonymous=OK, why="signed in: to the home page"),
@@ -247,7 +248,7 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "sales.cancel_invoice": Expect("sales.write"),
     # --- finance ----------------------------------------------------------------------------
     "finance.index": Expect("finance.read"),
-    "finance.aging": Expect("finance.read"),
+    "finance.aging": Expect("finance.read", ok=REDIRECT, why="to the aging report"),
     "finance.receivable": Expect("finance.read"),
     "finance.record_payment": Expect("finance.write"),
     "finance.cancel": Expect("finance.write"),

@@ -16,6 +16,7 @@ from erp.timeline import Cursor
 from modules.finance.models import Payment, Receivable
 from tests.conftest import csrf_token, login_as
 from tests.finance.conftest import issue
+from tests.reporting import html_table
 
 LONG_AGO = date(2020, 1, 1)
 
@@ -40,7 +41,7 @@ def overdue_and_open(account, make_receivables, pay):
     return late, later
 
 
-ROUTES = ["/finance/", "/finance/aging", "/finance/receivables/{late}",
+ROUTES = ["/finance/", "/finance/reports/aging", "/finance/receivables/{late}",
           "/finance/receivables/new?account_id={account}"]
 
 
@@ -80,7 +81,7 @@ def test_record_scope_is_a_404(client, users, make_account, make_receivables):
     login_as(client, users["manager"])  # team scope: rep_c is in another team
     assert client.get(f"/finance/receivables/{rid}").status_code == 404
     assert "Invisível" not in client.get("/finance/").get_data(as_text=True)
-    assert "Outro Time" not in client.get("/finance/aging").get_data(as_text=True)
+    assert "Outro Time" not in client.get("/finance/reports/aging").get_data(as_text=True)
     assert client.get(f"/finance/?account_id={theirs}").status_code == 404
     login_as(client, users["finance"])  # finance sees every account
     assert client.get(f"/finance/receivables/{rid}").status_code == 200
@@ -196,14 +197,23 @@ def test_cancel_by_hand(app, client, users, account, make_receivables):
     assert 'data-status="cancelled"' in client.get(url).get_data(as_text=True)
 
 
-def test_aging_page(client, users, account, overdue_and_open):
+def test_one_aging_page_the_old_address_redirects_with_its_filters(client, users, account,
+                                                                  overdue_and_open):
+    """Two aging pages (/finance/aging without chart or CSV, the report with both): the
+    report is the one left; the old address sends there with the same filters, and the
+    receivables list links to it (issue 17)."""
     login_as(client, users["manager"])
-    html = client.get("/finance/aging").get_data(as_text=True)
-    row = re.search(rf'<tr class="aging-row" data-account="{account}">(.*?)</tr>', html,
-                    re.S).group(1)
-    cells = dict(re.findall(r'data-bucket="(\w+)">([^<]*)<', row))
-    assert cells == {"current": "R$250.00", "d0_30": "R$0.00", "d31_60": "R$70.00",
-                     "d61_90": "R$0.00", "d90_plus": "R$0.00", "total": "R$320.00"}
+    response = client.get("/finance/aging?owner=3&page=2")
+    assert response.status_code in (301, 302)
+    assert response.location.startswith("/finance/reports/aging?")
+    assert "owner=3" in response.location and "page=2" in response.location
+    html = client.get("/finance/aging", follow_redirects=True).get_data(as_text=True)
+    assert 'id="aging-report"' in html and "format=csv" in html
+    table = html_table(html, "aging-report")
+    assert table[1][1:] == ["R$0.00", "R$70.00", "R$0.00", "R$0.00", "R$70.00"]
+    listing = client.get("/finance/").get_data(as_text=True)
+    assert re.search(r'id="aging-link"', listing)
+    assert 'href="/finance/reports/aging"' in listing and 'href="/finance/aging"' not in listing
 
 
 # --- the account page ----------------------------------------------------------------------
