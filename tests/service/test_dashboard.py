@@ -111,3 +111,20 @@ def test_two_queries_whatever_the_number_of_orders(app, users, make_account, mak
             event.remove(db.engine, "before_cursor_execute", listen)
         assert summary.count == 8 and len(summary.recent) == dashboard.RECENT_SHOWN
         assert len(statements) == 2
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en", {"open": "2 Open", "in_progress": "1 In progress"}),
+    ("pt_BR", {"open": "2 Abertas", "in_progress": "1 Em andamento"}),
+])
+def test_widget_counts_agree_in_number_with_their_status(app, client, users, orders,
+                                                         reps_do_service, locale, expected):
+    """Issue 17: "2 Abertas", not the singular status label "2 Aberta"."""
+    with app.app_context():
+        user(users, "rep_a").locale = locale
+        db.session.commit()
+    login_as(client, users["rep_a"])
+    html = widget(client.get("/").get_data(as_text=True))
+    found = {status: " ".join(re.sub(r"<[^>]+>", " ", text).split()) for status, text in
+             re.findall(r'data-figure="(\w+)"[^>]*>(.*?)</a>', html, re.S)}
+    assert found == expected

@@ -42,6 +42,7 @@ from . import bp
 from .helpers import assignable_users, tag_choices
 
 _ = module_i18n(__name__).gettext
+ngettext = module_i18n(__name__).ngettext
 
 # The list's sorts, each ending with the id (keyset paging needs one order for equal
 # values) and each read in order from an index within the status and archived filters:
@@ -126,9 +127,17 @@ def bulk_opportunities():
         lambda: bulk_service.bulk_apply(ids, action, user=current_user,
                                    **{k: request.form.get(k) for k in
                                       ("tag_id", "owner_id", "stage_id", "loss_reason_id")}),
-        lambda changed: _("%(n)d of %(total)d selected opportunities changed.", n=changed,
-                          total=len(set(ids))),
+        lambda changed: _bulk_done(action, changed, len(set(ids))),
         back)
+
+
+def _bulk_done(action: str, changed: int, selected: int) -> str:
+    """What a bulk action did, in words that say which (deleted is not "changed")."""
+    if action == "delete":
+        return ngettext("%(num)d opportunity deleted.", "%(num)d opportunities deleted.",
+                        changed)
+    return ngettext("%(n)d of %(num)d selected opportunity changed.",
+                    "%(n)d of %(num)d selected opportunities changed.", selected, n=changed)
 
 
 def _form_for(opportunity: Opportunity | None, account: Account,
