@@ -119,6 +119,53 @@ def test_record_a_payment_through_the_form(client, users, overdue_and_open):
     assert 'data-status="paid"' in html and 'id="payment-form"' not in html
 
 
+def _input(html: str, name: str) -> str:
+    return re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+
+
+@pytest.mark.parametrize("locale, shown", [("pt_BR", "2.750,00"), ("en", "2,750.00")])
+def test_payment_amount_prefilled_in_the_users_locale_and_read_back(
+        app, client, users, account, make_receivables, locale, shown):
+    """The amount to pay was prefilled "2750.00" whatever the language: now as the user writes
+    money ("2.750,00" in pt-BR), and posting it as shown pays the receivable (issue 17)."""
+    from erp.auth.models import User
+
+    (rid,) = make_receivables(account, document="Grande", amount="2750")
+    with app.app_context():
+        db.session.get(User, users["finance"]).locale = locale
+        db.session.commit()
+    login_as(client, users["finance"])
+    url = f"/finance/receivables/{rid}"
+    html = client.get(url).get_data(as_text=True)
+    assert f'value="{shown}"' in _input(html, "amount")
+    response = client.post(f"{url}/payments", data={
+        "csrf_token": csrf_token(client, url), "amount": shown, "date": "", "method": "pix"})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Receivable, rid).outstanding == Decimal("0.00")
+
+
+def test_date_fields_are_date_inputs_not_filled_looking_placeholders(client, users, account,
+                                                                     make_receivables):
+    """The receivable form's date placeholders ("31/12/2026") looked like filled-in values:
+    date inputs now, as in the other forms (the browser shows dd/mm/aaaa; issue 17)."""
+    (rid,) = make_receivables(account)
+    login_as(client, users["finance"])
+    new = client.get(f"/finance/receivables/new?account_id={account}").get_data(as_text=True)
+    payment = client.get(f"/finance/receivables/{rid}").get_data(as_text=True)
+    for html, name in ((new, "issue_date"), (new, "due_date"), (payment, "date")):
+        tag = _input(html, name)
+        assert 'type="date"' in tag and "placeholder" not in tag, tag
+    # What a date input posts (ISO) and what people type (pt-BR) are both read.
+    url = f"/finance/receivables/new?account_id={account}"
+    later = date.today() + timedelta(days=60)
+    for due in (later.isoformat(), later.strftime("%d/%m/%Y")):
+        response = client.post(url, data={
+            "csrf_token": csrf_token(client, url), "document": f"D-{due}",
+            "issue_date": "", "due_date": due, "amount": "100,00", "installments": "1"})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
 @pytest.mark.parametrize("data", [
     {"amount": "70,01", "method": "pix"},
     {"amount": "0", "method": "pix"},

@@ -11,9 +11,12 @@ from ..models import METHODS
 
 _l = module_i18n(__name__).lazy_gettext
 
+# Dates are date inputs, as in the other forms (sales, service, CRM): the browser shows its
+# own format hint (dd/mm/aaaa in pt-BR), not a date that looks filled in (issue 17).
+
 
 class PaymentForm(FlaskForm):
-    date = StringField(_l("Payment date"), render_kw={"placeholder": "31/12/2026"})
+    date = StringField(_l("Payment date"), render_kw={"type": "date"})
     amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"})
     method = SelectField(_l("Method"), default="pix")
 

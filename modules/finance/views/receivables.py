@@ -10,7 +10,7 @@ from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.clock import local_today
 from erp.forms import form_data, form_view, page_size, post_action
-from erp.i18n import module_i18n
+from erp.i18n import module_i18n, number
 from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from modules.crm.services.scope import get_account_or_404
@@ -63,7 +63,9 @@ def _detail(receivable, payment_form) -> str:
 def receivable(receivable_id: int):
     receivable = services.get_receivable_or_404(receivable_id, current_user)
     form = PaymentForm(formdata=None)
-    form.amount.data = str(receivable.outstanding) if receivable.outstanding > 0 else ""
+    # In the user's locale ("2.750,00" in pt-BR, "2,750.00" in English), which the money
+    # parser reads back (issue 17).
+    form.amount.data = number(receivable.outstanding, 2) if receivable.outstanding > 0 else ""
     return _detail(receivable, form)
 
 
