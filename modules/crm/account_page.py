@@ -31,7 +31,7 @@ from .permissions import READ, WRITE
 from .services.actions import KIND_LABELS
 from .services.opportunities import opportunity_scope
 from .services.search import search_contacts
-from .views.account_page import timeline_kinds
+from .views.account_page import timeline_kind_groups
 
 _ = module_i18n(__name__).gettext
 _l = module_i18n(__name__).lazy_gettext
@@ -49,7 +49,7 @@ CONTACTS_SHOWN = 50  # a page of the Contacts tab
 ACTION_KINDS = {
     "crm.call": _l("Calls"), "crm.email": _l("E-mails"), "crm.meeting": _l("Meetings"),
     "crm.visit": _l("Visits"), "crm.task": _l("Tasks"), "crm.note": _l("Notes"),
-    "crm.proposal": _l("Proposals"),
+    "crm.proposal": _l("Proposal activities"),  # not sales' "Quote sent" (Proposta enviada)
 }
 ACTION_ICONS = {"call": "telephone", "email": "envelope", "meeting": "people", "visit": "geo-alt",
                 "task": "check2-square", "note": "sticky", "proposal": "file-earmark-text"}
@@ -187,7 +187,7 @@ def render_timeline(account, args) -> str:
     labels = {source.key: source for source in sources}
     template = "crm/tabs/timeline_items.html" if args.get("append") else "crm/tabs/timeline.html"
     return render_template(template, account=account, page=page, older=older, kinds=kinds,
-                           all_kinds=timeline_kinds(current_user),
+                           kind_groups=timeline_kind_groups(current_user),
                            failed=[labels[key] for key in page.failed])
 
 

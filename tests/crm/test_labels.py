@@ -99,3 +99,29 @@ def test_funnel_report_titles_agree_with_their_counts(app, client, users, accoun
     found = dict(re.findall(r'data-figure="(\w+)">\s*<dt[^>]*>([^<]*)</dt>', html))
     # Plural nouns above any count ("Ganhas" above 0, 1 or 22), never the singular status.
     assert {key: found[key] for key in titles} == titles
+
+
+@pytest.mark.parametrize(("locale", "legends", "proposals"), [
+    ("en", {"crm": "CRM", "sales": "Sales"}, ("Proposal activities", "Quote sent")),
+    ("pt_BR", {"crm": "CRM", "sales": "Vendas"}, ("Atividades de proposta", "Proposta enviada")),
+])
+def test_timeline_kinds_are_grouped_by_module_with_distinct_labels(
+        app, client, users, account, locale, legends, proposals):
+    speaks(app, users, "rep_a", locale)
+    login_as(client, users["rep_a"])
+    html = client.get(f"/crm/accounts/{account}?tab=timeline").get_data(as_text=True)
+    groups = re.findall(r'<fieldset class="timeline-kind-group[^"]*" data-module="(\w+)">\s*'
+                        r'<legend[^>]*>([^<]*)</legend>(.*?)</fieldset>', html, re.S)
+    found = {module: legend for module, legend, _body in groups}
+    assert {module: found.get(module) for module in legends} == legends
+    labels = []
+    for module, _legend, body in groups:
+        kinds = re.findall(r'name="kind" value="([\w.]+)"', body)
+        assert kinds and all(kind.startswith(f"{module}.") for kind in kinds), module
+        assert 'data-kind-group-toggle' in body  # its "all of this module" box
+        labels += re.findall(r'<label class="form-check-label" for="kind-[^"]+">([^<]*)</label>',
+                             body)
+    assert len(labels) == len(set(labels))
+    # CRM's logged proposals and sales' sent quotes no longer read as the same thing.
+    assert proposals[0] in labels and proposals[1] in labels
+    assert "Propostas" not in labels and "Proposals" not in labels

@@ -90,6 +90,34 @@
     }
   });
 
+  // Each module's "all of this module" box checks or clears its group's kinds, and shows
+  // whether all (checked), some (mixed) or none of them are chosen. Hidden without JS.
+  const syncGroup = (group) => {
+    const toggle = group.querySelector("[data-kind-group-toggle]");
+    if (!toggle) return;
+    const boxes = [...group.querySelectorAll('input[name="kind"]')];
+    const on = boxes.filter((box) => box.checked).length;
+    toggle.checked = boxes.length > 0 && on === boxes.length;
+    toggle.indeterminate = on > 0 && on < boxes.length;
+  };
+  const enhanceGroups = () => {
+    root.querySelectorAll(".timeline-kind-group").forEach((group) => {
+      const all = group.querySelector(".timeline-kind-all");
+      if (all && all.hidden) all.hidden = false;
+      syncGroup(group);
+    });
+  };
+  root.addEventListener("change", (event) => {
+    const group = event.target.closest(".timeline-kind-group");
+    if (!group) return;
+    if (event.target.matches("[data-kind-group-toggle]")) {
+      group.querySelectorAll('input[name="kind"]').forEach((box) => { box.checked = event.target.checked; });
+    }
+    syncGroup(group);
+  });
+  enhanceGroups();
+  new MutationObserver(enhanceGroups).observe(root, { childList: true, subtree: true });
+
   root.addEventListener("submit", async (event) => {
     const form = event.target.closest(".timeline-filter");
     if (!form) return;

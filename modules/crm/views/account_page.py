@@ -17,7 +17,7 @@ from flask import current_app, url_for
 from markupsafe import Markup
 
 from erp.auth.services import safe_next_url
-from erp.registry import TimelineSource
+from erp.registry import MenuItem, TimelineSource
 
 from ..kinds import AccountStat, AccountTab, CreateAction
 
@@ -100,3 +100,23 @@ def timeline_kinds(user) -> dict[str, Any]:
     for source in registry().items(TimelineSource, user):
         kinds.update(source.kinds)
     return kinds
+
+
+@dataclass(frozen=True)
+class KindGroup:
+    """The timeline filter's kinds of one module, under the module's menu label."""
+
+    key: str  # the module's name: "sales"
+    label: Any
+    kinds: dict[str, Any]
+
+
+def timeline_kind_groups(user) -> list[KindGroup]:
+    """The kinds of :func:`timeline_kinds`, grouped by the module whose source gives them
+    (the source key's first part), in source order; each group is named by the module's
+    menu entry (its key is the module's name), else by the module's name."""
+    menu = {item.key: item.label for item in registry().items(MenuItem, check_permission=False)}
+    groups: dict[str, dict[str, Any]] = {}
+    for source in registry().items(TimelineSource, user):
+        groups.setdefault(source.key.split(".")[0], {}).update(source.kinds)
+    return [KindGroup(key, menu.get(key, key), kinds) for key, kinds in groups.items()]
