@@ -100,6 +100,7 @@ ARG_KINDS = {
     "message_id": "outbox_message", "stage_id": "stage", "reason_id": "loss_reason",
     "tag_id": "tag",
     "service.order_id": "service_order", "service.invoice_id": "service_invoice",
+    "finance.origin_id": "sales_invoice",
 }
 
 ACCOUNT = {"account_id": Ref("account")}
@@ -250,6 +251,9 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "finance.index": Expect("finance.read"),
     "finance.aging": Expect("finance.read", ok=REDIRECT, why="to the aging report"),
     "finance.receivable": Expect("finance.read"),
+    "finance.receivable_of": Expect("finance.read", ok=REDIRECT,
+                                    args={"origin": "sales.invoice", "installment": "1"},
+                                    why="to the receivable of the invoice's installment"),
     "finance.record_payment": Expect("finance.write"),
     "finance.cancel": Expect("finance.write"),
     "finance.new_receivable": Expect("finance.write", query=ACCOUNT),

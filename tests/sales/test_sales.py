@@ -450,3 +450,32 @@ def test_every_page_renders(app, client, users, account, contact):
     login_as(client, users["admin"])
     for table in ("sales_product", "sales_quote", "sales_order", "sales_invoice", "sales_event"):
         assert client.get(f"/admin/{table}/").status_code == 200, table
+
+
+def test_invoice_installments_link_to_their_receivables(app, client, users, account):
+    """Each installment of an invoice links to its receivable for who may see finance's
+    receivables; a rep without finance.read gets plain text (issue 17)."""
+    from modules.finance.models import Receivable
+
+    invoice_id = issue(app, make_order(app, account, users["rep_a"], total="300.00"),
+                       users["rep_a"], installments="3")
+    detail = f"/sales/invoices/{invoice_id}"
+    login_as(client, users["finance"])
+    html = client.get(detail).get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)" class="receivable-link"', html)
+    assert links == [f"/finance/receivables/of/sales.invoice/{invoice_id}/{n}" for n in (1, 2, 3)]
+    response = client.get(links[1])
+    with app.app_context():
+        second = db.session.scalar(select(Receivable).where(
+            Receivable.origin == "sales.invoice", Receivable.origin_id == invoice_id,
+            Receivable.installment == 2))
+        assert second.installment_label == "2/3"
+    assert response.status_code == 302
+    assert response.location.endswith(f"/finance/receivables/{second.id}")
+    assert client.get(response.location).status_code == 200
+    assert client.get(f"/finance/receivables/of/sales.invoice/{invoice_id}/4").status_code == 404
+
+    login_as(client, users["rep_a"])  # no finance.read: no links, and the address is refused
+    html = client.get(detail).get_data(as_text=True)
+    assert "receivable-link" not in html and "/finance/" not in html.split('id="installments"')[1]
+    assert client.get(links[0]).status_code == 403

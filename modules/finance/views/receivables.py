@@ -3,12 +3,14 @@ one, cancel it), and the "new receivable" form (the account page's Create → Re
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.clock import local_today
+from erp.db import db
 from erp.forms import form_data, form_view, page_size, post_action
 from erp.i18n import module_i18n, number
 from erp.paging import keyset_page, sort_keys
@@ -67,6 +69,21 @@ def receivable(receivable_id: int):
     # parser reads back (issue 17).
     form.amount.data = number(receivable.outstanding, 2) if receivable.outstanding > 0 else ""
     return _detail(receivable, form)
+
+
+@bp.route("/receivables/of/<origin>/<int:origin_id>/<int:installment>")
+@permission_required(READ)
+def receivable_of(origin: str, origin_id: int, installment: int):
+    """The receivable of an invoice's installment ("sales.invoice" 7, 2/3): a billing module
+    links its installments here without knowing finance's ids (issue 17); within the
+    viewer's scope, else a 404."""
+    found = db.session.scalar(select(Receivable.id).where(
+        Receivable.origin == origin, Receivable.origin_id == origin_id,
+        Receivable.installment == installment))
+    if found is None:
+        abort(404)
+    receivable = services.get_receivable_or_404(found, current_user)
+    return redirect(url_for("finance.receivable", receivable_id=receivable.id))
 
 
 @bp.route("/receivables/<int:receivable_id>/payments", methods=["POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 
 from erp.auth import permission_required
@@ -42,7 +42,23 @@ def new_invoice():
 def invoice(invoice_id: int):
     invoice = services.get_invoice_or_404(invoice_id, current_user)
     return render_template("sales/invoice.html", invoice=invoice, post_form=PostForm(),
-                           can_write=current_user.has_permission(WRITE))
+                           can_write=current_user.has_permission(WRITE),
+                           receivable_url=_receivable_url(invoice))
+
+
+# Finance, when enabled, finds the receivable of an installment by the origin the invoice's
+# signal gave it (sales does not depend on finance: only its address and permission).
+RECEIVABLE_OF, FINANCE_READ = "finance.receivable_of", "finance.read"
+
+
+def _receivable_url(invoice: Invoice):
+    """A function of an installment's position to its receivable's page, or None when
+    finance is off or the user may not see receivables (issue 17)."""
+    if (RECEIVABLE_OF not in current_app.view_functions
+            or not current_user.has_permission(FINANCE_READ)):
+        return None
+    return lambda position: url_for(RECEIVABLE_OF, origin="sales.invoice",
+                                    origin_id=invoice.id, installment=position)
 
 
 @bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])
