@@ -88,6 +88,14 @@ def lost_race(error: OperationalError) -> bool:
     return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
+def done_message(created: int, updated: int, rejected: int) -> str:
+    """"1 created, 2 updated, 1 skipped.": each count agrees in number with its word."""
+    return _("%(created)s, %(updated)s, %(rejected)s.",
+             created=ngettext("%(num)d created", "%(num)d created", created),
+             updated=ngettext("%(num)d updated", "%(num)d updated", updated),
+             rejected=ngettext("%(num)d skipped", "%(num)d skipped", rejected))
+
+
 class WriteFailed(Exception):
     """The write pass cannot go on; ``message`` says why, for the user."""
 
@@ -366,9 +374,7 @@ class _Run:
         finally:
             self.close_rejects()
         job.status = DONE
-        job.message = _("%(created)d created, %(updated)d updated, %(rejected)d skipped.",
-                        created=job.created_rows, updated=job.updated_rows,
-                        rejected=job.rejected_rows)
+        job.message = done_message(job.created_rows, job.updated_rows, job.rejected_rows)
         # Imported: the upload is no longer needed (the rejected rows have their file).
         stored_path(job).unlink(missing_ok=True)
 
