@@ -160,3 +160,26 @@ def test_query_count_does_not_grow_with_the_accounts(app, client, users, make_ac
         owe(app, account, date(2026, 10, 1), "10", paid="3")
         owe(app, account, date(2026, 1, 1), "20")
     assert [queries_for(app, client, url) for url in urls] == small
+
+
+def test_two_accounts_with_the_same_trade_name_are_told_apart(app, client, users,
+                                                               make_account):
+    """Issue 17: the report showed only the trade name, so two "Silva Comércio de Peças"
+    looked the same; now the legal name follows a trade name that differs from it."""
+    first = make_account(owner="rep_a", legal_name="Silva Comércio de Peças Ltda.",
+                         trade_name="Silva Peças")
+    second = make_account(owner="rep_b", legal_name="J. Silva e Filhos ME",
+                          trade_name="Silva Peças")
+    plain = make_account(owner="rep_b", legal_name="Sem Fantasia Ltda.",
+                         trade_name="Sem Fantasia Ltda.")
+    for account, amount in ((first, "300"), (second, "200"), (plain, "100")):
+        owe(app, account, date(2026, 11, 1), amount)
+    login_as(client, users["finance"])
+    page = html_table(client.get("/finance/reports/aging", query_string=ON)
+                      .get_data(as_text=True), "aging-report")
+    export = csv_rows(client.get("/finance/reports/aging",
+                                 query_string={**ON, "format": "csv"}))
+    expected = ["Silva Peças — Silva Comércio de Peças Ltda.",
+                "Silva Peças — J. Silva e Filhos ME", "Sem Fantasia Ltda."]
+    assert [row[0] for row in page[1:4]] == expected
+    assert [row[0] for row in export[1:4]] == expected

@@ -122,11 +122,15 @@ def aging_select(user, today: date, *, owner_id: int | None = None,
 
 
 def with_names(debtors, order: str):
-    """``debtors`` (a subquery with ``account_id``) with each account's ``name`` (its trade
-    name, else its legal name), largest ``order`` first. The name is a scalar subquery: a
-    primary-key probe for each of these rows, where a join may be hashed over every account
-    (PostgreSQL did, for the CSV of every debtor)."""
-    name = (select(func.coalesce(func.nullif(Account.trade_name, ""), Account.legal_name))
+    """``debtors`` (a subquery with ``account_id``) with each account's ``name``: its legal
+    name, after its trade name when it has another one ("Silva — Silva Comércio de Peças
+    Ltda."), so two accounts with the same trade name are told apart (issue 17). Largest
+    ``order`` first. The name is a scalar subquery: a primary-key probe for each of these
+    rows, where a join may be hashed over every account (PostgreSQL did, for the CSV of
+    every debtor)."""
+    trade = func.coalesce(Account.trade_name, "")
+    name = (select(case((trade.in_(["", Account.legal_name]), Account.legal_name),
+                        else_=Account.trade_name + " — " + Account.legal_name))
             .where(Account.id == debtors.c.account_id).correlate_except(Account)
             .scalar_subquery())
     return (select(debtors, name.label("name"))
