@@ -216,3 +216,18 @@ def test_archived_actions_are_left_out(app, users, fixture):
         db.session.commit()
     assert report_rows(app, users, "rep_b") == [("Rep_B", "call", 1, 0, 0),
                                                 ("Rep_B", "visit", 0, 0, 1)]
+
+
+def test_drill_down_tells_accounts_with_the_same_trade_name_apart(app, client, users,
+                                                                   make_account):
+    """Issue 17: "Silva Peças" twice read the same; the legal name follows the trade name."""
+    for legal in ("Silva Comércio de Peças Ltda.", "J. Silva e Filhos ME"):
+        add_actions(app, users, make_account(owner="rep_b", legal_name=legal,
+                                             trade_name="Silva Peças"),
+                    "rep_b", "visit", overdue=1)
+    login_as(client, users["manager"])
+    args = {**PERIOD, "user": users["rep_b"], "kind": "visit", "status": "overdue"}
+    rows = html_table(client.get("/crm/reports/actions/list", query_string=args)
+                      .get_data(as_text=True), "action-list")[1:]
+    assert sorted(r[3] for r in rows) == ["Silva Peças — J. Silva e Filhos ME",
+                                          "Silva Peças — Silva Comércio de Peças Ltda."]

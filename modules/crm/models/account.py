@@ -121,6 +121,14 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
         return self.trade_name or self.legal_name
 
     @property
+    def distinct_name(self) -> str:
+        """For reports, where two accounts with the same trade name must be told apart: the
+        legal name, after the trade name when that differs ("Silva — Silva Peças Ltda.")."""
+        if self.trade_name and self.trade_name != self.legal_name:
+            return f"{self.trade_name} — {self.legal_name}"
+        return self.legal_name
+
+    @property
     def tax_id_formatted(self) -> str:
         return format_tax_id(self.tax_id) if self.tax_id else ""
 
