@@ -457,7 +457,9 @@ def _fail(job: ImportJob, message: str) -> None:
         db.session.commit()
     job.status = FAILED
     job.message = message + " " + (
-        _("What had been written (%(n)d records) was removed again.", n=deleted + restored)
+        ngettext("What had been written (%(num)d record) was removed again.",
+                 "What had been written (%(num)d records) was removed again.",
+                 deleted + restored)
         if deleted or restored else _("Nothing was imported."))
     job.created_rows = job.updated_rows = 0
 

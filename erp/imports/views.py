@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -223,8 +224,9 @@ def undo(job_id: int):
         except services.ImportRefused as error:
             flash(error.message, "error")
         else:
-            flash(_("The import was undone: %(n)d records deleted or put back.", n=changed),
-                  "success")
+            flash(ngettext("The import was undone: %(num)d record deleted or put back.",
+                           "The import was undone: %(num)d records deleted or put back.",
+                           changed), "success")
         return redirect(url_for("imports.job", job_id=job_id), 303)
     blockers = services.undo_blockers(job)
     return render_template("erp/imports/undo.html", job=job, form=form, blockers=blockers,

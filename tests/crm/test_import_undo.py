@@ -221,3 +221,19 @@ def test_a_live_worker_is_left_alone_and_a_silent_one_is_not(app, users, existin
         assert runner.reap_stale() == 1  # silent for longer than IMPORT_STALE_AFTER_SECONDS
         db.session.remove()
     assert count(app, Account) == 2
+
+
+def test_one_record_is_said_in_the_singular(app, client, users, existing):
+    """Issue 17: counts agree with their words ("1 created", "The 1 record … will be
+    deleted"), in the job's message, the undo page and its outcome."""
+    result = run_import(app, users["rep_a"], "accounts", _mixed_file(new=1))
+    assert (result.created, result.updated) == (1, 2)
+    assert result.message == "1 created, 2 updated, 0 skipped."
+    login_as(client, users["rep_a"])
+    confirm = client.get(f"/imports/{result.id}/undo").get_data(as_text=True)
+    assert "The 1 record this import created will be deleted." in confirm
+    assert "The 2 records it updated will get back the values they had before." in confirm
+    response = client.post(f"/imports/{result.id}/undo",
+                           data={"csrf_token": csrf_token(client, f"/imports/{result.id}/undo")})
+    page = client.get(response.location).get_data(as_text=True)
+    assert "The import was undone: 3 records deleted or put back." in page
