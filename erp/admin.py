@@ -22,6 +22,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from . import mail
 from .admin_bounds import BoundedAdminArgs
+from .admin_format import AdminFormat, module_summary
 from .auth.admin_views import LoginAttemptColumns, UserSessionsMixin
 from .auth.models import SCOPE_ALL, SCOPE_OWN, SCOPE_TEAM, LoginAttempt, Role, Team, User
 from .db import db
@@ -44,11 +45,13 @@ class SecureAdminIndexView(_AdminOnly, AdminIndexView):
     @expose("/")
     def index(self):
         modules = db.session.scalars(db.select(InstalledModule).order_by(InstalledModule.name))
-        return self.render("admin/erp_index.html", modules=list(modules))
+        return self.render("admin/erp_index.html", modules=list(modules),
+                           module_summary=module_summary)
 
 
-class SecureModelView(BoundedAdminArgs, _AdminOnly, ModelView):
-    """Base for every admin view, the host's and the modules'."""
+class SecureModelView(AdminFormat, BoundedAdminArgs, _AdminOnly, ModelView):
+    """Base for every admin view, the host's and the modules': in the user's language,
+    with values formatted as in the rest of the app (erp/admin_format.py)."""
 
     form_base_class = FlaskForm
     page_size = 50
@@ -68,11 +71,14 @@ class UserAdmin(UserSessionsMixin, SecureModelView):
     column_searchable_list = ("username", "name", "email")
     column_filters = ("active", "team.name")
     column_labels = {"username": _l("User name"), "name": _l("Name"), "email": _l("E-mail"),
-                     "team": _l("Team"), "roles": _l("Roles"), "active": _l("Active"),
-                     "locale": _l("Language")}
+                     "team": _l("Team"), "team.name": _l("Team"), "roles": _l("Roles"),
+                     "active": _l("Active"), "locale": _l("Language"),
+                     "timezone": _l("Time zone")}
     form_columns = ("username", "name", "email", "new_password", "team", "roles", "active",
                     "locale", "timezone")
     column_details_exclude_list = ("password_hash", "session_token")
+    column_formatters = {"locale": lambda _v, _c, user, _n: current_app.config[
+        "ERP_LANGUAGES"].get(user.locale, user.locale)}
     form_extra_fields = {
         "new_password": PasswordField(
             _l("New password"), validators=[Optional(), Length(min=8)],
@@ -125,6 +131,7 @@ class LoginAttemptAdmin(LoginAttemptColumns, SecureModelView):
 
 class TeamAdmin(SecureModelView):
     column_list = ("name", "members")
+    column_labels = {"members": _l("Members")}
     form_columns = ("name", "members")
 
 
@@ -133,6 +140,12 @@ class ModuleAdmin(SecureModelView):
     column_list = ("name", "version", "summary", "depends", "enabled", "origin", "installed_at",
                    "updated_at")
     column_default_sort = "name"
+    column_labels = {"version": _l("Version"), "summary": _l("Summary"),
+                     "depends": _l("Depends on"), "enabled": _l("Enabled"),
+                     "origin": _l("Origin"), "installed_at": _l("Installed"),
+                     "updated_at": _l("Updated")}
+    column_formatters = {"summary": lambda _v, _c, module, _n: module_summary(module.name,
+                                                                             module.summary)}
 
 
 class OutboxView(_AdminOnly, BaseView):
