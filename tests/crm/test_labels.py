@@ -13,6 +13,7 @@ from erp.clock import local_today
 from erp.db import db
 from modules.crm.services import actions as action_service
 from tests.conftest import csrf_token, login_as
+from tests.reporting import html_table
 
 
 def speaks(app, users, who: str, locale: str | None) -> None:
@@ -125,3 +126,20 @@ def test_timeline_kinds_are_grouped_by_module_with_distinct_labels(
     # CRM's logged proposals and sales' sent quotes no longer read as the same thing.
     assert proposals[0] in labels and proposals[1] in labels
     assert "Propostas" not in labels and "Proposals" not in labels
+
+
+@pytest.mark.parametrize(("locale", "heading"), [
+    ("en", ["User", "Type", "Done", "Planned", "Overdue", "Total"]),
+    ("pt_BR", ["Usuário", "Tipo", "Concluídas", "Planejadas", "Em atraso", "Total"]),
+])
+def test_report_columns_above_counts_are_plural(app, client, users, account, locale,
+                                                heading):
+    """The actions report's columns count actions: "Concluídas", not one's status."""
+    speaks(app, users, "manager", locale)
+    with app.app_context(), app.test_request_context():
+        action_service.create_action(
+            {"account_id": account, "kind": "call", "at": f"{local_today().isoformat()}T08:00",
+             "done": "1", "user_id": users["rep_a"]}, user=db.session.get(User, users["rep_a"]))
+    login_as(client, users["manager"])
+    html = client.get("/crm/reports/actions").get_data(as_text=True)
+    assert html_table(html, "actions-report")[0] == heading

@@ -32,6 +32,7 @@ from . import losses as losses_service
 from .filters import build_form, filters_from, month_period, year_to_date
 
 _ = module_i18n(__name__).gettext
+pgettext = module_i18n(__name__).pgettext
 
 bp = Blueprint("crm_reports", __name__, url_prefix="/crm/reports",
                template_folder="../templates")
@@ -59,10 +60,17 @@ def _status_label(status: str) -> str:
     return str(ACTION_STATUS_LABELS[status])
 
 
+def _status_heading(status: str) -> str:
+    """A column's or a series' title above counts: plural ("Concluídas"), not one action's
+    status ("Concluída"); the same words in English (issue 17)."""
+    return {"done": pgettext("actions", "Done"), "planned": pgettext("actions", "Planned"),
+            "overdue": pgettext("actions", "Overdue")}.get(status) or _status_label(status)
+
+
 def actions_table(report, filters) -> ReportTable:
     statuses = actions_service.STATUSES
     columns = [Column("user", _("User")), Column("kind", _("Type")),
-               *(Column(s, _status_label(s), INTEGER) for s in statuses),
+               *(Column(s, _status_heading(s), INTEGER) for s in statuses),
                Column("total", _("Total"), INTEGER)]
 
     def links(user_id, kind) -> dict:
@@ -95,7 +103,7 @@ def actions():
         chart = stacked_bar_chart(
             "actions-chart", _("Actions by type: done, planned and overdue"),
             [_kind(k.kind) for k in by_kind],
-            [Series(_status_label(s), [getattr(k, s) for k in by_kind])
+            [Series(_status_heading(s), [getattr(k, s) for k in by_kind])
              for s in actions_service.STATUSES],
             value_format=number)
     return render_template("crm/reports/actions.html", form=form, filters=filters,
@@ -165,7 +173,7 @@ def funnel():
 
 
 def losses_table(lines, first: str, *, no_name: str) -> ReportTable:
-    columns = [Column("name", first), Column("lost", _("Lost"), INTEGER),
+    columns = [Column("name", first), Column("lost", pgettext("opportunities", "Lost"), INTEGER),
                Column("value", _("Value lost"), MONEY),
                Column("share", _("Share of lost (%)"), PERCENT)]
     rows = [Row((line.name or no_name, line.lost, line.value, line.share)) for line in lines]
