@@ -37,7 +37,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipProperty
 
 from .i18n import date_filter, datetime_filter, module_domain, money, number
-from .money import Money
+from .money import is_money
 
 # Attributes many models share, named once in the host's catalog.
 COMMON_LABELS = {
@@ -83,10 +83,6 @@ TYPE_FORMATTERS = {
 }
 
 
-def _is_money(kind: Numeric) -> bool:
-    return (kind.precision, kind.scale) == (Money.precision, Money.scale)
-
-
 def column_formatter(column):
     """How a value of ``column`` (a table column) is shown; None: as Flask-Admin would."""
     kind = column.type
@@ -97,7 +93,7 @@ def column_formatter(column):
     if isinstance(kind, Date):
         return date_filter
     if isinstance(kind, Numeric):
-        return money if _is_money(kind) else number
+        return money if is_money(kind) else number
     return None
 
 

@@ -34,6 +34,12 @@ Percent = Numeric(5, 2, asdecimal=True)
 """A percentage with two decimals, 0 to 100 (a line's discount)."""
 
 
+def is_money(column_type) -> bool:
+    """Whether a column's type is :data:`Money` (shown as ``R$ 720,00``, not a number)."""
+    return (isinstance(column_type, Numeric)
+            and (column_type.precision, column_type.scale) == (Money.precision, Money.scale))
+
+
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or that month's last day (31 Jan + 1 → 28/29 Feb)."""
     month_index = day.month - 1 + months

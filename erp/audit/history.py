@@ -23,7 +23,8 @@ from sqlalchemy import Boolean, Date, DateTime, Numeric, and_, inspect, or_, sel
 from sqlalchemy.orm import ColumnProperty, Mapper
 
 from ..db import db, mappers_by_table, record_key
-from ..i18n import date_filter, datetime_filter, number
+from ..i18n import date_filter, datetime_filter, money, number
+from ..money import is_money
 from ..params import page_arg
 from .models import CREATE, DELETE, UPDATE, AuditEntry
 from .recorder import HIDDEN, spec_of
@@ -138,7 +139,7 @@ def show_value(mapper: Mapper | None, name: str, text: str | None, names: dict) 
         if isinstance(kind, Date):
             return date_filter(date.fromisoformat(text))
         if isinstance(kind, Numeric):
-            return number(Decimal(text), kind.scale)
+            return money(Decimal(text)) if is_money(kind) else number(Decimal(text), kind.scale)
     except (ValueError, InvalidOperation):
         pass  # recorded under another type: shown as it was kept
     return text

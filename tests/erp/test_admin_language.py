@@ -112,6 +112,10 @@ def test_the_admin_lists_in_portuguese_with_formatted_values(app, client, users,
     assert "Lançamento manual" in receivables  # the origin's label, not "manual"
     assert not ISO_DATE.search(receivables) and "720.00" not in receivables
 
+    # The audit trail shows the receivable's amount as money too (erp.audit.history).
+    audit = _text(_table(client.get("/admin/audit/").get_data(as_text=True)))
+    assert "Valor : — → R$ 720,00" in audit and "720.00" not in audit
+
     home = client.get("/admin/").get_data(as_text=True)
     assert "Contas a receber e pagamentos" in home  # finance's summary, in its catalog
     assert "Receivables and payments" not in home
