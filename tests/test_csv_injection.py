@@ -116,11 +116,14 @@ def _losses(app, users, make_account, pipeline):  # noqa: F811
 def _aging(app, users, make_account, pipeline):  # noqa: F811
     from modules.finance.models import Receivable
 
-    account = make_account(owner="rep_a", legal_name="Silva Ltda.", trade_name=FORMULA)
+    # The report names an account by its legal name (after its trade name when that
+    # differs): a legal name that is a formula is the whole cell, a trade name its start.
+    accounts = [make_account(owner="rep_a", legal_name=FORMULA),
+                make_account(owner="rep_a", legal_name="Silva Ltda.", trade_name=FORMULA)]
     with app.app_context():
-        db.session.add(Receivable(account_id=account, document="NF 1",
-                                  issue_date=date(2025, 1, 1), due_date=date(2026, 1, 1),
-                                  amount=Decimal("60")))
+        db.session.add_all(Receivable(account_id=account, document="NF 1",
+                                      issue_date=date(2025, 1, 1), due_date=date(2026, 1, 1),
+                                      amount=Decimal("60")) for account in accounts)
         db.session.commit()
     return [("/finance/reports/aging", {"as_of": "2026-11-23"})]
 
