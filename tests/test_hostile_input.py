@@ -87,6 +87,8 @@ def _urls(app) -> list[tuple[str, str]]:
                   if name.endswith("_id")}
         if "export_type" in rule.arguments:
             values["export_type"] = "csv"
+        if "origin" in rule.arguments:  # a receivable's origin document, e.g. an invoice's
+            values.update(origin="sales.invoice", installment=1)
         if "key" in rule.arguments:
             for key in tabs:
                 urls.append((rule.endpoint, rule.build({**values, "key": key})[1]))
