@@ -144,7 +144,6 @@ def pages(f: dict) -> list[tuple[str, str, str]]:
         ("actions report", "html", "/crm/reports/actions"),
         ("losses report", "html", "/crm/reports/losses"),
         ("aging report", "html", "/finance/reports/aging"),
-        ("finance aging", "html", "/finance/aging"),
         ("receivables list", "html", "/finance/"),
         ("sales quotes", "html", "/sales/quotes"),
         ("sales orders", "html", "/sales/orders"),
