@@ -52,14 +52,8 @@ class QueryCounter:
 
 def queries_for(app, client, url: str, status: int = 200) -> int:
     """How many SQL statements answering ``url`` runs."""
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with count_queries(app) as statements:
         response = client.get(url)
         response.get_data()  # a streamed body runs its queries while it is read
         assert response.status_code == status, response.status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return len(counter.statements)
+    return len(statements)

@@ -10,28 +10,22 @@ from dataclasses import dataclass
 
 from flask import render_template_string
 from flask_babel import force_locale, refresh
-from sqlalchemy import event, select
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 import erp.i18n
 from erp.auth.models import Role, User
 from erp.db import db
 from erp.registry import MenuItem, Registry, RegistryError
+from erp.testing import count_queries
 from tests.conftest import login_as
-from tests.reporting import QueryCounter, queries_for
+from tests.reporting import queries_for
 
 
 def _statements(app, client, url: str) -> list[str]:
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(url)
-        response.get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
-    return [s for s in counter.statements if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE")]
+    with count_queries(app) as statements:
+        client.get(url).get_data()
+    return [s for s in statements if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE")]
 
 
 def test_a_signed_in_page_reads_the_user_and_roles_once_whatever_the_roles(app, client, users):
@@ -53,16 +47,13 @@ def test_a_signed_in_page_reads_the_user_and_roles_once_whatever_the_roles(app, 
 def test_users_loaded_as_owners_do_not_load_their_roles(app, users):
     """An account, contact or opportunity joins its owner; the owner's roles are not read
     unless asked for (they were: a roles query on every page showing a record)."""
-    with app.app_context():
-        counter = QueryCounter()
-        event.listen(db.engine, "before_cursor_execute", counter)
+    with app.app_context(), count_queries(app) as statements:
         try:
             owners = db.session.scalars(select(User).order_by(User.id)).all()
             assert len(owners) == len(users)
-            assert not any("auth_role" in s for s in counter.statements), counter.statements
+            assert not any("auth_role" in s for s in statements), statements
             assert owners[0].roles is not None  # still there when read
         finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
             db.session.remove()
 
 
@@ -231,17 +222,11 @@ def test_an_api_request_reads_its_token_user_and_roles_in_one_statement(app, use
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/accounts", headers=headers).status_code == 200  # last used
-    counter = QueryCounter()
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", counter)
-    try:
+    with count_queries(app) as statements:
         assert client.get("/api/v1/accounts", headers=headers).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", counter)
     sources = ("FROM erp_api_token", "FROM auth_user\n", "FROM auth_user ", "FROM auth_role",
                "FROM auth_user_role")
-    auth = [s for s in counter.statements if any(source in s for source in sources)]
+    auth = [s for s in statements if any(source in s for source in sources)]
     assert len(auth) == 1, auth  # the token with its user and the user's roles
     assert "auth_role" in auth[0] and "auth_user" in auth[0]
 
