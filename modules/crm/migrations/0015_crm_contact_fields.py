@@ -1,4 +1,4 @@
-"""crm: the fields the daily use asks for (issue 17, point 12)
+"""crm: the fields the daily use asks for: the contact's current system, the opportunity's kind of attendance (issue 17, point 12)
 
 Revision ID: 0015_crm_contact_fields
 Revises: 0014_crm_funnel_cycle

@@ -1,4 +1,4 @@
-"""crm: pipeline history by stage id, the stage where an opportunity was lost, external references (issue 19)
+"""crm: pipeline history by stage id, and the stage where an opportunity was lost (issue 19)
 
 Revision ID: 0018_crm_stage_history
 Revises: 0017_crm_merge
