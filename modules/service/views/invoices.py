@@ -3,7 +3,7 @@ the order's page: views/orders.py)."""
 
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import String, cast, or_
 from sqlalchemy.orm import contains_eager, selectinload
@@ -58,7 +58,24 @@ def invoices():
 
 def _render_invoice(invoice: ServiceInvoice) -> str:
     return render_template("service/invoice.html", invoice=invoice,
-                           action_form=PostForm(), errors=[])
+                           action_form=PostForm(), errors=[],
+                           receivable_url=_receivable_url(invoice))
+
+
+# Finance, when enabled, finds the receivable of an installment by the origin the invoice's
+# signal gave it (service does not depend on finance: only its address and permission), as
+# the sales invoice page does.
+RECEIVABLE_OF, FINANCE_READ = "finance.receivable_of", "finance.read"
+
+
+def _receivable_url(invoice: ServiceInvoice):
+    """A function of an installment's position to its receivable's page, or None when
+    finance is off or the user may not see receivables (issue 17)."""
+    if (RECEIVABLE_OF not in current_app.view_functions
+            or not current_user.has_permission(FINANCE_READ)):
+        return None
+    return lambda position: url_for(RECEIVABLE_OF, origin=services.ORIGIN,
+                                    origin_id=invoice.id, installment=position)
 
 
 @bp.route("/invoices/<int:invoice_id>")
