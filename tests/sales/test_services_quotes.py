@@ -320,17 +320,52 @@ def test_accepting_makes_an_order_with_the_same_lines(acct, as_user, contact):
                       "total": Decimal("569.70"), "quote_id": quote.id, "user": rep}
 
 
-@pytest.mark.parametrize("step", ["draft", "accepted", "refused"])
-def test_only_a_sent_quote_can_be_accepted(acct, as_user, contact, step):
+@pytest.mark.parametrize("sent", [True, False])
+@pytest.mark.parametrize("step", ["accepted", "refused"])
+def test_a_decided_quote_cannot_be_accepted(acct, as_user, contact, step, sent):
     rep = as_user()
     quote = new_quote(acct, rep)
-    if step != "draft":
+    if sent:
         services.send_quote(quote, contact, user=rep)
-        (services.accept_quote if step == "accepted" else services.refuse_quote)(quote,
-                                                                                 user=rep)
+    (services.accept_quote if step == "accepted" else services.refuse_quote)(quote, user=rep)
     assert refused(services.accept_quote, quote, user=rep) == {
-        "__all__": ["Only a sent quote can be accepted."]}
+        "__all__": ["Only a draft or sent quote can be accepted."]}
     assert count(Order) == (1 if step == "accepted" else 0)
+
+
+def test_a_draft_never_e_mailed_can_be_accepted(acct, as_user):
+    """A customer who agreed by phone: the draft becomes an order without an e-mail, on the
+    timeline and in the audit trail as a sent one would (issue 17)."""
+    from erp.audit.models import AuditEntry
+
+    rep = as_user()
+    quote = new_quote(acct, rep, line("Consultoria", "2", "150,00"))
+    with caught("sales.order_confirmed") as confirmed:
+        order = services.accept_quote(quote, user=rep)
+    quote = db.session.get(Quote, quote.id)
+    assert (quote.status, quote.sent_at, quote.decided_at is not None) == (
+        "accepted", None, True)
+    assert (order.status, order.quote_id, order.total) == ("confirmed", quote.id,
+                                                          Decimal("300.00"))
+    assert count(OutboxMessage) == 0
+    assert db.session.scalars(select(SalesEvent.kind).order_by(SalesEvent.id)).all() == [
+        "sales.quote_accepted", "sales.order_confirmed"]
+    assert len(confirmed) == 1
+    changes = db.session.scalars(select(AuditEntry.changes).where(
+        AuditEntry.table_name == "sales_quote", AuditEntry.record_id == str(quote.id))).all()
+    assert any(change.get("status") == ["draft", "accepted"] for change in changes)
+
+
+def test_a_draft_past_its_validity_date_cannot_be_accepted(acct, as_user):
+    rep = as_user()
+    draft = new_quote(acct, rep)
+    draft.valid_until = TODAY - timedelta(days=1)  # as if time had passed
+    db.session.commit()
+    assert refused(services.accept_quote, draft, user=rep) == {"__all__": [
+        "The validity date of this quote has passed: change it before marking it accepted."]}
+    assert count(Order) == 0 and db.session.get(Quote, draft.id).status == "draft"
+    services.refuse_quote(draft, user=rep)  # but the customer may still have said no
+    assert db.session.get(Quote, draft.id).status == "refused"
 
 
 def test_an_expired_quote_cannot_be_accepted_but_may_be_refused(acct, as_user, contact):
@@ -354,10 +389,22 @@ def test_refusing_a_sent_quote_is_on_the_timeline(acct, as_user, contact):
     assert db.session.scalars(select(SalesEvent.kind).order_by(SalesEvent.id)).all() == [
         "sales.quote_sent", "sales.quote_refused"]
     assert refused(services.refuse_quote, quote, user=rep) == {
-        "__all__": ["Only a sent quote can be refused."]}
+        "__all__": ["Only a draft or sent quote can be refused."]}
+    accepted = new_quote(acct, rep)
+    services.accept_quote(accepted, user=rep)
+    assert refused(services.refuse_quote, accepted, user=rep) == {
+        "__all__": ["Only a draft or sent quote can be refused."]}
+
+
+def test_a_draft_never_e_mailed_can_be_refused(acct, as_user):
+    rep = as_user()
     draft = new_quote(acct, rep)
-    assert refused(services.refuse_quote, draft, user=rep) == {
-        "__all__": ["Only a sent quote can be refused."]}
+    services.refuse_quote(draft, user=rep)
+    draft = db.session.get(Quote, draft.id)
+    assert (draft.status, draft.sent_at, draft.decided_at is not None) == (
+        "refused", None, True)
+    assert db.session.scalars(select(SalesEvent.kind)).all() == ["sales.quote_refused"]
+    assert count(OutboxMessage) == 0
 
 
 # --- expiry ---------------------------------------------------------------------------------
@@ -425,9 +472,43 @@ def test_the_web_sends_accepts_and_refuses_through_the_same_rules(app, client, u
         response = client.post(f"/sales/quotes/{quote_id}/{action}",
                                data={"csrf_token": csrf_token(client, detail)})
         assert response.status_code == 303
-    assert "Only a sent quote can be accepted." in client.get(
+    assert "Only a draft or sent quote can be accepted." in client.get(
         f"/sales/quotes/{second}").get_data(as_text=True)
     with app.app_context():
         assert [db.session.get(Quote, i).status for i in (first, second)] == [
             "accepted", "refused"]
         assert count(Order) == 1
+
+
+def test_the_quote_page_offers_accept_and_refuse_on_a_draft_with_a_confirmation(
+        app, client, users, account, as_user):
+    """A customer who agreed by phone: the draft's page has "Accepted → order" (asking first,
+    since no e-mail went out) and posting it confirms the order (issue 17)."""
+    import re
+
+    with app.app_context():
+        rep = as_user()
+        acct = db.session.get(Account, account)
+        draft, lapsed = new_quote(acct, rep).id, new_quote(acct, rep).id
+        db.session.get(Quote, lapsed).valid_until = TODAY - timedelta(days=1)
+        db.session.commit()
+    login_as(client, users["rep_a"])
+    detail = f"/sales/quotes/{draft}"
+    html = client.get(detail).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="([^"]+)" class="d-inline" '
+                       r'data-confirm="([^"]+)"', html)
+    assert [action for action, _confirm in forms] == [f"/sales/quotes/{draft}/accept",
+                                                       f"/sales/quotes/{draft}/refuse"]
+    assert all("not sent by e-mail" in confirm for _action, confirm in forms)
+    # A draft past its validity date: no accept button (edit its date first), refuse stays.
+    lapsed_html = client.get(f"/sales/quotes/{lapsed}").get_data(as_text=True)
+    assert f"/sales/quotes/{lapsed}/accept" not in lapsed_html
+    assert f"/sales/quotes/{lapsed}/refuse" in lapsed_html
+    response = client.post(f"/sales/quotes/{draft}/accept",
+                           data={"csrf_token": csrf_token(client, detail)})
+    assert response.status_code == 303
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.quote_id == draft))
+        assert response.location.endswith(f"/sales/orders/{order.id}")
+        assert db.session.get(Quote, draft).status == "accepted"
+        assert count(OutboxMessage) == 0

@@ -166,14 +166,24 @@ def send_quote(quote: Quote, contact_id: Any, *, user, message: str | None = Non
     return quote
 
 
+# A quote the customer may still accept or refuse: sent by e-mail, or a draft never e-mailed
+# (the customer agreed, or said no, by phone: issue 17). Accepted and refused are final.
+DECIDABLE = (QUOTE_DRAFT, QUOTE_SENT)
+
+
 def accept_quote(quote: Quote, *, user) -> Order:
-    """The customer accepted: the quote becomes an order with the same lines."""
+    """The customer accepted: the quote becomes an order with the same lines. A draft may be
+    accepted without being e-mailed (agreed by phone); neither a quote past its validity
+    date (edit a draft's date first) nor a decided one."""
     today = local_today(user)
     status = quote.status_on(today)
     if status == QUOTE_EXPIRED:
         raise refuse(_l("This quote has expired: it can no longer be accepted."))
-    if status != QUOTE_SENT:
-        raise refuse(_l("Only a sent quote can be accepted."))
+    if status not in DECIDABLE:
+        raise refuse(_l("Only a draft or sent quote can be accepted."))
+    if quote.valid_until < today:  # a draft past its date: the customer saw other terms
+        raise refuse(_l("The validity date of this quote has passed: change it before "
+                        "marking it accepted."))
     quote.status = QUOTE_ACCEPTED
     quote.decided_at = utcnow()
     order = Order(account_id=quote.account_id, quote_id=quote.id, user_id=user.id,
@@ -191,8 +201,9 @@ def accept_quote(quote: Quote, *, user) -> Order:
 
 
 def refuse_quote(quote: Quote, *, user) -> Quote:
-    if quote.status != QUOTE_SENT:  # an expired quote may still be marked refused
-        raise refuse(_l("Only a sent quote can be refused."))
+    """The customer said no: a sent quote (expired too) or a draft never e-mailed."""
+    if quote.status not in DECIDABLE:  # an expired quote may still be marked refused
+        raise refuse(_l("Only a draft or sent quote can be refused."))
     quote.status = QUOTE_REFUSED
     quote.decided_at = utcnow()
     add_event(quote.account_id, EV_QUOTE_REFUSED, "quote", quote, user)

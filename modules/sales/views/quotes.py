@@ -84,7 +84,8 @@ def quote(quote_id: int):
     quote = services.get_quote_or_404(quote_id, current_user)
     order = db.session.scalar(select(Order).where(Order.quote_id == quote.id))
     return render_template("sales/quote.html", quote=quote, order=order, post_form=PostForm(),
-                           can_write=current_user.has_permission(WRITE))
+                           can_write=current_user.has_permission(WRITE),
+                           today=local_today(current_user))
 
 
 @bp.route("/quotes/<int:quote_id>/print")
