@@ -17,6 +17,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import (
         AdminView,
+        ApiBlueprint,
         ContractData,
         DemoLoader,
         MenuItem,
@@ -24,11 +25,12 @@ def register(registry):
         WebBlueprint,
     )
 
-    from . import account_page, admin, demo, labels, models, search, views
+    from . import account_page, admin, api, demo, labels, models, search, views
     from .permissions import PERMISSIONS, READ
 
     registry.add(*PERMISSIONS)  # to CRM's sales roles, and to finance's
     registry.add(WebBlueprint(views.bp))
+    registry.add(*(ApiBlueprint(blueprint) for blueprint in api.blueprints()))
     registry.add(MenuItem("sales", _l("Sales"), "sales.index", permission=READ, order=20))
     registry.add(account_page.TAB, account_page.SOURCE)
     registry.add(*account_page.STATS)  # last order, invoiced this year

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import TimestampMixin, db
@@ -25,6 +25,10 @@ class Product(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(10), default=KIND_PRODUCT)
     price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # The API's ETag: grows by one at every save (sales 0004).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"

@@ -44,6 +44,9 @@ class Invoice(Audited, TimestampMixin, db.Model):
     issue_date: Mapped[date] = mapped_column(Date)
     total: Mapped[Decimal] = mapped_column(Money)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The API's ETag: grows by one at every save (sales 0004).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     account: Mapped[Account] = relationship()
     order: Mapped[Order] = relationship(back_populates="invoices")

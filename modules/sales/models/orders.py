@@ -49,6 +49,9 @@ class Order(Audited, TimestampMixin, db.Model):
     order_date: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    # The API's ETag: grows by one at every save (sales 0004).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     account: Mapped[Account] = relationship()
     quote: Mapped[Quote | None] = relationship()

@@ -50,6 +50,9 @@ class Quote(Audited, TimestampMixin, db.Model):
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The API's ETag: grows by one at every save (sales 0004).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     account: Mapped[Account] = relationship()
     contact: Mapped[Contact | None] = relationship()
