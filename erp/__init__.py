@@ -17,6 +17,7 @@ from .api.views import bp as api_tokens_bp
 from .audit import init_app as init_audit_trail  # also: the session events
 from .auth.sessions import load_user
 from .auth.views import bp as auth_bp
+from .calendar_feed import bp as calendar_bp
 from .config import default_config, secret_key
 from .db import MAX_ID, db
 from .forms import init_app as init_text_rule
@@ -29,6 +30,7 @@ from .params import init_app as init_query_rule
 from .registry import HOST_KINDS, Registry, WebBlueprint
 from .reports import add_reports_entry
 from .reports import bp as reports_bp
+from .webhooks import models as webhook_models  # noqa: F401 (the webhook outbox)
 
 __all__ = ["create_app"]
 
@@ -93,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(calendar_bp)  # Preferences → Calendar feed, and the feed
     app.register_blueprint(reports_bp)
     views.init_app(app)
     init_audit_trail(app)

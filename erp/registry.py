@@ -301,10 +301,121 @@ class ContractData:
     accounts: Callable | None = None
 
 
+WEBHOOK_ACTIONS = ("create", "update", "delete")  # the audit trail's (erp.audit.models)
+_WEBHOOK_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$")
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """An event an admin may subscribe a webhook endpoint to (erp/webhooks).
+
+    ``key`` is ``<module>.<record>.<what>`` ("sales.quote.created"), what the receiver
+    reads in the payload's ``event``. With ``table`` and ``action`` the host emits it by
+    itself, in the transaction of the change, from the audit trail's entries of that
+    audited table ("create", "update" or "delete"), when ``when(changes)`` holds (if
+    given; ``changes`` is the entry's ``{field: [old, new]}`` as text, e.g. the status
+    becoming "won"). Without them the module emits it where it happens:
+    ``erp.webhooks.emit(key, data)``, inside its transaction.
+    """
+
+    key: str
+    label: Any
+    table: str | None = None  # an Audited model's __tablename__
+    action: str | None = None  # "create", "update" or "delete"
+    when: Callable | None = field(default=None, compare=False)  # (changes) -> bool
+    order: int = 100
+
+    def __post_init__(self):
+        if not _WEBHOOK_KEY.match(self.key or ""):
+            raise RegistryError(f"webhook event {self.key!r}: the key is "
+                                f"'<module>.<record>.<what>', lower case")
+        if (self.table is None) != (self.action is None):
+            raise RegistryError(f"webhook event {self.key!r}: give both table and action, "
+                                f"or neither")
+        if self.action is not None and self.action not in WEBHOOK_ACTIONS:
+            raise RegistryError(f"webhook event {self.key!r}: action must be one of "
+                                f"{WEBHOOK_ACTIONS}, not {self.action!r}")
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One event of a user's calendar feed (erp/calendar_feed.py).
+
+    ``uid`` is stable and unique within its source ("crm.action.42": the host makes it
+    global); ``start`` is an aware datetime (any zone: the feed shows it in the user's) or
+    a ``date`` (an all-day event); ``end`` likewise (``None``: 30 minutes, or the day).
+    """
+
+    uid: str
+    summary: str
+    start: Any  # datetime (aware) or date
+    end: Any = None
+    description: str | None = None
+    url: str | None = None
+    location: str | None = None
+    categories: tuple[str, ...] = ()
+    updated: datetime | None = None  # the record's last change: LAST-MODIFIED
+
+
+@dataclass(frozen=True)
+class CalendarSource:
+    """What a module puts in each user's private calendar feed (Preferences → Calendar).
+
+    ``fetch(user, start, end)`` returns the :class:`CalendarEntry` items of ``user``
+    between the UTC datetimes ``start`` and ``end`` (the host's window), within the
+    user's record scope, in a bounded number of queries (and at most a few hundred items).
+    The feed runs without a login session (its token names the user): the source must
+    not read ``current_user``.
+    """
+
+    key: str
+    label: Any
+    fetch: Callable
+    permission: str | None = None
+    order: int = 100
+
+
+# What a merge joins: two accounts, or two contacts (issue 18).
+MERGE_ACCOUNT, MERGE_CONTACT = "account", "contact"
+
+
+@dataclass(frozen=True)
+class MergeHandler:
+    """How a module's records follow when two accounts (or two contacts) are merged.
+
+    ``merged`` is the record merged away (kept, archived, "merged into" ``survivor``);
+    every record of the module that points to it moves to ``survivor`` in the merge's
+    transaction. A merge is refused while an enabled module has a table with a foreign
+    key to the merged kind's table and no handler of that kind (its rows would stay
+    behind on the archived record: :func:`erp.merging.unsupported`).
+    :func:`erp.merging.moving` builds a handler that moves foreign-key columns, which is
+    all most modules need.
+
+    * ``preview(survivor, merged)`` -> lines shown before the merge ("3 quotes");
+    * ``conflicts(survivor, merged)`` -> messages that refuse the merge (``[]``: none);
+    * ``move(survivor, merged)`` -> the log of what moved (JSON: ids), kept for the undo;
+    * ``undo(survivor, merged, log)`` puts back what ``move`` logged (within 30 days).
+    """
+
+    key: str  # "sales.account": unique among all handlers
+    kind: str  # MERGE_ACCOUNT or MERGE_CONTACT
+    preview: Callable
+    move: Callable
+    undo: Callable
+    conflicts: Callable | None = None
+    order: int = 100
+
+    def __post_init__(self):
+        if self.kind not in (MERGE_ACCOUNT, MERGE_CONTACT):
+            raise RegistryError(f"merge handler {self.key!r}: kind must be MERGE_ACCOUNT or "
+                                f"MERGE_CONTACT, not {self.kind!r}")
+
+
 # Declared by the host at start-up (erp.create_app), with erp.imports' Importer.
 HOST_KINDS = (Permission, Role, WebBlueprint, ApiBlueprint, MenuItem, TimelineSource,
               SearchProvider, AdminView, DashboardWidget, Report, DemoLoader, TemplateFilter,
-              TemplateGlobal, Factory, ContractData)
+              TemplateGlobal, Factory, ContractData, WebhookEvent, CalendarSource,
+              MergeHandler)
 
 HOST = "erp"  # the "module" of what the host itself declares and contributes
 

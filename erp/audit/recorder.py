@@ -345,6 +345,20 @@ def write(session: Session, entries: list[dict], actor=None) -> None:
         entry.update(at=at, user_id=user_id, user_name=user_name)
     # Core insert on the flushing connection: no second flush from inside this one.
     session.connection().execute(AuditEntry.__table__.insert(), entries)
+    for listener in _listeners:
+        listener(session, entries)
+
+
+_listeners: list = []
+
+
+def on_write(listener):
+    """Call ``listener(session, entries)`` after each batch of entries is written, on the
+    same connection and transaction (erp.webhooks turns them into webhook events): it
+    must not flush, and may write with Core statements on ``session.connection()``."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
 
 
 def record_created(session: Session, objects: list) -> None:
