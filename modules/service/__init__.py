@@ -17,6 +17,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import (
         AdminView,
+        ApiBlueprint,
         ContractData,
         DemoLoader,
         MenuItem,
@@ -24,12 +25,13 @@ def register(registry):
         WebBlueprint,
     )
 
-    from . import account_page, admin, dashboard, demo, labels, models, search, views
+    from . import account_page, admin, api, dashboard, demo, labels, models, search, views
     from .permissions import PERMISSIONS, READ, ROLES
 
     registry.add(*PERMISSIONS)
     registry.add(*ROLES)  # service: the service clerk
     registry.add(WebBlueprint(views.bp))
+    registry.add(*(ApiBlueprint(blueprint) for blueprint in api.blueprints()))
     registry.add(MenuItem("service", _l("Service"), "service.index", permission=READ, order=40,
                           icon="tools"))
     registry.add(account_page.TAB, account_page.SOURCE, account_page.STAT, account_page.CREATE)
@@ -49,3 +51,11 @@ def register(registry):
     registry.add(DemoLoader("service", demo.load, order=115, users=demo.USERS))
     registry.add(ContractData("service", demo.contract_data))  # for erp.testing.contract
     registry.add(TemplateGlobal("service_labels", labels))
+    # How its records follow a merge of two accounts or contacts (issue 18).
+    from . import merge
+
+    registry.add(*merge.HANDLERS)
+    # Its webhook events (issue 18): emitted by the host from the audit trail.
+    from . import events
+
+    registry.add(*events.WEBHOOK_EVENTS)

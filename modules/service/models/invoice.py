@@ -46,6 +46,9 @@ class ServiceInvoice(db.Model):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The API's ETag: grows by one at every save (service 0005).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     order: Mapped[ServiceOrder] = relationship(back_populates="invoices")
     account: Mapped[Account] = relationship()

@@ -71,6 +71,9 @@ class ServiceOrder(Audited, TimestampMixin, db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The API's ETag: grows by one at every save (service 0005).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     account: Mapped[Account] = relationship()
     technician: Mapped[User] = relationship(foreign_keys=[technician_id])
