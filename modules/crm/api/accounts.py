@@ -72,11 +72,12 @@ def create_account(data):
     Validated as the web form is: a prospect needs a name; a customer its CNPJ/CPF (and
     a company its state registration, or ISENTO); the tax id, state registration, phone,
     e-mail and CEP are checked and stored normalized. 409 `duplicate` when similar
-    accounts exist.
+    accounts exist (same tax id, CNPJ root, e-mail or phone, or a similar name).
     """
     confirm = data.pop("confirm_duplicates")
     with service_errors():
-        return service.create_account(data, user=current_user, confirm_duplicates=confirm)
+        return service.create_account(data, user=current_user, confirm_duplicates=confirm,
+                                      source="api")
 
 
 @blp.route("/accounts/<int:account_id>", methods=["GET"])

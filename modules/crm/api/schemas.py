@@ -123,7 +123,7 @@ class DuplicateSchema(Schema):
     id = ma.fields.Integer(required=True, allow_none=True)
     name = ma.fields.String(required=True, allow_none=True)
     reason = ma.fields.String(required=True, metadata=_describe(
-        "tax_id (blocks saving), tax_id_root, email or phone"))
+        "tax_id (blocks saving), tax_id_root, email, phone or name (a similar name)"))
     blocking = ma.fields.Boolean(required=True)
     owner = ma.fields.String(required=True, allow_none=True)
     in_scope = ma.fields.Boolean(required=True, metadata=_describe(

@@ -4,7 +4,10 @@ from .account import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, 
 from .action import ACTION_KINDS, Action
 from .contact import AccountContact, Contact
 from .draft import OpportunityDraft
+from .duplicates import DuplicateDismissal, DuplicateKey
+from .events import AccountEvent
 from .lookup_cache import CnpjLookup
+from .merge import MergeLog
 from .pipeline import (
     CONTACT_MEDIA,
     STATUS_LOST,
@@ -31,6 +34,9 @@ __all__ = [
     "STATUS_WON",
     "STATUSES",
     "Action",
+    "AccountEvent",
+    "DuplicateDismissal",
+    "DuplicateKey",
     "LossReason",
     "Opportunity",
     "OpportunityChange",
@@ -45,6 +51,7 @@ __all__ = [
     "AccountContact",
     "Category",
     "CnpjLookup",
+    "MergeLog",
     "Contact",
     "Tag",
     "account_tags",

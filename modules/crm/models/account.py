@@ -61,7 +61,7 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     __audit_name__ = _l("Account")
     __audit_labels__ = labels.ACCOUNT_FIELDS
     __audit_choices__ = labels.ACCOUNT_CHOICES
-    __audit_ignore__ = ("search_text", "tax_id_root")  # derived from the others
+    __audit_ignore__ = ("search_text", "tax_id_root", "name_key")  # derived from the others
     __table_args__ = (
         Index("ix_crm_account_archived_legal_name", "archived", "legal_name"),
         # The list's "last changed" and "newest" sorts (updated_at DESC, id DESC; id DESC),
@@ -79,6 +79,8 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     tax_id: Mapped[str | None] = mapped_column(String(14), unique=True)
     # The first 8 characters of a CNPJ: the company, whatever the branch.
     tax_id_root: Mapped[str | None] = mapped_column(String(8), index=True)
+    # The legal name as duplicates compare it (models/duplicates.py: name_key), kept on save.
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
     state_registration: Mapped[str | None] = mapped_column(String(20))
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("crm_category.id", ondelete="SET NULL"), index=True)
@@ -101,6 +103,11 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     opened_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its code in the system it was imported from (the "Código"/"ID" of an Omie, Tiny or
+    # Bling export): a re-import finds the account by it first (issue 19, crm 0019).
+    external_ref: Mapped[str | None] = mapped_column(String(60), index=True)
+    # The account this one was merged into (kept archived; its page leads there): crm 0017.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
     search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -16,8 +16,11 @@ from erp.i18n import module_i18n
 from erp.params import parse_int
 from erp.validation import Errors, Invalid, choice, record, record_id, text
 
-from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, Category, Tag
+from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, AccountEvent, Category, Tag
+from ..models.duplicates import name_key
+from ..models.events import EVENT_CREATED
 from . import validation as v
+from .duplicates import name_duplicates
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -223,6 +226,9 @@ def find_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,
             if account.id not in found:  # the strongest reason wins (checked first)
                 visible = user is None or in_scope(account.owner_id, user)
                 found[account.id] = Duplicate(account, reason, blocking, visible)
+    if values.get("legal_name") or values.get("trade_name"):  # a similar name (issue 17)
+        found.update((d.record.id, d) for d in name_duplicates(values, exclude_id, user,
+                                                                set(found)))
     return list(found.values())
 
 
@@ -237,11 +243,17 @@ def _check_duplicates(values: dict, exclude_id: int | None, confirmed: bool, use
         raise InvalidInput({}, duplicates)
 
 
-def create_account(data: Mapping[str, Any], *, user, confirm_duplicates: bool = False) -> Account:
+def create_account(data: Mapping[str, Any], *, user, confirm_duplicates: bool = False,
+                   source: str = "web") -> Account:
+    """A new account, with its "account created" timeline event (``source``: "web",
+    "api"; an import writes its events in bulk: importers/accounts.py)."""
     values = clean_account(data, user=user)
     _check_duplicates(values, None, confirm_duplicates, user)
     account = Account(**values)
     db.session.add(account)
+    db.session.flush()
+    db.session.add(AccountEvent(account_id=account.id, kind=EVENT_CREATED,
+                                user_id=getattr(user, "id", None), source=source))
     db.session.commit()
     return account
 
@@ -255,6 +267,10 @@ def update_account(account: Account, data: Mapping[str, Any], *, user,
     values = clean_account(data, user=user, current=account)
     changed_identity = {k: values[k] for k in ("tax_id", "tax_id_root", "email", "phone",
                                                "mobile") if k in values}
+    # A name is compared when it changes (else each edit would ask again about its likes).
+    for name in ("legal_name", "trade_name"):
+        if name in values and name_key(values[name]) != name_key(getattr(account, name)):
+            changed_identity[name] = values[name]
     if changed_identity:
         _check_duplicates(changed_identity, account.id, confirm_duplicates, user)
     for key, value in values.items():

@@ -1,0 +1,367 @@
+"""Duplicates (issues 17 and 18): accounts with a similar name, contacts with the same
+e-mail or phone when one is saved, and the scan of existing records for likely pairs.
+
+Similar names: the name keys (models/duplicates.py: accents, case, punctuation and
+company-type suffixes gone) compared by pg_trgm's trigram similarity, at or above
+``CRM_SIMILAR_NAME_THRESHOLD`` (0.6 by default). The candidates come from the search's
+trigram index (the FTS5 table on SQLite, pg_trgm's GIN index on PostgreSQL): the accounts
+whose search text holds the name's longest words (with three words or more, any two of
+the three longest: one misspelt word still finds them), newest first, at most
+``NAME_CANDIDATES``.
+
+The scan reads ``crm_duplicate_key``'s keys held by two or more records, kind by kind in
+order of confidence, and each page's records by their indexed key columns: its cost is
+the duplicates it walks, not the table's size; a page costs a bounded number of queries.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, func, literal_column, or_, select, text, union
+from sqlalchemy.exc import IntegrityError
+
+from erp.auth import in_scope
+from erp.db import db
+from erp.errors import Duplicate, InvalidInput
+from erp.validation import LIKE_ESCAPE, like
+
+from ..models import Account, Contact, DuplicateDismissal, DuplicateKey
+from ..models.duplicates import name_key, similarity
+from .scope import account_scope, contact_scope
+
+DEFAULT_THRESHOLD = 0.6
+NAME_CANDIDATES = 200
+SHOWN = 5  # similar records named in a warning
+
+
+def threshold() -> float:
+    return float(current_app.config.get("CRM_SIMILAR_NAME_THRESHOLD", DEFAULT_THRESHOLD))
+
+
+# --- Similar names when saving an account -------------------------------------------------
+
+def _word_groups(keys: list[str]) -> list[list[str]]:
+    """The words the candidates must all hold, per alternative (see the docstring)."""
+    groups: list[list[str]] = []
+    for key in keys:
+        words = sorted({w for w in key.split() if len(w) >= 3}, key=lambda w: (-len(w), w))[:3]
+        if len(words) == 3:
+            alternatives = [list(pair) for pair in combinations(words, 2)]
+        else:
+            alternatives = [words] if words else []
+        groups.extend(g for g in alternatives if g not in groups)
+    return groups
+
+
+def name_candidates(keys: list[str], exclude_id: int | None = None):
+    """A SELECT of the ids of the accounts the trigram index finds for the name keys."""
+    groups = _word_groups(keys)
+    if not groups:
+        return None
+    if db.engine.dialect.name == "sqlite":
+        match = " OR ".join("(" + " AND ".join(f'"{w}"' for w in group) + ")"
+                            for group in groups)
+        statement = (select(literal_column("rowid").label("id"))
+                     .select_from(text("crm_account_fts"))
+                     .where(text("crm_account_fts MATCH :match").bindparams(match=match))
+                     .order_by(literal_column("rowid").desc()))
+    else:
+        column = Account.search_text
+        statement = select(Account.id).where(or_(*(
+            and_(*(column.like(like(w), escape=LIKE_ESCAPE) for w in group))
+            for group in groups))).order_by(Account.id.desc())
+    return statement.limit(NAME_CANDIDATES)
+
+
+def similar_names(values: Mapping[str, Any], exclude_id: int | None = None
+                  ) -> list[tuple[Account, float]]:
+    """Accounts whose legal or trade name is similar to ``values``' (best first)."""
+    keys = [k for k in {name_key(values.get("legal_name")), name_key(values.get("trade_name"))}
+            if k]
+    candidates = name_candidates(keys, exclude_id)
+    if candidates is None:
+        return []
+    ids = candidates.subquery()
+    statement = select(Account).join(ids, Account.id == ids.c.id)
+    if exclude_id is not None:
+        statement = statement.where(Account.id != exclude_id)
+    limit, found = threshold(), []
+    for account in db.session.scalars(statement):
+        theirs = [k for k in (account.name_key, name_key(account.trade_name)) if k]
+        score = max((similarity(mine, other) for mine in keys for other in theirs), default=0)
+        if score >= limit:
+            found.append((account, score))
+    found.sort(key=lambda pair: (-pair[1], -pair[0].id))
+    return found[:SHOWN]
+
+
+def name_duplicates(values: Mapping[str, Any], exclude_id: int | None, user,
+                    known: set[int]) -> list[Duplicate]:
+    return [Duplicate(account, "name", False, user is None or in_scope(account.owner_id, user))
+            for account, _score in similar_names(values, exclude_id) if account.id not in known]
+
+
+# --- Contacts: the same e-mail or phone ---------------------------------------------------
+
+def contact_duplicate_checks(values: Mapping[str, Any], exclude_id: int | None = None) -> list:
+    """``(reason, statement)``: the contacts with the same e-mail, or either phone."""
+    checks = []
+    if values.get("email"):
+        checks.append(("email", select(Contact).where(Contact.email == values["email"])))
+    phones = [p for p in (values.get("phone"), values.get("mobile")) if p]
+    if phones:
+        either = union(select(Contact.id).where(Contact.phone.in_(phones)),
+                       select(Contact.id).where(Contact.mobile.in_(phones))).subquery()
+        checks.append(("phone", select(Contact).join(either, Contact.id == either.c.id)))
+    out = []
+    for reason, statement in checks:
+        statement = statement.where(Contact.archived.is_(False)).order_by(Contact.id).limit(
+            SHOWN)
+        if exclude_id is not None:
+            statement = statement.where(Contact.id != exclude_id)
+        out.append((reason, statement))
+    return out
+
+
+def _contact_visible(contact: Contact, user) -> bool:
+    if user is None or in_scope(contact.owner_id, user):
+        return True
+    return db.session.scalar(select(Contact.id).where(Contact.id == contact.id,
+                                                      contact_scope(user))) is not None
+
+
+def find_contact_duplicates(values: Mapping[str, Any], exclude_id: int | None = None,
+                            user=None) -> list[Duplicate]:
+    """Contacts with the same e-mail or phone (never blocking: two people may share an
+    office's phone). One outside the user's scope is reported without name or link."""
+    found: dict[int, Duplicate] = {}
+    for reason, statement in contact_duplicate_checks(values, exclude_id):
+        for contact in db.session.scalars(statement):
+            if contact.id not in found:
+                found[contact.id] = Duplicate(contact, reason, False,
+                                              _contact_visible(contact, user))
+    return list(found.values())
+
+
+def check_contact_duplicates(values: Mapping[str, Any], exclude_id: int | None,
+                             confirmed: bool, user) -> None:
+    if confirmed:
+        return
+    duplicates = find_contact_duplicates(values, exclude_id, user)
+    if duplicates:
+        raise InvalidInput({}, duplicates)
+
+
+# --- The scan of existing records ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScanKind:
+    key: str  # crm_duplicate_key.kind
+    reason: str  # "email", "phone", "name", "tax_id_root"
+    confidence: float
+    mergeable: bool = True  # a branch (same CNPJ root) is shown, never proposed for merge
+
+
+ACCOUNT_KINDS = (
+    ScanKind("account.email", "email", 0.9),
+    ScanKind("account.phone", "phone", 0.8),
+    ScanKind("account.name", "name", 0.7),
+    ScanKind("account.root", "tax_id_root", 0.5, mergeable=False),
+)
+CONTACT_KINDS = (
+    ScanKind("contact.email", "email", 0.9),
+    ScanKind("contact.phone", "phone", 0.8),
+)
+SCAN_PAGE = 20  # groups per page
+GROUP_SHOWN = 20  # pairs of one group on a page
+
+
+@dataclass
+class Pair:
+    kind: ScanKind
+    key: str
+    first: Any  # the oldest record of the group
+    second: Any
+    confidence: float
+
+    @property
+    def ids(self) -> tuple[int, int]:
+        return self.first.id, self.second.id
+
+
+@dataclass
+class ScanPage:
+    pairs: list[Pair] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def _model(record_kind: str):
+    return Account if record_kind == "account" else Contact
+
+
+def _kinds(record_kind: str) -> tuple[ScanKind, ...]:
+    return ACCOUNT_KINDS if record_kind == "account" else CONTACT_KINDS
+
+
+def _column(model, reason: str):
+    return {"email": "email", "name": "name_key", "tax_id_root": "tax_id_root"}[reason]
+
+
+def _key_condition(model, reason: str, key):
+    """The records holding ``key`` (a column, or a value) of this kind: indexed columns."""
+    if reason == "phone":
+        return or_(model.phone == key, model.mobile == key)
+    return getattr(model, _column(model, reason)) == key
+
+
+def _key_condition_in(model, reason: str, keys: list[str]):
+    if reason == "phone":
+        return or_(model.phone.in_(keys), model.mobile.in_(keys))
+    return getattr(model, _column(model, reason)).in_(keys)
+
+
+def _visible(model, user):
+    scope = account_scope(user) if model is Account else contact_scope(user)
+    return and_(model.archived.is_(False), scope)
+
+
+def encode_cursor(kind_index: int, key: str) -> str:
+    raw = f"{kind_index}:{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[int, str | None]:
+    """(kind index, last key); a cursor that does not decode starts from the beginning."""
+    if not cursor:
+        return 0, None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        index, _sep, key = raw.partition(":")
+        return max(int(index), 0), key
+    except (ValueError, UnicodeDecodeError):
+        return 0, None
+
+
+def _groups(model, kind: ScanKind, after: str | None, user, limit: int) -> list[str]:
+    """The next keys of this kind held by two or more visible records, in key order: the
+    partial index of shared keys walked from ``after``, each key's records probed by their
+    own index."""
+    shared = select(DuplicateKey.key).where(DuplicateKey.kind == kind.key, DuplicateKey.n > 1)
+    if after is not None:
+        shared = shared.where(DuplicateKey.key > after)
+    members = (select(func.count()).select_from(
+        select(model.id).where(_key_condition(model, kind.reason, DuplicateKey.key),
+                               _visible(model, user)).limit(2).subquery())
+               .scalar_subquery())
+    statement = shared.where(members > 1).order_by(DuplicateKey.key).limit(limit)
+    return list(db.session.scalars(statement))
+
+
+def _dismissed(record_kind: str, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    if not pairs:
+        return set()
+    lows = {min(p) for p in pairs}
+    rows = db.session.execute(
+        select(DuplicateDismissal.low_id, DuplicateDismissal.high_id)
+        .where(DuplicateDismissal.kind == record_kind, DuplicateDismissal.low_id.in_(lows)))
+    return {(row.low_id, row.high_id) for row in rows}
+
+
+def _page_pairs(record_kind: str, model, kind: ScanKind, keys: list[str], user) -> list[Pair]:
+    """The pairs of these groups: each record with the group's oldest, dismissed ones out."""
+    records = list(db.session.scalars(
+        select(model).where(_key_condition_in(model, kind.reason, keys), _visible(model, user))
+        .order_by(model.id).limit(len(keys) * (GROUP_SHOWN + 1) * 2)))
+    groups: dict[str, list] = {key: [] for key in keys}
+    for record in records:
+        for key in _record_keys(record, kind.reason):
+            if key in groups and len(groups[key]) <= GROUP_SHOWN:
+                groups[key].append(record)
+    candidates = [(key, members[0], other) for key, members in groups.items()
+                  for other in members[1:]]
+    dismissed = _dismissed(record_kind, [(a.id, b.id) for _key, a, b in candidates])
+    pairs = []
+    for key, first, second in candidates:
+        if (min(first.id, second.id), max(first.id, second.id)) in dismissed:
+            continue
+        confidence = kind.confidence
+        if kind.reason == "name":  # the same key: similarity 1; the trade names may tell more
+            confidence += 0.05 * similarity(name_key(first.trade_name),
+                                            name_key(second.trade_name))
+        pairs.append(Pair(kind, key, first, second, round(confidence, 3)))
+    return pairs
+
+
+def _record_keys(record, reason: str) -> list[str]:
+    if reason == "phone":
+        return [p for p in {record.phone, record.mobile} if p]
+    value = getattr(record, _column(type(record), reason))
+    return [value] if value else []
+
+
+def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN_PAGE
+         ) -> ScanPage:
+    """A page of likely duplicate pairs of ``record_kind`` ("account" or "contact") within
+    ``user``'s scope: kind by kind (e-mail, phone, name, CNPJ root: the most confident
+    first), each kind's shared keys in order; ``next_cursor`` continues after the page's
+    last group. At most three queries per kind, whatever the page's or table's size."""
+    model, kinds = _model(record_kind), _kinds(record_kind)
+    index, after = decode_cursor(cursor)
+    page = ScanPage()
+    groups_left = per_page
+    while index < len(kinds) and groups_left > 0:
+        kind = kinds[index]
+        keys = _groups(model, kind, after, user, groups_left + 1)
+        more = len(keys) > groups_left
+        keys = keys[:groups_left]
+        if keys:
+            page.pairs.extend(_page_pairs(record_kind, model, kind, keys, user))
+            groups_left -= len(keys)
+        if more:
+            page.next_cursor = encode_cursor(index, keys[-1])
+            return page
+        index, after = index + 1, None
+    if index < len(kinds):
+        page.next_cursor = encode_cursor(index, "") if after is None else encode_cursor(
+            index, after)
+    return page
+
+
+def get_record_or_none(record_kind: str, record_id: int, user):
+    model = _model(record_kind)
+    return db.session.scalar(select(model).where(model.id == record_id, _visible_any(model,
+                                                                                     user)))
+
+
+def _visible_any(model, user):
+    return account_scope(user) if model is Account else contact_scope(user)
+
+
+def dismiss(record_kind: str, first_id: int, second_id: int, user) -> bool:
+    """Mark the pair "not a duplicate" for good; False if it already was. Both records
+    must be within the user's scope (else :class:`LookupError`: a 404)."""
+    if record_kind not in ("account", "contact") or first_id == second_id:
+        raise LookupError(record_kind)
+    for record_id in (first_id, second_id):
+        if get_record_or_none(record_kind, record_id, user) is None:
+            raise LookupError(record_id)
+    low, high = sorted((first_id, second_id))
+    exists = db.session.scalar(select(DuplicateDismissal.id).where(
+        DuplicateDismissal.kind == record_kind, DuplicateDismissal.low_id == low,
+        DuplicateDismissal.high_id == high))
+    if exists is not None:
+        return False
+    db.session.add(DuplicateDismissal(kind=record_kind, low_id=low, high_id=high,
+                                      user_id=user.id))
+    try:
+        db.session.commit()
+    except IntegrityError:  # dismissed by someone else at the same moment
+        db.session.rollback()
+        return False
+    return True
