@@ -22,6 +22,7 @@ def register(registry):
     # Imported here, not at the top: a module's code runs only when it is enabled.
     from erp.registry import (
         AdminView,
+        ApiBlueprint,
         ContractData,
         DemoLoader,
         MenuItem,
@@ -32,6 +33,7 @@ def register(registry):
     from . import (
         account_page,
         admin,
+        api,
         dashboard,
         demo,
         labels,
@@ -46,6 +48,7 @@ def register(registry):
     registry.add(*PERMISSIONS)
     registry.add(*ROLES)  # finance: the finance clerk
     registry.add(WebBlueprint(views.bp), WebBlueprint(reports.bp))
+    registry.add(*(ApiBlueprint(blueprint) for blueprint in api.blueprints()))
     registry.add(MenuItem("finance", _l("Finance"), "finance.index", permission=READ, order=30))
     registry.add(account_page.TAB, account_page.CREATE)
     registry.add(*account_page.SOURCES)  # receivables, payments
@@ -62,4 +65,12 @@ def register(registry):
     registry.add(DemoLoader("finance", demo.load, order=120, users=demo.USERS))
     registry.add(ContractData("finance", demo.contract_data))  # for erp.testing.contract
     registry.add(TemplateGlobal("finance_labels", labels))
+    # How its records follow a merge of two accounts or contacts (issue 18).
+    from . import merge
+
+    registry.add(*merge.HANDLERS)
+    # Its webhook events (issue 18): emitted by the host from the audit trail.
+    from . import events
+
+    registry.add(*events.WEBHOOK_EVENTS)
     signals.connect()  # the invoices of sales and service, by name

@@ -84,6 +84,9 @@ class Receivable(Audited, db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
+    # The API's ETag: grows by one at every save (finance 0004).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
 
     account: Mapped[Account] = relationship()
     created_by: Mapped[User | None] = relationship()
