@@ -184,6 +184,9 @@ class SearchProvider:
     # What one may type, for the search box's placeholder ("name, CNPJ/CPF, phone, e-mail"):
     # the layout joins the hints of the providers the user may use.
     hint: Any = ""
+    # (query: str, user) -> (label, url) or None: what to offer when nothing is found
+    # ("Register … as a new account"), the query carried to the form it opens.
+    offer: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ def register(registry):
     registry.add(*account_page.TABS)  # timeline, opportunities, contacts, history
     registry.add(*account_page.STATS)  # open value, last contact
     registry.add(*account_page.CREATE_ACTIONS)  # opportunity, action, e-mail, contact
-    registry.add(account_page.ACTIONS, account_page.PIPELINE)  # the timeline's sources
+    # The timeline's sources: actions, the pipeline's history, the account's own events.
+    registry.add(account_page.ACTIONS, account_page.PIPELINE, account_page.ACCOUNT_EVENTS)
     registry.add(reports.ACTIONS, reports.FUNNEL, reports.LOSSES)
     registry.add(*dashboard.WIDGETS)  # my agenda, my open opportunities by stage
     # The JSON API: /accounts, /contacts, /opportunities, /actions and the lookup lists.
@@ -70,4 +71,15 @@ def register(registry):
     registry.add(ContractData("crm", demo.contract_data, demo.contract_events,
                               demo.contract_accounts))
     registry.add(TemplateGlobal("crm_labels", labels))
+    # "Register a new account" keeping what was typed and where from (issue 17).
+    registry.add(TemplateGlobal("crm_new_account_url", views.accounts.new_account_url))
     registry.add(*factories.FACTORIES)  # accounts and contacts for tests (erp.testing)
+    # How its records follow a merge of two accounts or contacts (issue 18).
+    from . import merge
+
+    registry.add(*merge.HANDLERS)
+    # Its webhook events and its part of each user's calendar feed (issue 18).
+    from . import calendar, events
+
+    registry.add(*events.WEBHOOK_EVENTS)
+    registry.add(calendar.AGENDA)

@@ -47,3 +47,13 @@ def register(registry):
         AdminView(models.SalesEvent, category, admin.EventAdmin, name=_l("Sales events")),
     )
     registry.add(TemplateGlobal("sales_labels", labels))
+    # The catalog's search for line pickers elsewhere (CRM's deal items): issue 17.
+    registry.add(TemplateGlobal("catalog_picker_url", views.catalog.catalog_picker_url))
+    # How its records follow a merge of two accounts or contacts (issue 18).
+    from . import merge
+
+    registry.add(*merge.HANDLERS)
+    # Its webhook events (issue 18): emitted by the host from the audit trail.
+    from . import events
+
+    registry.add(*events.WEBHOOK_EVENTS)

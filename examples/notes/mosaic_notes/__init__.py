@@ -30,3 +30,7 @@ def register(registry):
     registry.add(AdminView(models.Note, _l("Notes"), admin.NoteAdmin, name=_l("Notes")))
     # Its records on an account, for the contract tests (erp.testing.contract).
     registry.add(ContractData("notes", demo.contract_data, demo.contract_events))
+    # Its notes follow a merge of two accounts (issue 18).
+    from .merge import HANDLER
+
+    registry.add(HANDLER)

@@ -42,6 +42,8 @@ class Contact(Audited, PhoneNumbers, TimestampMixin, db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int] = mapped_column(ForeignKey(User.id), index=True)
     archived: Mapped[bool] = mapped_column(default=False)
+    # The contact this one was merged into (kept archived): crm 0017.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
     search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -13,6 +13,7 @@ from . import (  # noqa: E402,F401
     drafts,
     funnel,
     lookup,
+    merge,
     opportunities,
     settings,
 )

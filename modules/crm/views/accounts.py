@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_plus
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import (
     abort,
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Bundle
 
 from erp.auth import permission_required
+from erp.auth.services import safe_next_url
 from erp.db import db
 from erp.forms import PostForm, form_view, page_size, post_action
 from erp.i18n import module_i18n
@@ -26,15 +27,14 @@ from erp.params import id_arg, parse_int
 
 from ..forms.accounts import AccountForm
 from ..models import Account, AccountContact, Contact, account_tags
-from ..models.search_text import compact
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.scope import account_scope, get_account_or_404, small_scope
-from ..services.search import frequent_term_reading, only_matching_accounts
-from ..services.validation import guess_person_type, normalize_tax_id
+from ..services.search import frequent_term_reading, new_account_args, only_matching_accounts
 from . import account_page as page
 from . import bp
 from .helpers import assignable_users, category_choices, tag_choices
+from .merge_notice import merged_away
 
 _ = module_i18n(__name__).gettext
 
@@ -127,13 +127,29 @@ def _web_search():
 
 
 def _new_account_args(query: str) -> dict:
-    """Prefill a new account from what was searched: a tax id, or a name."""
-    if not query:
-        return {}
-    tax_id = normalize_tax_id(query)
-    if guess_person_type(tax_id) and len(compact(query)) == len(tax_id):
-        return {"tax_id": tax_id, "person_type": guess_person_type(tax_id)}
-    return {"legal_name": query}
+    """Prefill a new account from what was searched: a valid CPF/CNPJ, a phone, or a name
+    (services/search.py: new_account_args)."""
+    return new_account_args(query)
+
+
+def new_account_url(query: str = "", next_url: str | None = None) -> str:
+    """"Register a new account" from a search or a form that picks an account (issue 17):
+    the form prefilled with what was typed, and, with ``next_url`` (a local path), back
+    there after saving with ``account_id`` the new account's."""
+    args = new_account_args(query)
+    if next_url and safe_next_url(next_url):
+        args["next"] = next_url
+    return url_for("crm.new_account", **args)
+
+
+def with_account(next_url: str, account_id: int) -> str:
+    """``next_url`` with ``account_id`` set (a search's ``account_q`` dropped): the form
+    being returned to reads it."""
+    parts = urlsplit(next_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k not in ("account_id", "account_q")]
+    query.append(("account_id", str(account_id)))
+    return urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
 
 
 def _account_form(account: Account | None = None) -> AccountForm:
@@ -152,22 +168,25 @@ def _account_form(account: Account | None = None) -> AccountForm:
             form.version.data = account.version
         else:
             form.owner_id.data = str(current_user.id)
-            for field in ("tax_id", "legal_name", "person_type"):
+            for field in ("tax_id", "legal_name", "trade_name", "person_type", "phone"):
                 if request.args.get(field):
                     form[field].data = request.args[field]
     return form
 
 
-def _account_form_view(form: AccountForm, account: Account | None, save, message):
+def _account_form_view(form: AccountForm, account: Account | None, save, message,
+                       back: str | None = None):
     """The account form: on bad input it shows why, and the similar accounts (``problem``:
-    the service's error, whose possible duplicates the user may confirm)."""
+    the service's error, whose possible duplicates the user may confirm). With ``back``
+    (a new account's ``next``, a local path), saving returns there with the account."""
     return form_view(
         form, save=save, template="crm/accounts/form.html",
         success=(lambda saved: message(saved.display_name),
-                 lambda saved: url_for("crm.account", account_id=saved.id)),
+                 lambda saved: with_account(back, saved.id) if back else url_for(
+                     "crm.account", account_id=saved.id)),
         conflict=_("Someone else changed this account while you were editing it. "
                    "Open it again to see their changes, then redo yours."),
-        aliases={"tags": "tag_ids"}, error_as="problem", account=account)
+        aliases={"tags": "tag_ids"}, error_as="problem", account=account, back=back)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
@@ -178,7 +197,8 @@ def new_account():
         lambda form: service.create_account(
             form.service_data(), user=current_user,
             confirm_duplicates=bool(form.confirm_duplicates.data)),
-        lambda name: _("Account %(name)s created.", name=name))
+        lambda name: _("Account %(name)s created.", name=name),
+        back=safe_next_url(request.values.get("next")))
 
 
 @bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
@@ -203,6 +223,8 @@ def account(account_id: int):
     others load when opened, and each is also this full page at its own URL.
     """
     account = get_account_or_404(account_id, current_user)
+    if account.merged_into_id is not None:  # merged away (issue 18): its survivor's page
+        return merged_away(account, url_for("crm.account", account_id=account.merged_into_id))
     tabs = page.visible_tabs(current_user)
     selected = page.find_tab(request.args.get("tab", ""), current_user) or (
         tabs[0] if tabs else None)

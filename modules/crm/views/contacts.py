@@ -27,6 +27,7 @@ from ..services.scope import (
     small_scope,
 )
 from . import bp
+from .merge_notice import merged_away
 
 _ = module_i18n(__name__).gettext
 
@@ -64,13 +65,14 @@ def new_contact():
     role = request.form.get("role", "")
     return form_view(
         ContactForm(),
-        save=lambda form: service.create_contact(form.service_data(), user=current_user,
-                                                 account=account, role=role),
+        save=lambda form: service.create_contact(
+            form.service_data(), user=current_user, account=account, role=role,
+            confirm_duplicates=bool(form.confirm_duplicates.data)),
         template="crm/contacts/form.html",
         success=(lambda contact: _("Contact %(name)s created.", name=contact.name),
                  lambda contact: url_for("crm.account", account_id=account.id, tab="contacts")
                  if account is not None else url_for("crm.contact", contact_id=contact.id)),
-        contact=None, account=account, role=role)
+        error_as="problem", contact=None, account=account, role=role)
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -83,20 +85,23 @@ def edit_contact(contact_id: int):
         form.version.data = contact.version
     return form_view(
         form,
-        save=lambda form: service.update_contact(contact, form.service_data(),
-                                                 expected_version=parse_int(form.version.data)),
+        save=lambda form: service.update_contact(
+            contact, form.service_data(), expected_version=parse_int(form.version.data),
+            user=current_user, confirm_duplicates=bool(form.confirm_duplicates.data)),
         template="crm/contacts/form.html",
         success=(lambda _saved: _("Contact %(name)s saved.", name=contact.name),
                  url_for("crm.contact", contact_id=contact.id)),
         conflict=_("Someone else changed this contact while you were editing it. Open it "
                    "again, then redo your changes."),
-        contact=contact, account=None, role=None)
+        error_as="problem", contact=contact, account=None, role=None)
 
 
 @bp.route("/contacts/<int:contact_id>")
 @permission_required(READ)
 def contact(contact_id: int):
     contact = get_contact_or_404(contact_id, current_user)
+    if contact.merged_into_id is not None:  # merged away (issue 18): the survivor's page
+        return merged_away(contact, url_for("crm.contact", contact_id=contact.merged_into_id))
     rows = db.session.execute(
         select(AccountContact, Account).join(Account)
         .where(AccountContact.contact_id == contact.id)
