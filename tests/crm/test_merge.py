@@ -198,6 +198,9 @@ def test_field_picks_and_the_merged_away_url(app, users, make_account, client_as
         kept = db.session.get(Account, survivor)
         assert kept.email == "b@beta.example" and kept.legal_name == "Beta Serviços"
         assert kept.phone  # the survivor's own, the merged one had none
+    # The survivor's timeline shows the merge.
+    timeline = client.get(f"/crm/accounts/{survivor}/tabs/timeline?kind=crm.account_merged")
+    assert 'data-kind="crm.account_merged"' in timeline.get_data(as_text=True)
     # The merged account's page leads to the survivor, saying so.
     away = client.get(f"/crm/accounts/{merged}")
     assert away.status_code == 302 and away.headers["Location"].endswith(

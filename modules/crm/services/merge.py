@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import Date, DateTime, Numeric, select, update
 
 from erp import merging
@@ -217,7 +218,20 @@ def _merge(kind, survivor, merged, chosen, user, versions) -> MergeLog:
                        "survivor_version": survivor.version, "moves": moves})
     db.session.add(log)
     db.session.flush()
+    _emit(f"crm.{kind}.merged", {"merge_id": log.id, "survivor_id": survivor.id,
+                                 "merged_id": merged.id})
     return log
+
+
+def _emit(key: str, data: dict) -> None:
+    """The webhook event of the merge, in its transaction (when some module declares it)."""
+    from erp.registry import WebhookEvent
+
+    registry = current_app.extensions["erp"]
+    if registry.declared(WebhookEvent) and registry.get(WebhookEvent, key) is not None:
+        from erp.webhooks import emit
+
+        emit(key, data)
 
 
 # --- undo ----------------------------------------------------------------------------------
