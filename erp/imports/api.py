@@ -52,6 +52,16 @@ class UploadForm(ma.Schema):
         "description": 'JSON object: field name -> column header or 0-based column index, '
                        'e.g. {"tax_id": "CNPJ", "legal_name": 0}; guessed from the headers '
                        'when omitted'})
+    header_row = ma.fields.Integer(validate=ma.validate.Range(1, services.MAX_HEADER_ROW),
+                                   metadata={
+        "description": "The row (1-based, as the spreadsheet numbers it) that holds the "
+                       "column names; the rows above it are skipped. Found among the first "
+                       "rows when omitted (the one that best matches the known names)"})
+    values = ma.fields.String(metadata={
+        "description": 'JSON object: field -> {value in the file: choice}, for enumerated '
+                       'fields (lifecycle, person_type, state, stage, owner...), e.g. '
+                       '{"lifecycle": {"Ativo": "customer", "Inativo": "archived"}}; an '
+                       'empty choice leaves the value out. Guessed when omitted'})
 
 
 class ImportJobSchema(ma.Schema):
@@ -65,6 +75,8 @@ class ImportJobSchema(ma.Schema):
         "description": "While running: checking (every row, nothing written) or writing"})
     skip_invalid = ma.fields.Boolean()
     mapping = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    header_row = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The row that holds the column names"})
     total_rows = ma.fields.Integer(allow_none=True)
     processed_rows = ma.fields.Integer()
     written_rows = ma.fields.Integer()
@@ -81,6 +93,7 @@ class ImportJobSchema(ma.Schema):
 def _job_body(job: ImportJob) -> dict:
     body = {name: getattr(job, name) for name in ("id", "kind", "file_name", "skip_invalid",
                                                   "mapping")}
+    body["header_row"] = (job.options or {}).get("header_row")
     body.update(services.job_progress(job))
     body["rejected_url"] = (url_for("imports_api.rejected", job_id=job.id)
                             if body["rejected_rows"] else None)
@@ -111,6 +124,17 @@ def _mapping(job: ImportJob, text: str) -> dict[str, int]:
     return mapping
 
 
+def _values(text: str) -> dict:
+    try:
+        given = None if json_too_deep(text) else json.loads(text)
+    except ValueError:
+        given = None
+    if not isinstance(given, dict) or not all(isinstance(t, dict) for t in given.values()):
+        abort(422, "The value mapping is not a JSON object of objects.",
+              fields={"values": ["Send a JSON object: field -> {value: choice}."]})
+    return given
+
+
 def _visible_job(job_id: int) -> ImportJob:
     job = services.visible_job(job_id, current_user)
     if job is None or services.get_importer(job.kind, current_user) is None:
@@ -139,9 +163,11 @@ def upload(form):
         job = services.store_upload(upload.stream, upload.filename or "upload",
                                     user=current_user, kind=form["kind"],
                                     encoding=form.get("encoding"),
-                                    delimiter=form.get("delimiter"))
+                                    delimiter=form.get("delimiter"),
+                                    header_row=form.get("header_row"))
         mapping = _mapping(job, form["mapping"]) if "mapping" in form else dict(job.mapping)
-        services.save_mapping(job, mapping)
+        values = _values(form["values"]) if "values" in form else None
+        services.save_mapping(job, mapping, values=values)
     except services.ImportRefused as error:
         abort(422, str(error.message), code="import_refused")
     services.start(job, skip_invalid=form["skip_invalid"])

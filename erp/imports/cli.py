@@ -74,13 +74,19 @@ class _Printer:
               help="CSV encoding; default: detected (UTF-8, else Windows-1252).")
 @click.option("--skip-invalid", is_flag=True,
               help="Import the valid rows and skip the rejected ones (default: all or nothing).")
+@click.option("--header-row", type=click.IntRange(1, services.MAX_HEADER_ROW),
+              help="The row (1-based) with the column names; the rows above it are skipped. "
+                   "Default: found among the first rows.")
+@click.option("--value", "value_overrides", multiple=True, metavar="FIELD:VALUE=CHOICE",
+              help="What a value of an enumerated column means, e.g. "
+                   "--value lifecycle:Inativo=archived; an empty CHOICE leaves it out.")
 @click.option("--map", "overrides", multiple=True, metavar="FIELD=COLUMN",
               help="Map a field to a column (name or number), e.g. --map tax_id=Documento.")
 @click.option("--rejected", "rejected_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the rejected rows (with a reason column) to this file.")
 @with_appcontext
-def import_command(kind, file, login, delimiter, encoding, skip_invalid, overrides,
-                   rejected_out):
+def import_command(kind, file, login, delimiter, encoding, header_row, value_overrides,
+                   skip_invalid, overrides, rejected_out):
     """Import KIND (accounts, contacts, opportunities...) from FILE (CSV or .xlsx).
 
     Exits with status 1 when rows were rejected or the import failed.
@@ -98,10 +104,23 @@ def import_command(kind, file, login, delimiter, encoding, skip_invalid, overrid
         try:
             job = services.store_upload(stream, file.name, user=user, kind=kind,
                                         encoding=encoding,
-                                        delimiter=DELIMITER_NAMES.get(delimiter))
+                                        delimiter=DELIMITER_NAMES.get(delimiter),
+                                        header_row=header_row)
         except services.ImportRefused as error:
             raise click.ClickException(str(error.message)) from None
-    header = services.read_header(job)
+    try:
+        header = services.read_header(job)
+    except services.ImportRefused as error:
+        services.delete_files(job)
+        raise click.ClickException(str(error.message)) from None
+    values: dict[str, dict[str, str]] = {}
+    for override in value_overrides:
+        name, colon, rest = override.partition(":")
+        text, equals, code = rest.rpartition("=")
+        if not colon or not equals or importer.field(name.strip()) is None:
+            raise click.BadParameter(f"{override!r}: use FIELD:VALUE=CHOICE",
+                                     param_hint="--value")
+        values.setdefault(name.strip(), {})[text.strip()] = code.strip()
     mapping = dict(job.mapping)
     for override in overrides:
         name, _sep, wanted = override.partition("=")
@@ -116,14 +135,19 @@ def import_command(kind, file, login, delimiter, encoding, skip_invalid, overrid
     if "delimiter" in options:
         shown = {"\t": "tab"}.get(options["delimiter"], options["delimiter"])
         click.echo(f"{file.name}: {options['encoding']}, delimiter {shown!r}")
+    if (options.get("header_row") or 1) > 1:
+        click.echo(f"  header: row {options['header_row']}")
     for field in importer.fields:
         if field.name in mapping:
             click.echo(f"  {field.name:<22} <- {cell_text(header[mapping[field.name]])!r}")
     try:
-        services.save_mapping(job, mapping)
+        services.save_mapping(job, mapping, values=values or None)
     except services.ImportRefused as error:
         services.delete_files(job)
         raise click.ClickException(str(error.message)) from None
+    for name, table in ((job.options or {}).get("values") or {}).items():
+        for text, code in table.items():
+            click.echo(f"  {name}: {text!r} -> {code or '(left out)'}")
     services.start(job, skip_invalid=skip_invalid, background=False, on_progress=_Printer())
     job = db.session.get(type(job), job.id)
     click.echo(f"{job.status}: {job.message or ''}")

@@ -47,6 +47,13 @@ class ImportField:
     # without case, accents or punctuation ("Razão Social" == "razao social").
     aliases: tuple[str, ...] = ()
     help: Any = ""  # what the cell may hold, e.g. "CNPJ/CPF or name"
+    # An enumeration (lifecycle, person type, state, stage, owner...): the mapping step
+    # lists the distinct values of the column and lets the user say which choice each
+    # one means (issue 19). ``choices()`` -> [(code, label)], called in a request;
+    # ``guess(text)`` -> the code a cell's text most likely means, or None. The row then
+    # holds the code chosen (``values``), or "" for a value the user leaves out.
+    choices: Callable[[], list[tuple[str, Any]]] | None = None
+    guess: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)

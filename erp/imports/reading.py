@@ -43,6 +43,8 @@ from flask import current_app, has_app_context
 from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 
+from .sheet import scan
+
 FORMAT_CSV, FORMAT_XLSX = "csv", "xlsx"
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -126,20 +128,40 @@ def detect_format(path: Path, file_name: str) -> str:
     if suffix in XLSX_SUFFIXES:
         raise UnreadableFile(NOT_XLSX)
     if suffix in CSV_SUFFIXES or not suffix:
-        if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if (b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+                and _utf16_order(head) is None):
             raise UnreadableFile(_l("This file is not text: upload a CSV or an .xlsx file."))
         return FORMAT_CSV
     raise UnreadableFile(_l("Unknown file type %(suffix)s: upload a CSV or an .xlsx file.",
                             suffix=suffix))
 
 
+def _utf16_order(head: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for text without a BOM whose bytes look like UTF-16 (a
+    zero in every other byte, as Latin text has), else None."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even = sum(1 for i in range(0, 2 * pairs, 2) if head[i] == 0)
+    odd = sum(1 for i in range(1, 2 * pairs, 2) if head[i] == 0)
+    if odd >= 0.7 * pairs and even == 0:
+        return "utf-16-le"
+    if even >= 0.7 * pairs and odd == 0:
+        return "utf-16-be"
+    return None
+
+
 def detect_encoding(path: Path) -> str:
-    """"utf-8-sig" or "utf-16" (by BOM), "utf-8" if every byte decodes, else "cp1252"."""
+    """"utf-8-sig" or "utf-16" (by BOM, or by the zeros of UTF-16 text without one),
+    "utf-8" if every byte decodes, else "cp1252"."""
     with open(path, "rb") as handle:
         head = handle.read(4)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        handle.seek(0)
+        if _utf16_order(handle.read(CHUNK)):
             return "utf-16"
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -152,7 +174,25 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
+def _not_encoded(encoding: str) -> UnreadableFile:
+    return UnreadableFile(_l("The file is not %(encoding)s text: choose another encoding.",
+                             encoding=encoding))
+
+
 def _open_text(path: Path, encoding: str):
+    """The file as text; UnreadableFile for an encoding that cannot be (UTF-16 chosen for
+    a file that is not UTF-16: Python's codec refuses a stream without a BOM)."""
+    if encoding not in ENCODINGS:
+        raise UnreadableFile(_l("Unknown encoding %(name)s.", name=encoding))
+    if encoding == "utf-16":
+        with open(path, "rb") as handle:
+            head = handle.read(CHUNK)
+        if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # Excel writes a BOM; without one, only text that looks like UTF-16 is read.
+            encoding = _utf16_order(head) or ""
+            if not encoding:
+                raise UnreadableFile(_l("The file is not UTF-16 text (it does not start "
+                                        "with a byte order mark): choose another encoding."))
     # Windows-1252 leaves five bytes undefined: never fail on them (Latin-1 files have none
     # in text); a wrong UTF-8 choice must fail loudly instead of garbling accents.
     errors = "replace" if encoding == "cp1252" else "strict"
@@ -164,7 +204,7 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
     try:
         with _open_text(path, encoding) as handle:
             lines = [line for _i, line in zip(range(SNIFF_LINES), handle, strict=False)]
-    except UnicodeDecodeError:
+    except (UnicodeError, UnreadableFile):  # told when the rows are read
         return ";"
     sample = "".join(lines)
     best, best_score = ";", (0.0, 0)
@@ -189,9 +229,8 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list]:
         try:
             for row in reader:
                 yield [cell.strip() for cell in row]
-        except UnicodeDecodeError:
-            raise UnreadableFile(_l("The file is not %(encoding)s text: choose another "
-                                    "encoding.", encoding=encoding)) from None
+        except UnicodeError:  # a bad byte, a truncated UTF-16 pair, a missing BOM...
+            raise _not_encoded(encoding) from None
         except csv.Error as error:
             raise UnreadableFile(_l("Row %(row)d cannot be read (%(error)s).",
                                     row=reader.line_num, error=str(error))) from None
@@ -259,28 +298,38 @@ def _xlsx_rows(path: Path, limits: Limits) -> Iterator[list]:
                 raise UnreadableFile(_l("The spreadsheet has no worksheet."))
             sheet = workbook.worksheets[0]
             _check_dimension(sheet, limits)
+            try:
+                extras = scan(path, sheet._worksheet_path)  # merges, formulas (sheet.py)
+            except (*_XLSX_ERRORS, RuntimeError):
+                raise UnreadableFile(NOT_XLSX) from None
             # Then read what the sheet holds, not what it declares: a wrong dimension would
             # otherwise cut rows off, or pad every row; the limits bound the reading.
             sheet.reset_dimensions()
-            rows = sheet.iter_rows(values_only=True)
-            while True:
-                try:
-                    row = next(rows)
-                except StopIteration:
-                    return
-                except _XLSX_ERRORS:  # damaged XML, a bad number or date...
-                    raise UnreadableFile(NOT_XLSX) from None
-                yield [_xlsx_cell(value) for value in row]
+            yield from extras.rows(_sheet_rows(sheet))
         finally:
             workbook.close()
 
 
+def _sheet_rows(sheet) -> Iterator[list]:
+    rows = sheet.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except _XLSX_ERRORS:  # damaged XML, a bad number or date...
+            raise UnreadableFile(NOT_XLSX) from None
+        yield [_xlsx_cell(value) for value in row]
+
+
 def numbered_rows(path: Path, file_format: str, encoding: str | None = None,
-                  delimiter: str | None = None, *,
+                  delimiter: str | None = None, *, header_row: int | None = None,
                   limits: Limits | None = None) -> Iterator[tuple[int, list]]:
     """(row number as the spreadsheet shows it, cells) for every non-blank row.
 
-    The first one is the header. Encoding and delimiter are detected when not given.
+    The first one is the header: the first non-blank row from ``header_row`` (the
+    spreadsheet's number; the rows above it, a title or notes, are skipped). Encoding
+    and delimiter are detected when not given.
     ``limits`` (default: the app's config) are checked as the rows come: UnreadableFile.
     """
     limits = limits or current_limits()
@@ -294,8 +343,13 @@ def numbered_rows(path: Path, file_format: str, encoding: str | None = None,
     max_rows, max_columns = limits.max_rows, limits.max_columns
     data = blank = 0
     header = True
+    first = header_row or 1
     try:
         for number, cells in enumerate(rows, start=1):
+            if number < first:
+                if max_rows and number > max_rows + SNIFF_LINES:
+                    raise _too_many_rows(max_rows)
+                continue
             if max_columns and len(cells) > max_columns:
                 raise _too_many_columns(number, len(cells), max_columns)
             if _is_blank(cells):
@@ -321,3 +375,11 @@ def normalize_header(text: Any) -> str:
     decomposed = unicodedata.normalize("NFKD", str(text or ""))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join("".join(c if c.isalnum() else " " for c in plain).split())
+
+
+def job_rows(path: Path, file_format: str, options: Mapping | None,
+             **kwargs) -> Iterator[tuple[int, list]]:
+    """:func:`numbered_rows` with a job's reading options (encoding, delimiter, header row)."""
+    options = options or {}
+    return numbered_rows(path, file_format, options.get("encoding"), options.get("delimiter"),
+                         header_row=options.get("header_row"), **kwargs)

@@ -72,8 +72,8 @@ from .models import (
     WRITING,
     ImportJob,
 )
-from .reading import FORMAT_CSV, UnreadableFile, numbered_rows
-from .rows import SeenKeys, check_batch
+from .reading import FORMAT_CSV, UnreadableFile, job_rows
+from .rows import SeenKeys, ValueMap, check_batch
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ class _Run:
         self.rejects_file = None
         self.inserted: Counter = Counter()  # rows inserted per table, for refresh_statistics
         self.analyzed_at: Counter = Counter()
+        self.values = ValueMap((job.options or {}).get("values"))  # the user's value mapping
 
     # --- progress -------------------------------------------------------------------------
 
@@ -200,9 +201,7 @@ class _Run:
     # --- the rows -------------------------------------------------------------------------
 
     def rows(self):
-        options = self.job.options or {}
-        return numbered_rows(stored_path(self.job), self.job.file_format,
-                             options.get("encoding"), options.get("delimiter"))
+        return job_rows(stored_path(self.job), self.job.file_format, self.job.options)
 
     def batches(self, size: int):
         rows = self.rows()
@@ -227,7 +226,8 @@ class _Run:
     def check(self) -> None:
         seen = SeenKeys()
         for batch in self.batches(self.batch_size):
-            outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen)
+            outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen,
+                                   self.values)
             for outcome in outcomes:
                 if outcome.error is not None:
                     self.reject(outcome.number, outcome.cells, outcome.error)
@@ -301,7 +301,8 @@ class _Run:
         """Check and write ``batch``, and commit; returns the outcomes and the plans
         written. Nothing outside the transaction is touched (the rejects file, the
         counts): an optimistic attempt may be rolled back and done again."""
-        outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen)
+        outcomes = check_batch(self.importer, batch, self.job.mapping, self.user(), seen,
+                                   self.values)
         failed = [o for o in outcomes if o.error is not None]
         if failed and self.all_or_nothing:
             first = failed[0]

@@ -8,6 +8,7 @@ and its rejected rows (:func:`rejects_path`) -> perhaps :func:`undo_import`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import shutil
 import uuid
@@ -29,21 +30,37 @@ from .reading import (
     UnreadableFile,
     detect_encoding,
     detect_format,
+    job_rows,
     numbered_rows,
     sniff_delimiter,
 )
-from .rows import RowOutcome, SeenKeys, check_batch, guess_mapping, mapping_errors
+from .rows import (
+    HEADER_SCAN_ROWS,
+    RowOutcome,
+    SeenKeys,
+    ValueMap,
+    check_batch,
+    detect_header,
+    distinct_values,
+    enumerated_fields,
+    guess_mapping,
+    guessed_values,
+    mapping_errors,
+    value_key,
+)
 from .runner import import_folder, rejects_path, run_job, stored_path, undo
 from .tasks import run_import
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ImportRefused", "Preview", "copy_rejects", "delete_files", "get_importer",
-           "guessed", "importers_for", "job_progress", "preview", "read_header", "rejects_path",
+__all__ = ["ImportRefused", "Preview", "check_header_row", "copy_rejects", "delete_files",
+           "file_values", "find_header_row", "first_rows", "get_importer", "guessed",
+           "importers_for", "job_progress", "preview", "read_header", "rejects_path",
            "run_job", "save_mapping", "start", "store_upload", "stored_path", "undo_blockers",
-           "undo_import", "visible_job"]
+           "undo_import", "value_choices", "visible_job"]
 
 COPY_CHUNK = 1024 * 1024
+MAX_HEADER_ROW = 100  # the header may be chosen among the file's first rows
 
 
 class ImportRefused(ValueError):
@@ -83,13 +100,28 @@ def _size_label(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
 
 
+def check_header_row(header_row: Any) -> int | None:
+    if header_row is None or header_row == "":
+        return None
+    if (isinstance(header_row, bool) or not isinstance(header_row, int | str)
+            or not str(header_row).strip().isdigit()
+            or not 1 <= int(header_row) <= MAX_HEADER_ROW):
+        raise ImportRefused(_("The header row must be a row number from 1 to %(max)d.",
+                              max=MAX_HEADER_ROW))
+    return int(header_row)
+
+
 def store_upload(stream: IO[bytes], file_name: str, *, user, kind: str,
-                 encoding: str | None = None, delimiter: str | None = None) -> ImportJob:
-    """Keep an uploaded file, detect its format, encoding and delimiter, read its header,
-    guess the mapping; a new job. ImportRefused (and no file kept) for what cannot be used."""
+                 encoding: str | None = None, delimiter: str | None = None,
+                 header_row: int | None = None) -> ImportJob:
+    """Keep an uploaded file, detect its format, encoding and delimiter, find its header
+    row (among the first rows, the one that best matches the importer's column names,
+    unless ``header_row`` says), guess the mapping; a new job. ImportRefused (and no file
+    kept) for what cannot be used."""
     importer = get_importer(kind, user)
     if importer is None:
         raise ImportRefused(_("You may not import this kind of record."))
+    header_row = check_header_row(header_row)
     if encoding is not None and encoding not in ENCODINGS:
         raise ImportRefused(_("Unknown encoding %(name)s.", name=encoding))
     if delimiter is not None and delimiter not in DELIMITERS:
@@ -116,6 +148,8 @@ def store_upload(stream: IO[bytes], file_name: str, *, user, kind: str,
             if file_format == FORMAT_CSV:
                 options["encoding"] = encoding or detect_encoding(path)
                 options["delimiter"] = delimiter or sniff_delimiter(path, options["encoding"])
+            options["header_row"] = header_row or find_header_row(path, file_format, options,
+                                                                  importer)
             header = _first_row(path, file_format, options)
         except UnreadableFile as error:
             raise ImportRefused(error.message) from None
@@ -139,8 +173,28 @@ def _display_name(file_name: str) -> str:
     return name[:255] or "upload"
 
 
-def _first_row(path, file_format: str, options: dict) -> list | None:
+def find_header_row(path, file_format: str, options: dict, importer: Importer) -> int:
+    """The number of the row that best matches the importer's column names, among the
+    first ones (1 for an empty file: it is refused later)."""
     rows = numbered_rows(path, file_format, options.get("encoding"), options.get("delimiter"))
+    try:
+        first = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+    finally:
+        rows.close()
+    return detect_header(first, importer) or 1
+
+
+def first_rows(path, file_format: str, options: dict, count: int) -> list[tuple[int, list]]:
+    """The first ``count`` non-blank rows of the file, from row 1 (the header row aside)."""
+    rows = numbered_rows(path, file_format, options.get("encoding"), options.get("delimiter"))
+    try:
+        return list(itertools.islice(rows, count))
+    finally:
+        rows.close()
+
+
+def _first_row(path, file_format: str, options: dict) -> list | None:
+    rows = job_rows(path, file_format, options)
     try:
         first = next(rows, None)
     finally:
@@ -162,14 +216,19 @@ def guessed(job: ImportJob, importer: Importer) -> dict[str, int]:
 
 
 def save_mapping(job: ImportJob, mapping: dict[str, int], *,
-                 encoding: str | None = None, delimiter: str | None = None) -> ImportJob:
-    """Confirm the mapping (and the CSV reading options); the job is then ready to start."""
+                 encoding: str | None = None, delimiter: str | None = None,
+                 header_row: int | None = None,
+                 values: dict[str, dict[str, str]] | None = None) -> ImportJob:
+    """Confirm the mapping (and the CSV reading options, the header row); the job is then
+    ready to start. ``values``, the user's value mapping (field -> {cell text: code, ""
+    to leave it out}), goes over the guesses for the values the file holds."""
     with write_transaction():
-        return _save_mapping(job, mapping, encoding, delimiter)
+        return _save_mapping(job, mapping, encoding, delimiter, header_row, values)
 
 
 def _save_mapping(job: ImportJob, mapping: dict[str, int], encoding: str | None,
-                  delimiter: str | None) -> ImportJob:
+                  delimiter: str | None, header_row: int | None,
+                  values: dict[str, dict[str, str]] | None) -> ImportJob:
     if job.status not in (NEW, *STARTABLE):
         raise ImportRefused(_("This import has already run."))
     importer = get_importer(job.kind)
@@ -179,16 +238,102 @@ def _save_mapping(job: ImportJob, mapping: dict[str, int], encoding: str | None,
             options["encoding"] = encoding
         if delimiter:
             options["delimiter"] = delimiter
+    header_row = check_header_row(header_row)
+    if header_row:
+        options["header_row"] = header_row
     job.options = options
     header = read_header(job)
     errors = mapping_errors(importer, mapping, len(header))
+    errors += _value_errors(importer, values)
     if errors:
         db.session.rollback()
         raise ImportRefused(" ".join(errors))
     job.mapping = dict(mapping)
+    found = file_values(job, importer, mapping)
+    options["values"] = guessed_values(importer, found, {
+        name: table for name, table in (values or {}).items() if name in mapping})
+    job.options = dict(options)
     job.status = READY
     db.session.commit()
     return job
+
+
+def _value_errors(importer: Importer, values: dict | None) -> list[str]:
+    """What is wrong with a value mapping: not a mapping, unknown fields or codes."""
+    if not values:
+        return []
+    if not isinstance(values, dict):
+        return [_("The value mapping must map each field to its values.")]
+    errors = []
+    for name, table in values.items():
+        field = importer.field(name)
+        if field is None or field.choices is None:
+            errors.append(_("%(field)s takes no value mapping.", field=name))
+            continue
+        if not isinstance(table, dict) or not all(
+                isinstance(k, str) and isinstance(c, str | type(None)) for k, c in table.items()):
+            errors.append(_("The values of %(field)s must map a text to a choice.",
+                            field=field.label))
+            continue
+        codes = {code for code, _label in field.choices()}
+        wrong = sorted({c for c in table.values() if c and c not in codes})
+        if wrong:
+            errors.append(_("%(field)s: unknown choice %(codes)s (choices: %(choices)s).",
+                            field=field.label, codes=", ".join(wrong),
+                            choices=", ".join(sorted(codes))))
+    return errors
+
+
+def value_scan_rows() -> int:
+    return int(current_app.config.get("IMPORT_VALUE_SCAN_ROWS", 5000))
+
+
+def file_values(job: ImportJob, importer: Importer,
+                mapping: dict[str, int]) -> dict[str, list[tuple[str, int]]]:
+    """The distinct values of the mapped enumerated columns (the first rows), with counts."""
+    if not enumerated_fields(importer, mapping):
+        return {}
+    try:
+        rows = job_rows(stored_path(job), job.file_format, job.options)
+        try:
+            next(rows, None)  # the header
+            return distinct_values(rows, importer, mapping, value_scan_rows())
+        finally:
+            rows.close()
+    except (UnreadableFile, OSError) as error:
+        raise ImportRefused(getattr(error, "message", _("The file is gone."))) from None
+
+
+@dataclass
+class ValueChoice:
+    """One distinct value of an enumerated column, for the mapping step."""
+
+    text: str
+    count: int
+    key: str  # value_key(text): how it is kept in the job's value mapping
+    code: str | None  # the choice it is mapped to: saved, else guessed; None: not known
+    guessed: bool
+
+
+def value_choices(job: ImportJob, importer: Importer, mapping: dict[str, int]
+                  ) -> list[tuple[Any, list[tuple[str, Any]], list[ValueChoice]]]:
+    """For each mapped enumerated field: (field, its choices, the values found)."""
+    saved = (job.options or {}).get("values") or {}
+    result = []
+    for name, entries in file_values(job, importer, mapping).items():
+        field = importer.field(name)
+        table = saved.get(name, {})
+        values = []
+        for text, count in entries:
+            key = value_key(text)
+            if key in table:
+                values.append(ValueChoice(text, count, key, table[key], False))
+            else:
+                guess = field.guess(text) if field.guess else None
+                values.append(ValueChoice(text, count, key, guess, guess is not None))
+        if values:
+            result.append((field, field.choices(), values))
+    return result
 
 
 @dataclass
@@ -204,8 +349,7 @@ def preview(job: ImportJob, user, limit: int | None = None) -> Preview:
     """The first rows checked as the import will check them; nothing is written."""
     importer = get_importer(job.kind)
     limit = limit or int(current_app.config.get("IMPORT_PREVIEW_ROWS", 20))
-    rows = numbered_rows(stored_path(job), job.file_format, (job.options or {}).get("encoding"),
-                         (job.options or {}).get("delimiter"))
+    rows = job_rows(stored_path(job), job.file_format, job.options)
     batch = []
     try:
         next(rows, None)  # the header
@@ -220,7 +364,8 @@ def preview(job: ImportJob, user, limit: int | None = None) -> Preview:
         raise ImportRefused(error.message) from None
     finally:
         rows.close()
-    outcomes = check_batch(importer, batch, job.mapping, user, SeenKeys())
+    outcomes = check_batch(importer, batch, job.mapping, user, SeenKeys(),
+                           ValueMap((job.options or {}).get("values")))
     fields = [f for f in importer.fields if f.name in job.mapping]
     invalid = sum(1 for o in outcomes if o.error)
     return Preview(fields, outcomes, len(outcomes) - invalid, invalid, result_more)

@@ -34,7 +34,8 @@ from . import services
 from .contract import Importer, cell_text
 from .forms import RunForm, UploadForm, chosen_mapping, mapping_form
 from .models import ACTIVE, FAILED, NEW, READY, REJECTED, STARTABLE, ImportJob
-from .reading import FORMAT_CSV, UnreadableFile, numbered_rows
+from .reading import FORMAT_CSV, UnreadableFile, job_rows
+from .rows import HEADER_SCAN_ROWS, enumerated_fields
 from .runner import rejects_delimiter, stored_path
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", static_folder="static",
@@ -107,8 +108,7 @@ def new():
 
 
 def _first_rows(job: ImportJob) -> tuple[list, list]:
-    rows = numbered_rows(stored_path(job), job.file_format, (job.options or {}).get("encoding"),
-                         (job.options or {}).get("delimiter"))
+    rows = job_rows(stored_path(job), job.file_format, job.options)
     try:
         first = [cells for _n, cells in itertools.islice(rows, 2)]
     finally:
@@ -123,13 +123,17 @@ def mapping(job_id: int):
     if job.status not in (NEW, *STARTABLE):
         return redirect(url_for("imports.job", job_id=job.id))
     importer = services.get_importer(job.kind)
+    unreadable = None
     try:
         header, example = _first_rows(job)
+        first_rows = services.first_rows(stored_path(job), job.file_format, job.options or {},
+                                         HEADER_SCAN_ROWS)
     except UnreadableFile as error:  # e.g. an encoding that does not fit the file
-        flash(error.message, "error")
-        header, example = [], []
+        unreadable = error.message
+        header, example, first_rows = [], [], []
     is_csv = job.file_format == FORMAT_CSV
-    form = mapping_form(importer, header, example, job.mapping or {}, job.options or {}, is_csv)
+    form = mapping_form(importer, header, example, job.mapping or {}, job.options or {}, is_csv,
+                        first_rows)
     status = 200
     if form.validate_on_submit():
         options = job.options or {}
@@ -138,25 +142,75 @@ def mapping(job_id: int):
             # The file must be read again: other columns, so another guess.
             job.options = {**options, "encoding": form.encoding.data,
                            "delimiter": form.delimiter.data}
-            try:
-                job.mapping = services.guessed(job, importer)
-            except services.ImportRefused:
-                job.mapping = {}
-            db.session.commit()
+            _read_again(job, importer, header_row=None)
             flash(_("The file was read again with the chosen encoding and delimiter: check "
                     "the columns."), "info")
             return redirect(url_for("imports.mapping", job_id=job.id))
-        try:
-            services.save_mapping(job, chosen_mapping(form))
-        except services.ImportRefused as error:
-            form.form_errors.append(error.message)
-            status = 400
-        else:
-            return redirect(url_for("imports.preview", job_id=job.id))
+        header_row = form.header_row.data
+        if header_row and header_row != str(options.get("header_row") or ""):
+            try:
+                header_row = services.check_header_row(header_row)
+            except services.ImportRefused as error:
+                form.header_row.errors = [error.message]
+                status = 400
+            else:
+                _read_again(job, importer, header_row=header_row)
+                flash(_("The file was read again from the chosen header row: check the "
+                        "columns."), "info")
+                return redirect(url_for("imports.mapping", job_id=job.id))
+        if status == 200:
+            mapping = chosen_mapping(form)
+            try:
+                services.save_mapping(job, mapping,
+                                      values=_posted_values(job.mapping or {}, mapping))
+            except services.ImportRefused as error:
+                form.form_errors.append(error.message)
+                status = 400
+            else:
+                return redirect(url_for("imports.preview", job_id=job.id))
     elif request.method == "POST":
         status = 400
+    if unreadable is not None:
+        form.form_errors.append(unreadable)
+    values = []
+    if unreadable is None and enumerated_fields(importer, job.mapping or {}):
+        try:
+            values = services.value_choices(job, importer, job.mapping or {})
+        except services.ImportRefused as error:
+            form.form_errors.append(error.message)
     return render_template("erp/imports/mapping.html", job=job, importer=importer, form=form,
-                           header=header), status
+                           header=header, values=values,
+                           unreadable=unreadable), 400 if unreadable and (
+                               request.method == "POST") else status
+
+
+def _read_again(job: ImportJob, importer: Importer, *, header_row: int | None) -> None:
+    """After a change of encoding, delimiter or header row: the header found again (or
+    the one chosen), the mapping guessed again, the value mapping forgotten."""
+    options = {k: v for k, v in (job.options or {}).items() if k != "values"}
+    try:
+        options["header_row"] = header_row or services.find_header_row(
+            stored_path(job), job.file_format, options, importer)
+        job.options = options
+        job.mapping = services.guessed(job, importer)
+    except (services.ImportRefused, UnreadableFile, OSError):
+        job.options = options
+        job.mapping = {}
+    db.session.commit()
+
+
+def _posted_values(before: dict[str, int], mapping: dict[str, int]) -> dict[str, dict]:
+    """The value mapping posted (``values-<field>-<n>-key`` / ``-code``), for the fields
+    whose column is still the one whose values the page showed."""
+    values: dict[str, dict[str, str]] = {}
+    for name, key in request.form.items():
+        if not (name.startswith("values-") and name.endswith("-key")):
+            continue
+        field, _sep, _n = name[len("values-"):-len("-key")].rpartition("-")
+        if field and field in mapping and before.get(field) == mapping[field]:
+            code = request.form.get(name[:-len("-key")] + "-code", "")
+            values.setdefault(field, {})[key] = code
+    return values
 
 
 @bp.route("/<int:job_id>/preview", methods=["GET", "POST"])
