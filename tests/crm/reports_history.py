@@ -31,7 +31,9 @@ def make(app, users, pipeline, account_id, *, owner="rep_a", value="0", history,
             owner_id=users[owner], status=status, estimated_value=Decimal(value),
             created_at=created, stage_entered_at=created,
             closed_at=closes[-1] if status != "open" else None,
-            loss_reason_id=pipeline["reasons"][loss_reason] if loss_reason else None)
+            loss_reason_id=pipeline["reasons"][loss_reason] if loss_reason else None,
+            # Lost where it stands, as the status service records it (crm 0018).
+            lost_stage_id=stages[stage] if status == "lost" else None)
         db.session.add(opportunity)
         db.session.flush()
         for at, field, new in history:

@@ -99,9 +99,13 @@ def _seed(app, users, pipeline, accounts: list[int], count: int, seed: int = 15)
                 "next_contact_on": (date(2026, 11, 1) + timedelta(days=rng.randrange(40))
                                     if rng.random() < 0.4 else None),
                 "stage_entered_at": at, "closed_at": closed, "created_at": created,
-                "updated_at": at, "version": 1})
+                "updated_at": at, "version": 1,
+                "lost_stage_id": stages[path[-1]][1] if status == STATUS_LOST else None})
             changes.extend({"opportunity_id": opportunity_id, "account_id": account, "at": when,
-                            "field": field, "new_value": value, "user_id": owner}
+                            "field": field, "new_value": value, "user_id": owner,
+                            # By id (crm 0018): the bulk insert sets it itself.
+                            "stage_id": (pipeline["stages"][value]
+                                         if field in ("created", "stage") else None)}
                            for when, field, value in history)
         db.session.execute(insert(Opportunity), rows)
         db.session.execute(insert(OpportunityChange), changes)
@@ -238,7 +242,7 @@ def _report_statements(app, users, who: str, filters: Filters):
         ordered = db.session.execute(select(Stage.id, Stage.name)
                                      .order_by(Stage.sequence, Stage.id)).all()
         return (report.groups_select(user, filters, ordered),
-                report.days_select(user, filters, [s.name for s in ordered], AS_OF))
+                report.days_select(user, filters, [s.id for s in ordered], AS_OF))
 
 
 def _history_reads(plan: str) -> list[str]:

@@ -44,11 +44,11 @@ def _naive(value: datetime | None) -> datetime | None:
 def recount() -> tuple[dict, dict]:
     """From the history alone, by the report's definitions: opportunity id -> furthest
     stage id (None if its rows name no stage of today's funnel), and (opportunity id,
-    stage name) -> (days of the ended stays while open, start of the one going on); also
-    (opportunity id, "cycle") -> (its cycle in days, None) for the won ones."""
-    stages = db.session.execute(
-        select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)).all()
-    position = {name: (index, stage_id) for index, (stage_id, name) in enumerate(stages)}
+    stage id) -> (days of the ended stays while open, start of the one going on); also
+    (opportunity id, "cycle") -> (its cycle in days, None) for the won ones. Rows name
+    their stage by id (crm 0018): a renamed stage keeps them, a deleted one's are NULL."""
+    stages = db.session.scalars(select(Stage.id).order_by(Stage.sequence, Stage.id)).all()
+    position = {stage_id: (index, stage_id) for index, stage_id in enumerate(stages)}
     rows = defaultdict(list)
     for change in db.session.scalars(select(OpportunityChange).where(
             OpportunityChange.field.in_((*STAGE_FIELDS, "status")))
@@ -62,13 +62,13 @@ def recount() -> tuple[dict, dict]:
             stays[(opportunity_id, "cycle")] = ((_naive(opportunity.closed_at) - _naive(
                 opportunity.created_at)).total_seconds() / 86400, None)
         events = rows.get(opportunity_id, [])
-        named = [position[e.new_value] for e in events
-                 if e.field in STAGE_FIELDS and e.new_value in position]
+        named = [position[e.stage_id] for e in events
+                 if e.field in STAGE_FIELDS and e.stage_id in position]
         furthest[opportunity_id] = max(named)[1] if named else None
         stage = status = None
         for index, event in enumerate(events):
             if event.field in STAGE_FIELDS:
-                stage = event.new_value
+                stage = event.stage_id
             else:
                 status = event.new_value
             if stage is None or status not in (None, STATUS_OPEN):
@@ -97,7 +97,7 @@ def kept() -> tuple[dict, dict]:
         # The copies the report filters on are the opportunity's.
         assert stay.owner_id == owners[stay.opportunity_id]
         assert _naive(stay.created_at) == _naive(created[stay.opportunity_id])
-        stays[(stay.opportunity_id, stay.stage_name)] = (stay.days, _naive(stay.since))
+        stays[(stay.opportunity_id, stay.stage_id)] = (stay.days, _naive(stay.since))
     return furthest, stays
 
 
@@ -112,14 +112,14 @@ def assert_summary_is_the_historys(step: str) -> None:
         assert stays[key][1] == since, (step, key)
 
 
-def recount_days(as_of: datetime) -> dict[str, Decimal]:
-    """Average days in each stage of today's funnel, over every opportunity, from the
-    recount: a stay counts for the stage that has its name now."""
+def recount_days(as_of: datetime) -> dict[int, Decimal]:
+    """Average days in each stage of today's funnel (by id), over every opportunity, from
+    the recount: a stay counts for its stage, whatever its name was then."""
     _furthest, stays = recount()
-    names = set(db.session.scalars(select(Stage.name)))
+    names = set(db.session.scalars(select(Stage.id)))
     totals, counts = defaultdict(float), defaultdict(int)
     for (_opportunity, name), (days, since) in stays.items():
-        if name in names and name != "cycle":
+        if name in names:
             ongoing = (_naive(as_of) - since).total_seconds() / 86400 if since else 0.0
             totals[name] += days + ongoing
             counts[name] += 1
@@ -215,7 +215,7 @@ def test_the_summary_is_the_historys_after_any_commands(app, users, pipeline, ma
             name = stage.name
             settings.delete_stage(stage, db.session.get(
                 Stage, rng.choice([i for i in ids if i != stage.id])))
-            if rng.random() < 0.7:  # its old history rows name the new stage again
+            if rng.random() < 0.7:  # a new stage, old name: old rows (by id) do not name it
                 settings.save_stage({"name": name})
 
         def by_hand():  # the admin's form: no history row, and a summary column too
@@ -244,9 +244,9 @@ def test_the_summary_is_the_historys_after_any_commands(app, users, pipeline, ma
         as_of = clock() + timedelta(days=3)
         got = report.funnel_report(admin, EVERYTHING, as_of)
         days = recount_days(as_of)
-        assert {s.name: s.average_days for s in got.stages} == {
-            name: days.get(name) for name in db.session.scalars(
-                select(Stage.name).order_by(Stage.sequence, Stage.id))}
+        assert {s.stage_id: s.average_days for s in got.stages} == {
+            stage_id: days.get(stage_id) for stage_id in db.session.scalars(
+                select(Stage.id).order_by(Stage.sequence, Stage.id))}
         # Reached, from the furthest stage, the current one and the status.
         furthest, _stays = recount()
         order = stage_ids()
@@ -262,8 +262,9 @@ def test_deleting_an_opportunity_deletes_its_stays(app, users, pipeline, make_ac
                                                    make_opportunity):
     opportunity_id = make_opportunity(make_account(owner="rep_a"))
     with app.app_context():
-        assert db.session.scalar(select(OpportunityStay.stage_name).where(
-            OpportunityStay.opportunity_id == opportunity_id)) == "Prospecção"
+        assert db.session.scalar(select(OpportunityStay.stage_id).where(
+            OpportunityStay.opportunity_id == opportunity_id)) == pipeline["stages"][
+                "Prospecção"]
         bulk.bulk_apply([opportunity_id], "delete", user=db.session.get(User, users["admin"]))
         assert db.session.scalars(select(OpportunityStay)).all() == []
 

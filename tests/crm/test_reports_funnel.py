@@ -113,17 +113,24 @@ def test_manager_sees_the_team_and_admin_everyone(app, users, history):
     assert run(app, users, "rep_a", user_id=users["rep_c"]).created == 0
 
 
-def test_a_renamed_stage_loses_its_old_stays_but_still_counts_as_reached(app, users, history,
-                                                                      pipeline):
-    from modules.crm.models import Stage
+def test_a_renamed_stage_keeps_its_old_stays(app, users, history, pipeline):
+    """Issue 19: the history names stages by id, so renaming a stage (here after its
+    stays were recorded under the old name) changes none of the figures."""
+    from modules.crm.models import OpportunityChange, Stage
 
+    before = run(app, users, "rep_a")
     with app.app_context():
         db.session.get(Stage, pipeline["stages"][PR]).name = "Proposta enviada"
+        db.session.get(Stage, pipeline["stages"][C]).name = "Primeiro contato"
         db.session.commit()
+        # The history keeps the name as it was, for display.
+        assert db.session.query(OpportunityChange).filter_by(new_value=PR).count() == 2
     report = run(app, users, "rep_a")
-    # O3 is still in the renamed stage: reached through its current stage.
+    assert per_stage(report, "name") == [P, "Primeiro contato", "Proposta enviada", N, E]
     assert per_stage(report, "reached") == [5, 4, 3, 2, 2]
-    assert per_stage(report, "average_days")[2] is None
+    assert per_stage(report, "average_days") == per_stage(before, "average_days") == [
+        d("6.0"), d("4.0"), d("14.0"), d("5.0"), None]
+    assert report.average_cycle_days == before.average_cycle_days
 
 
 @pytest.fixture

@@ -118,8 +118,9 @@ class Opportunity(Audited, TimestampMixin, db.Model):
               "created_at", "owner_id", "estimated_value", "cycle_days"),
         # The loss reasons report: the opportunities closed (lost) in a period, read from
         # the index alone (crm 0009).
+        # Grouped by the stage where it was lost (crm 0018), not the one it stands in now.
         Index("ix_crm_opportunity_closed", "status", "closed_at", "owner_id", "loss_reason_id",
-              "stage_id", "estimated_value"),
+              "lost_stage_id", "estimated_value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +144,8 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     internal_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
     internal_contact_on: Mapped[date | None] = mapped_column(Date)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its code in the system it was imported from: a re-import updates it (issue 19).
+    external_ref: Mapped[str | None] = mapped_column(String(60), index=True)
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -154,6 +157,10 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     # And, when won, its cycle: the days from created_at to closed_at (crm 0014), so the
     # report sums them instead of reading two timestamps of every won opportunity.
     cycle_days: Mapped[float | None] = mapped_column(Float)
+    # The stage it stood in when it was lost (crm 0018, issue 19): set by the status
+    # service at the loss, cleared when reopened; the losses report groups by it. A plain
+    # id like furthest_stage_id (deleting a stage moves it with the opportunities).
+    lost_stage_id: Mapped[int | None] = mapped_column(Integer)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
     contact: Mapped[Contact | None] = relationship()
@@ -225,6 +232,10 @@ class OpportunityChange(db.Model):
     field: Mapped[str] = mapped_column(String(20))  # "created", "stage", "status", ...
     old_value: Mapped[str | None] = mapped_column(String(255))
     new_value: Mapped[str | None] = mapped_column(String(255))
+    # A "created" or "stage" row: the stage it put the opportunity in, by id (crm 0018,
+    # issue 19), so a renamed stage keeps its history; new_value keeps the name as it was,
+    # for display. NULL when the stage was deleted (or an old row named no stage).
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey(Stage.id, ondelete="SET NULL"))
 
     user: Mapped[User | None] = relationship()
 
@@ -238,24 +249,25 @@ class OpportunityStay(db.Model):
     """The funnel report's summary of an opportunity's time in a stage (crm 0012, issue 15),
     computed from its history by services/funnel_summary.py, never written by hand.
 
-    One row per opportunity and stage *name* (as the history names it) in which it spent
-    time while open: ``days``, the total of its stays there that have ended; ``since``,
-    the start of the one going on now, if any (it runs to the report's "as of"). The
-    opportunity's ``created_at`` and ``owner_id`` are copied, so the report reads a
-    period's rows in the viewer's scope from the covering index alone, one created_at
-    range per stage name, in the GROUP BY's order (crm 0013)."""
+    One row per opportunity and stage (by id, crm 0018: a renamed stage keeps its stays)
+    in which it spent time while open: ``days``, the total of its stays there that have
+    ended; ``since``, the start of the one going on now, if any (it runs to the
+    report's "as of"). The opportunity's ``created_at`` and ``owner_id`` are copied, so
+    the report reads a period's rows in the viewer's scope from the covering index
+    alone, one created_at range per stage, in the GROUP BY's order (crm 0013)."""
 
     __tablename__ = "crm_opportunity_stay"
 
     opportunity_id: Mapped[int] = mapped_column(
         ForeignKey(Opportunity.id, ondelete="CASCADE"), primary_key=True)
-    stage_name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    stage_id: Mapped[int] = mapped_column(ForeignKey(Stage.id, ondelete="CASCADE"),
+                                          primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     owner_id: Mapped[int] = mapped_column(Integer)
     days: Mapped[float] = mapped_column(Float, default=0.0)
     since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        Index("ix_crm_opportunity_stay_report", "stage_name", "created_at", "owner_id",
+        Index("ix_crm_opportunity_stay_report", "stage_id", "created_at", "owner_id",
               "days", "since"),
     )

@@ -10,7 +10,7 @@ Definitions (what every figure means, exactly):
 - **Reached** a stage: the opportunity entered that stage or a later one at some point
   (skipping a stage counts as passing it), or it was won (a won deal went through the
   whole funnel). "Entered" comes from the change history (``OpportunityChange`` rows
-  ``created`` and ``stage``, whose ``new_value`` is the stage name) and from the
+  ``created`` and ``stage``, which name the stage by id, crm 0018) and from the
   opportunity's current stage. *Value* is the sum of those opportunities' current
   estimated values.
 - **Open now**: the cohort's opportunities that are open and in that stage today.
@@ -27,16 +27,17 @@ Definitions (what every figure means, exactly):
   divided by the number of those opportunities that spent time in it (a return to a stage
   adds to the same opportunity's total).
 
-History rows name the stage as it was called then: after a stage is renamed, the stays
-recorded under the old name no longer match it (they are left out of the averages; the
-opportunity's current stage still counts for "reached").
+History rows name the stage by id (and keep its name as it was, for display): a renamed
+stage keeps the stays recorded under its old name (issue 19); a deleted stage's stays go
+with it.
 
 Three queries whatever the number of opportunities, none of them reading the history:
 the stages; the cohort counted by (current stage, status, furthest stage in its history),
 a few rows from which reached, open now and the totals are summed; and the days in
-stage, summed per stage name. The history is summarised per opportunity as it is written
+stage, summed per stage. The history is summarised per opportunity as it is written
 (crm 0012, :mod:`..services.funnel_summary`: the furthest stage its rows name, and its
-stays per stage name: days of the ended ones, start of the one going on). Both counts
+stays per stage (by id since crm 0018): days of the ended ones, start of the one going
+on). Both counts
 read a covering index that leads with what they group by, then ``created_at`` (crm
 0013): one period range per group, in the viewer's scope, in the GROUP BY's order, so
 the cost is the period's rows read once, without a sort and without a probe per
@@ -171,28 +172,27 @@ def _reached(groups, ordered) -> dict[int, tuple]:
     return figures
 
 
-def days_select(user, filters: Filters, names, as_of: datetime):
-    """Per stage name of the cohort's stays: the total days spent in it up to ``as_of``
-    and how many of the cohort spent them (one stay row per opportunity and name). Only
-    today's stage ``names`` count, each one created_at range of the (stage name,
-    created_at) index, in the GROUP BY's order."""
+def days_select(user, filters: Filters, stage_ids, as_of: datetime):
+    """Per stage of the cohort's stays: the total days spent in it up to ``as_of`` and
+    how many of the cohort spent them (one stay row per opportunity and stage). Only
+    today's ``stage_ids`` count, each one created_at range of the (stage, created_at)
+    index, in the GROUP BY's order."""
     stay = OpportunityStay
-    return (select(stay.stage_name, func.sum(stay_days(as_of)).label("days"),
+    return (select(stay.stage_id, func.sum(stay_days(as_of)).label("days"),
                    func.count().label("opportunities"))
-            .where(stay.stage_name.in_(names),
+            .where(stay.stage_id.in_(stage_ids),
                    stay.created_at >= filters.start_at, stay.created_at < filters.end_before,
                    *people_clauses(stay.owner_id, user, filters))
-            .group_by(stay.stage_name))
+            .group_by(stay.stage_id))
 
 
 def _days_in_stage(user, filters: Filters, ordered, as_of: datetime) -> dict[int, Decimal]:
     """stage id -> average days the cohort's opportunities spent in it; one query. A
-    stay counts for the stage that has its name today (a renamed stage's old stays count
-    for none)."""
-    by_name = {stage.name: stage.id for stage in ordered}
-    return {by_name[row.stage_name]: _tenth(float(row.days) / row.opportunities)
-            for row in db.session.execute(days_select(user, filters, list(by_name), as_of))
-            if row.opportunities and row.stage_name in by_name}
+    stay counts for its stage whatever it was called then (a renamed stage keeps them)."""
+    ids = [stage.id for stage in ordered]
+    return {row.stage_id: _tenth(float(row.days) / row.opportunities)
+            for row in db.session.execute(days_select(user, filters, ids, as_of))
+            if row.opportunities}
 
 
 def _totals(groups) -> dict:

@@ -3,10 +3,12 @@
 The opportunities counted are those *lost in the period* (status lost, ``closed_at``
 within it, in the viewer's time zone), owned by someone within the viewer's scope (and
 the owner/team filters). One reopened since is not lost any more and does not count.
-*Value* is the opportunity's estimated value; *stage where lost* is the stage it stands
-in: the funnel does not move closed opportunities, so that is where it was lost (unless
-someone edited a closed opportunity's stage afterwards). Two GROUP BY queries, each
-over the period's losses only (issue 15).
+*Value* is the opportunity's estimated value; *stage where lost* is the stage it stood
+in at the moment it was lost (``Opportunity.lost_stage_id``, recorded by the status
+service, crm 0018, issue 19), not the one it stands in now: an edit of a closed
+opportunity's stage does not move its loss. Losses whose stage is unknown (a deleted
+stage) are one line without a name. Two GROUP BY queries, each over the period's losses
+only (issue 15).
 """
 
 from __future__ import annotations
@@ -76,11 +78,11 @@ def by_reason_select(user, filters: Filters):
 
 
 def by_stage_select(user, filters: Filters):
-    lost = _lost_by(Opportunity.stage_id, user, filters)
+    lost = _lost_by(Opportunity.lost_stage_id, user, filters)
     return (select(Stage.id, Stage.name, lost.c.lost, lost.c.value)
             .select_from(lost)
-            .join(Stage, Stage.id == lost.c.key)
-            .order_by(Stage.sequence, Stage.id))
+            .outerjoin(Stage, Stage.id == lost.c.key)
+            .order_by(Stage.id.is_(None), Stage.sequence, Stage.id))
 
 
 def losses_report(user, filters: Filters) -> LossesReport:

@@ -204,7 +204,7 @@ def losses():
             [line.lost for line in report.by_reason], value_format=number)
         charts["stages"] = bar_chart(
             "losses-stages-chart", _("Lost opportunities by stage where lost"),
-            [line.name for line in report.by_stage],
+            [line.name or "—" for line in report.by_stage],
             [line.lost for line in report.by_stage], value_format=number, horizontal=False)
     return render_template("crm/reports/losses.html", form=form, filters=filters,
                            report=report, by_reason=by_reason, by_stage=by_stage,

@@ -95,7 +95,8 @@ def _bulk_stage(targets: list[Opportunity], params: Mapping, user) -> int:
             old = opportunity.stage.name
             opportunity.stage, opportunity.stage_entered_at = stage, utcnow()
             db.session.flush()
-            record_changes(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
+            record_changes(opportunity, user, [Change("stage", old, stage.name, stage.id)],
+                           was_open=True)
             changed += 1
     return changed
 

@@ -25,6 +25,9 @@ class Change:
     field: str
     old: str | None
     new: str | None
+    # A "created" or "stage" change: the id of the stage entered (``new`` is its name as it
+    # is now, kept for display); the funnel's summary counts stays by it (crm 0018).
+    stage_id: int | None = None
 
 
 def user_name(user_id: int | None) -> str | None:
@@ -40,7 +43,8 @@ def record_changes(opportunity: Opportunity, user, changes: list[Change], *,
     for change in changes:
         db.session.add(OpportunityChange(
             opportunity_id=opportunity.id, account_id=opportunity.account_id, at=now,
-            user_id=user.id, field=change.field, old_value=change.old, new_value=change.new))
+            user_id=user.id, field=change.field, old_value=change.old, new_value=change.new,
+            stage_id=change.stage_id))
     if was_open:
         _notify_watchers(opportunity, user, changes)
 

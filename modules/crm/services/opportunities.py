@@ -241,7 +241,8 @@ def new_opportunity(values: Mapping[str, Any]) -> Opportunity:
 def record_created(opportunity: Opportunity, user) -> None:
     """The "created" history row of a new, flushed opportunity (watchers told); the caller
     commits."""
-    record_changes(opportunity, user, [Change("created", None, opportunity.stage.name)],
+    record_changes(opportunity, user, [Change("created", None, opportunity.stage.name,
+                                              opportunity.stage_id)],
                    was_open=True)
 
 
@@ -287,7 +288,7 @@ def _diff(before: dict, opportunity: Opportunity) -> list[Change]:
     changes = []
     if opportunity.stage_id != before["stage_id"]:
         new_stage = db.session.get(Stage, opportunity.stage_id)
-        changes.append(Change("stage", before["stage"], new_stage.name))
+        changes.append(Change("stage", before["stage"], new_stage.name, new_stage.id))
     if opportunity.owner_id != before["owner_id"]:
         changes.append(Change("owner", user_name(before["owner_id"]),
                               user_name(opportunity.owner_id)))
@@ -310,14 +311,20 @@ def move_to_stage(opportunity: Opportunity, stage_id: Any, *, user) -> Opportuni
     opportunity.stage = stage
     opportunity.stage_entered_at = utcnow()
     db.session.flush()
-    record_changes(opportunity, user, [Change("stage", old, stage.name)], was_open=True)
+    record_changes(opportunity, user, [Change("stage", old, stage.name, stage.id)],
+                   was_open=True)
     db.session.commit()
     return opportunity
 
 
 def status_change(opportunity: Opportunity, status: str, user, **fields) -> Opportunity:
-    """Set the status (and ``fields``) and record it; the caller commits."""
+    """Set the status (and ``fields``) and record it; the caller commits. Lost: the stage
+    it stands in is kept as the stage where it was lost (cleared when won or reopened)."""
     was_open, old = opportunity.is_open, opportunity.status
+    if status == STATUS_LOST and old != STATUS_LOST:
+        opportunity.lost_stage_id = opportunity.stage_id
+    elif status != STATUS_LOST:
+        opportunity.lost_stage_id = None
     opportunity.status = status
     opportunity.closed_at = None if status == STATUS_OPEN else utcnow()
     for key, value in fields.items():

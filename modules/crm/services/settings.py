@@ -95,6 +95,12 @@ def delete_stage(stage: Stage, move_to: Stage | None = None) -> int:
         db.session.execute(update(Opportunity).where(Opportunity.stage_id == stage.id)
                            .values(stage_id=move_to.id),
                            execution_options={"synchronize_session": False})
+    # The losses report's stage where lost goes where the opportunities went (none if
+    # nothing was moved).
+    moved_to = move_to.id if move_to is not None and move_to.id != stage.id else None
+    db.session.execute(update(Opportunity).where(Opportunity.lost_stage_id == stage.id)
+                       .values(lost_stage_id=moved_to, updated_at=Opportunity.updated_at),
+                       execution_options={"synchronize_session": False})
     db.session.delete(stage)
     db.session.commit()
     return in_use
