@@ -84,7 +84,8 @@ SCOPES = {"admin": "all", "sales_manager": "team", "sales_rep": "own", "finance"
 # who may use the route (no owner).
 SHARING = {
     **dict.fromkeys(("account", "contact", "opportunity", "action", "quote", "sales_order",
-                     "sales_invoice", "receivable", "service_order", "service_invoice"),
+                     "sales_invoice", "receivable", "payment", "service_order",
+                     "service_invoice"),
                     "scope"),
     "draft": "user", "api_token": "user", "import_job": "user or admin",
     **dict.fromkeys(("product", "stage", "loss_reason", "tag", "outbox_message"), "none"),
@@ -101,6 +102,8 @@ ARG_KINDS = {
     "tag_id": "tag",
     "service.order_id": "service_order", "service.invoice_id": "service_invoice",
     "finance.origin_id": "sales_invoice",
+    "payment_id": "payment", "service_order_id": "service_order",
+    "service_invoice_id": "service_invoice",
 }
 
 ACCOUNT = {"account_id": Ref("account")}
@@ -228,6 +231,7 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     # --- sales ------------------------------------------------------------------------------
     "sales.index": Expect("sales.read", ok=REDIRECT),
     "sales.products": Expect("sales.read"),
+    "sales.pick_products": Expect("sales.read", why="the line pickers' catalog search (JSON)"),
     "sales.product_form": Expect("sales.catalog.write", why="the shared catalog: managers"),
     "sales.quotes": Expect("sales.read"),
     "sales.new_quote": Expect("sales.write", query=ACCOUNT),
@@ -247,6 +251,29 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "sales.new_invoice": Expect("sales.write", query=ACCOUNT),
     "sales.invoice": Expect("sales.read"),
     "sales.cancel_invoice": Expect("sales.write"),
+    # --- sales API (issue 18) ------------------------------------------------------------
+    "sales-products.list_products": Expect("sales.read"),
+    "sales-products.create_product": Expect("sales.catalog.write"),
+    "sales-products.get_product": Expect("sales.read"),
+    "sales-products.update_product": Expect("sales.catalog.write"),
+    "sales-quotes.list_quotes": Expect("sales.read"),
+    "sales-quotes.create_quote": Expect("sales.write"),
+    "sales-quotes.get_quote": Expect("sales.read"),
+    "sales-quotes.update_quote": Expect("sales.write"),
+    "sales-quotes.send_quote": Expect("sales.write"),
+    "sales-quotes.accept_quote": Expect("sales.write"),
+    "sales-quotes.refuse_quote": Expect("sales.write"),
+    "sales-orders.list_orders": Expect("sales.read"),
+    "sales-orders.create_order": Expect("sales.write"),
+    "sales-orders.get_order": Expect("sales.read"),
+    "sales-orders.deliver_order": Expect("sales.write"),
+    "sales-orders.cancel_order": Expect("sales.write"),
+    "sales-orders.invoice_order": Expect("sales.write", body={"first_due_date": "2099-12-31"},
+                                         why="a valid body: the record's scope is then "
+                                             "what answers"),
+    "sales-invoices.list_invoices": Expect("sales.read"),
+    "sales-invoices.get_invoice": Expect("sales.read"),
+    "sales-invoices.cancel_invoice": Expect("sales.write"),
     # --- finance ----------------------------------------------------------------------------
     "finance.index": Expect("finance.read"),
     "finance.aging": Expect("finance.read", ok=REDIRECT, why="to the aging report"),
@@ -258,6 +285,14 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "finance.cancel": Expect("finance.write"),
     "finance.new_receivable": Expect("finance.write", query=ACCOUNT),
     "finance_reports.aging": Expect("finance.read"),
+    "finance-receivables.list_receivables": Expect("finance.read"),
+    "finance-receivables.create_receivables": Expect("finance.write"),
+    "finance-receivables.get_receivable": Expect("finance.read"),
+    "finance-receivables.cancel_receivable": Expect("finance.write"),
+    "finance-payments.list_payments": Expect("finance.read"),
+    "finance-payments.record_payment": Expect("finance.write"),
+    "finance-payments.get_payment": Expect("finance.read"),
+    "finance-aging.aging_report": Expect("finance.read"),
     # --- service ----------------------------------------------------------------------------
     "service.index": Expect("service.read"),
     "service.new_order": Expect("service.write", query=ACCOUNT),
@@ -268,6 +303,16 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "service.invoices": Expect("service.read"),
     "service.invoice": Expect("service.read"),
     "service.cancel_invoice": Expect("service.write"),
+    "service-orders.list_service_orders": Expect("service.read"),
+    "service-orders.create_service_order": Expect("service.write"),
+    "service-orders.get_service_order": Expect("service.read"),
+    "service-orders.update_service_order": Expect("service.write"),
+    "service-orders.move_service_order": Expect("service.write",
+                                                body={"status": "in_progress"}),
+    "service-orders.invoice_service_order": Expect("service.write"),
+    "service-invoices.list_service_invoices": Expect("service.read"),
+    "service-invoices.get_service_invoice": Expect("service.read"),
+    "service-invoices.cancel_service_invoice": Expect("service.write"),
     # --- notes (the example module the suite loads) -----------------------------------------
     "notes.new_note": Expect("notes.write", query=ACCOUNT),
     "notes_api.list_notes": Expect("notes.read"),

@@ -34,6 +34,7 @@ from modules.crm.services.actions import create_action
 from modules.crm.services.contacts import create_contact
 from modules.crm.services.drafts import save_draft
 from modules.crm.services.opportunities import create_opportunity
+from modules.finance import services as finance
 from modules.finance.models import Receivable
 from modules.sales import services as sales
 from modules.service import services as service
@@ -111,8 +112,13 @@ def _sales(world: World, owner: User, label: str) -> None:
                                   user=owner)
     receivable = db.session.scalar(select(Receivable).where(
         Receivable.account_id == account.id).order_by(Receivable.id))
+    # A payment, on a receivable of its own (the invoice's stays cancellable).
+    (paid,) = finance.create_receivables(account, {"document": "Avulso", "amount": "10,00",
+                                                   "due_date": date.today().isoformat()},
+                                         user=owner)
+    payment = finance.record_payment(paid, {"amount": "1,00", "method": "pix"}, user=owner)
     for kind, record in (("quote", quote), ("sales_order", order), ("sales_invoice", invoice),
-                         ("receivable", receivable)):
+                         ("receivable", receivable), ("payment", payment)):
         world.records.setdefault(kind, {})[label] = record.id
 
 
