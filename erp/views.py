@@ -49,8 +49,12 @@ def search():
                 failed.append(provider.label)
                 continue
             groups.append((provider, results))
+    offers = []  # nothing found: what the providers offer to create from the query
+    if groups and not any(results for _provider, results in groups):
+        offers = [offer for provider, _results in groups if provider.offer is not None
+                  if (offer := provider.offer(query, current_user)) is not None]
     return render_template("erp/search.html", query=query, groups=groups, failed=failed,
-                           min_length=SEARCH_MIN_LENGTH)
+                           min_length=SEARCH_MIN_LENGTH, offers=offers)
 
 
 def favicon():

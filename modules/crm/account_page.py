@@ -26,7 +26,15 @@ from erp.timeline import Cursor, after_cursor, fetch_page
 
 from .forms.contacts import RelationshipForm
 from .kinds import AccountStat, AccountTab, CreateAction
-from .models import STATUS_OPEN, AccountContact, Action, Contact, Opportunity, OpportunityChange
+from .models import (
+    STATUS_OPEN,
+    AccountContact,
+    AccountEvent,
+    Action,
+    Contact,
+    Opportunity,
+    OpportunityChange,
+)
 from .permissions import READ, WRITE
 from .services.actions import KIND_LABELS
 from .services.opportunities import opportunity_scope
@@ -162,9 +170,46 @@ def _describe_change(row, event: TimelineEvent) -> TimelineEvent:
                    url=url_for("crm.opportunity", opportunity_id=row.opportunity_id))
 
 
+# The account's own events (crm_account_event, issue 17): its creation, by a form, the
+# API or an import. Kind "crm.account_<kind>"; another kind of account event names its
+# label here.
+ACCOUNT_EVENT_KINDS = {"crm.account_created": _l("Account created"),
+                       # Another account merged into this one (merge.py, issue 18).
+                       "crm.account_merged": _l("Account merged into this one")}
+_EVENT_SOURCES = {"web": _l("on the web"), "api": _l("through the API"),
+                  "import": _l("by an import")}
+
+
+def fetch_account_events(account_id: int, cursor, limit: int, kinds: list[str]
+                         ) -> list[TimelineEvent]:
+    wanted = [k.removeprefix("crm.account_") for k in kinds if k in ACCOUNT_EVENT_KINDS]
+    if not wanted:
+        return []
+    rows = db.session.execute(
+        select(AccountEvent.id, AccountEvent.at, AccountEvent.kind, AccountEvent.source,
+               User.name)
+        .outerjoin(User, User.id == AccountEvent.user_id)
+        .where(AccountEvent.account_id == account_id, AccountEvent.kind.in_(wanted),
+               after_cursor(AccountEvent.at, AccountEvent.id, ACCOUNT_EVENTS.key, cursor))
+        .order_by(AccountEvent.at.desc(), AccountEvent.id.desc())
+        .limit(limit))
+    return [TimelineEvent(at=row.at, kind=f"crm.account_{row.kind}", title="", url=None,
+                          icon="building-add", actor=row.name, id=row.id,
+                          describe=partial(_describe_account_event, row)) for row in rows]
+
+
+def _describe_account_event(row, event: TimelineEvent) -> TimelineEvent:
+    title = str(ACCOUNT_EVENT_KINDS.get(f"crm.account_{row.kind}", row.kind))
+    if row.source in _EVENT_SOURCES:
+        title = f"{title} ({_EVENT_SOURCES[row.source]})"
+    return replace(event, title=title)
+
+
 ACTIONS = TimelineSource("crm.actions", ACTION_KINDS, fetch_actions, permission=READ, order=10)
 PIPELINE = TimelineSource("crm.pipeline", PIPELINE_KINDS, fetch_pipeline, permission=READ,
                           order=20)
+ACCOUNT_EVENTS = TimelineSource("crm.account", ACCOUNT_EVENT_KINDS, fetch_account_events,
+                                permission=READ, order=5)
 
 
 # --- Timeline tab --------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from flask import url_for
 from erp.i18n import module_i18n
 from erp.registry import SearchProvider, SearchResult
 
-from .permissions import READ
-from .services.search import search_accounts, search_contacts
+from .permissions import READ, WRITE
+from .services.search import new_account_args, search_accounts, search_contacts
 
 _ = module_i18n(__name__).gettext
 _l = module_i18n(__name__).lazy_gettext
@@ -43,6 +43,15 @@ def contacts(query: str, user, limit: int) -> list[SearchResult]:
     ]
 
 
+def register_offer(query: str, user):
+    """Nothing found: "Register … as a new account", prefilled (a CPF/CNPJ, a phone or a
+    name: services/search.py new_account_args), for who may write accounts."""
+    if not user.has_permission(WRITE):
+        return None
+    return (_("Register “%(query)s” as a new account", query=query),
+            url_for("crm.new_account", **new_account_args(query)))
+
+
 ACCOUNTS = SearchProvider("crm.accounts", _l("Accounts"), accounts, permission=READ, order=10,
-                          hint=_l("name, CNPJ/CPF, phone, e-mail"))
+                          hint=_l("name, CNPJ/CPF, phone, e-mail"), offer=register_offer)
 CONTACTS = SearchProvider("crm.contacts", _l("Contacts"), contacts, permission=READ, order=20)

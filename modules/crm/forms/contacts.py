@@ -2,7 +2,7 @@
 services/contacts.py decides (shared with the API)."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from erp.forms import kw
@@ -19,6 +19,7 @@ class ContactForm(FlaskForm):
     email = EmailField(_l("E-mail"))
     notes = TextAreaField(_l("Notes"), **kw(rows=3))
     version = HiddenField()
+    confirm_duplicates = BooleanField(_l("I checked the similar contacts: save anyway"))
 
     SERVICE_FIELDS = ("name", "position", "phone", "mobile", "email", "notes")
 

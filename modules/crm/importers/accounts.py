@@ -14,6 +14,7 @@ from erp.db import db
 from erp.errors import InvalidInput
 from erp.i18n import module_i18n
 from erp.imports import RowError, RowPlan, insert_records
+from erp.imports.cells import padded_cep, padded_tax_id
 
 from ..models import (
     LIFECYCLE_CUSTOMER,
@@ -23,7 +24,7 @@ from ..models import (
     Tag,
 )
 from ..services import validation as v
-from ..services.accounts import clean_account
+from ..services.accounts import clean_account, record_created_events
 from ..services.scope import account_scope
 from .common import (
     _date,
@@ -35,6 +36,10 @@ from .common import (
     _text,
     _user_id,
     _users_by_login,
+    guess_owner,
+    guess_state,
+    owner_choices,
+    state_choices,
 )
 
 _ = module_i18n(__name__).gettext
@@ -48,16 +53,37 @@ ACCOUNT_FIELDS = (
            "fantasia"),
     _field("short_name", _l("Short name"), "nome curto", "apelido", "abreviacao"),
     _field("tax_id", _l("CNPJ / CPF"), "cnpj", "cpf", "cnpj cpf", "cpf cnpj", "tax id",
-           "documento", "document", "cnpj ou cpf", "cpf ou cnpj"),
+           "documento", "document", "cnpj ou cpf", "cpf ou cnpj", "cnpj cpf do cliente",
+           "cpf cnpj do cliente"),
+    _field("external_ref", _l("External reference"), "codigo", "cod", "id", "id externo",
+           "codigo externo", "referencia externa", "external id", "external ref",
+           "external reference", "codigo do cliente", "cod cliente", "codigo cliente",
+           "id do cliente", "id do contato", "codigo do contato",
+           help=_l("the record's code in the system it comes from: a re-import finds it "
+                   "by this first")),
     _field("person_type", _l("Type"), "tipo", "tipo de pessoa", "pessoa", "person type",
-           "pf pj", "pj pf", help=_l("PJ (company) or PF (person); guessed from the CNPJ/CPF")),
+           "pf pj", "pj pf", "tipo pessoa", "fisica juridica", "tipo do contato",
+           help=_l("PJ (company) or PF (person); guessed from the CNPJ/CPF"),
+           choices=lambda: [("PJ", _("PJ (company)")), ("PF", _("PF (person)"))],
+           guess=lambda text: PERSON_TYPES.get(_key(text))),
     _field("state_registration", _l("State registration (IE)"), "ie", "inscricao estadual",
-           "insc estadual", "state registration"),
+           "insc estadual", "state registration", "ie rg", "rg ie", "ie ou rg",
+           "inscricao estadual rg", "inscricao", "insc est", "inscricao estadual ie",
+           help=_l("for a person (PF), an RG that is no state registration goes to the "
+                   "notes")),
     _field("lifecycle", _l("Lifecycle"), "ciclo de vida", "situacao", "status",
-           help=_l("prospect or customer (cliente)")),
-    _field("email", _l("E-mail"), "e mail", "email", "mail", "correio eletronico"),
-    _field("phone", _l("Phone"), "telefone", "fone", "tel", "telephone", "phone number"),
-    _field("mobile", _l("Mobile"), "celular", "cel", "whatsapp", "cell phone", "mobile phone"),
+           "situacao do cliente", "situacao do contato",
+           help=_l("prospect or customer (cliente); archived for an inactive record"),
+           choices=lambda: [(LIFECYCLE_PROSPECT, _("Prospect")),
+                            (LIFECYCLE_CUSTOMER, _("Customer")),
+                            (ARCHIVED, _("Archived (inactive)"))],
+           guess=lambda text: LIFECYCLES.get(_key(text))),
+    _field("email", _l("E-mail"), "e mail", "email", "mail", "correio eletronico",
+           "e mail principal", "email principal"),
+    _field("phone", _l("Phone"), "telefone", "fone", "tel", "telephone", "phone number",
+           "telefone comercial", "telefone 1", "fone 1", "fone comercial"),
+    _field("mobile", _l("Mobile"), "celular", "cel", "whatsapp", "cell phone", "mobile phone",
+           "celular whatsapp", "whatsapp celular", "telefone celular", "fone celular"),
     _field("website", _l("Website"), "site", "web", "url", "pagina", "homepage"),
     _field("cep", _l("CEP"), "zip", "zip code", "postal code", "codigo postal"),
     _field("street", _l("Street"), "endereco", "logradouro", "rua", "address"),
@@ -65,11 +91,13 @@ ACCOUNT_FIELDS = (
     _field("complement", _l("Complement"), "complemento"),
     _field("district", _l("District"), "bairro", "neighborhood", "neighbourhood"),
     _field("city", _l("City"), "cidade", "municipio", "town"),
-    _field("state", _l("State"), "uf", "estado"),
+    _field("state", _l("State"), "uf", "estado", "uf estado",
+           choices=state_choices, guess=guess_state),
     _field("category", _l("Category"), "categoria", "segmento", "category",
            help=_l("the name of an existing category")),
     _field("owner", _l("Owner"), "responsavel", "vendedor", "dono", "owner",
-           help=_l("login or e-mail of a user; default: you")),
+           help=_l("login or e-mail of a user; default: you"),
+           choices=owner_choices, guess=guess_owner),
     _field("tags", _l("Tags"), "marcadores", "etiquetas", "tags",
            help=_l("names of existing tags, separated by commas")),
     _field("priority", _l("Priority"), "prioridade", "prioritaria", help=_l("yes or no")),
@@ -82,12 +110,21 @@ ACCOUNT_TEXT = ("legal_name", "trade_name", "short_name", "tax_id", "state_regis
                 "email", "phone", "mobile", "website", "cep", "street", "number", "complement",
                 "district", "city", "state", "main_activity", "notes")
 PERSON_TYPES = {"pj": "PJ", "juridica": "PJ", "pessoa juridica": "PJ", "empresa": "PJ",
-                "company": "PJ", "pf": "PF", "fisica": "PF", "pessoa fisica": "PF",
+                "company": "PJ", "j": "PJ", "cnpj": "PJ",
+                "pf": "PF", "fisica": "PF", "pessoa fisica": "PF", "f": "PF", "cpf": "PF",
                 "pessoa": "PF", "person": "PF", "individual": "PF"}
+ARCHIVED = "archived"  # a lifecycle choice of the import only: the account is archived
 LIFECYCLES = {"prospect": LIFECYCLE_PROSPECT, "prospecto": LIFECYCLE_PROSPECT,
               "prospeccao": LIFECYCLE_PROSPECT, "lead": LIFECYCLE_PROSPECT,
+              "potencial": LIFECYCLE_PROSPECT, "em prospeccao": LIFECYCLE_PROSPECT,
               "customer": LIFECYCLE_CUSTOMER, "cliente": LIFECYCLE_CUSTOMER,
-              "client": LIFECYCLE_CUSTOMER}
+              "client": LIFECYCLE_CUSTOMER, "ativo": LIFECYCLE_CUSTOMER,
+              "ativa": LIFECYCLE_CUSTOMER, "active": LIFECYCLE_CUSTOMER,
+              "cliente ativo": LIFECYCLE_CUSTOMER,
+              "inativo": ARCHIVED, "inativa": ARCHIVED, "inactive": ARCHIVED,
+              "arquivado": ARCHIVED, "arquivada": ARCHIVED, "archived": ARCHIVED,
+              "excluido": ARCHIVED, "cliente inativo": ARCHIVED}
+EXTERNAL_REF_MAX = 60
 ACCOUNT_LABELS = {f.name: f.label for f in ACCOUNT_FIELDS} | {
     "owner_id": _l("Owner"), "category_id": _l("Category"), "tag_ids": _l("Tags")}
 
@@ -115,6 +152,7 @@ class AccountBatch:
     users: dict[str, User]
     categories: dict[str, Category]
     tags: dict[str, Tag]
+    visible_by_external_ref: dict[str, list[Account]]
 
 
 def similar_phones_select(phones: set[str], user):
@@ -131,7 +169,8 @@ def similar_phones_select(phones: set[str], user):
 
 def prepare_accounts(rows: list[dict], user) -> AccountBatch:
     session = db.session
-    tax_ids = {t for t in (v.normalize_tax_id(_text(r, "tax_id")) for r in rows) if t}
+    tax_ids = {t for t in (v.normalize_tax_id(padded_tax_id(r.get("tax_id"))) for r in rows)
+               if t}
     emails = {e for e in (_email_key(_text(r, "email")) for r in rows) if e}
     phones = {p for r in rows for p in (_phone_key(_text(r, "phone")),
                                         _phone_key(_text(r, "mobile"))) if p}
@@ -162,8 +201,18 @@ def prepare_accounts(rows: list[dict], user) -> AccountBatch:
     categories = {_key(c.name): c for c in session.scalars(select(Category))} if (
         needs_lists) else {}
     tags = {_key(t.name): t for t in session.scalars(select(Tag))} if needs_lists else {}
+    refs = {r for r in (_external_ref(r) for r in rows) if r}
+    by_ref: dict[str, list[Account]] = defaultdict(list)
+    if refs:
+        for account in session.scalars(select(Account).where(
+                Account.external_ref.in_(refs), account_scope(user)).order_by(Account.id)):
+            by_ref[account.external_ref].append(account)
     return AccountBatch(visible_by_tax_id, taken, by_email, similar_root, similar_phone,
-                        _users_by_login(owners), categories, tags)
+                        _users_by_login(owners), categories, tags, by_ref)
+
+
+def _external_ref(values: dict) -> str:
+    return _text(values, "external_ref")[:EXTERNAL_REF_MAX]
 
 
 def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
@@ -172,6 +221,12 @@ def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
     for name in ACCOUNT_TEXT:
         if name in values and (cell := _text(values, name)):
             data[name] = cell
+    if "tax_id" in data:  # a number that lost its leading zeros (XLSX, a CSV from it)
+        data["tax_id"] = padded_tax_id(values["tax_id"])
+    if "cep" in data:
+        data["cep"] = padded_cep(values["cep"])
+    if "state" in data:  # "São Paulo" as well as "SP"
+        data["state"] = guess_state(data["state"]) or data["state"]
     label = ACCOUNT_LABELS
     if _text(values, "person_type"):
         kind = PERSON_TYPES.get(_key(_text(values, "person_type")))
@@ -182,8 +237,8 @@ def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
     if _text(values, "lifecycle"):
         lifecycle = LIFECYCLES.get(_key(_text(values, "lifecycle")))
         if lifecycle is None:
-            raise RowError(_("%(field)s: use prospect or customer (cliente).",
-                             field=label["lifecycle"]))
+            raise RowError(_("%(field)s: use prospect, customer (cliente) or archived "
+                             "(inativo).", field=label["lifecycle"]))
         data["lifecycle"] = lifecycle
     if _text(values, "category"):
         category = batch.categories.get(_key(_text(values, "category")))
@@ -245,21 +300,65 @@ def _similar_note(values: dict[str, Any], batch: AccountBatch) -> str:
     return _("Similar to existing accounts: %(list)s.", list="; ".join(notes)) if notes else ""
 
 
+def _person_rg(data: dict, account: Account | None) -> str:
+    """An "IE / RG" cell of a person (PF) that is no valid state registration: their RG,
+    kept in the notes ("RG: ...") instead of refusing the row or dropping it."""
+    registration = data.get("state_registration")
+    person_type = data.get("person_type") or v.guess_person_type(
+        v.normalize_tax_id(data.get("tax_id"))) or getattr(account, "person_type", None)
+    if not registration or person_type != "PF":
+        return ""
+    state = data.get("state") or getattr(account, "state", None)
+    try:
+        v.validate_state_registration(registration, state)
+    except v.ValidationError:
+        del data["state_registration"]
+        rg = f"RG: {registration}"
+        notes = data.get("notes") or getattr(account, "notes", None) or ""
+        if rg not in notes:
+            data["notes"] = f"{notes}\n{rg}".strip()
+        return rg
+    return ""
+
+
 def validate_account(values: dict, user, batch: AccountBatch) -> RowPlan:
     data = _account_data(values, batch)
-    account = _match_account(data, batch)
+    external_ref = _external_ref(values)
+    account = _match_external_ref(external_ref, batch) or _match_account(data, batch)
+    archive = data.get("lifecycle") == ARCHIVED
+    if archive:
+        del data["lifecycle"]
+    rg = _person_rg(data, account)
     try:
         cleaned = clean_account(data, user=user, current=account)
     except InvalidInput as error:
         raise RowError(_message(error, ACCOUNT_LABELS)) from None
+    if external_ref:
+        cleaned["external_ref"] = external_ref
+    if archive:
+        cleaned["archived"] = True
     tax_id = cleaned.get("tax_id")
+    ref_key = (("external_ref", external_ref),) if external_ref else ()
+    extra = _("Kept in the notes: %(rg)s.", rg=rg) if rg else ""
     if account is not None:
         keys = (("tax_id", tax_id),) if tax_id else ()
-        return RowPlan("update", (account, cleaned), keys + (("account", str(account.id)),),
-                       note=_("Updates %(name)s.", name=account.display_name))
+        return RowPlan("update", (account, cleaned),
+                       keys + ref_key + (("account", str(account.id)),),
+                       note=" ".join(filter(None, (
+                           _("Updates %(name)s.", name=account.display_name), extra))))
     keys = (("tax_id", tax_id),) if tax_id else (
         (("email", cleaned["email"]),) if cleaned.get("email") else ())
-    return RowPlan("create", (None, cleaned), keys, note=_similar_note(cleaned, batch))
+    return RowPlan("create", (None, cleaned), keys + ref_key,
+                   note=" ".join(filter(None, (_similar_note(cleaned, batch), extra))))
+
+
+def _match_external_ref(external_ref: str, batch: AccountBatch) -> Account | None:
+    """The account with this external reference among those the user sees."""
+    found = batch.visible_by_external_ref.get(external_ref, []) if external_ref else []
+    if len(found) > 1:
+        raise RowError(_("%(field)s: %(n)d accounts have the reference %(ref)s.",
+                         field=ACCOUNT_LABELS["external_ref"], n=len(found), ref=external_ref))
+    return found[0] if found else None
 
 
 def write_accounts(payloads: list, user) -> None:
@@ -270,4 +369,6 @@ def write_accounts(payloads: list, user) -> None:
         if account is not None:
             for name, value in values.items():
                 setattr(account, name, value)
-    insert_records(Account, [values for account, values in payloads if account is None])
+    created = insert_records(Account, [values for account, values in payloads
+                                       if account is None])
+    record_created_events(created, user, "import")  # one row each, in one statement

@@ -10,7 +10,7 @@ from sqlalchemy import select, union
 
 from erp.auth import in_scope
 from erp.auth.models import User
-from erp.db import db
+from erp.db import db, utcnow
 from erp.errors import Conflict, Duplicate, InvalidInput
 from erp.i18n import module_i18n
 from erp.params import parse_int
@@ -256,6 +256,17 @@ def create_account(data: Mapping[str, Any], *, user, confirm_duplicates: bool = 
                                 user_id=getattr(user, "id", None), source=source))
     db.session.commit()
     return account
+
+
+def record_created_events(account_ids: list[int], user, source: str) -> None:
+    """The "account created" events of accounts inserted in bulk (an import): one
+    executemany, in the caller's transaction."""
+    if not account_ids:
+        return
+    at, user_id = utcnow(), getattr(user, "id", None)
+    db.session.connection().execute(AccountEvent.__table__.insert(), [
+        {"account_id": ident, "at": at, "kind": EVENT_CREATED, "user_id": user_id,
+         "source": source} for ident in account_ids])
 
 
 def update_account(account: Account, data: Mapping[str, Any], *, user,

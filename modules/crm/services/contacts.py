@@ -13,6 +13,7 @@ from erp.validation import Errors, clean_field, text
 
 from ..models import Account, AccountContact, Contact
 from . import validation as v
+from .duplicates import check_contact_duplicates
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -43,10 +44,14 @@ def clean_role(role: Any) -> str | None:
 
 
 def create_contact(data: Mapping[str, Any], *, user, account: Account | None = None,
-                   role: str | None = None) -> Contact:
-    """A new contact, linked to ``account`` in ``role`` when given (one transaction)."""
+                   role: str | None = None, confirm_duplicates: bool = True) -> Contact:
+    """A new contact, linked to ``account`` in ``role`` when given (one transaction).
+
+    With ``confirm_duplicates`` false (the web form until the user confirms), contacts
+    with the same e-mail or phone raise :class:`InvalidInput` listing them (issue 17)."""
     values = clean_contact(data)
     role = clean_role(role)
+    check_contact_duplicates(values, None, confirm_duplicates, user)
     contact = Contact(owner_id=user.id, **values)
     db.session.add(contact)
     if account is not None:
@@ -56,10 +61,16 @@ def create_contact(data: Mapping[str, Any], *, user, account: Account | None = N
 
 
 def update_contact(contact: Contact, data: Mapping[str, Any], *,
-                   expected_version: int | None = None) -> Contact:
+                   expected_version: int | None = None, user=None,
+                   confirm_duplicates: bool = True) -> Contact:
     if expected_version is not None and expected_version != contact.version:
         raise Conflict(current_version=contact.version)
-    for key, value in clean_contact(data, partial=True).items():
+    values = clean_contact(data, partial=True)
+    changed = {k: v for k, v in values.items()
+               if k in ("email", "phone", "mobile") and v != getattr(contact, k)}
+    if changed:  # a new e-mail or phone: compared (an unchanged one asks nothing again)
+        check_contact_duplicates(changed, contact.id, confirm_duplicates, user)
+    for key, value in values.items():
         setattr(contact, key, value)
     db.session.commit()
     return contact

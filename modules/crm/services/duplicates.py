@@ -59,13 +59,25 @@ def _word_groups(keys: list[str]) -> list[list[str]]:
     return groups
 
 
+def _halves(word: str) -> list[str]:
+    """What of a word a candidate must hold: a long word's first or last half (each of
+    three characters or more), so that one misspelt letter still finds it."""
+    if len(word) < 6:
+        return [word]
+    middle = len(word) // 2
+    return [word[:middle + 1], word[middle:]]
+
+
 def name_candidates(keys: list[str], exclude_id: int | None = None):
     """A SELECT of the ids of the accounts the trigram index finds for the name keys."""
     groups = _word_groups(keys)
     if not groups:
         return None
     if db.engine.dialect.name == "sqlite":
-        match = " OR ".join("(" + " AND ".join(f'"{w}"' for w in group) + ")"
+        def word(w: str) -> str:
+            return "(" + " OR ".join(f'"{half}"' for half in _halves(w)) + ")"
+
+        match = " OR ".join("(" + " AND ".join(word(w) for w in group) + ")"
                             for group in groups)
         statement = (select(literal_column("rowid").label("id"))
                      .select_from(text("crm_account_fts"))
@@ -74,7 +86,8 @@ def name_candidates(keys: list[str], exclude_id: int | None = None):
     else:
         column = Account.search_text
         statement = select(Account.id).where(or_(*(
-            and_(*(column.like(like(w), escape=LIKE_ESCAPE) for w in group))
+            and_(*(or_(*(column.like(like(half), escape=LIKE_ESCAPE) for half in _halves(w)))
+                   for w in group))
             for group in groups))).order_by(Account.id.desc())
     return statement.limit(NAME_CANDIDATES)
 

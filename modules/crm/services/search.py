@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 from sqlalchemy import any_, false, func, or_, select, union
 from sqlalchemy.ext.compiler import compiles
@@ -17,7 +18,7 @@ from ..models import Account, Contact
 from ..models.search_index import matching_ids
 from ..models.search_text import compact, query_terms
 from .scope import account_scope, contact_scope
-from .validation import validate_tax_id
+from .validation import guess_person_type, normalize_phone, normalize_tax_id, validate_tax_id
 
 
 def _dialect() -> str:
@@ -51,6 +52,53 @@ def search_accounts(query: str, user, limit: int = 20, include_archived: bool = 
         statement = statement.where(Account.id != exact.id)
     rest = db.session.scalars(statement.order_by(matches.c.id.desc()).limit(limit))
     return ([exact] if exact is not None else []) + list(rest)[: limit - (exact is not None)]
+
+
+_PHONE_CHARACTERS = re.compile(r"[0-9\s()+.-]+")
+
+
+def _valid_tax_id(query: str) -> tuple[str, str] | None:
+    """(tax id, person type) when ``query`` is a whole CPF or CNPJ whose check digits
+    match (python-stdnum), else None."""
+    number = normalize_tax_id(query)
+    person_type = guess_person_type(number)
+    if person_type is None or (person_type == "PF" and not _PHONE_CHARACTERS.fullmatch(query)):
+        return None
+    try:
+        return validate_tax_id(number, person_type), person_type
+    except Invalid:
+        return None
+
+
+def _valid_phone(query: str) -> str | None:
+    """The number in E.164 when ``query`` is a whole Brazilian (or +country) phone number
+    by phonenumbers' length and numbering plan, else None."""
+    if not _PHONE_CHARACTERS.fullmatch(query) or sum(c.isdigit() for c in query) < 8:
+        return None
+    try:
+        return normalize_phone(query)
+    except Invalid:
+        return None
+
+
+def new_account_args(query: str) -> dict:
+    """What a new account's form is prefilled with from a search that found nothing
+    (issue 17): a whole, valid CPF/CNPJ as the tax id; else a phone number as the phone
+    (an 11-digit mobile whose CPF check digits fail is no CPF); else the name. Written with
+    a "+" or parentheses, a number is read as a phone first."""
+    query = (query or "").strip()
+    if not query:
+        return {}
+    phone_first = any(c in query for c in "+()")
+    readers = (("phone", _valid_phone), ("tax_id", _valid_tax_id))
+    for kind, reader in (readers if phone_first else readers[::-1]):
+        found = reader(query)
+        if found is None:
+            continue
+        if kind == "phone":
+            return {"phone": query}
+        return {"tax_id": found[0], "person_type": found[1]}
+    return {"legal_name": query}
 
 
 def _is_cnpj(query: str) -> bool:
