@@ -204,8 +204,10 @@ def init_app(app, registry) -> Admin:
     admin.add_view(OutboxView(name=_l("Outbox"), category=system, endpoint="outbox",
                               url="/admin/outbox"))
     from .audit.admin import add_view as add_audit_view  # it builds on SecureModelView
+    from .webhooks.admin import add_views as add_webhook_views  # so do these
 
     add_audit_view(admin, system)
+    add_webhook_views(admin, system)  # endpoints and the delivery log (issue 18)
     for contribution in registry.items(AdminView, check_permission=False):
         view_class = contribution.view_class or SecureModelView
         if not issubclass(view_class, SecureModelView):

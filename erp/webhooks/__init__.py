@@ -28,10 +28,10 @@ from .models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .outbox import emit, events
+from .outbox import emit, events, record_events
 from .urls import check_url, new_secret
 
 __all__ = ["DELIVERED", "FAILED", "QUEUED", "SENDING", "SIGNATURE_HEADER", "STATUSES",
            "WebhookDelivery", "WebhookEndpoint", "body_of", "check_url", "deliver_due",
-           "deliver_webhooks", "emit", "events", "new_secret", "send_again", "signature",
-           "verify"]
+           "deliver_webhooks", "emit", "events", "new_secret", "record_events", "send_again",
+           "signature", "verify"]

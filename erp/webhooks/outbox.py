@@ -53,6 +53,17 @@ def _by_table(app) -> dict[tuple[str, str], list[WebhookEvent]]:
     return mapping
 
 
+def record_events(prefix: str, table: str, labels: tuple) -> tuple[WebhookEvent, ...]:
+    """The three events of an audited table, for a module's contributions:
+    ``record_events("sales.quote", "sales_quote", (_l("Quote created"), _l("Quote
+    updated"), _l("Quote deleted")))`` -> ``sales.quote.created``, ``.updated``,
+    ``.deleted``, emitted by the host from the audit trail."""
+    created, updated, deleted = labels
+    return (WebhookEvent(f"{prefix}.created", created, table=table, action="create"),
+            WebhookEvent(f"{prefix}.updated", updated, table=table, action="update"),
+            WebhookEvent(f"{prefix}.deleted", deleted, table=table, action="delete"))
+
+
 def _jsonable(value: Any) -> Any:
     def default(obj):
         if isinstance(obj, datetime):
