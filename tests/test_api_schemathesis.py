@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from erp import create_app
 from erp.api.models import ApiToken
@@ -82,7 +82,10 @@ def seeded(app, users):
     with app.app_context():
         if db.engine.dialect.name == "postgresql":  # the ids start at 1 there too
             for table in ("crm_account", "crm_contact", "crm_opportunity", "crm_action",
-                          "crm_stage", "crm_loss_reason", "crm_tag", "crm_category"):
+                          "crm_stage", "crm_loss_reason", "crm_tag", "crm_category",
+                          "sales_product", "sales_quote", "sales_order", "sales_invoice",
+                          "finance_receivable", "finance_payment", "service_order",
+                          "service_invoice"):
                 db.session.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 1, false)"))
         ensure_defaults()
@@ -98,10 +101,44 @@ def seeded(app, users):
                                               "contact_id": contact.id}, user=user)
             create_action({"account_id": account.id, "opportunity_id": opportunity.id,
                            "kind": "call"}, user=user)
+        _seed_documents(users)
         db.session.add(ApiToken(user_id=users["manager"], name="schemathesis",
                                 prefix=TOKEN[:12], token_hash=hash_token(TOKEN)))
         db.session.commit()
         db.session.remove()
+
+
+def _seed_documents(users) -> None:
+    """Sales, finance and service records on each seeded account (issue 18), and the
+    manager given the two writes their role lacks (finance.write, service.write), so that
+    every operation runs in the manager's team scope rather than answering 403."""
+    from erp.auth.models import Role
+    from modules.crm.models import Account
+    from modules.finance import services as finance
+    from modules.sales import services as sales
+    from modules.service import services as service
+
+    role = db.session.scalar(select(Role).where(Role.name == "sales_manager"))
+    role.permissions = [*role.permissions, "finance.write", "service.write"]
+    sales.create_product({"code": "P-1", "name": "Cabo", "price": "10,00"})
+    clerk = db.session.get(User, users["service"])
+    for account in db.session.scalars(select(Account).order_by(Account.id)).all():
+        owner = account.owner
+        line = [{"description": "Consultoria", "quantity": "1", "unit_price": "100,00"}]
+        sales.create_quote(account, {"valid_until": "2099-12-31", "lines": line}, user=owner)
+        order = sales.create_order(account, {"lines": line}, user=owner)
+        sales.issue_invoice(order, {"installments": "2", "first_due_date": "2099-12-31"},
+                            user=owner)
+        (receivable, *_rest) = finance.create_receivables(
+            account, {"document": "Avulso", "amount": "50,00", "due_date": "2099-12-31"},
+            user=owner)
+        finance.record_payment(receivable, {"amount": "5,00", "method": "pix"}, user=owner)
+        service_order = service.create_order(account, {
+            "description": "Instalar", "technician_id": clerk.id,
+            "items": [{"description": "Cabo", "unit_price": "50,00"}]}, user=clerk)
+        service.change_status(service_order, "in_progress", user=clerk)
+        service.change_status(service_order, "done", user=clerk)
+        service.issue_invoice(service_order, {"due_date": "2099-12-31"}, user=clerk)
 
 
 @schema.parametrize()
