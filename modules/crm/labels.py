@@ -5,6 +5,7 @@ this module as ``crm_labels``."""
 from erp.i18n import module_i18n
 
 _l = module_i18n(__name__).lazy_gettext
+_lp = module_i18n(__name__).lazy_pgettext
 
 ACTION_KIND_LABELS = {
     "call": _l("Call"), "email": _l("E-mail"), "meeting": _l("Meeting"), "visit": _l("Visit"),
@@ -28,8 +29,19 @@ ACCOUNT_FIELDS = {
     "city": _l("City"), "state": _l("State"), "main_activity": _l("Main activity"),
     "registry_status": _l("Registry status"), "opened_on": _l("Opened on"),
     "notes": _l("Notes"), "archived": _l("Archived"), "tags": _l("Tags"),
+    "external_ref": _l("External reference"),
 }
 LIFECYCLE_LABELS = {"prospect": _l("Prospect"), "customer": _l("Customer")}
+# A company's registration status at the Receita Federal (the CNPJ lookup's, issue 19):
+# stored as the registry's code, in capitals; shown translated.
+# (In context: a company's status is a feminine "situação" in Portuguese.)
+REGISTRY_STATUS_LABELS = {
+    "ATIVA": _lp("registry status", "Active"),
+    "BAIXADA": _lp("registry status", "Closed (baixada)"),
+    "INAPTA": _lp("registry status", "Unfit (inapta)"),
+    "SUSPENSA": _lp("registry status", "Suspended"),
+    "NULA": _lp("registry status", "Void (nula)"),
+}
 LIFECYCLE_TONES = {"prospect": "text-bg-info", "customer": "text-bg-success"}
 ACCOUNT_CHOICES = {"lifecycle": LIFECYCLE_LABELS}
 
@@ -50,7 +62,7 @@ OPPORTUNITY_FIELDS = {
     "next_contact_on": _l("Next contact on"), "internal_contact_user_id": _l("Internal contact"),
     "internal_contact_on": _l("Internal contact on"), "archived": _l("Archived"),
     "stage_entered_at": _l("In this stage since"), "closed_at": _l("Closed"),
-    "tags": _l("Tags"), "watchers": _l("Watchers"),
+    "tags": _l("Tags"), "watchers": _l("Watchers"), "external_ref": _l("External reference"),
 }
 OPPORTUNITY_STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 # The status badge's colour (macros.html's status_badge): a Bootstrap text-bg-* class.

@@ -226,6 +226,7 @@ def test_numeric_cnpj_is_fetched_mapped_and_cached(lookup_app, httpserver):
             opened_on=date(2015, 3, 2),
             phone="(11) 2385-1939",
             email="contato@mosaico-tecnologia.com.br",
+            status_on=date(2015, 3, 2),
         )
 
         db.session.expire_all()
@@ -529,4 +530,6 @@ def test_result_to_json_with_data(app):
         "fetched_at": moment.isoformat(),
         "from_cache": False,
         "warning": None,
+        "status_label": None,  # no status known: no label, no warning
+        "status_warning": None,
     }

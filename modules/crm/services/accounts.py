@@ -16,6 +16,7 @@ from erp.i18n import module_i18n
 from erp.params import parse_int
 from erp.validation import Errors, Invalid, choice, record, record_id, text
 
+from ..lookup import normalize_status
 from ..models import LIFECYCLE_CUSTOMER, LIFECYCLE_PROSPECT, Account, AccountEvent, Category, Tag
 from ..models.duplicates import name_key
 from ..models.events import EVENT_CREATED
@@ -49,6 +50,8 @@ def clean_account(data: Mapping[str, Any], *, user, current: Account | None = No
     errors = Errors()
     errors.unknown(data, FIELDS)
     out: dict[str, Any] = errors.texts(data, TEXT_FIELDS)
+    if out.get("registry_status"):  # "Ativa" or "ATIVA": one value (issue 19)
+        out["registry_status"] = normalize_status(out["registry_status"])
     _clean_identity(data, current, out, errors)
     _clean_address(data, current, out, errors)
     _clean_channels(data, out, errors)

@@ -15,12 +15,20 @@ from flask_babel import LazyString
 from sqlalchemy.exc import IntegrityError
 
 from erp.db import db, utcnow
-from erp.i18n import module_i18n
+from erp.i18n import date_filter, module_i18n
 
-from ..lookup import CnpjLookupError, CompanyData, LookupProvider, get_provider, provider_name
+from ..lookup import (
+    CnpjLookupError,
+    CompanyData,
+    LookupProvider,
+    get_provider,
+    provider_name,
+    status_label,
+)
 from ..models.lookup_cache import CnpjLookup
 from .validation import ValidationError, validate_tax_id
 
+_ = module_i18n(__name__).gettext
 _l = module_i18n(__name__).lazy_gettext
 
 logger = logging.getLogger(__name__)
@@ -44,6 +52,10 @@ MESSAGES: dict[str, LazyString] = {
         "The CNPJ service is not available at the moment. "
         "Try again later, or fill in the form by hand."
     ),
+    "mismatch": _l(
+        "The CNPJ service answered with another company's data than the CNPJ asked for: "
+        "nothing was filled in. Try again, or fill in the form by hand."
+    ),
     "invalid": _l("This is not a valid CNPJ. Check the number and try again."),
     "disabled": _l("The CNPJ lookup is switched off. Fill in the form by hand."),
 }
@@ -54,6 +66,7 @@ HTTP_STATUS = {
     "rate_limited": 429,
     "timeout": 504,
     "unavailable": 502,
+    "mismatch": 502,
     "invalid": 400,
     "disabled": 503,
 }
@@ -77,6 +90,25 @@ class LookupResult:
     @property
     def ok(self) -> bool:
         return self.data is not None and self.error_code is None
+
+    @property
+    def status_warning(self) -> str | None:
+        """For a company whose registration is not active (closed, unfit, suspended,
+        void): a warning naming the status, translated, and since when; else None."""
+        return status_warning(self.data)
+
+
+def status_warning(data: CompanyData | None) -> str | None:
+    """The warning a company not active deserves (see :attr:`LookupResult.status_warning`)."""
+    if data is None or data.is_active:
+        return None
+    label = status_label(data.status)
+    if data.status_on is not None:
+        return _("The Receita Federal lists this company as %(status)s since %(date)s: "
+                 "check before doing business with it.",
+                 status=label, date=date_filter(data.status_on))
+    return _("The Receita Federal lists this company as %(status)s: check before doing "
+             "business with it.", status=label)
 
 
 # --- The service ----------------------------------------------------------------------------
@@ -129,6 +161,10 @@ def result_to_json(result: LookupResult) -> tuple[dict[str, Any], int]:
             "fetched_at": _aware(result.fetched_at).isoformat(),
             "from_cache": result.from_cache,
             "warning": str(result.error) if result.error is not None else None,
+            # The registration status in the user's language, and the warning for a
+            # company not active (shown in amber, not as a success).
+            "status_label": status_label(result.data.status) if result.data.status else None,
+            "status_warning": result.status_warning,
         }, 200
     code = result.error_code or "unavailable"
     message = result.error if result.error is not None else MESSAGES.get(code, "")

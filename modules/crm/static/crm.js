@@ -102,8 +102,11 @@
         }
         updateWebSearch();
         const when = new Date(body.fetched_at).toLocaleDateString(document.documentElement.lang);
+        // A stale answer, or a company whose registration is not active: amber, not green.
+        const warnings = [body.warning, body.status_warning].filter(Boolean);
         say(lookupButton.dataset.source.replace("{provider}", body.provider).replace("{date}", when)
-            + (body.warning ? ` — ${body.warning}` : ""), body.warning ? "warning" : "success");
+            + warnings.map((text) => ` — ${text}`).join(""),
+            warnings.length ? "warning-emphasis" : "success");
       } catch (error) {
         say(lookupButton.dataset.failed, "danger");
       } finally {
