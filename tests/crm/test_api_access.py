@@ -22,7 +22,7 @@ from tests.crm.api_support import (
     token_for,
 )
 
-READ, WRITE = "crm.read", "crm.write"
+READ, WRITE, MANAGE = "crm.read", "crm.write", "crm.manage"
 
 # (method, path, permission, body): the body is made from the records of the test.
 OPERATIONS = [
@@ -68,8 +68,20 @@ OPERATIONS = [
     ("GET", "/loss-reasons", READ, None),
     ("GET", "/tags", READ, None),
     ("GET", "/categories", READ, None),
+    # Merging (issue 18): a manager's (crm.manage and crm.write); their scope and the reps'
+    # 403 are tested in tests/crm/test_merge_api.py.
+    ("POST", "/accounts/merge/preview", MANAGE,
+     lambda r: {"survivor_id": r["account_id"], "merged_id": r["mine"]}),
+    ("POST", "/accounts/merge", MANAGE,
+     lambda r: {"survivor_id": r["account_id"], "merged_id": r["mine"]}),
+    ("POST", "/contacts/merge/preview", MANAGE,
+     lambda r: {"survivor_id": r["contact_id"], "merged_id": r["contact_id"]}),
+    ("POST", "/contacts/merge", MANAGE,
+     lambda r: {"survivor_id": r["contact_id"], "merged_id": r["contact_id"]}),
+    ("POST", "/merges/{merge_id}/undo", MANAGE, None),
 ]
-WITH_RECORD = [op for op in OPERATIONS if "{" in op[1]]
+# The records' own operations (a manager's merges: their own tests).
+WITH_RECORD = [op for op in OPERATIONS if "{" in op[1] and op[2] != MANAGE]
 
 
 def _name(operation) -> str:
@@ -94,7 +106,8 @@ def records(app, users, pipeline, make_account, make_contact, make_opportunity):
         return {"account_id": account_id, "contact_id": contact_id,
                 "opportunity_id": opportunity_id, "action_id": action_id, "mine": mine,
                 "stage_id": pipeline["stages"]["Negociação"],
-                "loss_reason_id": next(iter(pipeline["reasons"].values()))}
+                "loss_reason_id": next(iter(pipeline["reasons"].values())),
+                "merge_id": 1}  # refused before it is looked for (401, 403)
 
     return factory
 
@@ -140,7 +153,7 @@ def test_without_the_permission_every_operation_is_403(app, client, users, recor
     error_of(_call(nobody, operation, found), 403, "forbidden")
     finance = api_as(app, client, users, "finance")  # crm.read only, every record
     response = _call(finance, operation, found)
-    if operation[2] == WRITE:
+    if operation[2] in (WRITE, MANAGE):
         error_of(response, 403, "forbidden")
     else:
         assert response.status_code == 200, response.json

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 def blueprints() -> list:
     """The flask-smorest blueprints, mounted at ``/api/v1``."""
-    from . import accounts, actions, contacts, lookups, opportunities
+    from . import accounts, actions, contacts, lookups, merge, opportunities
 
-    return [accounts.blp, contacts.blp, opportunities.blp, actions.blp, lookups.blp]
+    return [accounts.blp, contacts.blp, opportunities.blp, actions.blp, lookups.blp,
+            merge.blp]
