@@ -250,9 +250,10 @@ def _save_mapping(job: ImportJob, mapping: dict[str, int], encoding: str | None,
         raise ImportRefused(" ".join(errors))
     job.mapping = dict(mapping)
     found = file_values(job, importer, mapping)
-    options["values"] = guessed_values(importer, found, {
-        name: table for name, table in (values or {}).items() if name in mapping})
-    job.options = dict(options)
+    # A new dict: the one assigned above may have been flushed as it is (a JSON column's
+    # change is seen by comparison with what was flushed).
+    job.options = {**options, "values": guessed_values(importer, found, {
+        name: table for name, table in (values or {}).items() if name in mapping})}
     job.status = READY
     db.session.commit()
     return job

@@ -49,6 +49,7 @@ CONTACT_FIELDS = {
     "name": _l("Name"), "position": _l("Position"), "phone": _l("Phone"),
     "mobile": _l("Mobile"), "email": _l("E-mail"), "notes": _l("Notes"),
     "owner_id": _l("Owner"), "archived": _l("Archived"),
+    "current_system": _l("Current system"),
 }
 
 OPPORTUNITY_FIELDS = {
@@ -56,7 +57,8 @@ OPPORTUNITY_FIELDS = {
     "stage_id": _l("Stage"), "owner_id": _l("Owner"), "status": _l("Status"),
     "loss_reason_id": _l("Loss reason"), "loss_note": _l("Loss note"),
     "priority": _l("Priority"), "subject_note": _l("Current subject"),
-    "service_type": _l("Service type"), "contact_medium": _l("Contact medium"),
+    "service_type": _l("Service type"), "service_type_other": _l("Other service type"),
+    "contact_medium": _l("Contact medium"),
     "source_campaign": _l("Source campaign"), "expected_close_on": _l("Expected close"),
     "estimated_value": _l("Estimated value"), "next_contact_user_id": _l("Next contact by"),
     "next_contact_on": _l("Next contact on"), "internal_contact_user_id": _l("Internal contact"),
@@ -74,7 +76,13 @@ CONTACT_MEDIUM_LABELS = {
     "telemarketing": _l("Telemarketing"), "website": _l("Website"),
     "referral": _l("Referral"), "email": _l("E-mail"), "phone": _l("Phone"),
     "other": _l("Other")}
+# The kind of attendance (models' SERVICE_TYPES, seed 002 "Tipo de atendimento").
+SERVICE_TYPE_LABELS = {
+    "sales": _l("Sales follow-up"), "first_contact": _l("First contact"),
+    "demonstration": _l("Demonstration"), "visit": _l("Visit"), "proposal": _l("Proposal"),
+    "negotiation": _l("Negotiation"), "post_sale": _l("After-sales"), "other": _l("Other")}
 OPPORTUNITY_CHOICES = {
     "status": OPPORTUNITY_STATUS_LABELS,
     "contact_medium": CONTACT_MEDIUM_LABELS,
+    "service_type": SERVICE_TYPE_LABELS,
 }

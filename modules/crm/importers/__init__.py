@@ -11,8 +11,12 @@ categories, tags) is fetched once per batch in ``prepare``, not once per row.
   CNPJ/CPF) are created, with a note in the preview.
 * Contacts are matched by e-mail among those the user sees; the account column (CNPJ/CPF
   or name) links them to an account, in the role given.
-* Opportunities are always new; the value becomes one item (the value is the sum of the
-  items, seed 002).
+* Opportunities are matched by external reference, then by account + title, and
+  updated; otherwise new (issue 19). The value becomes one item (the value is the sum of
+  the items, seed 002).
+* Enumerated columns (lifecycle, person type, state, stage, owner) offer their choices
+  and guesses to the mapping step (``ImportField.choices``/``guess``); numeric CNPJ/CPF
+  and CEP cells get their lost leading zeros back (erp.imports.cells).
 
 One file per entity (common.py: what they share); ``IMPORTERS`` lists the three.
 """
@@ -45,5 +49,7 @@ IMPORTERS = (
                             "column links each contact to an account, in the role given.")),
     Importer("opportunities", _l("Opportunities"), OPPORTUNITY_FIELDS, validate_opportunity,
              write_opportunities, prepare_opportunities, permission=WRITE, order=30,
-             description=_l("Each row is a new open opportunity; its value becomes one item.")),
+             description=_l("Existing opportunities are found by external reference, then by "
+                            "account and title, and updated; the others are created. The "
+                            "value becomes one item.")),
 )

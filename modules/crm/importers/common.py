@@ -15,6 +15,7 @@ from erp.errors import InvalidInput
 from erp.formats import parse_date
 from erp.i18n import module_i18n
 from erp.imports import ImportField, RowError, cell_text
+from erp.imports.cells import padded_tax_id
 from erp.imports.reading import normalize_header
 
 from ..models import (
@@ -29,8 +30,55 @@ YES = {"1", "x", "s", "sim", "y", "yes", "true", "verdadeiro", "v"}
 NO = {"", "0", "n", "nao", "no", "false", "falso", "f"}
 
 
-def _field(name: str, label, *aliases: str, required: bool = False, help=""):
-    return ImportField(name, label, required, aliases, help)
+def _field(name: str, label, *aliases: str, required: bool = False, help="", choices=None,
+           guess=None):
+    return ImportField(name, label, required, aliases, help, choices, guess)
+
+
+# --- enumerations: what the mapping step offers for each value found (issue 19) ---------
+
+STATE_NAMES = {
+    "acre": "AC", "alagoas": "AL", "amazonas": "AM", "amapa": "AP", "bahia": "BA",
+    "ceara": "CE", "distrito federal": "DF", "espirito santo": "ES", "goias": "GO",
+    "maranhao": "MA", "minas gerais": "MG", "mato grosso do sul": "MS", "mato grosso": "MT",
+    "para": "PA", "paraiba": "PB", "pernambuco": "PE", "piaui": "PI", "parana": "PR",
+    "rio de janeiro": "RJ", "rio grande do norte": "RN", "rondonia": "RO", "roraima": "RR",
+    "rio grande do sul": "RS", "santa catarina": "SC", "sergipe": "SE", "sao paulo": "SP",
+    "tocantins": "TO"}
+
+
+def state_choices() -> list[tuple[str, Any]]:
+    return [(uf, uf) for uf in v.BR_STATES]
+
+
+def guess_state(text: str) -> str | None:
+    """"sp", "São Paulo", "SAO PAULO" -> "SP"."""
+    key = _key(text)
+    if key.upper() in v.BR_STATES:
+        return key.upper()
+    return STATE_NAMES.get(key)
+
+
+def owner_choices() -> list[tuple[str, Any]]:
+    """The active users, by login."""
+    return [(user.username, f"{user.name} ({user.username})") for user in db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.name, User.id))]
+
+
+def guess_owner(text: str) -> str | None:
+    """A user by login, e-mail or name (without case or accents)."""
+    wanted = _key(text)
+    if not wanted:
+        return None
+    lowered = (text or "").strip().lower()
+    user = db.session.scalar(select(User).where(
+        User.active.is_(True),
+        or_(func.lower(User.username) == lowered, func.lower(User.email) == lowered)))
+    if user is not None:
+        return user.username
+    found = [u for u in db.session.scalars(select(User).where(User.active.is_(True)))
+             if _key(u.name) == wanted]
+    return found[0].username if len(found) == 1 else None
 
 
 def _text(values: dict, name: str) -> str:
@@ -95,7 +143,7 @@ def _date(values: dict, name: str, label):
 
 
 def _as_tax_id(text: str) -> str | None:
-    number = v.normalize_tax_id(text)
+    number = v.normalize_tax_id(padded_tax_id(text))
     return number if v.guess_person_type(number) else None
 
 

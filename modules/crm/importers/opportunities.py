@@ -1,15 +1,17 @@
-"""The opportunities importer: always new; the value becomes one item."""
+"""The opportunities importer: matched by external reference, then by account + title
+(issue 19), and updated (blank cells keep the current value); otherwise new. The value
+becomes one item."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from erp.auth.models import User
-from erp.db import db
+from erp.db import db, utcnow
 from erp.errors import InvalidInput
 from erp.i18n import module_i18n
 from erp.imports import RowError, RowPlan
@@ -19,9 +21,19 @@ from ..models import (
     CONTACT_MEDIA,
     AccountContact,
     Contact,
+    Opportunity,
     Stage,
 )
-from ..services.opportunities import clean_opportunity, new_opportunity, record_created
+from ..services.history import record_changes
+from ..services.opportunities import (
+    _apply_items,
+    _diff,
+    _snapshot,
+    clean_opportunity,
+    new_opportunity,
+    opportunity_scope,
+    record_created,
+)
 from .common import (
     AccountRefs,
     _date,
@@ -32,6 +44,8 @@ from .common import (
     _text,
     _user_id,
     _users_by_login,
+    guess_owner,
+    owner_choices,
 )
 
 _ = module_i18n(__name__).gettext
@@ -45,10 +59,20 @@ OPPORTUNITY_FIELDS = (
            help=_l("CNPJ/CPF or name of an account you see")),
     _field("contact", _l("Contact person"), "contato", "contact", "pessoa de contato",
            help=_l("name or e-mail of one of the account's contacts")),
-    _field("stage", _l("Stage"), "etapa", "fase", "estagio", "stage",
-           help=_l("the name of a funnel stage; default: the first")),
+    _field("external_ref", _l("External reference"), "codigo", "cod", "id", "id externo",
+           "codigo externo", "referencia externa", "external id", "external ref",
+           "external reference", "codigo da oportunidade", "id da oportunidade",
+           "numero da proposta", "codigo do negocio", "id do negocio",
+           help=_l("the record's code in the system it comes from: a re-import updates "
+                   "it")),
+    _field("stage", _l("Stage"), "etapa", "fase", "estagio", "stage", "etapa do funil",
+           "fase do funil", help=_l("the name of a funnel stage; default: the first"),
+           choices=lambda: [(s.name, s.name) for s in db.session.scalars(
+               select(Stage).order_by(Stage.sequence, Stage.id))],
+           guess=lambda text: _guess_stage(text)),
     _field("owner", _l("Owner"), "responsavel", "vendedor", "owner", "salesperson",
-           help=_l("login or e-mail of a user; default: you")),
+           help=_l("login or e-mail of a user; default: you"),
+           choices=owner_choices, guess=guess_owner),
     _field("value", _l("Estimated value"), "valor", "valor estimado", "value", "amount",
            "estimated value", help=_l("e.g. 1.234,56")),
     _field("expected_close_on", _l("Expected close"), "previsao de fechamento",
@@ -71,12 +95,30 @@ MEDIA_ALIASES = {"evento": "event", "feira": "event", "anuncio": "ad", "propagan
                  "outro": "other", "outros": "other"}
 
 
+EXTERNAL_REF_MAX = 60
+
+
+def _guess_stage(text: str) -> str | None:
+    wanted = _key(text)
+    for stage in db.session.scalars(select(Stage)):
+        if _key(stage.name) == wanted:
+            return stage.name
+    return None
+
+
 @dataclass
 class OpportunityBatch:
     accounts: AccountRefs
     stages: dict[str, Stage]
     users: dict[str, User]
     contacts: dict[int, list[Contact]]  # account id -> its contacts
+    # Existing opportunities the user sees: by external reference, by (account, title).
+    by_ref: dict[str, list[Opportunity]] = field(default_factory=dict)
+    by_title: dict[tuple[int, str], list[Opportunity]] = field(default_factory=dict)
+
+
+def _external_ref(values: dict) -> str:
+    return _text(values, "external_ref")[:EXTERNAL_REF_MAX]
 
 
 def prepare_opportunities(rows: list[dict], user) -> OpportunityBatch:
@@ -91,8 +133,60 @@ def prepare_opportunities(rows: list[dict], user) -> OpportunityBatch:
                 select(AccountContact.account_id, Contact).join(Contact)
                 .where(AccountContact.account_id.in_(account_ids))):
             contacts[account_id].append(contact)
-    return OpportunityBatch(accounts, stages, _users_by_login({_text(r, "owner") for r in rows}),
-                            contacts)
+    batch = OpportunityBatch(accounts, stages,
+                             _users_by_login({_text(r, "owner") for r in rows}), contacts)
+    _load_existing(batch, rows, account_ids, user)
+    return batch
+
+
+def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[int],
+                   user) -> None:
+    """The opportunities the rows may update: by external reference, then among the
+    rows' accounts by title (the account's index, then the titles: a few per account)."""
+    session = db.session
+    by_ref: dict[str, list[Opportunity]] = defaultdict(list)
+    refs = {r for r in (_external_ref(r) for r in rows) if r}
+    if refs:
+        for opportunity in session.scalars(select(Opportunity).where(
+                Opportunity.external_ref.in_(refs), opportunity_scope(user))
+                .order_by(Opportunity.id)):
+            by_ref[opportunity.external_ref].append(opportunity)
+    by_title: dict[tuple[int, str], list[Opportunity]] = defaultdict(list)
+    titles = {_text(r, "title") for r in rows} - {""}
+    if titles and account_ids:
+        lowered = {t.lower() for t in titles}
+        wanted = {_key(t) for t in titles}
+        for opportunity in session.scalars(select(Opportunity).where(
+                Opportunity.account_id.in_(account_ids), Opportunity.archived.is_(False),
+                or_(Opportunity.title.in_(titles), func.lower(Opportunity.title).in_(lowered)),
+                opportunity_scope(user)).order_by(Opportunity.id)):
+            key = _key(opportunity.title)
+            if key in wanted:
+                by_title[(opportunity.account_id, key)].append(opportunity)
+    batch.by_ref, batch.by_title = by_ref, by_title
+
+
+def _match(batch: OpportunityBatch, external_ref: str, account_id: int,
+           title: str) -> Opportunity | None:
+    """The opportunity a row updates: its external reference; else the only one of the
+    account with this title (an open one first)."""
+    labels = OPPORTUNITY_LABELS
+    found = batch.by_ref.get(external_ref, []) if external_ref else []
+    if len(found) > 1:
+        raise RowError(_("%(field)s: %(n)d opportunities have the reference %(ref)s.",
+                         field=labels["external_ref"], n=len(found), ref=external_ref))
+    if found:
+        return found[0]
+    same = batch.by_title.get((account_id, _key(title)), [])
+    if external_ref:  # one with another reference is another opportunity
+        same = [o for o in same if not o.external_ref]
+    open_ones = [o for o in same if o.is_open]
+    candidates = open_ones or same
+    if len(candidates) > 1:
+        raise RowError(_("%(field)s: the account has %(n)d opportunities titled %(title)s; "
+                         "add an external reference to choose one.",
+                         field=labels["title"], n=len(candidates), title=title))
+    return candidates[0] if candidates else None
 
 
 def _medium(text: str) -> str:
@@ -111,6 +205,8 @@ def _medium(text: str) -> str:
 def validate_opportunity(values: dict, user, batch: OpportunityBatch) -> RowPlan:
     labels = OPPORTUNITY_LABELS
     account = batch.accounts.find(_text(values, "account"), labels["account"])
+    external_ref = _external_ref(values)
+    current = _match(batch, external_ref, account.id, _text(values, "title"))
     data: dict[str, Any] = {"title": _text(values, "title"), "account_id": account.id}
     for name in ("source_campaign", "service_type", "subject_note"):
         if _text(values, name):
@@ -121,6 +217,9 @@ def validate_opportunity(values: dict, user, batch: OpportunityBatch) -> RowPlan
             raise RowError(_("%(field)s: no stage named %(name)s (stages: %(stages)s).",
                              field=labels["stage"], name=_text(values, "stage"),
                              stages=", ".join(s.name for s in batch.stages.values())))
+        if current is not None and not current.is_open and stage.id != current.stage_id:
+            raise RowError(_("%(field)s: %(title)s is closed; reopen it to change its stage.",
+                             field=labels["stage"], title=current.title))
         data["stage_id"] = stage.id
     owner_id = _user_id(values, "owner", batch.users, labels["owner"])
     if owner_id is not None:
@@ -146,17 +245,43 @@ def validate_opportunity(values: dict, user, batch: OpportunityBatch) -> RowPlan
     if _text(values, "contact_medium"):
         data["contact_medium"] = _medium(_text(values, "contact_medium"))
     try:
-        cleaned = clean_opportunity(data, user=user)
+        cleaned = clean_opportunity(data, user=user, current=current)
     except InvalidInput as error:
         raise RowError(_message(error, labels)) from None
-    return RowPlan("create", cleaned,
-                   (("title", f"{account.id}:{_key(cleaned['title'])}"),),
-                   note=account.display_name)
+    if external_ref:
+        cleaned["external_ref"] = external_ref
+    # Two rows of the file for one opportunity: the same reference, or, without one,
+    # the same account and title.
+    keys = ((("external_ref", external_ref),) if external_ref
+            else (("title", f"{account.id}:{_key(cleaned['title'])}"),))
+    if current is not None:
+        return RowPlan("update", (current, cleaned),
+                       keys + (("opportunity", str(current.id)),),
+                       note=_("Updates %(title)s (%(account)s).", title=current.title,
+                              account=account.display_name))
+    return RowPlan("create", (None, cleaned), keys, note=account.display_name)
 
 
 def write_opportunities(payloads: list, user) -> None:
+    """New opportunities added in one flush, each with its "created" history row;
+    updates as the form makes them: the stage's entry time, the history of what changed
+    (stage, owner, value), items replaced when a value is given."""
     session = db.session
-    opportunities = [new_opportunity(values) for values in payloads]
+    for opportunity, values in payloads:
+        if opportunity is None:
+            continue
+        values = dict(values)
+        before = _snapshot(opportunity)
+        items = values.pop("items", None)
+        for key, value in values.items():
+            setattr(opportunity, key, value)
+        if items is not None:
+            _apply_items(opportunity, items)
+        if opportunity.stage_id != before["stage_id"]:
+            opportunity.stage_entered_at = utcnow()
+        session.flush()
+        record_changes(opportunity, user, _diff(before, opportunity), was_open=before["open"])
+    opportunities = [new_opportunity(values) for current, values in payloads if current is None]
     session.add_all(opportunities)
     session.flush()  # ids for the history rows
     for opportunity in opportunities:

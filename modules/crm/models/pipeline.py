@@ -39,6 +39,12 @@ STATUSES = (STATUS_OPEN, STATUS_WON, STATUS_LOST)
 # Where the opportunity came from (seed 002, "Meio de contato").
 CONTACT_MEDIA = ("event", "ad", "social", "telemarketing", "website", "referral", "email",
                  "phone", "other")
+# The kind of attendance the deal is followed up as (seed 002, "Tipo de atendimento":
+# a configured list, sales' default first; crm 0015, issue 17). "other" carries its text
+# in service_type_other (free text typed before the list, kept by the migration).
+SERVICE_TYPES = ("sales", "first_contact", "demonstration", "visit", "proposal",
+                 "negotiation", "post_sale", "other")
+SERVICE_TYPE_OTHER = "other"
 
 opportunity_tags = Table(
     "crm_opportunity_tag",
@@ -134,7 +140,8 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     loss_note: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     subject_note: Mapped[str | None] = mapped_column(Text)  # "assunto atual"
-    service_type: Mapped[str | None] = mapped_column(String(80))  # "tipo de atendimento"
+    service_type: Mapped[str | None] = mapped_column(String(80))  # SERVICE_TYPES' key
+    service_type_other: Mapped[str | None] = mapped_column(String(80))  # with "other"
     contact_medium: Mapped[str | None] = mapped_column(String(20))
     source_campaign: Mapped[str | None] = mapped_column(String(120))
     expected_close_on: Mapped[date | None] = mapped_column(Date)
