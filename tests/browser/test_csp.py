@@ -67,13 +67,15 @@ FIND_INLINE = """(checkLinks) => {
   return found;
 }"""
 
-# Parameterless routes that are not pages to look at: the CNPJ look-up's JSON answer, the
+# Parameterless routes that are not pages to look at: the CNPJ look-up's and the catalog
+# picker's JSON answers, the
 # forms that need an account (visited with one, in record_pages), Flask-Admin's select2
 # look-ups and its record views without ?id= (they send back to the list; a few are
 # visited with one, in admin_pages). The favicon is a file like the static ones: opened as a
 # page, Chromium's own image viewer styles it inline; as an icon it is fetched, not rendered.
 SKIP_ENDPOINTS = {"crm.lookup", "finance.new_receivable", "notes.new_note", "sales.new_invoice",
-                  "sales.new_order", "sales.new_quote", "favicon"}
+                  "sales.new_order", "sales.new_quote", "favicon",
+                  "sales.pick_products"}  # the line pickers' JSON answer
 SKIP_SUFFIXES = ("static", ".ajax_lookup", ".details_view", ".edit_view")
 
 

@@ -225,6 +225,42 @@ def test_a_refused_move_puts_the_card_back_and_says_why(app, page, users, pipeli
     assert row(app, closed) == {"stage_id": prospect, "status": "won", "loss_reason_id": None}
 
 
+def test_move_to_from_the_keyboard_moves_the_card_without_leaving_the_page(
+        app, page, pipeline, account, make_opportunity):
+    """Moving without dragging (issue 17): each card's "Move to…" is closed, one small
+    line; opened from the keyboard it offers the stages, and Move saves without a reload."""
+    stages = pipeline["stages"]
+    prospect, negotiation = stages[PROSPECT], stages[NEGOTIATION]
+    moving = make_opportunity(account, title="Pelo teclado", items=[item("Licença", "400")])
+
+    open_funnel(page)
+    moving_card = card(page, moving)
+    selector = moving_card.locator("select[name='stage_id']")
+    expect(selector).to_be_hidden()  # no selector cluttering the card until asked for
+    toggle = moving_card.locator("summary")
+    expect(toggle).to_have_text("Move to… Pelo teclado")
+    page.evaluate("window.__sameDocument = true")
+
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(selector).to_be_visible()
+    selector.focus()
+    selector.select_option(str(negotiation))
+    with page.expect_response(is_post_to(f"/opportunities/{moving}/stage")) as answer:
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # on Move
+    assert answer.value.status == 200
+
+    expect(cards_of(page, negotiation).locator(f"[data-id='{moving}']")).to_have_count(1)
+    expect(header(page, prospect, "count")).to_have_text("0")
+    expect(header(page, negotiation, "count")).to_have_text("1")
+    expect(header(page, negotiation, "value")).to_have_text("R$400.00")
+    expect(selector).to_be_hidden()  # closed again, the focus back on its "Move to…"
+    expect(toggle).to_be_focused()
+    assert page.evaluate("window.__sameDocument") is True  # no page load
+    assert row(app, moving)["stage_id"] == negotiation
+
+
 # --- the opportunity form -------------------------------------------------------------------
 
 
@@ -305,7 +341,8 @@ def test_add_item_adds_a_fourth_row_counted_in_the_total(app, page, users, pipel
     page.get_by_role("button", name="Add item").click()
     expect(rows).to_have_count(4)
     new_row = rows.nth(3)
-    names = [new_row.locator("input").nth(i).get_attribute("name") for i in range(3)]
+    # The named inputs (the row's catalog picker, issue 17, types into one of its own).
+    names = [new_row.locator("input[name]").nth(i).get_attribute("name") for i in range(3)]
     assert names == ["items-3-description", "items-3-quantity", "items-3-unit_price"]
     for field in ("description", "quantity", "unit_price"):
         expect(new_row.locator(f"[name='items-3-{field}']")).to_have_value("")

@@ -1,11 +1,21 @@
-"""The lines of a quote or an order: one row per line, products from the catalog."""
+"""The lines of a quote or an order: one row per line, products from the catalog.
 
-from wtforms import Form, SelectField, StringField
+As many rows as the user adds (erp/static/line_items.js), up to ``MAX_ROWS``: more is one
+clear error on the form (nothing is saved), never rows silently dropped. Each row's
+catalog select lists the active catalog when it is small, else only its own product; the
+picker searches the rest (views/catalog.py: pick_products)."""
 
-from erp.forms import choices
-from erp.i18n import module_i18n
+from flask_babel import format_decimal
+from wtforms import FieldList, Form, SelectField, StringField
+from wtforms.utils import unset_value
+from wtforms.validators import ValidationError
+
+from erp.documents import MAX_LINES
+from erp.i18n import module_i18n, number
 
 _l = module_i18n(__name__).lazy_gettext
+
+MAX_ROWS = MAX_LINES  # rows of a form, empty ones included; the service counts the filled
 
 
 class LineForm(Form):
@@ -16,21 +26,79 @@ class LineForm(Form):
     discount = StringField(_l("Discount (%)"), render_kw={"inputmode": "decimal"})
 
 
+def _at_most_rows(_form, field) -> None:
+    if field.overflow:
+        raise ValidationError(str(_l("At most %(n)d lines.", n=field.max_entries)))
+
+
+class LineList(FieldList):
+    """A FieldList of lines that refuses more than ``max_entries`` rows (WTForms would keep
+    the first ones and drop the rest without a word) and reads only plain row numbers."""
+
+    def __init__(self, unbound_field, *, max_entries: int = MAX_ROWS, **kwargs):
+        kwargs.setdefault("min_entries", 1)
+        super().__init__(unbound_field, max_entries=max_entries,
+                         validators=[_at_most_rows], **kwargs)
+        self.overflow = False
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 9:
+                    yield int(index)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.overflow = bool(formdata) and len(
+            set(self._extract_indices(self.name, formdata))) > self.max_entries
+        super().process(formdata, data, extra_filters=extra_filters)
+
+
+def plain_number(value) -> str:
+    """A quantity or a percentage as the user's language writes it, without thousands
+    separators ("1,000" would be one in English to a reader of pt-BR numbers)."""
+    return format_decimal(value, format="0.###")
+
+
+def product_option(product) -> tuple:
+    """A catalog select's option, carrying what a pick fills in (line_items.js)."""
+    return (str(product.id), f"{product.code} — {product.name}",
+            {"data-name": product.name, "data-price_input": number(product.price, 2)})
+
+
 class LinesMixin:
-    def set_products(self, products) -> None:
-        options = choices(products, lambda p: f"{p.code} — {p.name}", blank="—")
+    def set_products(self, products, picker_url: str | None = None) -> None:
+        """The catalog selects' options (``products``) and, for the searchable picker,
+        the address of the catalog's search."""
+        options = [("", "—")] + [product_option(product) for product in products]
+        attributes = {"data-line-product": ""}
+        if picker_url:
+            attributes.update({"data-picker": "", "data-picker-url": picker_url,
+                               "data-placeholder": _l("Search the catalog…")})
         for entry in self.lines:
             entry.form.product_id.choices = options
+            entry.form.product_id.render_kw = {**(entry.form.product_id.render_kw or {}),
+                                               **attributes}
+
+    def selected_products(self) -> set[int]:
+        """The catalog products the rows have (their ids), to list in the selects."""
+        found = set()
+        for entry in self.lines:
+            value = str(entry.form.product_id.data or "")
+            if value.isascii() and value.isdigit() and len(value) <= 9:
+                found.add(int(value))
+        return found
 
     def fill_lines(self, lines) -> None:
-        while len(self.lines) < len(lines) + 2:
+        while len(self.lines) < len(lines) + 1:
             self.lines.append_entry()
         for entry, line in zip(self.lines, lines, strict=False):
             entry.form.product_id.data = str(line.product_id or "")
             entry.form.description.data = line.description
-            entry.form.quantity.data = f"{line.quantity.normalize():f}"
-            entry.form.unit_price.data = f"{line.unit_price:.2f}"
-            entry.form.discount.data = f"{line.discount.normalize():f}"
+            entry.form.quantity.data = plain_number(line.quantity)
+            entry.form.unit_price.data = number(line.unit_price, 2)
+            entry.form.discount.data = plain_number(line.discount)
 
     def lines_data(self) -> list[dict]:
         return [entry.data for entry in self.lines]

@@ -1,11 +1,11 @@
 """The quote form and the form that sends a quote by e-mail."""
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, SelectField, StringField, TextAreaField
+from wtforms import FormField, SelectField, StringField, TextAreaField
 
 from erp.i18n import module_i18n
 
-from .lines import LineForm, LinesMixin
+from .lines import LineForm, LineList, LinesMixin
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -14,7 +14,7 @@ class QuoteForm(LinesMixin, FlaskForm):
     contact_id = SelectField(_l("Contact"), validate_choice=False)
     valid_until = StringField(_l("Valid until"), render_kw={"type": "date"})
     notes = TextAreaField(_l("Notes"), render_kw={"rows": 3})
-    lines = FieldList(FormField(LineForm), min_entries=5)
+    lines = LineList(FormField(LineForm))
 
     def service_data(self) -> dict:
         return {"contact_id": self.contact_id.data, "valid_until": self.valid_until.data,

@@ -8,7 +8,18 @@ their record scope (404 else). This package re-exports the public names of its f
 ``from modules.sales import services; services.create_quote(...)``.
 """
 
-from .catalog import active_products, clean_product, create_product, update_product
+from .catalog import (
+    INLINE_PRODUCTS_MAX,
+    PICK_LIMIT,
+    PICK_LIMIT_MAX,
+    active_products,
+    clean_product,
+    create_product,
+    line_products,
+    pick_products,
+    product_search,
+    update_product,
+)
 from .common import (
     EV_INVOICE_CANCELLED,
     EV_INVOICE_ISSUED,
@@ -63,4 +74,6 @@ __all__ = [
     "invoiced_this_year", "issue_invoice", "last_order_date", "next_number",
     "quote_status_filter", "refuse", "refuse_quote", "search_number", "send_quote",
     "uninvoiced_orders", "update_product", "update_quote",
+    "INLINE_PRODUCTS_MAX", "PICK_LIMIT", "PICK_LIMIT_MAX", "line_products", "pick_products",
+    "product_search",
 ]

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from erp.db import db
 from erp.i18n import module_i18n
-from erp.validation import Errors, choice, money, text
+from erp.validation import LIKE_ESCAPE, Errors, choice, like, money, text
 
 from ..models import PRODUCT_KINDS, Product
 
@@ -55,3 +55,50 @@ def update_product(product: Product, data: Mapping[str, Any]) -> Product:
 def active_products() -> list[Product]:
     return list(db.session.scalars(
         select(Product).where(Product.active.is_(True)).order_by(Product.code)))
+
+
+# The line forms list the whole active catalog in each row's select (what works without
+# JavaScript) up to this many products; a larger catalog is searched through the picker's
+# endpoint (views/catalog.py: pick_products), the rows listing only their own products.
+INLINE_PRODUCTS_MAX = 200
+PICK_LIMIT, PICK_LIMIT_MAX = 20, 50
+
+
+def product_search(query: str):
+    """The WHERE clause of a catalog search: code or name containing ``query`` (a typed %
+    or _ is itself, not a wildcard); the products list and the picker share it."""
+    pattern = like(query)
+    return or_(Product.code.ilike(pattern, escape=LIKE_ESCAPE),
+               Product.name.ilike(pattern, escape=LIKE_ESCAPE))
+
+
+def pick_products(query: str = "", *, limit: int = PICK_LIMIT, page: int = 1
+                  ) -> tuple[list[Product], bool]:
+    """One page of the active catalog for a line's picker, by code, matching ``query``;
+    and whether there are more. Only active products: an inactive one stays on the lines
+    that have it, but is no longer offered."""
+    limit = max(1, min(limit, PICK_LIMIT_MAX))
+    stmt = select(Product).where(Product.active.is_(True))
+    if query.strip():
+        stmt = stmt.where(product_search(query.strip()))
+    found = list(db.session.scalars(stmt.order_by(Product.code, Product.id)
+                                    .offset((page - 1) * limit).limit(limit + 1)))
+    return found[:limit], len(found) > limit
+
+
+def line_products(selected_ids=()) -> list[Product]:
+    """The products a line form's selects list: the whole active catalog when it is small
+    (INLINE_PRODUCTS_MAX), else none of it (the picker searches it); always the products
+    the lines already have (``selected_ids``), inactive ones included, so that editing a
+    quote keeps them."""
+    products = list(db.session.scalars(
+        select(Product).where(Product.active.is_(True)).order_by(Product.code, Product.id)
+        .limit(INLINE_PRODUCTS_MAX + 1)))
+    if len(products) > INLINE_PRODUCTS_MAX:
+        products = []
+    have = {product.id for product in products}
+    wanted = {pid for pid in selected_ids if pid is not None and pid not in have}
+    if wanted:
+        products += db.session.scalars(select(Product).where(Product.id.in_(wanted))
+                                       .order_by(Product.code))
+    return products

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -52,3 +52,24 @@ def document_list(model, args, statuses, status_clause=None):
     # Paged by keyset on the id (issue 15): Next / Previous cost the same at any depth, the
     # count stops at erp.paging.COUNT_CAP.
     return keyset_page(stmt, sort_keys(model.id, descending=True), per_page=page_size())
+
+
+def with_lines(form):
+    """A quote's or an order's form with its catalog selects: the products its rows have
+    and, when the catalog is small, all of it (services.line_products); the picker
+    searches the catalog through pick_products (issue 17)."""
+    form.set_products(services.line_products(form.selected_products()),
+                      url_for("sales.pick_products"))
+    return form
+
+
+def adding_line(form) -> bool:
+    """The form was posted by its "Add item" button without JavaScript: it gets one more
+    row (with its catalog select) and is shown again, nothing saved nor checked yet (the
+    script adds rows in the page instead)."""
+    if request.method != "POST" or "add_line" not in request.form:
+        return False
+    if len(form.lines) < form.lines.max_entries:
+        form.lines.append_entry()
+        with_lines(form)
+    return True

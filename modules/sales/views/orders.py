@@ -17,7 +17,7 @@ from ..forms.orders import OrderForm
 from ..models import ORDER_STATUSES, Order
 from ..permissions import READ, WRITE
 from . import bp
-from .common import account_arg, back_to, document_list
+from .common import account_arg, adding_line, back_to, document_list, with_lines
 
 _ = module_i18n(__name__).gettext
 
@@ -36,14 +36,17 @@ def new_order():
     form = OrderForm()
     if request.method == "GET":
         form.order_date.data = local_today(current_user).isoformat()
-    form.set_products(services.active_products())
+    with_lines(form)
+    back = back_to(url_for("crm.account", account_id=account.id, tab="sales"))
+    if adding_line(form):  # "Add item" without JavaScript: the same form, one more row
+        return render_template("sales/order_form.html", form=form, account=account, back=back)
     return form_view(
         form,
         save=lambda form: services.create_order(account, form.service_data(), user=current_user),
         template="sales/order_form.html",
         success=(lambda order: _("Order %(number)s confirmed.", number=order.display_number),
                  lambda order: back_to(url_for("sales.order", order_id=order.id))),
-        account=account, back=back_to(url_for("crm.account", account_id=account.id, tab="sales")))
+        account=account, back=back)
 
 
 @bp.route("/orders/<int:order_id>")

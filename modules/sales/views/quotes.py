@@ -19,7 +19,7 @@ from ..forms.quotes import QuoteForm, SendForm
 from ..models import QUOTE_STATUSES, Order, Quote
 from ..permissions import READ, WRITE
 from . import bp
-from .common import account_arg, back_to, document_list
+from .common import account_arg, adding_line, back_to, document_list, with_lines
 
 _ = module_i18n(__name__).gettext
 
@@ -44,16 +44,21 @@ def _quote_form(account: Account, quote: Quote | None) -> QuoteForm:
             form.fill_lines(quote.lines)
         else:
             form.valid_until.data = services.default_validity(current_user).isoformat()
-    form.set_products(services.active_products())
-    return form
+    return with_lines(form)
 
 
 @bp.route("/quotes/new", methods=["GET", "POST"])
 @permission_required(WRITE)
 def new_quote():
     account = account_arg()
+    form = _quote_form(account, None)
+    if adding_line(form):  # "Add item" without JavaScript: the same form, one more row
+        return render_template("sales/quote_form.html", form=form, account=account,
+                               quote=None, back=back_to(url_for("crm.account",
+                                                                account_id=account.id,
+                                                                tab="sales")))
     return form_view(
-        _quote_form(account, None),
+        form,
         save=lambda form: services.create_quote(account, form.service_data(), user=current_user),
         template="sales/quote_form.html",
         success=(lambda quote: _("Quote %(number)s saved as a draft.",
@@ -70,8 +75,12 @@ def edit_quote(quote_id: int):
     if quote.status != "draft":
         flash(_("Only a draft quote can be changed."), "warning")
         return redirect(url_for("sales.quote", quote_id=quote.id))
+    form = _quote_form(quote.account, quote)
+    if adding_line(form):
+        return render_template("sales/quote_form.html", form=form, account=quote.account,
+                               quote=quote, back=url_for("sales.quote", quote_id=quote.id))
     return form_view(
-        _quote_form(quote.account, quote),
+        form,
         save=lambda form: services.update_quote(quote, form.service_data(), user=current_user),
         template="sales/quote_form.html",
         success=(_("Quote saved."), url_for("sales.quote", quote_id=quote.id)),
