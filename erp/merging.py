@@ -104,21 +104,30 @@ def _owner(table: str, modules: Iterable[str]) -> str | None:
                 None)
 
 
+def pointing_to(target_table: str, metadata=None) -> list[tuple[str, Any]]:
+    """(module, column) of each foreign key of an enabled module's table that points to
+    ``target_table`` ("crm_account"), read from the models' metadata (every enabled
+    module's tables), each table's module by its name's prefix."""
+    enabled = [module.name for module in current_app.extensions["erp_modules"]]
+    found = []
+    for table in (metadata or db.metadata).sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.target_fullname.split(".")[0] == target_table:
+                owner = _owner(table.name, enabled)
+                if owner is not None:
+                    found.append((owner, fk.parent))
+    return found
+
+
 def unsupported(kind: str, target_table: str, metadata=None) -> list[str]:
     """The enabled modules with a table whose foreign key points to ``target_table``
-    ("crm_account") and no :class:`MergeHandler` of ``kind``: a merge would leave their
-    rows on the record merged away. Read from the models' metadata (every enabled
-    module's tables), each table's module by its name's prefix."""
+    and no :class:`MergeHandler` of ``kind``: a merge would leave their rows on the record
+    merged away, so it is refused."""
     registry = current_app.extensions["erp"]
-    enabled = [module.name for module in current_app.extensions["erp_modules"]]
     handled = {registry.module_of(MergeHandler, handler.key) for handler in
                registry.items(MergeHandler, check_permission=False) if handler.kind == kind}
     missing = []
-    for table in (metadata or db.metadata).sorted_tables:
-        if not any(fk.target_fullname.split(".")[0] == target_table
-                   for fk in table.foreign_keys):
-            continue
-        owner = _owner(table.name, enabled)
-        if owner is not None and owner not in handled and owner not in missing:
+    for owner, _column in pointing_to(target_table, metadata):
+        if owner not in handled and owner not in missing:
             missing.append(owner)
     return missing

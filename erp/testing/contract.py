@@ -35,19 +35,24 @@ checks apply when a module declaring its kinds (CRM) is enabled.
 from __future__ import annotations
 
 import functools
+import json
 import re
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..db import db
 from ..registry import (
+    MERGE_ACCOUNT,
+    MERGE_CONTACT,
     ApiBlueprint,
     ContractData,
     DashboardWidget,
+    Factory,
     MenuItem,
+    MergeHandler,
     Report,
     SearchProvider,
     TimelineSource,
@@ -104,6 +109,7 @@ __all__ = [
     "test_migrated_schema_equals_the_models",
     "test_migrations_go_down_to_base_and_up_again",
     "test_module_with_account_page_contributions_declares_its_contract_data",
+    "test_module_records_follow_a_merge_and_come_back_on_undo",
     "test_page_and_timeline_cost_the_same_for_10_or_2000_events",
     "test_report_is_listed_and_opens_for_a_user_with_its_permission",
     "test_report_leaves_no_trace_without_its_permission",
@@ -606,6 +612,57 @@ def test_a_disabled_module_leaves_no_trace(app, make_app, contract_world):
                 checked += 1
     if len(loaded) > 1:
         assert checked, "no module besides the account page's owner contributes to it"
+
+
+# --- merging accounts and contacts (issue 18) ---------------------------------------------------
+
+
+def _pointing_counts(columns, record_id: int) -> dict[str, int]:
+    return {f"{column.table.name}.{column.name}": db.session.scalar(
+        select(func.count()).select_from(column.table).where(column == record_id))
+        for column in columns}
+
+
+@per("module")
+def test_module_records_follow_a_merge_and_come_back_on_undo(app, contract_world, module):
+    """A module with a table pointing to accounts (or contacts) registers a MergeHandler
+    of that kind (without one it blocks every merge); on the account of its ContractData,
+    its handlers move every such row to another account and their undo (given the log
+    through JSON, as the merge log keeps it) brings every one back."""
+    from .. import merging
+
+    with app.app_context(), app.test_request_context():
+        reg = registry(app)
+        if reg.get(Factory, MERGE_ACCOUNT) is None or reg.get(Factory, MERGE_CONTACT) is None:
+            pytest.skip("no module makes accounts and contacts (CRM)")
+        user = db.session.get(User, contract_world.users[ALL])
+        survivor = reg.get(Factory, MERGE_ACCOUNT).make(user,
+                                                       legal_name=f"Sobrevivente {module}")
+        contact = reg.get(Factory, MERGE_CONTACT).make(user, name=f"Contato {module}")
+        table = type(survivor).__tablename__
+        for kind, record in ((MERGE_ACCOUNT, survivor), (MERGE_CONTACT, contact)):
+            assert module not in merging.unsupported(kind, type(record).__tablename__), (
+                f"{module} has tables pointing to {type(record).__tablename__} and no "
+                f"erp.registry.MergeHandler of kind {kind!r}: it blocks every merge")
+        mine = [column for owner, column in merging.pointing_to(table) if owner == module]
+        merged_id = contract_world.data_account.get(module)
+        handlers = [h for h in merging.handlers(MERGE_ACCOUNT)
+                    if reg.module_of(MergeHandler, h.key) == module]
+        if not mine or merged_id is None or not handlers:
+            db.session.rollback()
+            return
+        merged = db.session.get(type(survivor), merged_id)
+        before = _pointing_counts(mine, merged_id)
+        assert any(before.values()), f"{module}'s ContractData puts nothing on its account"
+        logs = {h.key: json.loads(json.dumps(h.move(survivor, merged))) for h in handlers}
+        db.session.flush()
+        assert not any(_pointing_counts(mine, merged_id).values()), (
+            f"{module}'s merge handlers leave rows on the merged account")
+        for handler in reversed(handlers):
+            handler.undo(survivor, merged, logs[handler.key])
+        db.session.flush()
+        assert _pointing_counts(mine, merged_id) == before
+        db.session.rollback()
 
 
 # --- search providers ---------------------------------------------------------------------------
