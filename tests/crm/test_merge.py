@@ -231,7 +231,11 @@ def test_refused_without_permission_and_out_of_scope(app, users, make_account, c
     also = make_account("rep_b", legal_name="Gama Dois")
     other_team = make_account("rep_c", legal_name="Gama Três")
     assert client_as("rep_a").get(f"/crm/accounts/merge?a={mine}&b={also}").status_code == 403
+    assert 'id="merge-account"' not in client_as("rep_a").get(
+        f"/crm/accounts/{mine}").get_data(as_text=True)
     manager = client_as("manager")
+    assert 'id="merge-account"' in manager.get(f"/crm/accounts/{mine}").get_data(as_text=True)
+    assert manager.get(f"/crm/accounts/merge?a={mine}").status_code == 200  # choose the other
     assert manager.get(f"/crm/accounts/merge?a={mine}&b={also}").status_code == 200
     for a, b in ((mine, other_team), (other_team, mine)):
         assert manager.get(f"/crm/accounts/merge?a={a}&b={b}").status_code == 404
