@@ -100,6 +100,11 @@
     if (select.tomselect || select.disabled) return;
     const picker = new TomSelect(select, settingsFor(select));
     // What describes the plain select (help, errors) describes the one people now use.
+    // Its <label> now names the picker's input; the plain select (still read by assistive
+    // technology, off screen) keeps the same name through it.
+    const label = picker.control_input.id
+      && document.querySelector(`label[for="${CSS.escape(picker.control_input.id)}"]`);
+    if (label && label.id && !select.hasAttribute("aria-label")) select.setAttribute("aria-labelledby", label.id);
     const described = select.getAttribute("aria-describedby");
     if (described) picker.control_input.setAttribute("aria-describedby", described);
     if (select.classList.contains("is-invalid")) picker.wrapper.classList.add("is-invalid");
