@@ -178,6 +178,10 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "crm.opportunity_stage": Expect("crm.write"),
     "crm.archive_opportunity": Expect("crm.write"),
     "crm.delete_opportunity": Expect("crm.write", why="without confirmed=1: the question"),
+    "crm.find_duplicates": Expect("crm.manage", args={"record_kind": "account"}),
+    "crm.dismiss_duplicate": Expect("crm.manage", args={"record_kind": "account"},
+                                    ok=REDIRECT, why="no pair named: back to the list "
+                                                     "(a POST: 400)"),
     "crm.settings": Expect("crm.manage", ok=REDIRECT, why="to its first page, the stages"),
     "crm.settings_stages": Expect("crm.manage"),
     "crm.settings_edit_stage": Expect("crm.manage"),
@@ -229,6 +233,14 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
                                                  body={"loss_reason_id": Ref("loss_reason")}),
     "crm-opportunities.reopen_opportunity": Expect("crm.write"),
     "crm-opportunities.move_opportunity": Expect("crm.write", body={"stage_id": Ref("stage")}),
+    "crm-duplicates.scan_accounts": Expect("crm.manage"),
+    "crm-duplicates.scan_contacts": Expect("crm.manage"),
+    "crm-duplicates.dismiss_accounts": Expect(
+        "crm.manage", body={"first_id": Ref("account"), "second_id": Ref("account")},
+        why="the same record twice: 422 once both are found in scope"),
+    "crm-duplicates.dismiss_contacts": Expect(
+        "crm.manage", body={"first_id": Ref("contact"), "second_id": Ref("contact")},
+        why="the same record twice: 422 once both are found in scope"),
     "crm-settings.list_stages": Expect("crm.read"),
     "crm-settings.list_loss_reasons": Expect("crm.read"),
     "crm-settings.list_tags": Expect("crm.read"),

@@ -23,7 +23,7 @@ from itertools import combinations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, literal_column, or_, select, text, union
+from sqlalchemy import and_, literal, literal_column, or_, select, text, union, union_all
 from sqlalchemy.exc import IntegrityError
 
 from erp.auth import in_scope
@@ -34,6 +34,7 @@ from erp.validation import LIKE_ESCAPE, like
 from ..models import Account, Contact, DuplicateDismissal, DuplicateKey
 from ..models.duplicates import name_key, similarity
 from .scope import account_scope, contact_scope
+from .search import _MatchesFirst
 
 DEFAULT_THRESHOLD = 0.6
 NAME_CANDIDATES = 200
@@ -223,23 +224,20 @@ def _kinds(record_kind: str) -> tuple[ScanKind, ...]:
 
 
 def _column(model, reason: str):
-    return {"email": "email", "name": "name_key", "tax_id_root": "tax_id_root"}[reason]
+    return getattr(model, {"email": "email", "name": "name_key",
+                           "tax_id_root": "tax_id_root"}[reason])
 
 
 def _key_condition(model, reason: str, key):
     """The records holding ``key`` (a column, or a value) of this kind: indexed columns."""
     if reason == "phone":
         return or_(model.phone == key, model.mobile == key)
-    return getattr(model, _column(model, reason)) == key
-
-
-def _key_condition_in(model, reason: str, keys: list[str]):
-    if reason == "phone":
-        return or_(model.phone.in_(keys), model.mobile.in_(keys))
-    return getattr(model, _column(model, reason)).in_(keys)
+    return _column(model, reason) == key
 
 
 def _visible(model, user):
+    """Active records within the user's scope (computed once per scan: a contact's scope
+    may count the user's accounts first)."""
     scope = account_scope(user) if model is Account else contact_scope(user)
     return and_(model.archived.is_(False), scope)
 
@@ -261,19 +259,63 @@ def decode_cursor(cursor: str | None) -> tuple[int, str | None]:
         return 0, None
 
 
-def _groups(model, kind: ScanKind, after: str | None, user, limit: int) -> list[str]:
+def _by_index(model, column_name: str, condition_of):
+    """A SELECT of the visible records' ids read through ``column_name``'s own index:
+    an alias of the table holding only the key's condition (``condition_of(column)``),
+    read first (CROSS JOIN on SQLite, the order its planner keeps), each record then by
+    its primary key for the visibility test. Left to choose, SQLite without statistics
+    (or a small table's) may walk the archived or owner index instead, reading every
+    active account once per group."""
+    table = model.__table__
+    keyed = table.alias(f"dup_{column_name}")
+    joined = _MatchesFirst(keyed, table, model.id == keyed.c.id)
+    return select(model.id).select_from(joined).where(condition_of(keyed.c[column_name])), \
+        keyed
+
+
+def _probe(model, column_name: str, key, visible, offset: int, other_phone: bool = False):
+    """The id of the (offset+1)-th visible record holding ``key`` in that column, or NULL:
+    a correlated probe that reads at most a few index entries. ``other_phone``: a mobile
+    on a record whose phone is not that number (else counted with the phones)."""
+    statement, _keyed = _by_index(model, column_name, lambda column: column == key)
+    statement = statement.where(visible)
+    if other_phone:
+        statement = statement.where(or_(model.phone.is_(None), model.phone != key))
+    return statement.correlate(DuplicateKey).limit(1).offset(offset).scalar_subquery()
+
+
+def _groups_select(model, kind: ScanKind, after: str | None, user, limit: int,
+                   visible=None):
     """The next keys of this kind held by two or more visible records, in key order: the
     partial index of shared keys walked from ``after``, each key's records probed by their
-    own index."""
-    shared = select(DuplicateKey.key).where(DuplicateKey.kind == kind.key, DuplicateKey.n > 1)
+    own index (at most two entries each)."""
+    visible = _visible(model, user) if visible is None else visible
+    shared = select(DuplicateKey.key.label("key")).where(
+        DuplicateKey.kind == kind.key, DuplicateKey.n > 1)
     if after is not None:
         shared = shared.where(DuplicateKey.key > after)
-    members = (select(func.count()).select_from(
-        select(model.id).where(_key_condition(model, kind.reason, DuplicateKey.key),
-                               _visible(model, user)).limit(2).subquery())
-               .scalar_subquery())
-    statement = shared.where(members > 1).order_by(DuplicateKey.key).limit(limit)
-    return list(db.session.scalars(statement))
+    key = DuplicateKey.key
+    if kind.reason == "phone":  # two phones, two mobiles, or one of each (not the same row)
+        two = or_(_probe(model, "phone", key, visible, 1).is_not(None),
+                  _probe(model, "mobile", key, visible, 1, True).is_not(None),
+                  and_(_probe(model, "phone", key, visible, 0).is_not(None),
+                       _probe(model, "mobile", key, visible, 0, True).is_not(None)))
+    else:
+        two = _probe(model, _column(model, kind.reason).key, key, visible, 1).is_not(None)
+    return shared.where(two).order_by(DuplicateKey.key).limit(limit)
+
+
+def _members_select(model, kind: ScanKind, keys: list[str], user, limit: int,
+                    visible=None):
+    """(id, key) of the visible records holding these keys, by the key columns' indexes."""
+    visible = _visible(model, user) if visible is None else visible
+    names = ("phone", "mobile") if kind.reason == "phone" else (
+        _column(model, kind.reason).key,)
+    parts = []
+    for name in names:
+        statement, keyed = _by_index(model, name, lambda column: column.in_(keys))
+        parts.append(statement.add_columns(keyed.c[name].label("key")).where(visible))
+    return (union(*parts) if len(parts) > 1 else parts[0]).limit(limit)
 
 
 def _dismissed(record_kind: str, pairs: list[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -286,63 +328,64 @@ def _dismissed(record_kind: str, pairs: list[tuple[int, int]]) -> set[tuple[int,
     return {(row.low_id, row.high_id) for row in rows}
 
 
-def _page_pairs(record_kind: str, model, kind: ScanKind, keys: list[str], user) -> list[Pair]:
-    """The pairs of these groups: each record with the group's oldest, dismissed ones out."""
-    records = list(db.session.scalars(
-        select(model).where(_key_condition_in(model, kind.reason, keys), _visible(model, user))
-        .order_by(model.id).limit(len(keys) * (GROUP_SHOWN + 1) * 2)))
-    groups: dict[str, list] = {key: [] for key in keys}
-    for record in records:
-        for key in _record_keys(record, kind.reason):
-            if key in groups and len(groups[key]) <= GROUP_SHOWN:
-                groups[key].append(record)
-    candidates = [(key, members[0], other) for key, members in groups.items()
+def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN_PAGE
+         ) -> ScanPage:
+    """A page of likely duplicate pairs of ``record_kind`` ("account" or "contact") within
+    ``user``'s scope: up to ``per_page`` groups (records sharing a key), kind by kind
+    (e-mail, phone, name, CNPJ root: the most confident first), each kind's keys in order;
+    each record of a group paired with its oldest, dismissed pairs left out.
+    ``next_cursor`` continues after the page's last group.
+
+    Four queries whatever the page's or the table's size: the groups (one UNION ALL of
+    each kind's next keys), their records' ids, the records, the dismissed pairs."""
+    model, kinds = _model(record_kind), _kinds(record_kind)
+    index, after = decode_cursor(cursor)
+    if index >= len(kinds):
+        return ScanPage()
+    visible = _visible(model, user)
+    parts = []
+    for i in range(index, len(kinds)):
+        keys = _groups_select(model, kinds[i], after if i == index else None, user,
+                              per_page + 1, visible).subquery()
+        parts.append(select(literal(i).label("rank"), keys.c.key))
+    groups = union_all(*parts).subquery()
+    rows = db.session.execute(select(groups.c.rank, groups.c.key)
+                              .order_by(groups.c.rank, groups.c.key).limit(per_page + 1)).all()
+    page = ScanPage()
+    if len(rows) > per_page:
+        rows = rows[:per_page]
+        page.next_cursor = encode_cursor(rows[-1].rank, rows[-1].key)
+    if not rows:
+        return page
+    by_kind: dict[int, list[str]] = {}
+    for row in rows:
+        by_kind.setdefault(row.rank, []).append(row.key)
+    members = union_all(*(
+        select(literal(rank).label("rank"), found.c.id, found.c.key).select_from(found)
+        for rank, keys in by_kind.items()
+        for found in [_members_select(model, kinds[rank], keys, user,
+                                      len(keys) * (GROUP_SHOWN + 1) * 2, visible).subquery()]))
+    member_rows = db.session.execute(members).all()
+    records = {r.id: r for r in db.session.scalars(
+        select(model).where(model.id.in_({m.id for m in member_rows})))}
+    grouped: dict[tuple[int, str], list] = {(row.rank, row.key): [] for row in rows}
+    for member in sorted(member_rows, key=lambda m: m.id):
+        group = grouped.get((member.rank, member.key))
+        if group is not None and len(group) <= GROUP_SHOWN and member.id in records and (
+                records[member.id] not in group):
+            group.append(records[member.id])
+    candidates = [(rank, key, members[0], other) for (rank, key), members in grouped.items()
                   for other in members[1:]]
-    dismissed = _dismissed(record_kind, [(a.id, b.id) for _key, a, b in candidates])
-    pairs = []
-    for key, first, second in candidates:
+    dismissed = _dismissed(record_kind, [(a.id, b.id) for _r, _k, a, b in candidates])
+    for rank, key, first, second in candidates:
         if (min(first.id, second.id), max(first.id, second.id)) in dismissed:
             continue
+        kind = kinds[rank]
         confidence = kind.confidence
         if kind.reason == "name":  # the same key: similarity 1; the trade names may tell more
             confidence += 0.05 * similarity(name_key(first.trade_name),
                                             name_key(second.trade_name))
-        pairs.append(Pair(kind, key, first, second, round(confidence, 3)))
-    return pairs
-
-
-def _record_keys(record, reason: str) -> list[str]:
-    if reason == "phone":
-        return [p for p in {record.phone, record.mobile} if p]
-    value = getattr(record, _column(type(record), reason))
-    return [value] if value else []
-
-
-def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN_PAGE
-         ) -> ScanPage:
-    """A page of likely duplicate pairs of ``record_kind`` ("account" or "contact") within
-    ``user``'s scope: kind by kind (e-mail, phone, name, CNPJ root: the most confident
-    first), each kind's shared keys in order; ``next_cursor`` continues after the page's
-    last group. At most three queries per kind, whatever the page's or table's size."""
-    model, kinds = _model(record_kind), _kinds(record_kind)
-    index, after = decode_cursor(cursor)
-    page = ScanPage()
-    groups_left = per_page
-    while index < len(kinds) and groups_left > 0:
-        kind = kinds[index]
-        keys = _groups(model, kind, after, user, groups_left + 1)
-        more = len(keys) > groups_left
-        keys = keys[:groups_left]
-        if keys:
-            page.pairs.extend(_page_pairs(record_kind, model, kind, keys, user))
-            groups_left -= len(keys)
-        if more:
-            page.next_cursor = encode_cursor(index, keys[-1])
-            return page
-        index, after = index + 1, None
-    if index < len(kinds):
-        page.next_cursor = encode_cursor(index, "") if after is None else encode_cursor(
-            index, after)
+        page.pairs.append(Pair(kind, key, first, second, round(confidence, 3)))
     return page
 
 
@@ -358,12 +401,15 @@ def _visible_any(model, user):
 
 def dismiss(record_kind: str, first_id: int, second_id: int, user) -> bool:
     """Mark the pair "not a duplicate" for good; False if it already was. Both records
-    must be within the user's scope (else :class:`LookupError`: a 404)."""
-    if record_kind not in ("account", "contact") or first_id == second_id:
+    must be within the user's scope (else :class:`LookupError`: a 404), and be two
+    (else :class:`ValueError`)."""
+    if record_kind not in ("account", "contact"):
         raise LookupError(record_kind)
     for record_id in (first_id, second_id):
         if get_record_or_none(record_kind, record_id, user) is None:
             raise LookupError(record_id)
+    if first_id == second_id:
+        raise ValueError("a pair needs two records")
     low, high = sorted((first_id, second_id))
     exists = db.session.scalar(select(DuplicateDismissal.id).where(
         DuplicateDismissal.kind == record_kind, DuplicateDismissal.low_id == low,

@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401
     actions,
     contacts,
     drafts,
+    duplicates,
     funnel,
     lookup,
     merge,
