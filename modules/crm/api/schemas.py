@@ -17,6 +17,7 @@ from erp.api.paging import ListArgs, page_schema
 
 from ..models import ACTION_KINDS, CONTACT_MEDIA, STATUSES
 from ..models.account import LIFECYCLES
+from ..models.pipeline import SERVICE_TYPES
 from ..services import accounts as account_rules
 from ..services import actions as action_rules
 from ..services import contacts as contact_rules
@@ -136,6 +137,8 @@ class DuplicateSchema(Schema):
 class ContactFieldsSchema(Schema):
     name = Text(C["name"])
     position = Text(C["position"], allow_none=True, metadata=_describe("Job title"))
+    current_system = Text(C["current_system"], allow_none=True, metadata=_describe(
+        "The system the person uses today (seed 002, Sistema atual)"))
     phone = Text(SHORT, allow_none=True)
     mobile = Text(SHORT, allow_none=True)
     email = Text(255, allow_none=True)
@@ -211,7 +214,10 @@ class OpportunityFieldsSchema(Schema):
     priority = Bool()
     contact_medium = enum(CONTACT_MEDIA, allow_none=True)
     subject_note = Text(O["subject_note"], allow_none=True)
-    service_type = Text(O["service_type"], allow_none=True)
+    service_type = enum(SERVICE_TYPES, allow_none=True, metadata=_describe(
+        "The kind of attendance (seed 002's list); `other` with `service_type_other`"))
+    service_type_other = Text(O["service_type_other"], allow_none=True, metadata=_describe(
+        "The kind of attendance in words, kept only with `service_type` `other`"))
     source_campaign = Text(O["source_campaign"], allow_none=True)
     items = ma.fields.List(ma.fields.Nested(ItemSchema),
                            validate=ma.validate.Length(max=opportunity_rules.MAX_ITEMS),

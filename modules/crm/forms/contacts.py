@@ -14,6 +14,8 @@ _l = module_i18n(__name__).lazy_gettext
 class ContactForm(FlaskForm):
     name = StringField(_l("Name"), **kw(autocomplete="name"))
     position = StringField(_l("Position"))
+    current_system = StringField(_l("Current system"),
+                                 description=_l("The system the person uses today."))
     phone = StringField(_l("Phone"), **kw(type="tel", **{"data-mask": "phone"}))
     mobile = StringField(_l("Mobile"), **kw(type="tel", **{"data-mask": "phone"}))
     email = EmailField(_l("E-mail"))
@@ -21,7 +23,8 @@ class ContactForm(FlaskForm):
     version = HiddenField()
     confirm_duplicates = BooleanField(_l("I checked the similar contacts: save anyway"))
 
-    SERVICE_FIELDS = ("name", "position", "phone", "mobile", "email", "notes")
+    SERVICE_FIELDS = ("name", "position", "current_system", "phone", "mobile", "email",
+                      "notes")
 
     def service_data(self) -> dict:
         return {name: self[name].data for name in self.SERVICE_FIELDS}

@@ -16,8 +16,9 @@ from wtforms import (
 from erp.forms import BLANK_CHOICE, choices
 from erp.i18n import module_i18n
 
-from ..labels import CONTACT_MEDIUM_LABELS
+from ..labels import CONTACT_MEDIUM_LABELS, SERVICE_TYPE_LABELS
 from ..models import CONTACT_MEDIA
+from ..models.pipeline import SERVICE_TYPES
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -39,7 +40,9 @@ class OpportunityForm(FlaskForm):
     priority = BooleanField(_l("Priority"))
     subject_note = TextAreaField(_l("Current subject"), render_kw={"rows": 2},
                                  description=_l("Where things stand: pending issues, warnings."))
-    service_type = StringField(_l("Service type"))
+    service_type = SelectField(_l("Service type"), validate_choice=False)
+    service_type_other = StringField(_l("Other service type"),
+                                     description=_l("When the service type is “Other”."))
     contact_medium = SelectField(_l("Contact medium"), validate_choice=False)
     source_campaign = StringField(_l("Source campaign"))
     expected_close_on = StringField(_l("Expected close"), render_kw={"type": "date"})
@@ -57,7 +60,8 @@ class OpportunityForm(FlaskForm):
     draft_id = HiddenField()
 
     SERVICE_FIELDS = ("title", "account_id", "contact_id", "stage_id", "owner_id", "priority",
-                      "subject_note", "service_type", "contact_medium", "source_campaign",
+                      "subject_note", "service_type", "service_type_other",
+                      "contact_medium", "source_campaign",
                       "expected_close_on", "next_contact_user_id", "next_contact_on",
                       "internal_contact_user_id", "internal_contact_on", "tag_ids",
                       "watcher_ids")
@@ -73,6 +77,8 @@ class OpportunityForm(FlaskForm):
         self.tag_ids.choices = choices(tags)
         self.contact_medium.choices = [BLANK_CHOICE] + [(m, CONTACT_MEDIUM_LABELS[m])
                                                         for m in CONTACT_MEDIA]
+        self.service_type.choices = [BLANK_CHOICE] + [(key, SERVICE_TYPE_LABELS[key])
+                                                      for key in SERVICE_TYPES]
 
     def service_data(self) -> dict:
         data = {name: self[name].data for name in self.SERVICE_FIELDS}

@@ -33,6 +33,7 @@ from ..services.opportunities import (
     new_opportunity,
     opportunity_scope,
     record_created,
+    service_type_of,
 )
 from .common import (
     AccountRefs,
@@ -147,23 +148,37 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
     by_ref: dict[str, list[Opportunity]] = defaultdict(list)
     refs = {r for r in (_external_ref(r) for r in rows) if r}
     if refs:
-        for opportunity in session.scalars(select(Opportunity).where(
-                Opportunity.external_ref.in_(refs), opportunity_scope(user))
-                .order_by(Opportunity.id)):
+        for opportunity in sorted(session.scalars(opportunities_by_ref_select(refs, user)),
+                                  key=lambda o: o.id):
             by_ref[opportunity.external_ref].append(opportunity)
     by_title: dict[tuple[int, str], list[Opportunity]] = defaultdict(list)
     titles = {_text(r, "title") for r in rows} - {""}
     if titles and account_ids:
-        lowered = {t.lower() for t in titles}
         wanted = {_key(t) for t in titles}
-        for opportunity in session.scalars(select(Opportunity).where(
-                Opportunity.account_id.in_(account_ids), Opportunity.archived.is_(False),
-                or_(Opportunity.title.in_(titles), func.lower(Opportunity.title).in_(lowered)),
-                opportunity_scope(user)).order_by(Opportunity.id)):
+        for opportunity in sorted(session.scalars(opportunities_by_title_select(
+                account_ids, titles, user)), key=lambda o: o.id):
             key = _key(opportunity.title)
             if key in wanted:
                 by_title[(opportunity.account_id, key)].append(opportunity)
     batch.by_ref, batch.by_title = by_ref, by_title
+
+
+def opportunities_by_ref_select(refs: set[str], user):
+    """The opportunities ``user`` sees with one of the external references, read from its
+    index (no ORDER BY: SQLite would rather walk the table in id order)."""
+    return select(Opportunity).where(Opportunity.external_ref.in_(refs),
+                                     Opportunity.external_ref.isnot(None),
+                                     opportunity_scope(user))
+
+
+def opportunities_by_title_select(account_ids: set[int], titles: set[str], user):
+    """The opportunities of the accounts with one of the titles (without case), that
+    ``user`` sees: read through the accounts' index, a few per account."""
+    lowered = {t.lower() for t in titles}
+    return select(Opportunity).where(
+        Opportunity.account_id.in_(account_ids), Opportunity.archived.is_(False),
+        or_(Opportunity.title.in_(titles), func.lower(Opportunity.title).in_(lowered)),
+        opportunity_scope(user))
 
 
 def _match(batch: OpportunityBatch, external_ref: str, account_id: int,
@@ -211,6 +226,11 @@ def validate_opportunity(values: dict, user, batch: OpportunityBatch) -> RowPlan
     for name in ("source_campaign", "service_type", "subject_note"):
         if _text(values, name):
             data[name] = _text(values, name)
+    if data.get("service_type"):  # one of seed 002's list by name, else "other" + its text
+        try:
+            service_type_of(data["service_type"])
+        except ValueError:
+            data["service_type_other"] = data.pop("service_type")[:80]
     if _text(values, "stage"):
         stage = batch.stages.get(_key(_text(values, "stage")))
         if stage is None:

@@ -36,6 +36,8 @@ class Contact(Audited, PhoneNumbers, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str | None] = mapped_column(String(120))  # job title
+    # The system the person uses today (seed 002, "Sistema atual"; crm 0015, issue 17).
+    current_system: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     mobile: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(255), index=True)

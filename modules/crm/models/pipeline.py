@@ -27,7 +27,7 @@ from erp.i18n import module_i18n
 from erp.money import Money, Quantity
 
 from .. import labels
-from .account import Account
+from .account import Account, external_ref_index
 from .contact import Contact
 from .tag import Tag
 
@@ -151,8 +151,9 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     internal_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
     internal_contact_on: Mapped[date | None] = mapped_column(Date)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Its code in the system it was imported from: a re-import updates it (issue 19).
-    external_ref: Mapped[str | None] = mapped_column(String(60), index=True)
+    # Its code in the system it was imported from: a re-import updates it (issue 19; a
+    # partial index, as the account's: see account.py).
+    external_ref: Mapped[str | None] = mapped_column(String(60))
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -204,6 +205,9 @@ class Opportunity(Audited, TimestampMixin, db.Model):
 Index("ix_crm_opportunity_funnel_cards", Opportunity.stage_id, Opportunity.status,
       Opportunity.archived, Opportunity.priority.desc(), Opportunity.next_contact_on.is_(None),
       Opportunity.next_contact_on, Opportunity.id.desc(), Opportunity.owner_id)
+
+
+external_ref_index(Opportunity.__table__.c.external_ref)  # a re-import's look-up (crm 0019)
 
 
 class OpportunityItem(db.Model):

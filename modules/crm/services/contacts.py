@@ -17,7 +17,7 @@ from .duplicates import check_contact_duplicates
 
 _l = module_i18n(__name__).lazy_gettext
 
-TEXT_FIELDS = {"name": 200, "position": 120, "notes": 20_000}
+TEXT_FIELDS = {"name": 200, "position": 120, "current_system": 120, "notes": 20_000}
 FIELDS = (*TEXT_FIELDS, "phone", "mobile", "email")
 ROLE_MAX = 120
 
