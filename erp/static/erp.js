@@ -54,3 +54,32 @@ document.addEventListener("click", (event) => {
     }));
   }).observe(document.documentElement, { childList: true, subtree: true });
 })();
+
+// A .table-responsive whose table is wider than the screen (a phone) scrolls sideways:
+// it then takes the keyboard focus (tabindex="0"), so the arrow keys scroll it too; one
+// that fits is no tab stop. Tables loaded later (the account page's tabs) are watched too.
+(() => {
+  if (!("ResizeObserver" in window)) return;
+  const update = (box) => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (!box.hasAttribute("tabindex")) {
+        box.tabIndex = 0;
+        box.dataset.erpScrolls = "";
+      }
+    } else if ("erpScrolls" in box.dataset) {
+      box.removeAttribute("tabindex");
+      delete box.dataset.erpScrolls;
+    }
+  };
+  const sizes = new ResizeObserver((entries) => entries.forEach((entry) => update(entry.target)));
+  const watch = (root) => {
+    if (root.matches(".table-responsive")) sizes.observe(root);
+    root.querySelectorAll(".table-responsive").forEach((box) => sizes.observe(box));
+  };
+  watch(document.documentElement);
+  new MutationObserver((changes) => {
+    changes.forEach((change) => change.addedNodes.forEach((node) => {
+      if (node instanceof Element) watch(node);
+    }));
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();
