@@ -1,6 +1,7 @@
 /* The funnel's drag and drop (HTML5 drag events). Each move is saved by a POST with the
    CSRF token; if the server refuses, the card goes back and the message says why.
-   Without JavaScript, every card has a stage selector that does the same. */
+   Every card also has a "Move to…" that opens to a stage selector: the keyboard's and a
+   phone's way, saved the same way here, and a plain form post without JavaScript. */
 "use strict";
 
 (() => {
@@ -45,6 +46,44 @@
 
   const putBack = (card, from) => from.list.insertBefore(card, from.next);
 
+  // Moves `card` to the stage of `list` (a column's .funnel-cards), from where it was
+  // (`from`); a refused move puts it back and says why.
+  const moveTo = async (card, list, from) => {
+    const fromColumn = from.list.closest(".funnel-column");
+    const toColumn = list.closest(".funnel-column");
+    const selector = card.querySelector("select[name='stage_id']");
+    list.prepend(card);
+    try {
+      await post(card.dataset.stageUrl, { stage_id: list.dataset.stageId });
+      shift(fromColumn, card, -1);
+      shift(toColumn, card, +1);
+      if (selector) selector.value = list.dataset.stageId;
+      messageBox.className = "alert d-none";
+    } catch (error) {
+      putBack(card, from);
+      if (selector) selector.value = from.list.dataset.stageId;
+      say(error.message, "danger");
+    }
+  };
+
+  // A card's "Move to…" (the keyboard's and a phone's way): the same move as a drop,
+  // without leaving the page; the focus comes back to the card's "Move to…".
+  funnel.addEventListener("submit", async (event) => {
+    const form = event.target.closest?.(".stage-selector");
+    const card = form?.closest(".funnel-card");
+    const list = card && funnel.querySelector(
+      `.funnel-cards[data-stage-id="${CSS.escape(form.elements.stage_id.value)}"]`);
+    if (!list) return; // a stage with no column here: the form posts as without script
+    event.preventDefault();
+    const details = form.closest("details");
+    const from = { list: card.parentElement, next: card.nextElementSibling };
+    if (list !== from.list) await moveTo(card, list, from);
+    if (details) {
+      details.open = false;
+      details.querySelector("summary").focus();
+    }
+  });
+
   funnel.addEventListener("dragstart", (event) => {
     const card = event.target.closest?.(".funnel-card[draggable='true']");
     if (!card) return;
@@ -83,20 +122,7 @@
     const fromColumn = from.list.closest(".funnel-column");
 
     if (zone.classList.contains("funnel-cards")) {
-      if (zone === from.list) return;
-      const toColumn = zone.closest(".funnel-column");
-      zone.prepend(card);
-      try {
-        await post(card.dataset.stageUrl, { stage_id: zone.dataset.stageId });
-        shift(fromColumn, card, -1);
-        shift(toColumn, card, +1);
-        const selector = card.querySelector("select[name='stage_id']");
-        if (selector) selector.value = zone.dataset.stageId;
-        messageBox.className = "alert d-none";
-      } catch (error) {
-        putBack(card, from);
-        say(error.message, "danger");
-      }
+      if (zone !== from.list) await moveTo(card, zone, from);
       return;
     }
 
