@@ -355,3 +355,50 @@ def test_local_http_only_when_the_app_allows_it(app):
         assert check_url("http://localhost/h", allow_http_local=True)
         with pytest.raises(ValueError):
             check_url("http://192.168.0.10/h", allow_http_local=True)
+
+
+# --- what it costs a change ---------------------------------------------------------------------
+
+
+def test_a_transaction_reads_the_endpoints_once_however_many_records_it_writes(
+        app, users, local_http):
+    """The outbox asks which endpoints listen once per transaction (the small table of
+    endpoints, memoized until commit or rollback), not once per record or flush, and
+    writes a flush's deliveries in one INSERT: one account or twenty, one flush or twenty,
+    one SELECT; none for a transaction that changes nothing a webhook event names."""
+    from erp.testing.queries import count_queries
+    from modules.crm.models import Account
+
+    def cost(count: int, flushes: bool) -> tuple[int, int]:
+        with app.app_context():
+            owner = db.session.get(User, users["rep_a"])
+            owner_id = owner.id
+            db.session.commit()
+            with count_queries(app) as log:
+                for i in range(count):
+                    db.session.add(Account(legal_name=f"Custo {count} {i} Ltda.",
+                                           owner_id=owner_id))
+                    if flushes:
+                        db.session.flush()
+                db.session.commit()
+                owner = db.session.get(User, owner_id)
+                owner.name = f"Ana {count}"  # no webhook event names users
+                db.session.commit()
+            db.session.remove()
+        reads = sum("erp_webhook_endpoint" in sql for sql in log)
+        writes = sum(sql.lstrip().upper().startswith("INSERT INTO ERP_WEBHOOK_DELIVERY")
+                     for sql in log)
+        return reads, writes
+
+    assert cost(1, True) == (1, 0)  # nobody listens: nothing written
+    assert cost(20, False) == (1, 0)
+    add_endpoint(app, "http://127.0.0.1:9/never", {"crm.account.created"}, new_secret(),
+                 active=True)
+    app.config["ERP_WEBHOOKS_DELIVER_ON_QUEUE"] = False  # nobody at that port: keep them
+    try:
+        assert cost(1, True) == (1, 1)
+        assert cost(20, False) == (1, 1)  # one flush: one INSERT of 20 rows
+        assert cost(20, True) == (1, 20)  # twenty flushes, still one SELECT
+    finally:
+        app.config.pop("ERP_WEBHOOKS_DELIVER_ON_QUEUE", None)
+    assert len(deliveries(app)) == 41
