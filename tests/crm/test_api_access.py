@@ -78,10 +78,9 @@ OPERATIONS = [
      lambda r: {"survivor_id": r["contact_id"], "merged_id": r["contact_id"]}),
     ("POST", "/contacts/merge", MANAGE,
      lambda r: {"survivor_id": r["contact_id"], "merged_id": r["contact_id"]}),
-    ("POST", "/merges/{merge_id}/undo", MANAGE, None),
+    ("POST", "/merges/undo", MANAGE, lambda r: {"merge_id": 1}),
 ]
-# The records' own operations (a manager's merges: their own tests).
-WITH_RECORD = [op for op in OPERATIONS if "{" in op[1] and op[2] != MANAGE]
+WITH_RECORD = [op for op in OPERATIONS if "{" in op[1]]
 
 
 def _name(operation) -> str:
@@ -106,8 +105,7 @@ def records(app, users, pipeline, make_account, make_contact, make_opportunity):
         return {"account_id": account_id, "contact_id": contact_id,
                 "opportunity_id": opportunity_id, "action_id": action_id, "mine": mine,
                 "stage_id": pipeline["stages"]["Negociação"],
-                "loss_reason_id": next(iter(pipeline["reasons"].values())),
-                "merge_id": 1}  # refused before it is looked for (401, 403)
+                "loss_reason_id": next(iter(pipeline["reasons"].values()))}
 
     return factory
 

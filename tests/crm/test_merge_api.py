@@ -36,9 +36,9 @@ def test_preview_merge_and_undo_accounts(app, client, users, make_account):
         assert db.session.get(Account, merged).merged_into_id == survivor
     # The merged account cannot be merged again; the merge undone once only.
     error_of(api.post("/accounts/merge", json=body), 409, "merge_refused")
-    undone = api.post(f"/merges/{done.json['id']}/undo")
+    undone = api.post("/merges/undo", json={"merge_id": done.json["id"]})
     assert undone.status_code == 200 and undone.json["undone_at"]
-    error_of(api.post(f"/merges/{done.json['id']}/undo"), 409, "undo_refused")
+    error_of(api.post("/merges/undo", json={"merge_id": done.json["id"]}), 409, "undo_refused")
     with app.app_context():
         assert db.session.get(Account, survivor).legal_name == "Ômega Um"
         assert db.session.get(Account, merged).merged_into_id is None
@@ -73,8 +73,20 @@ def test_contacts_merge_and_undo_out_of_scope(app, client, users, make_contact, 
     assert done.status_code == 200, done.json
     with app.app_context():
         assert db.session.get(Contact, survivor).email == "paula@example.com"
-    # Another team's manager-less rep cannot undo it; a record out of scope hides the merge.
-    error_of(api_as(app, client, users, "rep_c").post(f"/merges/{done.json['id']}/undo"),
-             403, "forbidden")
-    assert manager.post(f"/merges/{done.json['id']}/undo").status_code == 200
-    error_of(manager.post("/merges/999999/undo"), 404, "not_found")
+    undo = {"merge_id": done.json["id"]}
+    # A rep may not undo it (no crm.manage).
+    error_of(api_as(app, client, users, "rep_c").post("/merges/undo", json=undo), 403,
+             "forbidden")
+    assert manager.post("/merges/undo", json=undo).status_code == 200
+    error_of(manager.post("/merges/undo", json={"merge_id": 999999}), 404, "not_found")
+    # Another team's merge (made by an admin) is not the manager's to see, nor to undo.
+    theirs = [make_account("rep_c", legal_name=f"Kappa {n}") for n in (1, 2)]
+    admin = api_as(app, client, users, "admin")
+    other = admin.post("/accounts/merge", json={"survivor_id": theirs[0],
+                                                "merged_id": theirs[1]})
+    assert other.status_code == 200, other.json
+    error_of(manager.post("/merges/undo", json={"merge_id": other.json["id"]}), 404,
+             "not_found")
+    error_of(manager.post("/accounts/merge/preview", json={"survivor_id": theirs[0],
+                                                           "merged_id": theirs[1]}), 404,
+             "not_found")

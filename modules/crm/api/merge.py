@@ -1,4 +1,4 @@
-"""/accounts/merge, /contacts/merge and /merges/{id}/undo: merging two accounts or two
+"""/accounts/merge, /contacts/merge and /merges/undo: merging two accounts or two
 contacts (issue 18), as the merge page does (services/merge.py): a manager's (crm.manage
 and crm.write), both records within the caller's scope (404 otherwise)."""
 
@@ -53,6 +53,10 @@ class MergeRequestSchema(Schema):
         "description": "The survivor's version you compared (409 `stale_version` if not)"})
     merged_version = ma.fields.Integer(strict=True, allow_none=True, metadata={
         "description": "The merged record's version you compared"})
+
+
+class UndoRequestSchema(Schema):
+    merge_id = Id(required=True, metadata={"description": "The merge to undo"})
 
 
 class FieldSchema(ma.Schema):
@@ -215,17 +219,19 @@ def merge_contacts(data):
     return _merge(KIND_CONTACT, data)
 
 
-@blp.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@blp.route("/merges/undo", methods=["POST"])
 @_allowed
+@blp.arguments(UndoRequestSchema)
 @blp.response(200, MergeSchema)
 @_documented
-def undo_merge(merge_id: int):
+def undo_merge(data):
     """Undo a merge
 
-    Within 30 days: both records as they were before the merge, every moved record back.
-    404 unless both records are within your scope; 409 `undo_refused` when too late or
-    already undone.
+    `merge_id`: the `id` the merge answered. Within 30 days: both records as they were
+    before the merge, every moved record back. 404 unless both records are within your
+    scope; 409 `undo_refused` when too late or already undone.
     """
+    merge_id = data["merge_id"]
     log = db.session.get(MergeLog, merge_id)
     if log is None:
         raise NotFound()
