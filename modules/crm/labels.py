@@ -30,6 +30,7 @@ ACCOUNT_FIELDS = {
     "registry_status": _l("Registry status"), "opened_on": _l("Opened on"),
     "notes": _l("Notes"), "archived": _l("Archived"), "tags": _l("Tags"),
     "external_ref": _l("External reference"),
+    "merged_into_id": _l("Merged into"),  # the survivor of a merge (issue 18)
 }
 LIFECYCLE_LABELS = {"prospect": _l("Prospect"), "customer": _l("Customer")}
 # A company's registration status at the Receita Federal (the CNPJ lookup's, issue 19):
@@ -50,6 +51,7 @@ CONTACT_FIELDS = {
     "mobile": _l("Mobile"), "email": _l("E-mail"), "notes": _l("Notes"),
     "owner_id": _l("Owner"), "archived": _l("Archived"),
     "current_system": _l("Current system"),
+    "merged_into_id": _l("Merged into"),  # the survivor of a merge (issue 18)
 }
 
 OPPORTUNITY_FIELDS = {
