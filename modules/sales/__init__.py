@@ -48,7 +48,8 @@ def register(registry):
     )
     registry.add(TemplateGlobal("sales_labels", labels))
     # The catalog's search for line pickers elsewhere (CRM's deal items): issue 17.
-    registry.add(TemplateGlobal("catalog_picker_url", views.catalog.catalog_picker_url))
+    registry.add(TemplateGlobal("sales_catalog_picker_url",
+                                views.catalog.catalog_picker_url))
     # How its records follow a merge of two accounts or contacts (issue 18).
     from . import merge
 

@@ -80,7 +80,7 @@ def pick_products():
 
 
 def catalog_picker_url() -> str | None:
-    """The template global ``catalog_picker_url()``: the address of pick_products for a
+    """The template global ``sales_catalog_picker_url()``: the address of pick_products for a
     user who may read the catalog, else None. The deal form's items (CRM, which knows no
     sales) offer a catalog picker when it is defined and gives an address (issue 17)."""
     if not current_user.is_authenticated or not current_user.has_permission(READ):
