@@ -165,7 +165,8 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
 
 def opportunities_by_ref_select(refs: set[str], user):
     """The opportunities ``user`` sees with one of the external references, read from its
-    index (no ORDER BY: SQLite would rather walk the table in id order)."""
+    partial index (no ORDER BY: SQLite would rather walk the table in id order; the
+    index's condition said again, which SQLite's planner needs to weigh it well)."""
     return select(Opportunity).where(Opportunity.external_ref.in_(refs),
                                      Opportunity.external_ref.isnot(None),
                                      opportunity_scope(user))
