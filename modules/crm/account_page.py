@@ -37,6 +37,7 @@ from .models import (
 )
 from .permissions import READ, WRITE
 from .services.actions import KIND_LABELS
+from .services.contacts import active_link_clauses
 from .services.opportunities import opportunity_scope
 from .services.search import search_contacts
 from .views.account_page import timeline_kind_groups
@@ -261,9 +262,12 @@ def render_opportunities(account, args) -> str:
 # --- Contacts ------------------------------------------------------------------------------
 
 
-def count_contacts(account) -> int:
-    return db.session.scalar(select(func.count()).select_from(AccountContact)
-                             .where(AccountContact.account_id == account.id))
+def count_contacts(account, *, archived: bool = False) -> int:
+    """The account's contacts, not archived (the tab's count); ``archived``: those archived."""
+    clauses = ([AccountContact.account_id == account.id, Contact.archived.is_(True)]
+               if archived else active_link_clauses(account.id))
+    return db.session.scalar(select(func.count()).select_from(AccountContact).join(Contact)
+                             .where(*clauses))
 
 
 def _contacts_after(args):
@@ -279,9 +283,12 @@ def _contacts_after(args):
 
 def render_contacts(account, args) -> str:
     """One page of the account's contacts by name (CONTACTS_SHOWN, "More" for the next by
-    keyset): a whale's hundreds are not rendered at once (issue 15)."""
-    statement = (select(AccountContact, Contact).join(Contact)
-                 .where(AccountContact.account_id == account.id)
+    keyset): a whale's hundreds are not rendered at once (issue 15). Archived contacts are
+    left out unless ``?archived_contacts=1`` (the tab's toggle) asks for them (issue 19)."""
+    show_archived = args.get("archived_contacts") == "1"
+    shown = ([AccountContact.account_id == account.id] if show_archived
+             else active_link_clauses(account.id))
+    statement = (select(AccountContact, Contact).join(Contact).where(*shown)
                  .order_by(Contact.name, Contact.id).limit(CONTACTS_SHOWN + 1))
     if (after := _contacts_after(args)) is not None:
         statement = statement.where(after)
@@ -290,7 +297,8 @@ def render_contacts(account, args) -> str:
     if len(links) > CONTACTS_SHOWN:
         links = links[:CONTACTS_SHOWN]
         more = url_for("crm.account", account_id=account.id, tab="contacts",
-                       contacts_after=links[-1][1].id, _anchor="contacts")
+                       contacts_after=links[-1][1].id, _anchor="contacts",
+                       **({"archived_contacts": "1"} if show_archived else {}))
     contact_query = args.get("contact_q", "").strip()
     candidates = search_contacts(contact_query, current_user, 10) if contact_query else []
     if candidates:  # those already linked to the account are not offered again
@@ -298,10 +306,19 @@ def render_contacts(account, args) -> str:
             AccountContact.account_id == account.id,
             AccountContact.contact_id.in_([c.id for c in candidates]))))
         candidates = [c for c in candidates if c.id not in linked]
-    first = (url_for("crm.account", account_id=account.id, tab="contacts", _anchor="contacts")
+    first = (url_for("crm.account", account_id=account.id, tab="contacts", _anchor="contacts",
+                     **({"archived_contacts": "1"} if show_archived else {}))
              if "contacts_after" in args else None)
+    archived_count = count_contacts(account, archived=True)
+    toggle = None
+    if archived_count:
+        flip = {} if show_archived else {"archived_contacts": "1"}
+        toggle = url_for("crm.account", account_id=account.id, tab="contacts",
+                         _anchor="contacts", **flip)
     return render_template("crm/tabs/contacts.html", account=account, links=links,
                            total=count_contacts(account), more=more, first=first,
+                           show_archived=show_archived, archived_count=archived_count,
+                           archived_toggle=toggle,
                            relationship_form=RelationshipForm(), action_form=PostForm(),
                            contact_query=contact_query, candidates=candidates)
 

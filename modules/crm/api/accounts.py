@@ -155,7 +155,9 @@ def unarchive_account(account_id: int):
 def _link_page(account: Account, args: dict) -> dict:
     """Keyset paging by contact id (a link has no id of its own)."""
     limit = args["limit"]
-    statement = (select(AccountContact).where(AccountContact.account_id == account.id)
+    statement = (select(AccountContact).join(Contact)
+                 .where(AccountContact.account_id == account.id,
+                        Contact.archived.is_(args.get("archived", False)))
                  .options(selectinload(AccountContact.contact))  # one query for the page
                  .order_by(AccountContact.contact_id).limit(limit + 1))
     if args.get("after"):
@@ -176,13 +178,13 @@ def _link_or_404(account_id: int, contact_id: int) -> tuple[Account, AccountCont
 
 @blp.route("/accounts/<int:account_id>/contacts", methods=["GET"])
 @requires(blp, READ)
-@blp.arguments(s.ListArgs, location="query")
+@blp.arguments(s.LinkListArgsSchema, location="query")
 @blp.response(200, s.LinkPageSchema)
 @not_found(blp)
 def list_account_contacts(args, account_id: int):
     """List an account's contacts, with their roles
 
-    Paged by contact id.
+    Paged by contact id. Archived contacts only with `archived=true`.
     """
     return _link_page(get_account_or_404(account_id, current_user), args)
 

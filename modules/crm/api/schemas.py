@@ -173,6 +173,11 @@ class ContactListArgsSchema(ListArgs):
     archived = ma.fields.Boolean(load_default=False)
 
 
+class LinkListArgsSchema(ListArgs):
+    archived = ma.fields.Boolean(load_default=False, metadata=_describe(
+        "`true`: the account's archived contacts; by default those not archived"))
+
+
 class LinkCreateSchema(Schema):
     contact_id = Id(required=True)
     role = Text(contact_rules.ROLE_MAX, allow_none=True)

@@ -26,10 +26,10 @@ from ..models import (
     ACTION_KINDS,
     STATUS_OPEN,
     Account,
-    AccountContact,
     Action,
     Opportunity,
 )
+from .contacts import is_choosable_contact
 from .scope import visible_record
 
 _l = module_i18n(__name__).lazy_gettext
@@ -184,9 +184,11 @@ def _clean_contact(data: Mapping, current: Action | None, account: Account | Non
     message = _l("Choose one of the account's contacts.")
     if "contact_id" in data:
         contact_id = errors.clean("contact_id", record_id, data["contact_id"], message=message)
-        if contact_id and (account is None or not db.session.get(
-                AccountContact, (account.id, contact_id))):
-            errors.add("contact_id", message)
+        unchanged = (current.contact_id if current is not None
+                     and account is not None and account.id == current.account_id else None)
+        if contact_id and (account is None or not is_choosable_contact(
+                account.id, contact_id, unchanged)):
+            errors.add("contact_id", message)  # archived or unlinked: not a new choice
         out["contact_id"] = contact_id
     elif current is not None and current.contact_id and account is not None and (
             account.id != current.account_id):

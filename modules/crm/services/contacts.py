@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+
 from erp.db import db
 from erp.errors import Conflict, InvalidInput
 from erp.i18n import module_i18n
@@ -74,6 +76,39 @@ def update_contact(contact: Contact, data: Mapping[str, Any], *,
         setattr(contact, key, value)
     db.session.commit()
     return contact
+
+
+# --- an account's contacts (issue 19: archived and unlinked ones respected everywhere) ------
+
+
+def active_link_clauses(account_id: int) -> list:
+    """WHERE a contact (joined to its link) is one of the account's, not archived: what
+    every list, picker and count of an account's contacts shows by default."""
+    return [AccountContact.account_id == account_id, Contact.archived.is_(False)]
+
+
+def account_contact_choices(account_id: int, keep_id: int | None = None) -> list[Contact]:
+    """The contacts a picker offers for the account's records: linked and not archived,
+    by name; plus ``keep_id`` (the record's current contact, archived or unlinked since),
+    so that editing the record does not drop it unseen."""
+    contacts = list(db.session.scalars(
+        select(Contact).join(AccountContact, AccountContact.contact_id == Contact.id)
+        .where(*active_link_clauses(account_id)).order_by(Contact.name, Contact.id)))
+    if keep_id and keep_id not in {contact.id for contact in contacts}:
+        current = db.session.get(Contact, keep_id)
+        if current is not None:
+            contacts.append(current)
+    return contacts
+
+
+def is_choosable_contact(account_id: int | None, contact_id: int,
+                         current_id: int | None = None) -> bool:
+    """Whether a record of the account may name the contact: one of its contacts, not
+    archived; or the one it names already (unchanged, it is not a new choice)."""
+    if current_id is not None and contact_id == current_id:
+        return True
+    link = db.session.get(AccountContact, (account_id or 0, contact_id))
+    return link is not None and not link.contact.archived
 
 
 def set_archived(contact: Contact, archived: bool) -> None:

@@ -132,6 +132,6 @@ def _single_contact(account: Account, recipients: list[str]) -> int | None:
         return None
     return db.session.scalar(
         select(Contact.id).join(AccountContact, AccountContact.contact_id == Contact.id)
-        .where(AccountContact.account_id == account.id,
+        .where(AccountContact.account_id == account.id, Contact.archived.is_(False),
                func.lower(Contact.email) == recipients[0].lower())
         .order_by(Contact.id).limit(1))

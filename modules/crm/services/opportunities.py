@@ -29,7 +29,6 @@ from ..models import (
     STATUS_OPEN,
     STATUS_WON,
     Account,
-    AccountContact,
     LossReason,
     Opportunity,
     OpportunityDraft,
@@ -40,6 +39,7 @@ from ..models import (
 from ..models.pipeline import SERVICE_TYPE_OTHER
 from ..models.search_text import fold
 from .accounts import promote_to_customer
+from .contacts import is_choosable_contact
 from .history import Change, record_changes, user_name
 from .scope import visible_record
 
@@ -199,8 +199,9 @@ def _clean_account(data: Mapping, user, current: Opportunity | None, out: dict,
     if "contact_id" in data:
         message = _l("Choose one of the account's contacts.")
         contact_id = errors.clean("contact_id", record_id, data["contact_id"], message=message)
-        if contact_id and not db.session.get(AccountContact, (account_id or 0, contact_id)):
-            errors.add("contact_id", message)
+        if contact_id and not is_choosable_contact(
+                account_id, contact_id, current.contact_id if current is not None else None):
+            errors.add("contact_id", message)  # archived or unlinked: not a new choice
         out["contact_id"] = contact_id
 
 

@@ -29,6 +29,7 @@ from ..forms.accounts import AccountForm
 from ..models import Account, AccountContact, Contact, account_tags
 from ..permissions import READ, WRITE
 from ..services import accounts as service
+from ..services.contacts import active_link_clauses
 from ..services.scope import account_scope, get_account_or_404, small_scope
 from ..services.search import frequent_term_reading, new_account_args, only_matching_accounts
 from . import account_page as page
@@ -234,7 +235,7 @@ def account(account_id: int):
     # query on an account whose contacts others own (a whale's: issue 15).
     header_contacts = db.session.execute(
         select(AccountContact.role, Bundle("contact", Contact.id, Contact.name)).join(Contact)
-        .where(AccountContact.account_id == account.id).order_by(Contact.name).limit(5)).all()
+        .where(*active_link_clauses(account.id)).order_by(Contact.name).limit(5)).all()
     return render_template(
         "crm/accounts/detail.html", account=account, tabs=tabs, selected=selected,
         selected_html=html, selected_failed=failed, stats=page.stats(account, current_user),

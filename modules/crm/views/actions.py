@@ -17,9 +17,10 @@ from erp.mail import delivery_notice, mail_configured
 from erp.params import id_arg
 
 from ..forms.actions import ActionEntryForm, EmailForm
-from ..models import STATUS_OPEN, Account, AccountContact, Contact, Opportunity
+from ..models import STATUS_OPEN, Account, Opportunity
 from ..permissions import READ, WRITE
 from ..services import actions as service
+from ..services.contacts import account_contact_choices
 from ..services.emails import account_addresses, send_email
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from ..services.scope import get_account_or_404, pick_accounts
@@ -64,9 +65,8 @@ def _action_form(account: Account, opportunity: Opportunity | None) -> ActionEnt
         .where(Opportunity.account_id == account.id, opportunity_scope(current_user), choosable)
         .options(lazyload(Opportunity.tags))
         .order_by(Opportunity.title, Opportunity.id).limit(MAX_OPPORTUNITY_CHOICES)).all()
-    contacts = db.session.scalars(
-        select(Contact).join(AccountContact).where(AccountContact.account_id == account.id)
-        .order_by(Contact.name)).all()
+    # Linked and not archived (a new action names none other).
+    contacts = account_contact_choices(account.id)
     form.set_choices(opportunities=opportunities, contacts=contacts, users=assignable_users())
     if request.method == "GET":
         form.account_id.data = str(account.id)

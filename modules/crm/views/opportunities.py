@@ -22,9 +22,7 @@ from ..forms.opportunities import OpportunityForm
 from ..models import (
     STATUSES,
     Account,
-    AccountContact,
     Action,
-    Contact,
     Opportunity,
     OpportunityChange,
     opportunity_tags,
@@ -36,6 +34,7 @@ from ..services import bulk as bulk_service
 from ..services import drafts as draft_service
 from ..services import opportunities as service
 from ..services import settings as settings_service
+from ..services.contacts import account_contact_choices
 from ..services.history import FIELD_LABELS
 from ..services.scope import get_account_or_404, pick_accounts, small_scope
 from . import bp
@@ -146,9 +145,9 @@ def _form_for(opportunity: Opportunity | None, account: Account,
         form = OpportunityForm(formdata=formdata)
     else:
         form = OpportunityForm(obj=opportunity)
-    contacts = db.session.scalars(
-        select(Contact).join(AccountContact).where(AccountContact.account_id == account.id)
-        .order_by(Contact.name)).all()
+    # Linked and not archived, and the one the opportunity names already.
+    contacts = account_contact_choices(
+        account.id, opportunity.contact_id if opportunity is not None else None)
     users = db.session.scalars(select(User).where(User.active.is_(True))
                                .order_by(User.name)).all()
     form.set_choices(contacts=contacts, stages=settings_service.stages(), users=users,
