@@ -375,3 +375,22 @@ def test_opportunities_follow_to_the_survivor(app, users, make_account, make_opp
                       db.session.get(Account, merged), {}, admin())
         assert db.session.get(Opportunity, opportunity).account_id == survivor
         assert MERGE_ACCOUNT == "account"
+
+
+def test_undo_keeps_changes_made_to_the_survivor_after_the_merge(app, users, make_account,
+                                                                 admin):
+    survivor = make_account("rep_a", legal_name="Iota", email="")
+    merged = make_account("rep_a", legal_name="Iota Dup", email="iota@example.com")
+    with app.app_context():
+        merged_before = dump_all()["crm_account"]
+        log = service.merge("account", db.session.get(Account, survivor),
+                            db.session.get(Account, merged), {}, admin())
+        kept = db.session.get(Account, survivor)
+        kept.city = "Campinas"  # someone's edit after the merge
+        db.session.commit()
+        service.undo(db.session.get(MergeLog, log.id), admin())
+        db.session.remove()
+        kept = db.session.get(Account, survivor)
+        assert kept.city == "Campinas" and kept.email is None  # the merge's pick undone
+        rows = {row[0]: row for row in dump_all()["crm_account"]}
+        assert rows[merged] == next(r for r in merged_before if r[0] == merged)
