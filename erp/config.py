@@ -113,6 +113,14 @@ def default_config(instance_path: Path) -> dict:
         # A commit that queued mail asks the worker for a delivery pass at once (else only
         # the pass every minute delivers).
         "ERP_MAIL_DELIVER_ON_QUEUE": _env_bool("ERP_MAIL_DELIVER_ON_QUEUE", True),
+        # Webhooks (erp/webhooks): endpoints are HTTPS only unless local plain HTTP is
+        # allowed (http://127.0.0.1 and localhost: tests, a receiver on this machine);
+        # attempts before a delivery fails, seconds an attempt may take, and whether a
+        # commit that wrote deliveries asks the worker for a pass at once.
+        "ERP_WEBHOOKS_ALLOW_HTTP_LOCAL": _env_bool("ERP_WEBHOOKS_ALLOW_HTTP_LOCAL", False),
+        "ERP_WEBHOOKS_MAX_ATTEMPTS": _env_int("ERP_WEBHOOKS_MAX_ATTEMPTS", 15),
+        "ERP_WEBHOOKS_TIMEOUT": _env_int("ERP_WEBHOOKS_TIMEOUT", 10),
+        "ERP_WEBHOOKS_DELIVER_ON_QUEUE": _env_bool("ERP_WEBHOOKS_DELIVER_ON_QUEUE", True),
         # JSON API (erp/api): requests per token, where the counters live (memory:// is per
         # process; use e.g. redis://host:6379 with several workers), largest body accepted.
         "API_RATE_LIMIT": os.environ.get("ERP_API_RATE_LIMIT") or "600 per minute",

@@ -89,6 +89,8 @@ def _urls(app) -> list[tuple[str, str]]:
             values["export_type"] = "csv"
         if "origin" in rule.arguments:  # a receivable's origin document, e.g. an invoice's
             values.update(origin="sales.invoice", installment=1)
+        if "token" in rule.arguments:  # a calendar feed's: an unknown one (a 404)
+            values["token"] = "0" * 43
         if "key" in rule.arguments:
             for key in tabs:
                 urls.append((rule.endpoint, rule.build({**values, "key": key})[1]))

@@ -76,6 +76,7 @@ class EndpointAdmin(SecureModelView):
     }
     column_formatters = {"events": _events}
     column_formatters_detail = {"events": _events, "secret": _secret}
+    column_sortable_list = ("name", "url", "active", "created_at")  # not the JSON list
     column_searchable_list = ("name", "url")
     column_filters = ("active",)
     form_columns = ("name", "url", "events", "active", "description")

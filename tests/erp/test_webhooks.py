@@ -88,12 +88,9 @@ class Receiver:
 
 
 @pytest.fixture
-def local_http(app):
+def local_http(app, monkeypatch):
     """Endpoints may be http://127.0.0.1 (ERP_WEBHOOKS_ALLOW_HTTP_LOCAL), for this test."""
-    before = app.config.get("ERP_WEBHOOKS_ALLOW_HTTP_LOCAL")
-    app.config["ERP_WEBHOOKS_ALLOW_HTTP_LOCAL"] = True
-    yield
-    app.config["ERP_WEBHOOKS_ALLOW_HTTP_LOCAL"] = before
+    monkeypatch.setitem(app.config, "ERP_WEBHOOKS_ALLOW_HTTP_LOCAL", True)
 
 
 @pytest.fixture
@@ -253,33 +250,30 @@ def test_events_wait_while_the_receiver_is_down_and_arrive_when_it_is_back(
 
 
 def test_an_error_answer_is_retried_with_backoff_then_fails_and_may_be_sent_again(
-        app, make_account, receiver):
-    app.config["ERP_WEBHOOKS_MAX_ATTEMPTS"] = 3
-    try:
-        add_endpoint(app, receiver.url, {"crm.account.created"}, receiver.secret)
-        receiver.status = 500
-        make_account("rep_a")
-        [delivery] = deliveries(app)
-        assert (delivery.status, delivery.status_code, delivery.attempts) == (QUEUED, 500, 1)
-        assert delivery.last_error.startswith("HTTP 500")
-        with app.app_context():
-            later = utcnow() + backoff(1) + timedelta(seconds=1)
-            assert deliver_due(now=later).retried == 1
-            assert deliver_due(now=later + backoff(2) + timedelta(seconds=1)).failed == 1
-        [delivery] = deliveries(app)
-        assert (delivery.status, delivery.attempts) == (FAILED, 3)
-        event_ids = {r["json"]["id"] for r in receiver.received}
-        assert len(receiver.received) == 3 and len(event_ids) == 1, "one event, three tries"
-        assert len({r["body"] for r in receiver.received}) == 1, "the same body each time"
+        app, make_account, receiver, monkeypatch):
+    monkeypatch.setitem(app.config, "ERP_WEBHOOKS_MAX_ATTEMPTS", 3)
+    add_endpoint(app, receiver.url, {"crm.account.created"}, receiver.secret)
+    receiver.status = 500
+    make_account("rep_a")
+    [delivery] = deliveries(app)
+    assert (delivery.status, delivery.status_code, delivery.attempts) == (QUEUED, 500, 1)
+    assert delivery.last_error.startswith("HTTP 500")
+    with app.app_context():
+        later = utcnow() + backoff(1) + timedelta(seconds=1)
+        assert deliver_due(now=later).retried == 1
+        assert deliver_due(now=later + backoff(2) + timedelta(seconds=1)).failed == 1
+    [delivery] = deliveries(app)
+    assert (delivery.status, delivery.attempts) == (FAILED, 3)
+    event_ids = {r["json"]["id"] for r in receiver.received}
+    assert len(receiver.received) == 3 and len(event_ids) == 1, "one event, three tries"
+    assert len({r["body"] for r in receiver.received}) == 1, "the same body each time"
 
-        receiver.status = 204
-        with app.app_context():
-            assert send_again(delivery.id)  # delivered at once (the queue runs in the test)
-        [delivery] = deliveries(app)
-        assert (delivery.status, delivery.attempts, delivery.status_code) == (DELIVERED, 1, 204)
-        assert {r["json"]["id"] for r in receiver.received} == event_ids
-    finally:
-        app.config.pop("ERP_WEBHOOKS_MAX_ATTEMPTS", None)
+    receiver.status = 204
+    with app.app_context():
+        assert send_again(delivery.id)  # delivered at once (the queue runs in the test)
+    [delivery] = deliveries(app)
+    assert (delivery.status, delivery.attempts, delivery.status_code) == (DELIVERED, 1, 204)
+    assert {r["json"]["id"] for r in receiver.received} == event_ids
 
 
 # --- every module's events ----------------------------------------------------------------------
@@ -361,7 +355,7 @@ def test_local_http_only_when_the_app_allows_it(app):
 
 
 def test_a_transaction_reads_the_endpoints_once_however_many_records_it_writes(
-        app, users, local_http):
+        app, users, local_http, monkeypatch):
     """The outbox asks which endpoints listen once per transaction (the small table of
     endpoints, memoized until commit or rollback), not once per record or flush, and
     writes a flush's deliveries in one INSERT: one account or twenty, one flush or twenty,
@@ -394,11 +388,9 @@ def test_a_transaction_reads_the_endpoints_once_however_many_records_it_writes(
     assert cost(20, False) == (1, 0)
     add_endpoint(app, "http://127.0.0.1:9/never", {"crm.account.created"}, new_secret(),
                  active=True)
-    app.config["ERP_WEBHOOKS_DELIVER_ON_QUEUE"] = False  # nobody at that port: keep them
-    try:
-        assert cost(1, True) == (1, 1)
-        assert cost(20, False) == (1, 1)  # one flush: one INSERT of 20 rows
-        assert cost(20, True) == (1, 20)  # twenty flushes, still one SELECT
-    finally:
-        app.config.pop("ERP_WEBHOOKS_DELIVER_ON_QUEUE", None)
+    # Nobody at that port: keep the deliveries queued.
+    monkeypatch.setitem(app.config, "ERP_WEBHOOKS_DELIVER_ON_QUEUE", False)
+    assert cost(1, True) == (1, 1)
+    assert cost(20, False) == (1, 1)  # one flush: one INSERT of 20 rows
+    assert cost(20, True) == (1, 20)  # twenty flushes, still one SELECT
     assert len(deliveries(app)) == 41

@@ -99,9 +99,9 @@ def test_an_endpoint_wants_at_least_one_event(app, admin):
     assert endpoints(app) == []
 
 
-def test_the_delivery_log_in_portuguese_and_send_again(app, users, client_as):
+def test_the_delivery_log_in_portuguese_and_send_again(app, users, client_as, monkeypatch):
     receiver = Receiver(secret="whsec_teste").start()
-    app.config["ERP_WEBHOOKS_ALLOW_HTTP_LOCAL"] = True
+    monkeypatch.setitem(app.config, "ERP_WEBHOOKS_ALLOW_HTTP_LOCAL", True)
     try:
         with app.app_context():
             endpoint = WebhookEndpoint(name="Receptor local", url=receiver.url,
@@ -139,5 +139,4 @@ def test_the_delivery_log_in_portuguese_and_send_again(app, users, client_as):
         assert client_as("manager").post(f"{LOG}send-again/", data={
             "id": delivery_id, "csrf_token": token}).status_code in (400, 403)
     finally:
-        app.config.pop("ERP_WEBHOOKS_ALLOW_HTTP_LOCAL", None)
         receiver.stop()
