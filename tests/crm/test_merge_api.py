@@ -30,6 +30,8 @@ def test_preview_merge_and_undo_accounts(app, client, users, make_account):
         "merged_version": preview.json["merged_version"]})
     assert done.status_code == 200, done.json
     assert done.json["survivor_id"] == survivor and done.json["undone_at"] is None
+    assert api.get(f"/accounts/{merged}").json["merged_into_id"] == survivor
+    assert api.get(f"/accounts/{survivor}").json["merged_into_id"] is None
     with app.app_context():
         kept = db.session.get(Account, survivor)
         assert kept.legal_name == "Ômega Dois" and kept.email == "vendas@omega.example"

@@ -100,6 +100,8 @@ class AccountSchema(AccountFieldsSchema):
     lifecycle = ma.fields.String(dump_only=True)
     tag_ids = ma.fields.Pluck("TagSchema", "id", many=True, attribute="tags", dump_only=True)
     archived = ma.fields.Boolean(dump_only=True)
+    merged_into_id = ma.fields.Integer(dump_only=True, allow_none=True, metadata=_describe(
+        "The account this one was merged into (it is then archived); null if none"))
     version = ma.fields.Integer(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
@@ -161,6 +163,8 @@ class ContactSchema(ContactFieldsSchema):
     id = ma.fields.Integer(dump_only=True)
     owner_id = ma.fields.Integer(dump_only=True)
     archived = ma.fields.Boolean(dump_only=True)
+    merged_into_id = ma.fields.Integer(dump_only=True, allow_none=True, metadata=_describe(
+        "The contact this one was merged into (it is then archived); null if none"))
     version = ma.fields.Integer(dump_only=True)
     created_at = UtcDateTime(dump_only=True)
     updated_at = UtcDateTime(dump_only=True)
