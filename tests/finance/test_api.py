@@ -143,3 +143,23 @@ def test_the_aging_figures_are_the_reports(app, api_client, make_account, make_r
         "as_of": today.isoformat(), "format": "csv"}).get_data(as_text=True)
     assert "1060" in csv.replace(".", "").replace(",", "")
     error_of(api.get("/finance/aging", query_string={"as_of": "ontem"}), 422)
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(app, api_client, make_account,
+                                                            make_receivables, pay):
+    from erp.testing.queries import count_queries
+
+    for n in range(5):
+        (receivable,) = make_receivables(make_account(
+            "rep_a", legal_name=f"Cliente {n} Finanças Ltda."))
+        pay(receivable, "1,00")
+    api = api_client("manager")
+    api.get("/finance/payments")  # the token's first use is written down: not counted
+    counts = {}
+    for path in ("/finance/receivables", "/finance/payments"):
+        for limit in (1, 5):
+            with count_queries(app) as statements:
+                assert len(api.get(path, query_string={"limit": limit}).json[
+                    "items"]) == limit
+            counts[path, limit] = len(statements)
+        assert counts[path, 1] == counts[path, 5], counts

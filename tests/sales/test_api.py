@@ -236,3 +236,30 @@ def test_expired_status_filter(app, api_client, own, today):
     assert [q["id"] for q in api.items("/sales/quotes", status="expired")] == [quote["id"]]
     assert api.items("/sales/quotes", status="sent") == []
     assert api.get(f"/sales/quotes/{quote['id']}").json["status"] == "expired"
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(app, api_client, make_account):
+    """Lines and installments come per page (one query each), not per row."""
+    from erp.testing.queries import count_queries
+
+    api = api_client("rep_a")
+    for n in range(6):
+        account = make_account("rep_a", legal_name=f"Cliente {n} Comércio Ltda.")
+        order = api.post("/sales/orders", json={"account_id": account, "lines": [
+            {"description": "A", "unit_price": "1.00"}, {"description": "B",
+                                                         "unit_price": "2.00"}]}).json
+        api.post(f"/sales/orders/{order['id']}/invoice", json={
+            "installments": 2, "first_due_date": "2099-12-31"})
+        api.post("/sales/quotes", json=_quote_body(account))
+    api = api_client("manager")  # a token not used yet: its first use is written down
+    api.get("/sales/products")
+    counts = {}
+    for path in ("/sales/quotes", "/sales/orders", "/sales/invoices", "/sales/products"):
+        for limit in (1, 6):
+            with count_queries(app) as statements:
+                response = api.get(path, query_string={"limit": limit})
+                assert response.status_code == 200
+                assert len(response.json["items"]) == (limit if path != "/sales/products"
+                                                       else 0)
+            counts[path, limit] = len(statements)
+        assert counts[path, 1] == counts[path, 6], (path, counts)

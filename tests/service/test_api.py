@@ -129,3 +129,20 @@ def test_pages_follow_ids_and_stay_stable(app, api_client, make_account, make_or
                                        after=first.json["next_cursor"])] == made[3:]
     assert api.items("/service/orders", status="done") == []
     error_of(api.get("/service/orders", query_string={"after": "x"}), 422)
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(app, api_client, make_account,
+                                                            make_order):
+    from erp.testing.queries import count_queries
+
+    for n in range(5):
+        make_order(make_account("rep_a", legal_name=f"Cliente {n} Serviços Ltda."))
+    api = api_client("service")
+    api.get("/service/orders")  # the token's first use is written down: not counted
+    counts = []
+    for limit in (1, 5):
+        with count_queries(app) as statements:
+            assert len(api.get("/service/orders", query_string={"limit": limit}).json[
+                "items"]) == limit
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
