@@ -122,7 +122,12 @@ def load() -> None:
 
 
 def load_pipeline(rng: random.Random) -> None:
-    """Opportunities in every stage, won and lost ones with reasons, past and planned actions."""
+    """Opportunities in every stage, won and lost ones with reasons, past and planned actions.
+
+    Each one goes through the funnel stage by stage, through the real services; then its
+    history is dated back over the past weeks (issue 17, point 8): a stay of a few days to a
+    few weeks in each stage, won cycles of varied lengths, so the funnel report's days in
+    stage and average cycle are figures, not zeros (:func:`_spread_over_weeks`)."""
     from datetime import date, timedelta
 
     ensure_defaults()
@@ -132,17 +137,22 @@ def load_pipeline(rng: random.Random) -> None:
     manager = users.get("gerente")
     today = date.today()
     accounts = list(db.session.scalars(select(Account).order_by(Account.id)))
+    created = []
     for index, account in enumerate(accounts):
         owner = account.owner
         contact_id = db.session.scalar(select(AccountContact.contact_id).where(
             AccountContact.account_id == account.id).limit(1))
         items = [{"description": name, "quantity": str(rng.randint(1, 10)), "unit_price": price}
                  for name, price in rng.sample(PRODUCTS, rng.randint(1, 3))]
+        won, lost = index % 7 == 3, index % 7 == 5 and bool(reasons)
+        # How far it went: a won deal went through every stage (or all but the last).
+        reached = (len(stages) - 1 - rng.randint(0, 1)) if won else index % len(stages)
         opportunity = pipeline.create_opportunity({
             "title": SUBJECTS[index % len(SUBJECTS)], "account_id": account.id,
-            "contact_id": contact_id, "stage_id": stages[index % len(stages)].id,
+            "contact_id": contact_id, "stage_id": stages[0].id,
             "owner_id": owner.id, "items": items, "priority": index % 5 == 0,
             "contact_medium": rng.choice(("event", "website", "referral", "telemarketing")),
+            "service_type": rng.choice(("sales", "first_contact", "demonstration", "visit")),
             "next_contact_user_id": owner.id,
             "next_contact_on": today + timedelta(days=rng.randint(-5, 20)),
             "internal_contact_user_id": manager.id if manager and index % 4 == 0 else None,
@@ -150,6 +160,8 @@ def load_pipeline(rng: random.Random) -> None:
             "expected_close_on": today + timedelta(days=rng.randint(10, 90)),
             "watcher_ids": [manager.id] if manager and index % 6 == 0 else [],
         }, user=owner)
+        for stage in stages[1:reached + 1]:
+            pipeline.move_to_stage(opportunity, stage.id, user=owner)
         create_action({"opportunity_id": opportunity.id, "kind": "call",
                        "at": (today - timedelta(days=rng.randint(1, 30))).isoformat(),
                        "contact_id": contact_id, "done": True,
@@ -159,11 +171,55 @@ def load_pipeline(rng: random.Random) -> None:
                        "at": (today + timedelta(days=rng.randint(-3, 10))).isoformat(),
                        "contact_id": contact_id, "done": False,
                        "description": "Apresentar proposta atualizada."}, user=owner)
-        if index % 7 == 3:
+        if won:
             pipeline.mark_won(opportunity, user=owner)
-        elif index % 7 == 5 and reasons:
+        elif lost:
             pipeline.mark_lost(opportunity, user=owner,
                                loss_reason_id=rng.choice(reasons).id)
+        created.append(opportunity.id)
+    _spread_over_weeks(created, rng)
+
+
+def _spread_over_weeks(opportunity_ids: list[int], rng: random.Random) -> None:
+    """Date each opportunity's history back: its creation 1 to 16 weeks ago, each later
+    stage or status row 2 to 20 days after the one before (never past now), and its own
+    created_at, stage_entered_at, closed_at with them; then its funnel summary is
+    recomputed from the dated history (funnel_summary.refresh: rows rewritten outside the
+    session's objects)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from erp.db import utcnow
+
+    from .models import Opportunity, OpportunityChange
+    from .services import funnel_summary
+
+    now = utcnow()
+    change, table = OpportunityChange.__table__, Opportunity.__table__
+    for opportunity_id in opportunity_ids:
+        rows = db.session.execute(
+            select(change.c.id, change.c.field).where(change.c.opportunity_id == opportunity_id)
+            .order_by(change.c.at, change.c.id)).all()
+        steps = [timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 23))
+                 for _row in rows[1:]]
+        at = now - timedelta(days=rng.randint(1, 14)) - sum(steps, timedelta())
+        moments = {}
+        for index, (change_id, _field) in enumerate(rows):
+            if index:
+                at = min(at + steps[index - 1], now)
+            moments[change_id] = at
+            db.session.execute(update(change).where(change.c.id == change_id).values(at=at))
+        created_at = moments[rows[0][0]] if rows else now
+        entered = max((moments[i] for i, field in rows if field in ("created", "stage")),
+                      default=created_at)
+        closed = max((moments[i] for i, field in rows if field == "status"), default=None)
+        db.session.execute(update(table).where(table.c.id == opportunity_id).values(
+            created_at=created_at, stage_entered_at=entered,
+            closed_at=table.c.closed_at if closed is None else closed,
+            updated_at=max(moments.values(), default=now)))
+    funnel_summary.refresh(db.session.connection(), opportunity_ids)
+    db.session.commit()
 
 
 # --- the contract tests' records (erp.registry.ContractData) ---------------------------------
@@ -193,9 +249,16 @@ def contract_events(account: Account, user: User, count: int, at=None,
 
     from sqlalchemy import insert
 
-    from .models import Action
+    from .models import AccountEvent, Action
 
     now = datetime.now(UTC).replace(microsecond=0)
+    if (kind or "").startswith("crm.account_"):  # the account's own events ("merged"...)
+        db.session.execute(insert(AccountEvent), [
+            {"account_id": account.id, "kind": kind.removeprefix("crm.account_"),
+             "at": at or now - timedelta(seconds=i), "user_id": user.id}
+            for i in range(count)])
+        db.session.commit()
+        return
     db.session.execute(insert(Action), [
         {"account_id": account.id, "kind": (kind or "crm.call").removeprefix("crm."),
          "at": at or now - timedelta(seconds=i), "user_id": user.id,
