@@ -17,6 +17,7 @@ the duplicates it walks, not the table's size; a page costs a bounded number of 
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -25,6 +26,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, literal, literal_column, or_, select, text, union, union_all
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import noload
 
 from erp.auth import in_scope
 from erp.db import db
@@ -259,6 +261,13 @@ def decode_cursor(cursor: str | None) -> tuple[int, str | None]:
         return 0, None
 
 
+@functools.cache
+def _alias(table, column_name: str):
+    """One alias per table and key column, made once: an alias's column collection (every
+    column of the table) costs more to build than the query it serves."""
+    return table.alias(f"dup_{column_name}")
+
+
 def _by_index(model, column_name: str, condition_of):
     """A SELECT of the visible records' ids read through ``column_name``'s own index:
     an alias of the table holding only the key's condition (``condition_of(column)``),
@@ -267,7 +276,7 @@ def _by_index(model, column_name: str, condition_of):
     (or a small table's) may walk the archived or owner index instead, reading every
     active account once per group."""
     table = model.__table__
-    keyed = table.alias(f"dup_{column_name}")
+    keyed = _alias(table, column_name)
     joined = _MatchesFirst(keyed, table, model.id == keyed.c.id)
     return select(model.id).select_from(joined).where(condition_of(keyed.c[column_name])), \
         keyed
@@ -367,7 +376,8 @@ def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN
                                       len(keys) * (GROUP_SHOWN + 1) * 2, visible).subquery()]))
     member_rows = db.session.execute(members).all()
     records = {r.id: r for r in db.session.scalars(
-        select(model).where(model.id.in_({m.id for m in member_rows})))}
+        select(model).where(model.id.in_({m.id for m in member_rows}))
+        .options(*([noload(Account.tags)] if model is Account else [])))}
     grouped: dict[tuple[int, str], list] = {(row.rank, row.key): [] for row in rows}
     for member in sorted(member_rows, key=lambda m: m.id):
         group = grouped.get((member.rank, member.key))
