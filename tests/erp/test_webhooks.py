@@ -213,6 +213,27 @@ def test_emit_writes_a_module_event_for_the_subscribed_endpoints(app, receiver):
     assert request["json"]["data"] == {"survivor_id": 7, "merged_id": 8}
 
 
+def test_a_merge_of_two_accounts_is_an_event(app, users, make_account, receiver):
+    """CRM's merge (issue 18, point 2) emits crm.account.merged in its transaction; the
+    merged-away account's archiving is an update like any other."""
+    from modules.crm.models import Account
+    from modules.crm.services import merge as service
+
+    add_endpoint(app, receiver.url, {"crm.account.merged", "crm.account.updated"},
+                 receiver.secret)
+    survivor, merged = make_account("rep_a", legal_name="Fica Ltda."), make_account("rep_a")
+    with app.app_context():
+        admin = db.session.get(User, users["admin"])
+        with acting_as(admin):
+            service.merge("account", db.session.get(Account, survivor),
+                          db.session.get(Account, merged), {}, admin)
+    by_event = {r["json"]["event"]: r["json"] for r in receiver.received}
+    assert set(by_event) == {"crm.account.merged", "crm.account.updated"}
+    data = by_event["crm.account.merged"]["data"]
+    assert (data["survivor_id"], data["merged_id"]) == (survivor, merged)
+    assert all(r["verified"] for r in receiver.received)
+
+
 def test_emit_refuses_an_event_nobody_declared(app):
     with app.app_context(), pytest.raises(ValueError, match="unknown webhook event"):
         emit("crm.account.teleported", {})
