@@ -22,6 +22,7 @@ import logging
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -31,7 +32,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import force_locale
@@ -48,7 +48,7 @@ from .forms import PostForm
 from .registry import CalendarEntry, CalendarSource
 
 __all__ = ["CalendarFeed", "bp", "create_feed", "feed_of", "feed_user", "render_feed",
-           "revoke_feed"]
+           "revoke_feed", "uid_domain"]
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +130,14 @@ def window(user, today: date | None = None) -> tuple[datetime, datetime]:
             day_start(today + timedelta(days=FUTURE_DAYS + 1), user))
 
 
-def _uid_domain() -> str:
+def uid_domain() -> str:
+    """What follows the ``@`` of every UID: ``ERP_CALENDAR_UID_DOMAIN``, else the host of
+    ``ERP_BASE_URL`` — not the request's, so a feed read through another address (a proxy,
+    an IP) names the same events the same."""
     configured = current_app.config.get("ERP_CALENDAR_UID_DOMAIN")
     if configured:
         return str(configured)
-    return (request.host.split(":")[0] if request else "") or "mosaic-erp"
+    return urlsplit(str(current_app.config.get("ERP_BASE_URL") or "")).hostname or "mosaic-erp"
 
 
 def _event(entry: CalendarEntry, zone, stamp: datetime, domain: str) -> Event:
@@ -195,7 +198,7 @@ def render_feed(user, today: date | None = None) -> bytes:
         calendar.add("x-wr-calname", _("Mosaic ERP agenda — %(name)s", name=user.name))
         calendar.add("x-wr-timezone", str(zone))
         stamp = utcnow().replace(microsecond=0)
-        domain = _uid_domain()
+        domain = uid_domain()
         for entry in sorted(entries, key=_sort_key):
             calendar.add_component(_event(entry, zone, stamp, domain))
         calendar.add_missing_timezones()  # a VTIMEZONE for each TZID used

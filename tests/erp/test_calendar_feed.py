@@ -107,7 +107,7 @@ def test_the_feed_holds_the_users_agenda_in_their_time_zone(app, client_as, clie
     calendar = read(client, path)  # no login: the token is the key
     assert str(calendar["VERSION"]) == "2.0" and "PRODID" in calendar
     found = events(calendar)
-    host = "localhost"
+    host = domain(app)
     planned = found[f"crm.action.{agenda['planned']}@{host}"]
     start = planned.decoded("DTSTART")
     assert planned["DTSTART"].params["TZID"] == SAO_PAULO
@@ -135,6 +135,14 @@ def test_the_feed_holds_the_users_agenda_in_their_time_zone(app, client_as, clie
     assert len(found) == 4
 
 
+def domain(app) -> str:
+    """The UIDs' domain: the host of ERP_BASE_URL, whatever address the feed is read at."""
+    from erp.calendar_feed import uid_domain
+
+    with app.app_context():
+        return uid_domain()
+
+
 def local_today_of(app, name):
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == name))
@@ -145,12 +153,14 @@ def test_uids_are_stable_and_times_follow_the_users_zone(app, users, client_as, 
                                                          agenda):
     rep = client_as("rep_a")
     path = new_feed(rep)
-    first, second = events(read(client, path)), events(read(client, path))
+    first = events(read(client, path))
+    second = events(Calendar.from_ical(client.get(
+        path, base_url="https://erp.example.com").get_data()))  # another address
     assert set(first) == set(second) and len(first) == 4
     with app.app_context():
         db.session.get(User, users["rep_a"]).timezone = "America/Manaus"  # an hour behind
         db.session.commit()
-    planned = events(read(client, path))[f"crm.action.{agenda['planned']}@localhost"]
+    planned = events(read(client, path))[f"crm.action.{agenda['planned']}@{domain(app)}"]
     assert planned["DTSTART"].params["TZID"] == "America/Manaus"
     assert planned.decoded("DTSTART").hour == 13
     assert set(events(read(client, path))) == set(first)
@@ -160,8 +170,9 @@ def test_each_token_shows_its_own_users_items(app, client_as, client, agenda):
     path_a, path_b = new_feed(client_as("rep_a")), new_feed(client_as("rep_b"))
     assert path_a != path_b
     of_b = events(read(client, path_b))
-    assert set(of_b) == {f"crm.action.{agenda['of_rep_b']}@localhost"}
-    assert f"crm.action.{agenda['of_rep_b']}@localhost" not in events(read(client, path_a))
+    uid = f"crm.action.{agenda['of_rep_b']}@{domain(app)}"
+    assert set(of_b) == {uid}
+    assert uid not in events(read(client, path_a))
 
 
 def test_a_revoked_or_replaced_token_is_a_404(app, client_as, client, agenda):
