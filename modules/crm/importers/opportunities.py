@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from erp.auth import scope_clause
 from erp.auth.models import User
 from erp.db import db, utcnow
 from erp.errors import InvalidInput
@@ -166,10 +167,11 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
 def opportunities_by_ref_select(refs: set[str], user):
     """The opportunities ``user`` sees with one of the external references, read from its
     partial index (no ORDER BY: SQLite would rather walk the table in id order; the
-    index's condition said again, which SQLite's planner needs to weigh it well)."""
+    index's condition said again, which SQLite's planner needs to weigh it well; the
+    scope on ``owner_id + 0``, as for accounts: see accounts_by_external_ref_select)."""
     return select(Opportunity).where(Opportunity.external_ref.in_(refs),
                                      Opportunity.external_ref.isnot(None),
-                                     opportunity_scope(user))
+                                     scope_clause(Opportunity.owner_id + 0, user))
 
 
 def opportunities_by_title_select(account_ids: set[int], titles: set[str], user):
