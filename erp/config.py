@@ -121,6 +121,7 @@ def default_config(instance_path: Path) -> dict:
         "ERP_WEBHOOKS_MAX_ATTEMPTS": _env_int("ERP_WEBHOOKS_MAX_ATTEMPTS", 15),
         "ERP_WEBHOOKS_TIMEOUT": _env_int("ERP_WEBHOOKS_TIMEOUT", 10),
         "ERP_WEBHOOKS_DELIVER_ON_QUEUE": _env_bool("ERP_WEBHOOKS_DELIVER_ON_QUEUE", True),
+        "ERP_WEBHOOKS_KEEP_DAYS": _env_int("ERP_WEBHOOKS_KEEP_DAYS", 30),  # delivered ones
         # JSON API (erp/api): requests per token, where the counters live (memory:// is per
         # process; use e.g. redis://host:6379 with several workers), largest body accepted.
         "API_RATE_LIMIT": os.environ.get("ERP_API_RATE_LIMIT") or "600 per minute",

@@ -26,7 +26,8 @@ Configuration (``app.config``, or the environment with the same name):
 10), ``ERP_WEBHOOKS_DELIVER_ON_QUEUE`` (default true: a commit that wrote deliveries asks
 the worker for a pass at once; else the periodic pass, every minute),
 ``ERP_WEBHOOKS_ALLOW_HTTP_LOCAL`` (default false: endpoints are HTTPS only; true also
-allows ``http://127.0.0.1`` and ``http://localhost``, for tests and local receivers).
+allows ``http://127.0.0.1`` and ``http://localhost``, for tests and local receivers),
+``ERP_WEBHOOKS_KEEP_DAYS`` (default 30: delivered ones older than that leave the log, daily).
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
-from ..db import db, utcnow
+from ..db import db, utcnow, writing
 from ..tasks import enqueue_after_commit, on_worker_start, periodic_task, task
 from .models import DELIVERED, FAILED, QUEUED, SENDING, WebhookDelivery, WebhookEndpoint
 
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 15
 DEFAULT_TIMEOUT = 10
+DEFAULT_KEEP_DAYS = 30
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 STUCK_AFTER = timedelta(minutes=10)
@@ -293,6 +295,30 @@ def deliver_webhooks_periodically() -> None:
 @on_worker_start
 def _deliver_on_start() -> None:
     deliver_webhooks.enqueue()
+
+
+def prune(now: datetime | None = None) -> int:
+    """Remove the deliveries delivered more than ``ERP_WEBHOOKS_KEEP_DAYS`` (30) ago; the
+    number removed. Waiting and failed ones stay (an admin may send them again). For a
+    delivered one, ``next_attempt_at`` is the moment of its last claim: the worker's index
+    (status, next_attempt_at) finds them."""
+    days = int(_config("ERP_WEBHOOKS_KEEP_DAYS", DEFAULT_KEEP_DAYS))
+    since = _aware(now or utcnow()) - timedelta(days=days)
+    with writing():
+        result = db.session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.status == DELIVERED, WebhookDelivery.next_attempt_at < since)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+    return result.rowcount or 0
+
+
+@periodic_task(at=(4, 20), name="erp.webhooks.prune_deliveries")
+def prune_deliveries() -> None:
+    """Daily: the log of deliveries done long ago."""
+    removed = prune()
+    if removed:
+        log.info("removed %d webhook deliveries delivered long ago", removed)
 
 
 def send_again(delivery_id: int) -> bool:

@@ -415,3 +415,17 @@ def test_a_transaction_reads_the_endpoints_once_however_many_records_it_writes(
     assert cost(20, False) == (1, 1)  # one flush: one INSERT of 20 rows
     assert cost(20, True) == (1, 20)  # twenty flushes, still one SELECT
     assert len(deliveries(app)) == 41
+
+
+def test_delivered_ones_leave_the_log_after_the_days_kept(app, make_account, receiver):
+    from erp.webhooks.delivery import prune
+
+    add_endpoint(app, receiver.url, {"crm.account.created"}, receiver.secret)
+    make_account("rep_a")
+    receiver.stop()
+    make_account("rep_a")  # waiting: the receiver is down
+    assert sorted(d.status for d in deliveries(app)) == [DELIVERED, QUEUED]
+    with app.app_context():
+        assert prune() == 0  # delivered today
+        assert prune(now=utcnow() + timedelta(days=31)) == 1
+    assert [d.status for d in deliveries(app)] == [QUEUED]  # kept until delivered
