@@ -1,8 +1,9 @@
 """CRM's merge handlers (issue 18): what follows the survivor when two accounts, or two
 contacts, are merged (the merge itself: services/merge.py).
 
-Accounts: opportunities (their history and drafts go with them), actions, the account's
-own timeline events, contact links (each role kept; a contact linked to both keeps one
+Accounts: opportunities (their history, and the drafts editing them, go with them),
+actions, the account's own timeline events, the unfinished new-opportunity forms (drafts)
+naming the account, contact links (each role kept; a contact linked to both keeps one
 link, the survivor's role, else the merged one's) and tags (the survivor gets the merged
 account's too). Contacts: their links to accounts (the same folding), actions and
 opportunities naming them. Refused: two accounts with different tax ids (two companies,
@@ -12,7 +13,7 @@ CNPJ look-ups are kept by CNPJ, not by account: nothing to move.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Text, and_, cast, delete, func, insert, select, update
 
 from erp.audit import current_actor
 from erp.db import db
@@ -20,7 +21,15 @@ from erp.i18n import module_i18n
 from erp.merging import moving
 from erp.registry import MERGE_ACCOUNT, MERGE_CONTACT, MergeHandler
 
-from .models import AccountContact, Action, Opportunity, OpportunityChange, Tag, account_tags
+from .models import (
+    AccountContact,
+    Action,
+    Opportunity,
+    OpportunityChange,
+    OpportunityDraft,
+    Tag,
+    account_tags,
+)
 from .models.events import AccountEvent
 
 _ = module_i18n(__name__).gettext
@@ -153,6 +162,44 @@ def _undo_tags(survivor, merged, log) -> None:
     db.session.flush()
 
 
+# --- drafts ----------------------------------------------------------------------------------
+
+_DRAFT = OpportunityDraft.__table__
+
+
+def _drafts_naming(field: str, record_id: int) -> list[tuple[int, dict]]:
+    """(id, payload) of the unfinished opportunity forms whose ``field`` (as typed: the form's
+    account_id or contact_id) names ``record_id``; the JSON text filters first."""
+    rows = db.session.execute(select(_DRAFT.c.id, _DRAFT.c.payload).where(
+        cast(_DRAFT.c.payload, Text).contains(str(record_id))).order_by(_DRAFT.c.id))
+    return [(row.id, row.payload) for row in rows
+            if isinstance(row.payload, dict) and str(row.payload.get(field)) == str(record_id)]
+
+
+def _set_draft_field(draft_id: int, payload: dict, field: str, value) -> None:
+    """The payload with ``field`` changed, its last change kept (no edit of the user's)."""
+    db.session.execute(update(_DRAFT).where(_DRAFT.c.id == draft_id).values(
+        payload={**payload, field: value}, updated_at=_DRAFT.c.updated_at))
+
+
+def _move_drafts(field: str, survivor, merged) -> list[int]:
+    moved = []
+    for draft_id, payload in _drafts_naming(field, merged.id):
+        typed = payload[field]
+        _set_draft_field(draft_id, payload, field,
+                         str(survivor.id) if isinstance(typed, str) else survivor.id)
+        moved.append(draft_id)
+    return moved
+
+
+def _undo_drafts(field: str, survivor, merged, ids: list[int]) -> None:
+    for draft_id, payload in _drafts_naming(field, survivor.id):
+        if draft_id in ids:
+            typed = payload[field]
+            _set_draft_field(draft_id, payload, field,
+                             str(merged.id) if isinstance(typed, str) else merged.id)
+
+
 # --- the handlers --------------------------------------------------------------------------
 
 
@@ -161,6 +208,9 @@ def _account_preview(survivor, merged) -> list[str]:
                                                                        merged)
     if tags := _new_tags(survivor, merged):
         lines.append(ngettext("%(num)d tag", "%(num)d tags", len(tags)))
+    if drafts := _drafts_naming("account_id", merged.id):
+        lines.append(ngettext("%(num)d opportunity draft", "%(num)d opportunity drafts",
+                              len(drafts)))
     return lines
 
 
@@ -175,7 +225,8 @@ def _account_conflicts(survivor, merged) -> list[str]:
 def _account_move(survivor, merged) -> dict:
     log = {"records": _account_moves.move(survivor, merged),
            "links": _move_links("account", survivor, merged),
-           "tags": _move_tags(survivor, merged)}
+           "tags": _move_tags(survivor, merged),
+           "drafts": _move_drafts("account_id", survivor, merged)}
     user_id, _name = current_actor()
     event = AccountEvent(account_id=survivor.id, kind=EVENT_MERGED, user_id=user_id)
     db.session.add(event)
@@ -187,6 +238,7 @@ def _account_move(survivor, merged) -> dict:
 def _account_undo(survivor, merged, log: dict) -> None:
     if log.get("event"):
         db.session.execute(delete(AccountEvent).where(AccountEvent.id == log["event"]))
+    _undo_drafts("account_id", survivor, merged, log.get("drafts", []))
     _undo_tags(survivor, merged, log.get("tags", {}))
     _undo_links("account", survivor, merged, log.get("links", {}))
     _account_moves.undo(survivor, merged, log.get("records", {}))
@@ -199,10 +251,12 @@ def _contact_preview(survivor, merged) -> list[str]:
 
 def _contact_move(survivor, merged) -> dict:
     return {"records": _contact_moves.move(survivor, merged),
-            "links": _move_links("contact", survivor, merged)}
+            "links": _move_links("contact", survivor, merged),
+            "drafts": _move_drafts("contact_id", survivor, merged)}
 
 
 def _contact_undo(survivor, merged, log: dict) -> None:
+    _undo_drafts("contact_id", survivor, merged, log.get("drafts", []))
     _undo_links("contact", survivor, merged, log.get("links", {}))
     _contact_moves.undo(survivor, merged, log.get("records", {}))
 

@@ -22,6 +22,7 @@ from modules.crm.models import (
     Contact,
     MergeLog,
     Opportunity,
+    OpportunityDraft,
     Tag,
 )
 from modules.crm.models.events import AccountEvent
@@ -84,6 +85,8 @@ def filled(app, users, make_account, make_contact):
         db.session.flush()
         account = db.session.get(Account, merged)
         account.tags.append(tag)
+        db.session.add(OpportunityDraft(user_id=users["rep_a"], title="Nova",
+                                        payload={"title": "Nova", "account_id": str(merged)}))
         db.session.commit()
         assert user is not None
         db.session.remove()
@@ -133,6 +136,9 @@ def test_merge_moves_every_modules_records_and_undo_restores_both_exactly(app, f
         assert survivor.email == "compras@alfa.example"
         assert survivor.legal_name == "Alfa Comércio Ltda"
         assert [t.name for t in survivor.tags] == ["Importante"]
+        # The unfinished opportunity form on the merged account now names the survivor.
+        assert db.session.scalar(select(OpportunityDraft.payload))["account_id"] == str(
+            survivor.id)
         # The contact linked to both keeps one link, with the merged one's role.
         links = db.session.scalars(select(AccountContact).where(
             AccountContact.contact_id == filled["shared"])).all()
@@ -327,6 +333,8 @@ def test_contacts_merge_with_links_actions_and_quotes_then_undo(app, users, make
         user = admin()
         db.session.add(Action(account_id=first_account, contact_id=merged, user_id=user.id,
                               kind="call", done=True, description="Ligação", at=utcnow()))
+        db.session.add(OpportunityDraft(user_id=user.id, title="Rascunho", payload={
+            "account_id": str(first_account), "contact_id": str(merged)}))
         db.session.commit()
         sales = app.extensions["erp"].get(ContractData, "sales")
         if sales is not None:  # a quote sent to the contact with an e-mail: the merged one
@@ -346,6 +354,8 @@ def test_contacts_merge_with_links_actions_and_quotes_then_undo(app, users, make
         roles = sorted((link.account_id, link.role) for link in kept.account_links)
         assert roles == sorted([(first_account, "Diretor"), (second_account, "Financeiro")])
         assert db.session.get(Contact, merged).merged_into_id == survivor
+        assert db.session.scalar(select(OpportunityDraft.payload))["contact_id"] == str(
+            survivor)
         service.undo(db.session.get(MergeLog, log_id), admin())
         db.session.remove()
         assert dump_all() == before
