@@ -378,3 +378,34 @@ def test_losses_report_reads_the_periods_losses_once(app, users, pipeline, accou
                     if db.engine.dialect.name == "sqlite":  # not looped over the stages
                         assert not re.search(r"SCAN crm_(stage|loss_reason)\b.*\n.*SEARCH "
                                              r"crm_opportunity", plan), plan
+
+
+def test_renaming_every_stage_keeps_the_figures_and_the_plans(app, users, pipeline, accounts):
+    """Issue 19: the stays are kept per stage id, so renaming the stages (after their
+    history was written) changes no figure of the report, and its statements still read
+    no history and scan nothing."""
+    from modules.crm.services import settings
+
+    _seed(app, users, pipeline, accounts, 600)
+    everything = Filters(start=date(2025, 1, 1), end=date(2026, 12, 31))
+
+    def figures():
+        with app.app_context(), app.test_request_context():
+            got = report.funnel_report(db.session.get(User, users["admin"]), everything, AS_OF)
+            return [(s.stage_id, s.reached, s.open_now, s.average_days) for s in got.stages]
+
+    before = figures()
+    assert all(days for *_rest, days in before)
+    with app.app_context():
+        for stage in db.session.scalars(select(Stage)).all():
+            settings.save_stage({"name": f"{stage.name} (renomeada)",
+                                 "sequence": str(stage.sequence)}, stage)
+        names = db.session.scalars(select(Stage.name)).all()
+        assert all(name.endswith("(renomeada)") for name in names)
+        refresh_statistics()
+        cohort, days = _report_statements(app, users, "admin", everything)
+        for statement, table in ((cohort, "crm_opportunity"), (days, "crm_opportunity_stay")):
+            plan = query_plan(statement)
+            assert not full_scans(plan, table), plan
+            assert not _history_reads(plan), plan
+    assert figures() == before
