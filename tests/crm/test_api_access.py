@@ -68,6 +68,9 @@ OPERATIONS = [
     ("GET", "/loss-reasons", READ, None),
     ("GET", "/tags", READ, None),
     ("GET", "/categories", READ, None),
+    # The CNPJ lookup (issue 19): switched off here, so a 503 within permission; its
+    # answers are tested in tests/crm/test_lookup_cleaning.py.
+    ("GET", "/cnpj-lookup?cnpj=11222333000181", WRITE, None),
     # Merging (issue 18): a manager's (crm.manage and crm.write); their scope and the reps'
     # 403 are tested in tests/crm/test_merge_api.py.
     ("POST", "/accounts/merge/preview", MANAGE,
@@ -79,6 +82,14 @@ OPERATIONS = [
     ("POST", "/contacts/merge", MANAGE,
      lambda r: {"survivor_id": r["contact_id"], "merged_id": r["contact_id"]}),
     ("POST", "/merges/undo", MANAGE, lambda r: {"merge_id": 1}),
+    # Find duplicates (issue 18): a manager's (crm.manage); scope and paging in
+    # tests/crm/test_api_duplicates.py.
+    ("GET", "/duplicates/accounts", MANAGE, None),
+    ("GET", "/duplicates/contacts", MANAGE, None),
+    ("POST", "/duplicates/accounts/dismissals", MANAGE,
+     lambda r: {"first_id": r["account_id"], "second_id": r["mine"]}),
+    ("POST", "/duplicates/contacts/dismissals", MANAGE,
+     lambda r: {"first_id": r["contact_id"], "second_id": r["contact_id"]}),
 ]
 WITH_RECORD = [op for op in OPERATIONS if "{" in op[1]]
 
