@@ -404,3 +404,20 @@ def test_undo_keeps_changes_made_to_the_survivor_after_the_merge(app, users, mak
         assert kept.city == "Campinas" and kept.email is None  # the merge's pick undone
         rows = {row[0]: row for row in dump_all()["crm_account"]}
         assert rows[merged] == next(r for r in merged_before if r[0] == merged)
+
+
+def test_undo_is_refused_after_30_days(app, users, make_account, admin):
+    from datetime import timedelta
+
+    from erp.db import utcnow
+
+    survivor = make_account("rep_a", legal_name="Lambda")
+    merged = make_account("rep_a", legal_name="Lambda Dup")
+    with app.app_context():
+        log = service.merge("account", db.session.get(Account, survivor),
+                            db.session.get(Account, merged), {}, admin())
+        log.at = utcnow() - timedelta(days=service.UNDO_DAYS, minutes=1)
+        db.session.commit()
+        with pytest.raises(Exception, match="within 30 days"):
+            service.undo(db.session.get(MergeLog, log.id), admin())
+        assert db.session.get(Account, merged).merged_into_id == survivor
