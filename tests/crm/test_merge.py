@@ -421,3 +421,22 @@ def test_undo_is_refused_after_30_days(app, users, make_account, admin):
         with pytest.raises(Exception, match="within 30 days"):
             service.undo(db.session.get(MergeLog, log.id), admin())
         assert db.session.get(Account, merged).merged_into_id == survivor
+
+
+def test_a_merge_is_a_webhook_event_in_its_transaction(app, users, make_account, admin):
+    from erp.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    survivor = make_account("rep_a", legal_name="Mu")
+    merged = make_account("rep_a", legal_name="Mu Dup")
+    with app.app_context():
+        db.session.add(WebhookEndpoint(name="Receptor", url="http://127.0.0.1:9/hook",
+                                       secret="s" * 32, active=True,
+                                       events=["crm.account.merged"]))
+        db.session.commit()
+        log = service.merge("account", db.session.get(Account, survivor),
+                            db.session.get(Account, merged), {}, admin())
+        deliveries = db.session.scalars(select(WebhookDelivery).where(
+            WebhookDelivery.event == "crm.account.merged")).all()
+        assert [d.data["merge_id"] for d in deliveries] == [log.id]
+        assert deliveries[0].data["survivor_id"] == survivor
+        assert deliveries[0].data["merged_id"] == merged
