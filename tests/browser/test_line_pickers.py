@@ -63,7 +63,11 @@ def watched(page):
     page.add_init_script(WATCH)
     page.on("console", lambda m: problems.append(f"console {m.text}") if m.type == "error"
             else None)
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("pageerror", lambda e: problems.append(f"uncaught {e}"))
+    # A request the test's own navigation cut short (a favicon, a search under way when
+    # the form is saved) is aborted by the browser, not failed by the app.
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url} ({r.failure})")
+            if "ERR_ABORTED" not in (r.failure or "") else None)
     page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400
             else None)
     yield page, problems
@@ -74,10 +78,17 @@ def no_problems(page, problems):
 
 
 def pick(page, select_id: str, typed: str, option: str) -> None:
-    """Open the picker that replaced <select id=select_id>, type, click the option."""
+    """Open the picker that replaced <select id=select_id>, type, click the option. A
+    picker that searches the server is let finish its search first (else leaving the page
+    right after would abort it, a failed request)."""
     control = page.locator(f"#{select_id}-ts-control")
     control.click()
-    control.fill(typed)
+    if page.locator(f"#{select_id}").get_attribute("data-picker-url"):
+        with page.expect_response(lambda r: "/sales/products/pick" in r.url
+                                  and f"q={typed}" in r.url):
+            control.fill(typed)
+    else:
+        control.fill(typed)
     page.locator(".ts-dropdown.single, .ts-dropdown.multi").locator(".option", has_text=option) \
         .first.click()
 
