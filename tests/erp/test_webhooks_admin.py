@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from erp.auth.models import User
 from erp.db import db
@@ -140,3 +140,43 @@ def test_the_delivery_log_in_portuguese_and_send_again(app, users, client_as, mo
             "id": delivery_id, "csrf_token": token}).status_code in (400, 403)
     finally:
         receiver.stop()
+
+
+def test_editing_keeps_the_secret_and_deleting_takes_the_log_along(app, admin, monkeypatch):
+    admin.post(NEW, data=form(admin))
+    [endpoint] = endpoints(app)
+    edit = f"{LIST}edit/?id={endpoint.id}"
+    page = admin.get(edit).get_data(as_text=True)
+    [checked] = [tag for tag in re.findall(r'<input[^>]*\bchecked\b[^>]*>', page)
+                 if 'name="events"' in tag]
+    assert 'value="crm.account.created"' in checked
+    answer = admin.post(edit, data={
+        "csrf_token": csrf_token(admin, edit), "name": "Renomeado",
+        "url": "https://other.example.com/in", "events": ["crm.contact.created"]})
+    assert answer.status_code == 302
+    [edited] = endpoints(app)
+    assert (edited.name, edited.url, edited.events, edited.active, edited.secret) == (
+        "Renomeado", "https://other.example.com/in", ["crm.contact.created"], False,
+        endpoint.secret)
+    bad = admin.post(edit, data={"csrf_token": csrf_token(admin, edit), "name": "X",
+                                 "url": "http://other.example.com/in",
+                                 "events": ["crm.contact.created"]})
+    assert "Only HTTPS URLs are allowed" in bad.get_data(as_text=True)
+    assert endpoints(app)[0].url == "https://other.example.com/in"
+
+    with app.app_context():
+        db.session.add(WebhookEndpoint(name="Outro", url="https://x.example.com/",
+                                       secret="s", events=["crm.account.merged"]))
+        db.session.get(WebhookEndpoint, edited.id).active = True
+        db.session.get(WebhookEndpoint, edited.id).events = ["crm.account.merged"]
+        db.session.commit()
+        monkeypatch.setitem(app.config, "ERP_WEBHOOKS_DELIVER_ON_QUEUE", False)
+        emit("crm.account.merged", {"survivor_id": 1})
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 2
+    answer = admin.post(f"{LIST}delete/", data={"id": edited.id,
+                                                "csrf_token": csrf_token(admin, LIST)})
+    assert answer.status_code == 302
+    with app.app_context():
+        left = db.session.scalars(select(WebhookDelivery)).all()
+        assert [d.endpoint.name for d in left] == ["Outro"]
