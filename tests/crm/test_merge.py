@@ -440,3 +440,22 @@ def test_a_merge_is_a_webhook_event_in_its_transaction(app, users, make_account,
         assert [d.data["merge_id"] for d in deliveries] == [log.id]
         assert deliveries[0].data["survivor_id"] == survivor
         assert deliveries[0].data["merged_id"] == merged
+
+
+def test_the_merge_log_shows_only_merges_within_scope(app, users, make_account, client_as,
+                                                      admin):
+    ours = [make_account("rep_a", legal_name=f"Nu {n}") for n in (1, 2)]
+    theirs = [make_account("rep_c", legal_name=f"Xi {n}") for n in (1, 2)]
+    with app.app_context():
+        mine = service.merge("account", *(db.session.get(Account, i) for i in ours), {},
+                             admin()).id
+        other = service.merge("account", *(db.session.get(Account, i) for i in theirs), {},
+                              admin()).id
+    manager = client_as("manager")
+    page = manager.get("/crm/merges").get_data(as_text=True)
+    assert f'data-merge="{mine}"' in page and f'data-merge="{other}"' not in page
+    assert manager.post(f"/crm/merges/{other}/undo",
+                        data={"csrf_token": _csrf(page)}).status_code == 404
+    assert f'data-merge="{other}"' in client_as("admin").get("/crm/merges").get_data(
+        as_text=True)
+    assert client_as("rep_a").get("/crm/merges").status_code == 403
