@@ -242,6 +242,9 @@ def test_refused_without_permission_and_out_of_scope(app, users, make_account, c
     manager = client_as("manager")
     assert 'id="merge-account"' in manager.get(f"/crm/accounts/{mine}").get_data(as_text=True)
     assert manager.get(f"/crm/accounts/merge?a={mine}").status_code == 200  # choose the other
+    found = manager.get(f"/crm/accounts/merge?a={mine}&q=Gama").get_data(as_text=True)
+    assert f"b={also}" in found and f"b={mine}" not in found
+    assert f"b={other_team}" not in found  # another team's: not the manager's to see
     assert manager.get(f"/crm/accounts/merge?a={mine}&b={also}").status_code == 200
     for a, b in ((mine, other_team), (other_team, mine)):
         assert manager.get(f"/crm/accounts/merge?a={a}&b={b}").status_code == 404

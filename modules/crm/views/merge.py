@@ -25,6 +25,7 @@ from ..services.scope import (
     contact_scope,
     get_account_or_404,
     get_contact_or_404,
+    pick_accounts,
 )
 from ..services.validation import format_phone, format_tax_id
 from . import bp
@@ -47,7 +48,7 @@ def _merge_page(kind: str):
     versions the page showed (a change since then is a conflict)."""
     a, b = id_arg("a", request.values), id_arg("b", request.values)
     if a is None or b is None:
-        return render_template("crm/merge/choose.html", kind=kind, a=a, b=b)
+        return _choose(kind, a, b)
     survivor, merged = GETTERS[kind](a, current_user), GETTERS[kind](b, current_user)
     if request.method == "POST":
         if not PostForm().validate_on_submit():
@@ -75,6 +76,22 @@ def _merge_page(kind: str):
         preview=service.preview(kind, survivor, merged),
         problems=service.problems(kind, survivor, merged), form=PostForm(),
         record_url=_record_url, shown=_shown)
+
+
+def _choose(kind: str, a: int | None, b: int | None):
+    """The two records to compare: by id, or the second one found by a search (``q``)
+    among those the user sees (archived ones and the first left out)."""
+    first = GETTERS[kind](a, current_user) if a is not None else None
+    query = request.args.get("q", "").strip()
+    found = []
+    if query and first is not None:
+        from ..services.search import search_contacts
+
+        found = (pick_accounts(query, current_user, 20) if kind == KIND_ACCOUNT
+                 else [c for c in search_contacts(query, current_user, 20) if not c.archived])
+        found = [record for record in found if record.id != first.id]
+    return render_template("crm/merge/choose.html", kind=kind, a=a, b=b, first=first,
+                           query=query, found=found)
 
 
 def _shown(name: str, value) -> str:
