@@ -17,19 +17,14 @@ from stdnum.br import cnpj, cpf
 from .contract import cell_text
 
 
-def _digits(value: Any) -> str | None:
-    text = cell_text(value)
-    return text if text.isdigit() and text.isascii() else None
-
-
 def padded_tax_id(value: Any) -> str:
     """A numeric CNPJ/CPF cell with its leading zeros back when that makes it valid (and
     only one reading is valid); otherwise the cell as text."""
     text = cell_text(value)
-    digits = _digits(value)
-    if digits is None or len(digits) >= 14 or (
-            len(digits) == 11 and cpf.is_valid(digits)):
-        return text
+    if not (text.isdigit() and text.isascii()) or len(text) >= 14 or (
+            len(text) == 11 and cpf.is_valid(text)):
+        return text  # formatted, complete, or no number: as it is (the usual case)
+    digits = text
     candidates = []
     if len(digits) < 11 and cpf.is_valid(digits.zfill(11)):
         candidates.append(digits.zfill(11))
@@ -42,5 +37,4 @@ def padded_cep(value: Any) -> str:
     """A numeric CEP cell of 7 digits with its leading zero back (CEPs start at 01000-000:
     only one zero can be lost)."""
     text = cell_text(value)
-    digits = _digits(value)
-    return digits.zfill(8) if digits is not None and len(digits) == 7 else text
+    return text.zfill(8) if len(text) == 7 and text.isdigit() and text.isascii() else text

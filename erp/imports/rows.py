@@ -33,9 +33,13 @@ def _field_names(field: ImportField) -> set[str]:
     return {normalize_header(n) for n in (field.name, str(field.label), *field.aliases)}
 
 
-def header_score(cells: list, importer: Importer) -> int:
+def _all_names(importer: Importer) -> set[str]:
+    return set().union(*(_field_names(f) for f in importer.fields))
+
+
+def header_score(cells: list, importer: Importer, names: set[str] | None = None) -> int:
     """How many cells of a row are known header names of the importer's fields."""
-    names = set().union(*(_field_names(f) for f in importer.fields))
+    names = _all_names(importer) if names is None else names
     return len({normalize_header(cell_text(c)) for c in cells} & names - {""})
 
 
@@ -44,12 +48,13 @@ def detect_header(rows: Iterable[tuple[int, list]], importer: Importer) -> int |
     header names (the first such row on a tie; the first row when none matches): a
     title, the company's name or a blank line above the header is skipped."""
     best, best_score = None, 0
+    names = _all_names(importer)
     for index, (number, cells) in enumerate(rows):
         if index >= HEADER_SCAN_ROWS:
             break
         if best is None:
             best = number
-        score = header_score(cells, importer)
+        score = header_score(cells, importer, names)
         if score > best_score:
             best, best_score = number, score
     return best

@@ -286,7 +286,8 @@ def _value_errors(importer: Importer, values: dict | None) -> list[str]:
 
 
 def value_scan_rows() -> int:
-    return int(current_app.config.get("IMPORT_VALUE_SCAN_ROWS", 5000))
+    """Rows read for the distinct values of enumerated columns (the mapping step)."""
+    return int(current_app.config.get("IMPORT_VALUE_SCAN_ROWS", 2000))
 
 
 def file_values(job: ImportJob, importer: Importer,

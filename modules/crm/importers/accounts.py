@@ -237,7 +237,7 @@ def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
         data["tax_id"] = padded_tax_id(values["tax_id"])
     if "cep" in data:
         data["cep"] = padded_cep(values["cep"])
-    if "state" in data:  # "São Paulo" as well as "SP"
+    if "state" in data and data["state"].upper() not in v.BR_STATES:  # "São Paulo"
         data["state"] = guess_state(data["state"]) or data["state"]
     label = ACCOUNT_LABELS
     if _text(values, "person_type"):
@@ -316,9 +316,11 @@ def _person_rg(data: dict, account: Account | None) -> str:
     """An "IE / RG" cell of a person (PF) that is no valid state registration: their RG,
     kept in the notes ("RG: ...") instead of refusing the row or dropping it."""
     registration = data.get("state_registration")
+    if not registration:
+        return ""
     person_type = data.get("person_type") or v.guess_person_type(
         v.normalize_tax_id(data.get("tax_id"))) or getattr(account, "person_type", None)
-    if not registration or person_type != "PF":
+    if person_type != "PF":
         return ""
     state = data.get("state") or getattr(account, "state", None)
     try:
