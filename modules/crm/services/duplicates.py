@@ -26,7 +26,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, literal, literal_column, or_, select, text, union, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from erp.auth import in_scope
 from erp.db import db
@@ -377,7 +377,7 @@ def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN
     member_rows = db.session.execute(members).all()
     records = {r.id: r for r in db.session.scalars(
         select(model).where(model.id.in_({m.id for m in member_rows}))
-        .options(*([noload(Account.tags)] if model is Account else [])))}
+        .options(*([lazyload(Account.tags)] if model is Account else [])))}
     grouped: dict[tuple[int, str], list] = {(row.rank, row.key): [] for row in rows}
     for member in sorted(member_rows, key=lambda m: m.id):
         group = grouped.get((member.rank, member.key))
