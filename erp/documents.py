@@ -90,10 +90,20 @@ def _blank_id(value: str) -> bool:
     return value in ("", "__None")  # "__None": an empty select
 
 
+def _as_text(value: Any) -> str:
+    """A row's value as the form's text. A number given as one (an API's decimal string
+    read into a Decimal) keeps its value: its decimal point becomes a comma, since the
+    parsers read "1.500" as a Brazilian thousand and a lone comma as the decimal
+    separator (issue 18)."""
+    if isinstance(value, Decimal | float):
+        return format(Decimal(str(value)), "f").replace(".", ",")
+    return text(value)
+
+
 def _clean_line(row: Mapping[str, Any], errors: Errors, prefix: str,
                 product: Callable[[int], Any] | None, say: Mapping[str, Any]) -> dict | None:
     """One row of :func:`clean_lines` (``None``: an empty row of the form, skipped)."""
-    raw = {name: text(row.get(name)) for name in (
+    raw = {name: _as_text(row.get(name)) for name in (
         "product_id", "description", "quantity", "unit_price", "discount")}
     if product is None:
         raw["product_id"] = ""

@@ -4,8 +4,8 @@ report's figures.
 
 Views are thin, as on the web: parse (the schemas), check the permission and the record
 scope of the receivable's account, call the same services the pages call, answer. The
-services' refusals become API errors in CRM's one place (``modules.crm.api.errors``:
-CRM is a declared dependency), in the host's error shape.
+services' refusals become API errors through the host's conventions
+(``erp.api.conventions``), in the host's error shape.
 """
 
 from __future__ import annotations

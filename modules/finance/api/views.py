@@ -11,12 +11,18 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from erp.api import Blueprint
-from erp.api.etags import check_if_match, sends_etag
+from erp.api.conventions import (
+    expect_version,
+    invalid,
+    not_found,
+    requires,
+    service_errors,
+    stale_response,
+)
+from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 from erp.clock import local_today
 from erp.db import db
-from modules.crm.api.common import not_found, precondition_response, requires
-from modules.crm.api.errors import invalid, service_errors
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
@@ -99,7 +105,7 @@ def get_receivable(receivable_id: int):
 @requires(receivables, WRITE)
 @receivables.response(200, s.ReceivableSchema)
 @not_found(receivables)
-@precondition_response(receivables)
+@stale_response(receivables, body_version=False)
 @sends_etag
 def cancel_receivable(receivable_id: int):
     """Cancel a receivable entered by hand
@@ -108,7 +114,7 @@ def cancel_receivable(receivable_id: int):
     (422).
     """
     receivable = services.get_receivable_or_404(receivable_id, current_user)
-    check_if_match(receivable)
+    expect_version(receivable)
     with service_errors():
         services.cancel_receivable(receivable, user=current_user)
     return receivable

@@ -18,13 +18,11 @@ from ..permissions import READ, WRITE
 from . import schemas as s
 from .common import (
     account_in_scope,
-    conflict_response,
-    expected_version,
-    form_lines,
+    expect_version,
     not_found,
-    precondition_response,
     requires,
     service_errors,
+    stale_response,
 )
 
 quotes = Blueprint("sales-quotes", __name__, description=(
@@ -38,13 +36,11 @@ invoices = Blueprint("sales-invoices", __name__, description=(
     "Sales invoices (notas fiscais) with their installments; cancelling one cancels its "
     "receivables, unless finance already received payments on them."))
 
-_STALE = "`stale_version`: the document changed since `version`."
-
 
 def _lines(document) -> list[dict]:
-    return form_lines({"product_id": line.product_id, "description": line.description,
+    return [{"product_id": line.product_id, "description": line.description,
              "quantity": line.quantity, "unit_price": line.unit_price,
-             "discount": line.discount} for line in document.lines)
+             "discount": line.discount} for line in document.lines]
 
 
 def _page(model, args: dict, *filters, options=()):
@@ -89,7 +85,6 @@ def create_quote(data):
     """
     account = account_in_scope(data.pop("account_id"))
     data.setdefault("valid_until", services.default_validity(current_user))
-    data["lines"] = form_lines(data["lines"])
     with service_errors():
         return services.create_quote(account, data, user=current_user)
 
@@ -113,8 +108,7 @@ def get_quote(quote_id: int):
 @quotes.arguments(s.QuoteUpdateSchema)
 @quotes.response(200, s.QuoteSchema)
 @not_found(quotes)
-@conflict_response(quotes, _STALE)
-@precondition_response(quotes)
+@stale_response(quotes)
 @sends_etag
 def update_quote(data, quote_id: int):
     """Update a draft quote
@@ -124,11 +118,9 @@ def update_quote(data, quote_id: int):
     made from a stale read.
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expected_version(quote, data)
+    expect_version(quote, data)
     current = {"contact_id": quote.contact_id, "valid_until": quote.valid_until,
                "notes": quote.notes, "lines": _lines(quote)}
-    if "lines" in data:
-        data["lines"] = form_lines(data["lines"])
     with service_errors():
         return services.update_quote(quote, {**current, **data}, user=current_user)
 
@@ -138,7 +130,7 @@ def update_quote(data, quote_id: int):
 @quotes.arguments(s.QuoteSendSchema)
 @quotes.response(200, s.QuoteSchema)
 @not_found(quotes)
-@precondition_response(quotes)
+@stale_response(quotes, body_version=False)
 @sends_etag
 def send_quote(data, quote_id: int):
     """Send a quote by e-mail
@@ -147,7 +139,7 @@ def send_quote(data, quote_id: int):
     outbox); the quote becomes `sent`. A draft or a sent quote still valid may be sent.
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expected_version(quote, {})
+    expect_version(quote, {})
     contact_id = data.get("contact_id", quote.contact_id)
     with service_errors():
         return services.send_quote(quote, contact_id, user=current_user,
@@ -158,7 +150,7 @@ def send_quote(data, quote_id: int):
 @requires(quotes, WRITE)
 @quotes.response(201, s.SalesOrderSchema, description="The order made from the quote")
 @not_found(quotes)
-@precondition_response(quotes)
+@stale_response(quotes, body_version=False)
 @sends_etag
 def accept_quote(quote_id: int):
     """Mark a quote accepted
@@ -167,7 +159,7 @@ def accept_quote(quote_id: int):
     is confirmed (answered). An expired or decided quote is refused (422).
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expected_version(quote, {})
+    expect_version(quote, {})
     with service_errors():
         return services.accept_quote(quote, user=current_user)
 
@@ -176,7 +168,7 @@ def accept_quote(quote_id: int):
 @requires(quotes, WRITE)
 @quotes.response(200, s.QuoteSchema)
 @not_found(quotes)
-@precondition_response(quotes)
+@stale_response(quotes, body_version=False)
 @sends_etag
 def refuse_quote(quote_id: int):
     """Mark a quote refused
@@ -184,7 +176,7 @@ def refuse_quote(quote_id: int):
     The customer said no. A decided quote is refused (422).
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expected_version(quote, {})
+    expect_version(quote, {})
     with service_errors():
         return services.refuse_quote(quote, user=current_user)
 
@@ -216,7 +208,6 @@ def create_order(data):
     Confirmed at once, for an account you can see, with at least one line.
     """
     account = account_in_scope(data.pop("account_id"))
-    data["lines"] = form_lines(data["lines"])
     with service_errors():
         return services.create_order(account, data, user=current_user)
 
@@ -235,7 +226,7 @@ def get_order(order_id: int):
 @requires(orders, WRITE)
 @orders.response(200, s.SalesOrderSchema)
 @not_found(orders)
-@precondition_response(orders)
+@stale_response(orders, body_version=False)
 @sends_etag
 def deliver_order(order_id: int):
     """Mark a sales order delivered
@@ -243,7 +234,7 @@ def deliver_order(order_id: int):
     Only a confirmed order (422 otherwise).
     """
     order = services.get_order_or_404(order_id, current_user)
-    expected_version(order, {})
+    expect_version(order, {})
     with service_errors():
         return services.deliver_order(order, user=current_user)
 
@@ -252,7 +243,7 @@ def deliver_order(order_id: int):
 @requires(orders, WRITE)
 @orders.response(200, s.SalesOrderSchema)
 @not_found(orders)
-@precondition_response(orders)
+@stale_response(orders, body_version=False)
 @sends_etag
 def cancel_order(order_id: int):
     """Cancel a sales order
@@ -260,7 +251,7 @@ def cancel_order(order_id: int):
     An invoiced order's invoice must be cancelled first (422).
     """
     order = services.get_order_or_404(order_id, current_user)
-    expected_version(order, {})
+    expect_version(order, {})
     with service_errors():
         return services.cancel_order(order, user=current_user)
 
@@ -270,7 +261,7 @@ def cancel_order(order_id: int):
 @orders.arguments(s.SalesInvoiceCreateSchema)
 @orders.response(201, s.SalesInvoiceSchema, description="The invoice issued")
 @not_found(orders)
-@precondition_response(orders)
+@stale_response(orders, body_version=False)
 @sends_etag
 def invoice_order(data, order_id: int):
     """Invoice a sales order
@@ -280,7 +271,7 @@ def invoice_order(data, order_id: int):
     receivable of each part. A cancelled or already invoiced order is refused (422).
     """
     order = services.get_order_or_404(order_id, current_user)
-    expected_version(order, {})
+    expect_version(order, {})
     data["installments"] = str(data.get("installments", 1))  # the form's text field
     with service_errors():
         return services.issue_invoice(order, data, user=current_user)
@@ -316,7 +307,7 @@ def get_invoice(invoice_id: int):
 @requires(invoices, WRITE)
 @invoices.response(200, s.SalesInvoiceSchema)
 @not_found(invoices)
-@precondition_response(invoices)
+@stale_response(invoices, body_version=False)
 @sends_etag
 def cancel_invoice(invoice_id: int):
     """Cancel a sales invoice
@@ -325,6 +316,6 @@ def cancel_invoice(invoice_id: int):
     received on them. Already cancelled: 422.
     """
     invoice = services.get_invoice_or_404(invoice_id, current_user)
-    expected_version(invoice, {})
+    expect_version(invoice, {})
     with service_errors():
         return services.cancel_invoice(invoice, user=current_user)

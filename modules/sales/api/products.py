@@ -17,12 +17,11 @@ from ..models import Product
 from ..permissions import CATALOG_WRITE, READ
 from . import schemas as s
 from .common import (
-    conflict_response,
-    expected_version,
+    expect_version,
     not_found,
-    precondition_response,
     requires,
     service_errors,
+    stale_response,
 )
 
 blp = Blueprint("sales-products", __name__, description=(
@@ -91,8 +90,7 @@ def get_product(product_id: int):
 @blp.arguments(s.ProductUpdateSchema)
 @blp.response(200, s.ProductSchema)
 @not_found(blp)
-@conflict_response(blp, "`stale_version`: the product changed since `version`.")
-@precondition_response(blp)
+@stale_response(blp)
 @sends_etag
 def update_product(data, product_id: int):
     """Update a product
@@ -101,7 +99,7 @@ def update_product(data, product_id: int):
     from a stale read.
     """
     product = _product_or_404(product_id)
-    expected_version(product, data)
+    expect_version(product, data)
     current = {"code": product.code, "name": product.name, "kind": product.kind,
                "price": product.price, "active": product.active}
     with service_errors():

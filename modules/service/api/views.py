@@ -4,24 +4,22 @@ call."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
-from erp.api.etags import check_if_match, sends_etag
+from erp.api.conventions import (
+    expect_version,
+    invalid,
+    not_found,
+    requires,
+    service_errors,
+    stale_response,
+)
+from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 from erp.db import db
-from erp.errors import Conflict
-from modules.crm.api.common import (
-    conflict_response,
-    not_found,
-    precondition_response,
-    requires,
-)
-from modules.crm.api.errors import invalid, service_errors
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
@@ -36,30 +34,6 @@ orders = Blueprint("service-orders", __name__, description=(
 invoices = Blueprint("service-invoices", __name__, description=(
     "Service invoices (notas de serviço) of done orders, with their installments; finance "
     "makes a receivable of each, and refuses a cancellation once payments were received."))
-
-_STALE = "`stale_version`: the order changed since `version`."
-
-
-def _expected_version(record, data: dict) -> None:
-    """Refuse a write made from a stale read: If-Match (412) or the body's ``version``
-    (409 ``stale_version``)."""
-    matched = check_if_match(record)
-    expected = data.pop("version", None)
-    expected = matched if expected is None else expected
-    if expected is not None and expected != record.version:
-        with service_errors():
-            raise Conflict(current_version=record.version)
-
-
-def _form_value(value):
-    """A decimal as the form's text, with a comma: the line routine reads "1.500" as a
-    Brazilian thousand, a lone comma always as the decimal separator."""
-    return format(value, "f").replace(".", ",") if isinstance(value, Decimal) else value
-
-
-def _form_items(items) -> list[dict]:
-    return [{name: _form_value(value) for name, value in item.items()} for item in items]
-
 
 def _current(order: ServiceOrder) -> dict:
     return {"description": order.description, "technician_id": order.technician_id,
@@ -106,7 +80,6 @@ def create_service_order(data):
                                                       account_scope(current_user)))
     if account is None:
         invalid("account_id", "Choose an account you can see.")
-    data["items"] = _form_items(data.get("items") or [])
     with service_errors():
         return services.create_order(account, data, user=current_user)
 
@@ -129,8 +102,7 @@ def get_service_order(service_order_id: int):
 @orders.arguments(s.ServiceOrderUpdateSchema)
 @orders.response(200, s.ServiceOrderSchema)
 @not_found(orders)
-@conflict_response(orders, _STALE)
-@precondition_response(orders)
+@stale_response(orders)
 @sends_etag
 def update_service_order(data, service_order_id: int):
     """Update a service order
@@ -140,11 +112,9 @@ def update_service_order(data, service_order_id: int):
     made from a stale read.
     """
     order = services.get_order_or_404(service_order_id, current_user)
-    _expected_version(order, data)
-    merged = {**_current(order), **data}
-    merged["items"] = _form_items(merged["items"] or [])
+    expect_version(order, data)
     with service_errors():
-        return services.update_order(order, merged, user=current_user)
+        return services.update_order(order, {**_current(order), **data}, user=current_user)
 
 
 @orders.route("/service/orders/<int:service_order_id>/status", methods=["POST"])
@@ -152,7 +122,7 @@ def update_service_order(data, service_order_id: int):
 @orders.arguments(s.StatusMoveSchema)
 @orders.response(200, s.ServiceOrderSchema)
 @not_found(orders)
-@precondition_response(orders)
+@stale_response(orders, body_version=False)
 @sends_etag
 def move_service_order(data, service_order_id: int):
     """Move a service order to another status
@@ -161,7 +131,7 @@ def move_service_order(data, service_order_id: int):
     refused (422 on `status`).
     """
     order = services.get_order_or_404(service_order_id, current_user)
-    _expected_version(order, {})
+    expect_version(order, {})
     with service_errors():
         return services.change_status(order, data["status"], user=current_user)
 
@@ -171,7 +141,7 @@ def move_service_order(data, service_order_id: int):
 @orders.arguments(s.ServiceInvoiceCreateSchema)
 @orders.response(201, s.ServiceInvoiceSchema, description="The invoice issued")
 @not_found(orders)
-@precondition_response(orders)
+@stale_response(orders, body_version=False)
 @sends_etag
 def invoice_service_order(data, service_order_id: int):
     """Invoice a done service order
@@ -181,7 +151,7 @@ def invoice_service_order(data, service_order_id: int):
     receivable of each. An order not done, or already invoiced, is refused (422).
     """
     order = services.get_order_or_404(service_order_id, current_user)
-    _expected_version(order, {})
+    expect_version(order, {})
     with service_errors():
         return services.issue_invoice(order, data, user=current_user)
 
@@ -218,7 +188,7 @@ def get_service_invoice(service_invoice_id: int):
 @requires(invoices, WRITE)
 @invoices.response(200, s.ServiceInvoiceSchema)
 @not_found(invoices)
-@precondition_response(invoices)
+@stale_response(invoices, body_version=False)
 @sends_etag
 def cancel_service_invoice(service_invoice_id: int):
     """Cancel a service invoice
@@ -227,6 +197,6 @@ def cancel_service_invoice(service_invoice_id: int):
     received on them. Already cancelled: 422.
     """
     invoice = services.get_invoice_or_404(service_invoice_id, current_user)
-    _expected_version(invoice, {})
+    expect_version(invoice, {})
     with service_errors():
         return services.cancel_invoice(invoice, user=current_user)

@@ -1,0 +1,154 @@
+"""What every module's API views share (the conventions CRM's API set, for any module):
+the permission check and its 403, the documented 404/409/412, a service's refusals as
+API errors, and the stale-version check of a write.
+
+A view stays thin: parse (its schemas), :func:`requires` a permission, read the record in
+the user's scope (404 else), :func:`expect_version` for a write, call the module's
+service inside :func:`service_errors`, answer::
+
+    @blp.route("/notes/<int:note_id>", methods=["PATCH"])
+    @requires(blp, WRITE)
+    @blp.arguments(NoteUpdateSchema)
+    @blp.response(200, NoteSchema)
+    @not_found(blp)
+    @stale_response(blp)
+    @sends_etag
+    def update_note(data, note_id):
+        note = get_note_or_404(note_id, current_user)
+        expect_version(note, data)
+        with service_errors():
+            return services.update_note(note, data, user=current_user)
+
+Service refusals: :class:`~erp.errors.InvalidInput` is a 422 ``validation_error`` with
+its messages per field (a form's ``lines-0-quantity`` as ``{"lines": {"0": {"quantity":
+[...]}}}``, a message about the whole record under ``__all__``); :class:`~erp.errors.Conflict`
+a 409 ``stale_version`` with the ``current_version``. The session is rolled back first:
+nothing stays half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import marshmallow as ma
+from flask import abort as flask_abort
+from flask import jsonify
+
+from ..auth import permission_required
+from ..db import db
+from ..errors import Conflict, InvalidInput
+from .errors import ErrorDetailSchema, abort
+from .etags import check_if_match
+
+VALIDATION_ERROR = "validation_error"
+STALE_VERSION = "stale_version"
+
+__all__ = ["StaleVersionErrorSchema", "expect_version", "field_messages", "invalid",
+           "not_found", "requires", "service_errors", "stale_response"]
+
+
+class StaleVersionDetailSchema(ErrorDetailSchema):
+    current_version = ma.fields.Integer(metadata={
+        "description": "code stale_version: the record's version now; read it again"})
+
+
+class StaleVersionErrorSchema(ma.Schema):
+    """A 409 or 412 ``stale_version``: the record changed since the client read it."""
+
+    error = ma.fields.Nested(StaleVersionDetailSchema, required=True)
+
+
+def requires(blp, permission: str):
+    """The web's permission check on an API view (403 without it), and its documentation."""
+
+    def decorator(view):
+        return blp.alt_response(403, "FORBIDDEN")(permission_required(permission)(view))
+
+    return decorator
+
+
+def not_found(blp):
+    """Documents the 404 of a view whose record may not exist or be outside your scope."""
+    return blp.alt_response(404, "NOT_FOUND")
+
+
+def stale_response(blp, *, body_version: bool = True):
+    """Documents a write's 412 (``If-Match`` no longer current) and, when the body may carry
+    the ``version`` read, its 409."""
+
+    def decorator(view):
+        view = blp.alt_response(412, schema=StaleVersionErrorSchema, description=(
+            "`stale_version`: the record changed since the ETag sent as `If-Match`; "
+            "`current_version` says which it is now."))(view)
+        if body_version:
+            view = blp.alt_response(409, schema=StaleVersionErrorSchema, description=(
+                "`stale_version`: the record changed since the `version` sent."))(view)
+        return view
+
+    return decorator
+
+
+def field_messages(errors: Mapping[str, list]) -> dict:
+    """A service's messages (lazy strings) as JSON, keyed like marshmallow's own errors:
+    the form's ``items-0-quantity`` becomes ``{"items": {"0": {"quantity": [...]}}}``, and a
+    message about the whole list beside its items goes under ``_schema``."""
+    out: dict = {}
+    for name, messages in errors.items():
+        texts = [str(message) for message in messages]
+        parent, _sep, rest = name.partition("-")
+        index, _sep, child = rest.partition("-")
+        if index.isdigit() and child:
+            items = out.setdefault(parent, {})
+            if isinstance(items, list):
+                items = out[parent] = {"_schema": items}
+            items.setdefault(index, {}).setdefault(child, []).extend(texts)
+        else:
+            whole = out.setdefault(name, [])
+            if isinstance(whole, dict):
+                whole = whole.setdefault("_schema", [])
+            whole.extend(texts)
+    return out
+
+
+def invalid(field: str, message: str):
+    """A 422 for one field, from a check the view itself makes (a reference in the body
+    to a record the user may not see: input, not the resource, so not a 404)."""
+    abort(422, "The request has invalid fields.", code=VALIDATION_ERROR,
+          fields={field: [message]})
+
+
+def _stale(current_version: int):
+    response = jsonify(error={
+        "code": STALE_VERSION,
+        "message": "Someone else changed this record since you read it: read it again, "
+                   "then send your changes with its current version.",
+        "current_version": current_version})
+    response.status_code = 409
+    flask_abort(response)
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Run a service call; its refusals become API errors and nothing stays half-written."""
+    try:
+        yield
+    except InvalidInput as error:
+        db.session.rollback()
+        abort(422, "The request has invalid fields.", code=VALIDATION_ERROR,
+              fields=field_messages(error.errors))
+    except Conflict as error:
+        db.session.rollback()
+        _stale(error.current_version)
+
+
+def expect_version(record, data: dict | None = None) -> None:
+    """Refuse a write to ``record`` (a model with a ``version``) made from a stale read:
+    an ``If-Match`` that is no longer its ETag is a 412, a body's ``version`` (popped from
+    ``data``) that is no longer its version a 409, both ``stale_version``; with neither,
+    the write goes ahead as sent."""
+    matched = check_if_match(record)
+    expected = (data or {}).pop("version", None)
+    expected = matched if expected is None else expected
+    if expected is not None and expected != record.version:
+        _stale(record.version)
