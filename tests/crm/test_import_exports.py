@@ -282,6 +282,7 @@ def test_no_encoding_choice_is_a_500_on_the_api(app, client, users, encoding):
     headers = _token(app, users["rep_a"])
     response = _api_upload(client, headers, bling_csv("utf-8"), encoding=encoding)
     assert response.status_code in (202, 422), response.json
+    assert (response.status_code == 422) == (encoding == "utf-16")  # UTF-8 text: no BOM
     if response.status_code == 422:
         assert response.json["error"]["message"]
     else:
@@ -498,6 +499,23 @@ def test_two_opportunities_with_the_title_ask_for_a_reference(app, users, make_a
                         csv_bytes([OPP_HEADER, ["", "Licenças", "Acme Ltda", "", "10"]]))
     assert result.status == REJECTED
     assert "2 opportunities titled" in rejects(result)[0]["reason"]
+
+
+def test_an_archived_contact_is_not_offered_to_an_opportunity(app, users, make_account,
+                                                              make_contact, pipeline):
+    acme = make_account("rep_a", legal_name="Acme Ltda", tax_id=CNPJ_B)
+    contact = make_contact("rep_a", account_id=acme, name="Paula Dias")
+    with app.app_context():
+        from modules.crm.models import Contact
+
+        db.session.get(Contact, contact).archived = True
+        db.session.commit()
+        db.session.remove()
+    result = run_import(app, users["rep_a"], "opportunities",
+                        csv_bytes([["Título", "Conta", "Contato"],
+                                   ["Licenças", "Acme Ltda", "Paula Dias"]]))
+    assert result.status == REJECTED
+    assert "is not one of the account's contacts" in rejects(result)[0]["reason"]
 
 
 def test_opportunity_stage_and_owner_values_are_mapped(app, users, make_account, pipeline):

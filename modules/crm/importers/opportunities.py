@@ -131,9 +131,10 @@ def prepare_opportunities(rows: list[dict], user) -> OpportunityBatch:
     account_ids = {a.id for a in accounts.by_tax_id.values()} | {
         a.id for found in accounts.by_name.values() for a in found}
     if account_ids and any(_text(r, "contact") for r in rows):
-        for account_id, contact in session.execute(
+        for account_id, contact in session.execute(  # archived contacts are not offered
                 select(AccountContact.account_id, Contact).join(Contact)
-                .where(AccountContact.account_id.in_(account_ids))):
+                .where(AccountContact.account_id.in_(account_ids),
+                       Contact.archived.is_(False))):
             contacts[account_id].append(contact)
     batch = OpportunityBatch(accounts, stages,
                              _users_by_login({_text(r, "owner") for r in rows}), contacts)
