@@ -133,7 +133,7 @@ def test_every_documented_operation_is_here(client):
         for path, item in spec["paths"].items()
         for method, operation in item.items()
         if method != "parameters" and any(t.startswith("crm-") for t in operation["tags"])}
-    assert documented == {(m, p) for m, p, _perm, _body in OPERATIONS}
+    assert documented == {(m, p.partition("?")[0]) for m, p, _perm, _body in OPERATIONS}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=_name)

@@ -254,3 +254,36 @@ def test_the_account_keeps_the_status_code_and_shows_it_translated(app, client, 
     login_as(client, users["rep_a"])
     page = client.get(f"/crm/accounts/{account_id}", headers={"Accept-Language": "pt-BR"})
     assert '<dd class="col-7">Baixada</dd>' in page.get_data(as_text=True)
+
+
+# --- The API ----------------------------------------------------------------------------------
+
+
+def test_the_api_answers_the_cleaned_data_the_warning_and_the_refusals(app, client, users,
+                                                                       httpserver):
+    from tests.crm.api_support import api_as
+
+    serve(httpserver, NUMERIC, {**SPACED, "descricao_situacao_cadastral": "inapta",
+                                "data_situacao_cadastral": "2026-09-01"})
+    api = api_as(app, client, users, "rep_a")
+    off = api.get("/cnpj-lookup?cnpj=11222333000181")
+    assert off.status_code == 503 and off.json["error"]["code"] == "disabled"
+    app.config.update(CRM_CNPJ_LOOKUP_ENABLED=True,
+                      CRM_CNPJ_LOOKUP_URL=httpserver.url_for("").rstrip("/"))
+    try:
+        found = api.get("/cnpj-lookup?cnpj=11.222.333/0001-81")
+        assert found.status_code == 200, found.json
+        assert found.json["data"]["legal_name"] == "EMPRESA COM ESPACOS LTDA"
+        assert found.json["data"]["status"] == "INAPTA"
+        assert found.json["data"]["status_on"] == "2026-09-01"
+        assert found.json["status_warning"] and "09/01/2026" in found.json["status_warning"]
+        bad = api.get("/cnpj-lookup?cnpj=123")
+        assert bad.status_code == 422 and bad.json["error"]["fields"]["cnpj"]
+        httpserver.clear()
+        serve(httpserver, NUMERIC, {**NUMERIC_PAYLOAD, "cnpj": "11444777000161"})
+        other = api.get("/cnpj-lookup?cnpj=11222333000181&refresh=true")
+        assert other.status_code == 200  # the kept answer, with the refusal as a warning
+        assert "another company" in other.json["warning"]
+        assert other.json["data"]["legal_name"] == "EMPRESA COM ESPACOS LTDA"
+    finally:
+        app.config.update(CRM_CNPJ_LOOKUP_ENABLED=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 def blueprints() -> list:
     """The flask-smorest blueprints, mounted at ``/api/v1``."""
-    from . import accounts, actions, contacts, duplicates, lookups, merge, opportunities
+    from . import accounts, actions, cnpj, contacts, duplicates, lookups, merge, opportunities
 
     return [accounts.blp, contacts.blp, opportunities.blp, actions.blp, lookups.blp,
-            merge.blp, duplicates.blp]
+            merge.blp, duplicates.blp, cnpj.blp]
