@@ -211,7 +211,9 @@ class Visitor:
         page.on("console", lambda m: m.type == "error" and self.errors.append(
             f"console error: {m.text} ({m.location.get('url', '')})"))
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        page.on("requestfailed", lambda r: self.errors.append(
+        # Not ERR_ABORTED: a request the browser dropped itself when the test went on to
+        # the next page (the icon Chromium fetches after the load, once in a while).
+        page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and self.errors.append(
             f"request failed: {r.method} {r.url} ({r.failure})"))
         page.on("response", lambda r: r.status >= 400 and self.errors.append(
             f"HTTP {r.status}: {r.request.method} {r.url}"))
