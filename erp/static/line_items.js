@@ -10,6 +10,10 @@
        <select data-line-product>; <td data-line-total>; <button data-line-remove hidden>
      <td data-lines-sum>                                  the sum
    <button data-line-add="<table id>" hidden>            adds a row (a blank copy)
+   <fieldset data-line-extra="<table id>">               one more line outside the table
+     (the service order's hours): inputs [data-line-quantity] and [data-line-price], both
+     blank as 0, and its [data-line-total]
+   <span data-lines-grand="<table id>">                  the sum with the extra lines
 
    A new row's index follows the highest one (gaps are fine: the server reads the rows in
    order); the last row left is emptied rather than removed. */
@@ -44,6 +48,8 @@
     const field = (row, name) => row.querySelector(`[name$="-${name}"]`);
     const product = (row) => row.querySelector("[data-line-product]");
     const pattern = new RegExp(`^${prefix}-(\\d+|__index__)-`);
+    const extras = [...document.querySelectorAll(`[data-line-extra="${CSS.escape(table.id)}"]`)];
+    const grand = [...document.querySelectorAll(`[data-lines-grand="${CSS.escape(table.id)}"]`)];
 
     const recompute = () => {
       let total = 0;
@@ -65,6 +71,17 @@
         total += line;
       });
       if (sum) sum.textContent = money.format(cents(total));
+      extras.forEach((extra) => {
+        const cell = extra.querySelector("[data-line-total]");
+        const inputs = ["[data-line-quantity]", "[data-line-price]"].map((s) => extra.querySelector(s));
+        if (inputs.every((input) => !input || !input.value.trim())) { if (cell) cell.textContent = ""; return; }
+        const [qty, unit] = inputs.map((input) => (input && input.value.trim() ? parseNumber(input.value) : 0));
+        if ([qty, unit].some(Number.isNaN)) { if (cell) cell.textContent = "?"; return; }
+        const line = cents(qty * unit);
+        if (cell) cell.textContent = money.format(line);
+        total += line;
+      });
+      grand.forEach((cell) => { cell.textContent = money.format(cents(total)); });
     };
 
     // A pick fills the description and the price, unless the user wrote their own since
@@ -94,6 +111,7 @@
       choose(select.closest("[data-line]"), option && option.value ? option.dataset : null);
     });
     table.addEventListener("input", recompute);
+    extras.forEach((extra) => extra.addEventListener("input", recompute));
 
     // The blank row new ones are copied from, taken before any picker is wired into it.
     const blank = window.ErpPicker ? window.ErpPicker.strip(rows()[0].cloneNode(true)) : rows()[0].cloneNode(true);

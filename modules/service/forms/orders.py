@@ -1,13 +1,23 @@
 """A service order's form and its item rows: they collect; services/orders.py decides (and
-reports per-field errors)."""
+reports per-field errors).
+
+As many item rows as the user adds (erp/static/line_items.js, or "Add item" posting the
+form back without JavaScript), up to ``MAX_ROWS``: more is one clear error on the form
+(nothing saved), never rows silently dropped (issue 17). Service items have no catalog:
+service depends on CRM only, the products are sales'."""
 
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.utils import unset_value
+from wtforms.validators import ValidationError
 
+from erp.documents import MAX_LINES
 from erp.forms import choices
 from erp.i18n import module_i18n
 
 _l = module_i18n(__name__).lazy_gettext
+
+MAX_ROWS = MAX_LINES  # rows of the form, empty ones included; the service counts the filled
 
 
 class ItemForm(Form):
@@ -18,15 +28,47 @@ class ItemForm(Form):
     unit_price = StringField(_l("Unit price"), render_kw={"inputmode": "decimal"})
 
 
+def _at_most_rows(_form, field) -> None:
+    if field.overflow:
+        raise ValidationError(str(_l("At most %(n)d items.", n=field.max_entries)))
+
+
+class ItemList(FieldList):
+    """A FieldList of item rows that refuses more than ``max_entries`` rows (WTForms keeps
+    the first ones and drops the rest without a word) and reads only plain row numbers (a
+    name such as "items-²-description" is not a row, not a crash)."""
+
+    def __init__(self, unbound_field, *, max_entries: int = MAX_ROWS, **kwargs):
+        kwargs.setdefault("min_entries", 1)
+        super().__init__(unbound_field, max_entries=max_entries,
+                         validators=[_at_most_rows], **kwargs)
+        self.overflow = False
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 9:
+                    yield int(index)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.overflow = bool(formdata) and len(
+            set(self._extract_indices(self.name, formdata))) > self.max_entries
+        super().process(formdata, data, extra_filters=extra_filters)
+
+
 class OrderForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 4, "maxlength": 5000},
                                 description=_l("What the customer asked for, what is to be done."))
     technician_id = SelectField(_l("Responsible technician"), validate_choice=False,
                                 render_kw={"required": True})
-    hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal"},
+    # The hours are one more line to line_items.js (hours × rate, in the order's total).
+    hours = StringField(_l("Hours"), render_kw={"inputmode": "decimal", "data-line-quantity": ""},
                         description=_l("e.g. 2,5"))
-    hourly_rate = StringField(_l("Hourly rate"), render_kw={"inputmode": "decimal"})
-    items = FieldList(FormField(ItemForm), min_entries=3, max_entries=200)
+    hourly_rate = StringField(_l("Hourly rate"),
+                              render_kw={"inputmode": "decimal", "data-line-price": ""})
+    items = ItemList(FormField(ItemForm))
 
     def set_choices(self, users) -> None:
         self.technician_id.choices = choices(users, blank="—")

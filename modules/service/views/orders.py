@@ -100,6 +100,17 @@ def _order_form(order: ServiceOrder | None) -> OrderForm:
     return form
 
 
+def _adding_item(form: OrderForm) -> bool:
+    """The form was posted by its "Add item" button without JavaScript: it gets one more
+    row and is shown again, nothing saved nor checked yet (the script adds rows in the
+    page instead). Its default button, first in the form, is Save: Enter saves."""
+    if request.method != "POST" or "add_line" not in request.form:
+        return False
+    if len(form.items) < form.items.max_entries:
+        form.items.append_entry()
+    return True
+
+
 @bp.route("/orders/new", methods=["GET", "POST"])
 @permission_required(WRITE)
 def new_order():
@@ -111,8 +122,12 @@ def new_order():
                                found=pick_accounts(query, current_user))
     account = get_account_or_404(account_id, current_user)
     back = safe_next_url(request.args.get("next"))
+    form = _order_form(None)
+    if _adding_item(form):
+        return render_template("service/order_form.html", form=form, account=account,
+                               order=None, back=back)
     return form_view(
-        _order_form(None),
+        form,
         save=lambda form: services.create_order(account, form.service_data(), user=current_user),
         template="service/order_form.html",
         success=(lambda order: _("Service order %(doc)s opened.", doc=order.display_number),
@@ -127,8 +142,12 @@ def edit_order(order_id: int):
     if not order.editable:
         flash(_("A done or cancelled order cannot be changed."), "warning")
         return redirect(url_for("service.order", order_id=order.id))
+    form = _order_form(order)
+    if _adding_item(form):
+        return render_template("service/order_form.html", form=form, account=order.account,
+                               order=order, back=None)
     return form_view(
-        _order_form(order),
+        form,
         save=lambda form: services.update_order(order, form.service_data(), user=current_user),
         template="service/order_form.html",
         success=(_("Service order saved."), url_for("service.order", order_id=order.id)),
