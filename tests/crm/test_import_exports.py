@@ -546,3 +546,27 @@ def test_the_xlsx_column_letters_in_messages_match_the_sheet():
     from erp.imports.sheet import column_index, column_letters
 
     assert column_letters(27) == "AA" and column_index("AA") == 27
+
+
+def test_category_and_contact_medium_values_are_mapped(app, users, make_account, pipeline):
+    from modules.crm.models import Category
+
+    with app.app_context():
+        db.session.add(Category(name="Indústria"))
+        db.session.commit()
+        db.session.remove()
+    accounts_file = csv_bytes([["Razão Social", "CNPJ", "Segmento"],
+                               ["Alfa Ltda", make_cnpj(1), "Fábricas"],
+                               ["Beta Ltda", make_cnpj(2), "industria"]])
+    result = run_import(app, users["rep_a"], "accounts", accounts_file,
+                        values={"category": {"Fábricas": "Indústria"}})
+    assert (result.status, result.created) == (DONE, 2), result.rejects
+    assert {a.category_id is not None for a in accounts(app).values()} == {True}
+    make_account("rep_a", legal_name="Acme Ltda", tax_id=CNPJ_B)
+    opportunities_file = csv_bytes([["Título", "Conta", "Origem"],
+                                    ["Licenças", "Acme Ltda", "Google Ads"],
+                                    ["Suporte", "Acme Ltda", "Indicação"]])
+    result = run_import(app, users["rep_a"], "opportunities", opportunities_file,
+                        values={"contact_medium": {"Google Ads": "ad"}})
+    assert (result.status, result.created) == (DONE, 2), result.rejects
+    assert {o.contact_medium for o in _opportunities(app).values()} == {"ad", "referral"}

@@ -95,7 +95,11 @@ ACCOUNT_FIELDS = (
     _field("state", _l("State"), "uf", "estado", "uf estado",
            choices=state_choices, guess=guess_state),
     _field("category", _l("Category"), "categoria", "segmento", "category",
-           help=_l("the name of an existing category")),
+           help=_l("the name of an existing category"),
+           choices=lambda: [(c.name, c.name) for c in db.session.scalars(
+               select(Category).order_by(Category.name))],
+           guess=lambda text: next((c.name for c in db.session.scalars(select(Category))
+                                    if _key(c.name) == _key(text)), None)),
     _field("owner", _l("Owner"), "responsavel", "vendedor", "dono", "owner",
            help=_l("login or e-mail of a user; default: you"),
            choices=owner_choices, guess=guess_owner),

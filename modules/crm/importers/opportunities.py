@@ -82,7 +82,9 @@ OPPORTUNITY_FIELDS = (
            "close date", help=_l("a date such as 31/12/2026")),
     _field("priority", _l("Priority"), "prioridade", help=_l("yes or no")),
     _field("contact_medium", _l("Contact medium"), "meio de contato", "origem", "canal",
-           "source", "medium"),
+           "source", "medium",
+           choices=lambda: [(code, str(label)) for code, label in CONTACT_MEDIUM_LABELS.items()],
+           guess=lambda text: _medium_code(text)),
     _field("source_campaign", _l("Source campaign"), "campanha", "campaign"),
     _field("service_type", _l("Service type"), "tipo de atendimento", "tipo de servico"),
     _field("subject_note", _l("Current subject"), "assunto atual", "nota", "observacoes",
@@ -208,7 +210,7 @@ def _match(batch: OpportunityBatch, external_ref: str, account_id: int,
     return candidates[0] if candidates else None
 
 
-def _medium(text: str) -> str:
+def _medium_code(text: str) -> str | None:
     key = _key(text)
     if key in CONTACT_MEDIA:
         return key
@@ -217,6 +219,13 @@ def _medium(text: str) -> str:
     for code, label in CONTACT_MEDIUM_LABELS.items():
         if key == _key(str(label)):
             return code
+    return None
+
+
+def _medium(text: str) -> str:
+    code = _medium_code(text)
+    if code is not None:
+        return code
     raise RowError(_("%(field)s: unknown medium %(name)s.",
                      field=OPPORTUNITY_LABELS["contact_medium"], name=text))
 
