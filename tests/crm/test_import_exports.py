@@ -570,3 +570,28 @@ def test_category_and_contact_medium_values_are_mapped(app, users, make_account,
                         values={"contact_medium": {"Google Ads": "ad"}})
     assert (result.status, result.created) == (DONE, 2), result.rejects
     assert {o.contact_medium for o in _opportunities(app).values()} == {"ad", "referral"}
+
+
+def test_an_import_that_updated_opportunities_can_be_undone(app, users, make_account,
+                                                           pipeline):
+    make_account("rep_a", legal_name="Acme Ltda", tax_id=CNPJ_B)
+    run_import(app, users["rep_a"], "opportunities",
+               csv_bytes([OPP_HEADER, ["OP-1", "Licenças", "Acme Ltda", "", "100,00"]]))
+    result = run_import(app, users["rep_a"], "opportunities",
+                        csv_bytes([OPP_HEADER, ["OP-1", "Licenças 2027", "Acme Ltda",
+                                                "Negociação", "150,00"]]))
+    assert (result.status, result.updated) == (DONE, 1)
+    with app.app_context():
+        job = db.session.get(ImportJob, result.id)
+        assert services.undo_blockers(job) == []
+        services.undo_import(job)
+        db.session.remove()
+    (opportunity,) = _opportunities(app).values()
+    assert opportunity.title == "Licenças" and str(opportunity.estimated_value) == "100.00"
+    assert opportunity.stage_id == pipeline["stages"]["Prospecção"]
+    with app.app_context():
+        from modules.crm.models import OpportunityItem
+
+        items = db.session.scalars(select(OpportunityItem.unit_price)).all()
+        db.session.remove()
+    assert [str(price) for price in items] == ["100.00"]  # its item as it was

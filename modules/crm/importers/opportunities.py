@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from erp.auth import scope_clause
 from erp.auth.models import User
@@ -152,7 +153,8 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
     by_ref: dict[str, list[Opportunity]] = defaultdict(list)
     refs = {r for r in (_external_ref(r) for r in rows) if r}
     if refs:
-        for opportunity in sorted(session.scalars(opportunities_by_ref_select(refs, user)),
+        for opportunity in sorted(session.scalars(opportunities_by_ref_select(refs, user)
+                                                  .options(selectinload(Opportunity.items))),
                                   key=lambda o: o.id):
             by_ref[opportunity.external_ref].append(opportunity)
     by_title: dict[tuple[int, str], list[Opportunity]] = defaultdict(list)
@@ -160,7 +162,8 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
     if titles and account_ids:
         wanted = {_key(t) for t in titles}
         for opportunity in sorted(session.scalars(opportunities_by_title_select(
-                account_ids, titles, user)), key=lambda o: o.id):
+                account_ids, titles, user).options(selectinload(Opportunity.items))),
+                key=lambda o: o.id):
             key = _key(opportunity.title)
             if key in wanted:
                 by_title[(opportunity.account_id, key)].append(opportunity)
@@ -266,6 +269,10 @@ def validate_opportunity(values: dict, user, batch: OpportunityBatch) -> RowPlan
                              field=labels["contact"], name=_text(values, "contact")))
         data["contact_id"] = found[0].id
     if _text(values, "value"):
+        if current is not None and len(current.items) > 1:
+            raise RowError(_("%(field)s: %(title)s has %(n)d items; change them on its page.",
+                             field=labels["value"], title=current.title,
+                             n=len(current.items)))
         value = values["value"]  # an XLSX number stays a number: never misread "1.234"
         data["items"] = [{"description": data["title"], "quantity": "1",
                           "unit_price": value if isinstance(value, int | float) else
@@ -308,7 +315,13 @@ def write_opportunities(payloads: list, user) -> None:
         items = values.pop("items", None)
         for key, value in values.items():
             setattr(opportunity, key, value)
-        if items is not None:
+        if items is not None and opportunity.items:
+            # Its one item changed in place (validate refused more): an update the
+            # import's undo puts back, where replacing it would delete a row.
+            for key, value in items[0].items():
+                setattr(opportunity.items[0], key, value)
+            opportunity.estimated_value = opportunity.compute_estimated_value()
+        elif items is not None:
             _apply_items(opportunity, items)
         if opportunity.stage_id != before["stage_id"]:
             opportunity.stage_entered_at = utcnow()
