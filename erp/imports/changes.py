@@ -221,6 +221,8 @@ def blockers(job_id: int) -> list[str]:
             target = foreign_key.column.table.name
             if target not in created or mapper is None:
                 continue  # an association table (tags...) goes with the record itself
+            if getattr(mapper.class_, "__import_undo_follows__", False):
+                continue  # so does a model that says so (deleted with it: ON DELETE CASCADE)
             target_mapper = mappers.get(target)
             if target_mapper is None or len(target_mapper.primary_key) != 1:
                 continue

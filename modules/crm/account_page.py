@@ -186,13 +186,13 @@ def fetch_account_events(account_id: int, cursor, limit: int, kinds: list[str]
     wanted = [k.removeprefix("crm.account_") for k in kinds if k in ACCOUNT_EVENT_KINDS]
     if not wanted:
         return []
+    event = AccountEvent
     rows = db.session.execute(
-        select(AccountEvent.id, AccountEvent.at, AccountEvent.kind, AccountEvent.source,
-               User.name)
-        .outerjoin(User, User.id == AccountEvent.user_id)
-        .where(AccountEvent.account_id == account_id, AccountEvent.kind.in_(wanted),
-               after_cursor(AccountEvent.at, AccountEvent.id, ACCOUNT_EVENTS.key, cursor))
-        .order_by(AccountEvent.at.desc(), AccountEvent.id.desc())
+        select(event.id, event.at, event.kind, event.source, User.name)
+        .outerjoin(User, User.id == event.user_id)
+        .where(event.account_id == account_id, event.kind.in_(wanted),
+               after_cursor(event.at, event.id, ACCOUNT_EVENTS.key, cursor))
+        .order_by(event.at.desc(), event.id.desc())
         .limit(limit))
     return [TimelineEvent(at=row.at, kind=f"crm.account_{row.kind}", title="", url=None,
                           icon="building-add", actor=row.name, id=row.id,

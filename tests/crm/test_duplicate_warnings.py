@@ -45,6 +45,16 @@ def test_similarity_both_ways_of_the_threshold():
             DEFAULT_THRESHOLD), other
 
 
+def test_names_told_apart_by_their_numbers(app, make_account):
+    make_account("rep_a", legal_name="Loja Centro 2 Ltda")
+    same = make_account("rep_a", legal_name="LOJA CENTRO 3 LTDA ME")
+    with app.app_context():
+        assert similar_names({"legal_name": "Loja Centro 2 ME"}) != []  # the same number
+        assert [a.id for a, _s in similar_names({"legal_name": "Loja Centro 3"})] == [same]
+        assert similar_names({"legal_name": "Loja Centro 4"}) == []
+        assert similar_names({"legal_name": "Loja Centro"}) == []
+
+
 def test_similar_names_come_from_the_search_index(app, make_account):
     similar = make_account("rep_a", legal_name="TESTE ALFANUMERICO LTDA ME")
     make_account("rep_a", legal_name="Teste Beta Ltda")
@@ -268,8 +278,9 @@ def test_register_from_a_service_order_keeps_its_own_form(client, users):
 
 def _events(app, account_id: int) -> list[tuple[str, str | None]]:
     with app.app_context():
-        rows = db.session.execute(select(AccountEvent.kind, AccountEvent.source).where(
-            AccountEvent.account_id == account_id)).all()
+        event = AccountEvent
+        rows = db.session.execute(select(event.kind, event.source).where(
+            event.account_id == account_id)).all()
         db.session.remove()
     return [tuple(r) for r in rows]
 
@@ -296,8 +307,19 @@ def test_account_created_on_the_timeline_from_an_import(app, users):
     assert result.created == 2
     with app.app_context():
         ids = db.session.scalars(select(Account.id).order_by(Account.id)).all()
-        events = db.session.execute(select(AccountEvent.account_id, AccountEvent.kind,
-                                           AccountEvent.source, AccountEvent.user_id)).all()
+        event = AccountEvent
+        events = db.session.execute(select(event.account_id, event.kind, event.source,
+                                           event.user_id)).all()
         db.session.remove()
     assert sorted(tuple(e) for e in events) == [(i, "created", "import", users["rep_a"])
                                                 for i in ids]
+    # The events go with their accounts when the import is undone; they block nothing.
+    from erp.imports import services
+    from erp.imports.models import ImportJob
+
+    with app.app_context():
+        job = db.session.get(ImportJob, result.id)
+        assert services.undo_blockers(job) == []
+        services.undo_import(job)
+        assert db.session.scalar(select(db.func.count()).select_from(AccountEvent)) == 0
+        db.session.remove()

@@ -18,6 +18,10 @@ EVENT_CREATED = "created"
 
 class AccountEvent(db.Model):
     __tablename__ = "crm_account_event"
+    # Undoing an import deletes the accounts it created and their events with them (ON
+    # DELETE CASCADE): an event is no record "referring to" such an account that would
+    # block the undo (erp.imports.changes.blockers).
+    __import_undo_follows__ = True
     __table_args__ = (
         # The timeline's page: one account's newest events first (keyset on at, id).
         Index("ix_crm_account_event_account_at", "account_id", "at", "id"),

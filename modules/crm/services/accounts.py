@@ -262,8 +262,9 @@ def create_account(data: Mapping[str, Any], *, user, confirm_duplicates: bool = 
 
 
 def record_created_events(account_ids: list[int], user, source: str) -> None:
-    """The "account created" events of accounts inserted in bulk (an import): one
-    executemany, in the caller's transaction."""
+    """The "account created" events of accounts an import inserted in bulk: one
+    executemany, in the import's transaction (undoing the import deletes the accounts,
+    and their events with them)."""
     if not account_ids:
         return
     at, user_id = utcnow(), getattr(user, "id", None)

@@ -95,6 +95,12 @@ def name_candidates(keys: list[str], exclude_id: int | None = None):
     return statement.limit(NAME_CANDIDATES)
 
 
+def _numbers(key: str) -> list[str]:
+    """The numbers in a name key: names that differ by them are told apart ("Loja 2",
+    "Loja 3"; "Cliente 3-12", "Cliente 3-13"), however similar the words."""
+    return [word for word in key.split() if word.isdigit()]
+
+
 def similar_names(values: Mapping[str, Any], exclude_id: int | None = None
                   ) -> list[tuple[Account, float]]:
     """Accounts whose legal or trade name is similar to ``values``' (best first)."""
@@ -110,7 +116,8 @@ def similar_names(values: Mapping[str, Any], exclude_id: int | None = None
     limit, found = threshold(), []
     for account in db.session.scalars(statement):
         theirs = [k for k in (account.name_key, name_key(account.trade_name)) if k]
-        score = max((similarity(mine, other) for mine in keys for other in theirs), default=0)
+        score = max((similarity(mine, other) for mine in keys for other in theirs
+                     if _numbers(mine) == _numbers(other)), default=0)
         if score >= limit:
             found.append((account, score))
     found.sort(key=lambda pair: (-pair[1], -pair[0].id))
