@@ -30,9 +30,10 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
+from wtforms import FieldList, TextAreaField
 from wtforms.meta import DefaultMeta
-from wtforms.validators import StopValidation
+from wtforms.utils import unset_value
+from wtforms.validators import StopValidation, ValidationError
 
 from .db import db
 from .errors import Conflict, InvalidInput
@@ -82,6 +83,38 @@ def init_app(app=None) -> None:
 
 # The empty first choice of an optional select ("no contact", "no category").
 BLANK_CHOICE = ("", "—")
+
+
+class RowList(FieldList):
+    """The rows a user adds to a form (lines, items: erp/static/line_items.js), up to
+    ``max_entries``. More is one error on the field, ``too_many(max_entries)``, never rows
+    silently dropped as WTForms' FieldList would; only plain row numbers are read (a name
+    such as "items-²-description" is not a row, nor a crash)."""
+
+    def __init__(self, unbound_field, *, max_entries: int, too_many: Callable[[int], str],
+                 **kwargs):
+        kwargs.setdefault("min_entries", 1)
+        super().__init__(unbound_field, max_entries=max_entries,
+                         validators=[self._at_most_max_entries], **kwargs)
+        self.too_many = too_many
+        self.overflow = False
+
+    def _at_most_max_entries(self, _form, _field) -> None:
+        if self.overflow:
+            raise ValidationError(str(self.too_many(self.max_entries)))
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 9:
+                    yield int(index)
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.overflow = bool(formdata) and len(
+            set(self._extract_indices(self.name, formdata))) > self.max_entries
+        super().process(formdata, data, extra_filters=extra_filters)
 
 
 def kw(**attrs: Any) -> dict:

@@ -6,11 +6,10 @@ catalog select lists the active catalog when it is small, else only its own prod
 picker searches the rest (views/catalog.py: pick_products)."""
 
 from flask_babel import format_decimal
-from wtforms import FieldList, Form, SelectField, StringField
-from wtforms.utils import unset_value
-from wtforms.validators import ValidationError
+from wtforms import Form, SelectField, StringField
 
 from erp.documents import MAX_LINES
+from erp.forms import RowList
 from erp.i18n import module_i18n, number
 
 _l = module_i18n(__name__).lazy_gettext
@@ -26,33 +25,16 @@ class LineForm(Form):
     discount = StringField(_l("Discount (%)"), render_kw={"inputmode": "decimal"})
 
 
-def _at_most_rows(_form, field) -> None:
-    if field.overflow:
-        raise ValidationError(str(_l("At most %(n)d lines.", n=field.max_entries)))
+def _too_many_lines(n: int) -> str:
+    return _l("At most %(n)d lines.", n=n)
 
 
-class LineList(FieldList):
-    """A FieldList of lines that refuses more than ``max_entries`` rows (WTForms would keep
-    the first ones and drop the rest without a word) and reads only plain row numbers."""
+class LineList(RowList):
+    """A quote's or an order's line rows: at most ``MAX_ROWS``, said in sales' words."""
 
-    def __init__(self, unbound_field, *, max_entries: int = MAX_ROWS, **kwargs):
-        kwargs.setdefault("min_entries", 1)
-        super().__init__(unbound_field, max_entries=max_entries,
-                         validators=[_at_most_rows], **kwargs)
-        self.overflow = False
-
-    def _extract_indices(self, prefix, formdata):
-        offset = len(prefix) + 1
-        for key in formdata:
-            if key.startswith(prefix):
-                index = key[offset:].split(self._field_separator, 1)[0]
-                if index.isascii() and index.isdigit() and len(index) <= 9:
-                    yield int(index)
-
-    def process(self, formdata, data=unset_value, extra_filters=None):
-        self.overflow = bool(formdata) and len(
-            set(self._extract_indices(self.name, formdata))) > self.max_entries
-        super().process(formdata, data, extra_filters=extra_filters)
+    def __init__(self, unbound_field, **kwargs):
+        super().__init__(unbound_field, max_entries=MAX_ROWS, too_many=_too_many_lines,
+                         **kwargs)
 
 
 def plain_number(value) -> str:

@@ -7,12 +7,10 @@ form back without JavaScript), up to ``MAX_ROWS``: more is one clear error on th
 service depends on CRM only, the products are sales'."""
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.utils import unset_value
-from wtforms.validators import ValidationError
+from wtforms import Form, FormField, SelectField, StringField, TextAreaField
 
 from erp.documents import MAX_LINES
-from erp.forms import choices
+from erp.forms import RowList, choices
 from erp.i18n import module_i18n
 
 _l = module_i18n(__name__).lazy_gettext
@@ -28,34 +26,8 @@ class ItemForm(Form):
     unit_price = StringField(_l("Unit price"), render_kw={"inputmode": "decimal"})
 
 
-def _at_most_rows(_form, field) -> None:
-    if field.overflow:
-        raise ValidationError(str(_l("At most %(n)d items.", n=field.max_entries)))
-
-
-class ItemList(FieldList):
-    """A FieldList of item rows that refuses more than ``max_entries`` rows (WTForms keeps
-    the first ones and drops the rest without a word) and reads only plain row numbers (a
-    name such as "items-²-description" is not a row, not a crash)."""
-
-    def __init__(self, unbound_field, *, max_entries: int = MAX_ROWS, **kwargs):
-        kwargs.setdefault("min_entries", 1)
-        super().__init__(unbound_field, max_entries=max_entries,
-                         validators=[_at_most_rows], **kwargs)
-        self.overflow = False
-
-    def _extract_indices(self, prefix, formdata):
-        offset = len(prefix) + 1
-        for key in formdata:
-            if key.startswith(prefix):
-                index = key[offset:].split(self._field_separator, 1)[0]
-                if index.isascii() and index.isdigit() and len(index) <= 9:
-                    yield int(index)
-
-    def process(self, formdata, data=unset_value, extra_filters=None):
-        self.overflow = bool(formdata) and len(
-            set(self._extract_indices(self.name, formdata))) > self.max_entries
-        super().process(formdata, data, extra_filters=extra_filters)
+def _too_many_items(n: int) -> str:
+    return _l("At most %(n)d items.", n=n)
 
 
 class OrderForm(FlaskForm):
@@ -68,7 +40,7 @@ class OrderForm(FlaskForm):
                         description=_l("e.g. 2,5"))
     hourly_rate = StringField(_l("Hourly rate"),
                               render_kw={"inputmode": "decimal", "data-line-price": ""})
-    items = ItemList(FormField(ItemForm))
+    items = RowList(FormField(ItemForm), max_entries=MAX_ROWS, too_many=_too_many_items)
 
     def set_choices(self, users) -> None:
         self.technician_id.choices = choices(users, blank="—")
