@@ -37,6 +37,7 @@ from .common import (
     _text,
     _user_id,
     _users_by_login,
+    external_ref_in,
     guess_owner,
     guess_state,
     owner_choices,
@@ -216,14 +217,12 @@ def prepare_accounts(rows: list[dict], user) -> AccountBatch:
 
 
 def accounts_by_external_ref_select(refs: set[str], user):
-    """The accounts ``user`` sees with one of the external references, read from its
-    partial index (no ORDER BY: SQLite would rather walk the table in id order; the
-    index's condition said again, which SQLite's planner needs to weigh it well). The
-    record scope is the same as account_scope's, on ``owner_id + 0``: not an index
-    SQLite could pick instead, estimating a rep's portfolio at the average one (a rep
-    with 60,000 accounts was read whole for each batch)."""
-    return select(Account).where(Account.external_ref.in_(refs),
-                                 Account.external_ref.isnot(None),
+    """The accounts ``user`` sees with one of the external references: read from the
+    reference's index (common.external_ref_in). The record scope is the
+    same as account_scope's, on ``owner_id + 0``: not an index SQLite could pick
+    instead, estimating a rep's portfolio at the average one (a rep with 60,000 accounts
+    was read whole for each batch)."""
+    return select(Account).where(external_ref_in(Account.__table__, refs),
                                  scope_clause(Account.owner_id + 0, user))
 
 

@@ -47,6 +47,7 @@ from .common import (
     _text,
     _user_id,
     _users_by_login,
+    external_ref_in,
     guess_owner,
     owner_choices,
 )
@@ -171,12 +172,10 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
 
 
 def opportunities_by_ref_select(refs: set[str], user):
-    """The opportunities ``user`` sees with one of the external references, read from its
-    partial index (no ORDER BY: SQLite would rather walk the table in id order; the
-    index's condition said again, which SQLite's planner needs to weigh it well; the
-    scope on ``owner_id + 0``, as for accounts: see accounts_by_external_ref_select)."""
-    return select(Opportunity).where(Opportunity.external_ref.in_(refs),
-                                     Opportunity.external_ref.isnot(None),
+    """The opportunities ``user`` sees with one of the external references: read from
+    the reference's index (common.external_ref_in); the scope on ``owner_id + 0``, as for accounts
+    (see accounts_by_external_ref_select)."""
+    return select(Opportunity).where(external_ref_in(Opportunity.__table__, refs),
                                      scope_clause(Opportunity.owner_id + 0, user))
 
 

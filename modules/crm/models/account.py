@@ -104,8 +104,7 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # Its code in the system it was imported from (the "Código"/"ID" of an Omie, Tiny or
-    # Bling export): a re-import finds the account by it first (issue 19, crm 0019; the
-    # index, partial, holds the accounts that have one: see EXTERNAL_REF_INDEX).
+    # Bling export): a re-import finds the account by it first (issue 19, crm 0019).
     external_ref: Mapped[str | None] = mapped_column(String(60))
     # The account this one was merged into (kept archived; its page leads there): crm 0017.
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
@@ -159,12 +158,12 @@ install_search_index(Account.__table__)
 
 
 def external_ref_index(column) -> Index:
-    """The index of a record's external reference (crm 0019), partial: only the records
-    that have one. A table where most have none would otherwise tell SQLite's planner
-    that a reference matches thousands of rows, and it would scan the table instead."""
-    condition = column.isnot(None)
-    return Index(f"ix_{column.table.name}_external_ref", column,
-                 sqlite_where=condition, postgresql_where=condition)
+    """The index of a record's external reference (crm 0019), named for the look-up that
+    names it (importers/common.py: external_ref_in). Not partial: SQLite keeps no
+    statistics for an empty partial index, and then plans the table's other queries as
+    if it had a thousand rows (a table of a few, before an import grows it, was then read
+    whole for each batch)."""
+    return Index(f"ix_{column.table.name}_external_ref", column)
 
 
 external_ref_index(Account.__table__.c.external_ref)

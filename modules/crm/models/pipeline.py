@@ -151,8 +151,8 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     internal_contact_user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id))
     internal_contact_on: Mapped[date | None] = mapped_column(Date)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Its code in the system it was imported from: a re-import updates it (issue 19; a
-    # partial index, as the account's: see account.py).
+    # Its code in the system it was imported from: a re-import updates it (issue 19; its
+    # index: see account.py).
     external_ref: Mapped[str | None] = mapped_column(String(60))
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
