@@ -2,10 +2,13 @@
 size: accounts and opportunities by external reference, opportunities by account + title.
 
 Seeded as a database looks before its first import with references: thousands of
-accounts and opportunities, few of them with a reference, statistics taken (ANALYZE). A
-plain index on the reference would then hold one value (NULL) for nearly every row, and
-SQLite's planner, reading 500 references as 500 times that many rows, scanned the table
-for every batch; the index is partial (only the records that have one)."""
+accounts and opportunities, few of them with a reference, statistics taken (ANALYZE). The
+reference's index then holds one value (NULL) for nearly every row, and SQLite's planner,
+reading 500 references as 500 times that many rows, scanned the table for every batch
+(admin), or read a big portfolio through the owner index (rep_a); the look-ups name the
+index on SQLite (importers/common.py: external_ref_in). An empty *partial* index was no
+answer: it has no statistics, which makes SQLite plan every query of a small table as if
+it were large (tests/crm/test_import_plans.py)."""
 
 from __future__ import annotations
 
