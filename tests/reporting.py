@@ -112,9 +112,12 @@ def list_query_counts(app, client, path: str, account_id: int, sizes=(5, 40)) ->
     """The statements one list page runs, per (accounts, page size): the whole list of
     many accounts' documents, and one account's (``?account_id=``). A list without N+1
     gives one value for all of them."""
-    counts = {}
-    for size in sizes:
-        app.config["ERP_PAGE_SIZE"] = size
-        counts["many", size] = queries_for(app, client, path)
-        counts["one", size] = queries_for(app, client, f"{path}?account_id={account_id}")
+    counts, saved = {}, app.config["ERP_PAGE_SIZE"]
+    try:
+        for size in sizes:
+            app.config["ERP_PAGE_SIZE"] = size
+            counts["many", size] = queries_for(app, client, path)
+            counts["one", size] = queries_for(app, client, f"{path}?account_id={account_id}")
+    finally:
+        app.config["ERP_PAGE_SIZE"] = saved  # the app may be shared by later tests
     return counts
