@@ -91,6 +91,8 @@ def _urls(app) -> list[tuple[str, str]]:
             values.update(origin="sales.invoice", installment=1)
         if "token" in rule.arguments:  # a calendar feed's: an unknown one (a 404)
             values["token"] = "0" * 43
+        if "record_kind" in rule.arguments:  # find duplicates: of accounts or contacts
+            values["record_kind"] = "account"
         if "key" in rule.arguments:
             for key in tabs:
                 urls.append((rule.endpoint, rule.build({**values, "key": key})[1]))
