@@ -58,7 +58,7 @@ def seed(app, groups: int) -> None:
                              "AND kind = 'account.email'")).scalar() >= groups:
             print("  already seeded")
             return
-        rng = random.Random(18)
+        rng = random.Random(18)  # noqa: S311 - test data, not secrets
         accounts = conn.execute(text("SELECT id, legal_name FROM crm_account")).all()
         contacts = [r.id for r in conn.execute(text("SELECT id FROM crm_contact")).all()]
         picked = rng.sample(accounts, min(len(accounts), groups * 8))
@@ -170,9 +170,10 @@ def main() -> None:
             value = everything[name].get(key)
             row.append(json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
                        else value)
-        if len(names) == 2 and isinstance(everything[names[0]][key], dict) and (
-                everything[names[1]][key].get("median")):
-            row.append(f"ratio {everything[names[0]][key]['median'] / everything[names[1]][key]['median']:.2f}")
+        first, second = (everything[name].get(key) for name in names[:2]) if len(
+            names) == 2 else (None, None)
+        if isinstance(first, dict) and isinstance(second, dict) and second.get("median"):
+            row.append(f"ratio {first['median'] / second['median']:.2f}")
         print("  ".join(row))
     if args.json:
         with open(args.json, "w") as out:
