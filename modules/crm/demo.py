@@ -19,6 +19,7 @@ from erp.registry import DemoUser
 from .models import Account, AccountContact, Category, LossReason, Stage, Tag
 from .permissions import SALES_MANAGER, SALES_REP
 from .services import opportunities as pipeline
+from .services import service_types
 from .services.accounts import create_account
 from .services.actions import create_action
 from .services.contacts import create_contact, link_contact
@@ -133,6 +134,8 @@ def load_pipeline(rng: random.Random) -> None:
     ensure_defaults()
     stages = list(db.session.scalars(select(Stage).order_by(Stage.sequence)))
     reasons = list(db.session.scalars(select(LossReason)))
+    # The company's service types (seed 002): the first four of its list, the default first.
+    attendance = [t.id for t in service_types.choosable()][:4]
     users = {u.username: u for u in db.session.scalars(select(User))}
     manager = users.get("gerente")
     today = date.today()
@@ -152,7 +155,7 @@ def load_pipeline(rng: random.Random) -> None:
             "contact_id": contact_id, "stage_id": stages[0].id,
             "owner_id": owner.id, "items": items, "priority": index % 5 == 0,
             "contact_medium": rng.choice(("event", "website", "referral", "telemarketing")),
-            "service_type": rng.choice(("sales", "first_contact", "demonstration", "visit")),
+            "service_type_id": rng.choice(attendance) if attendance else None,
             "next_contact_user_id": owner.id,
             "next_contact_on": today + timedelta(days=rng.randint(-5, 20)),
             "internal_contact_user_id": manager.id if manager and index % 4 == 0 else None,

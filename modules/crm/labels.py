@@ -59,7 +59,7 @@ OPPORTUNITY_FIELDS = {
     "stage_id": _l("Stage"), "owner_id": _l("Owner"), "status": _l("Status"),
     "loss_reason_id": _l("Loss reason"), "loss_note": _l("Loss note"),
     "priority": _l("Priority"), "subject_note": _l("Current subject"),
-    "service_type": _l("Service type"), "service_type_other": _l("Other service type"),
+    "service_type_id": _l("Service type"),
     "contact_medium": _l("Contact medium"),
     "source_campaign": _l("Source campaign"), "expected_close_on": _l("Expected close"),
     "estimated_value": _l("Estimated value"), "next_contact_user_id": _l("Next contact by"),
@@ -78,13 +78,9 @@ CONTACT_MEDIUM_LABELS = {
     "telemarketing": _l("Telemarketing"), "website": _l("Website"),
     "referral": _l("Referral"), "email": _l("E-mail"), "phone": _l("Phone"),
     "other": _l("Other")}
-# The kind of attendance (models' SERVICE_TYPES, seed 002 "Tipo de atendimento").
-SERVICE_TYPE_LABELS = {
-    "sales": _l("Sales follow-up"), "first_contact": _l("First contact"),
-    "demonstration": _l("Demonstration"), "visit": _l("Visit"), "proposal": _l("Proposal"),
-    "negotiation": _l("Negotiation"), "post_sale": _l("After-sales"), "other": _l("Other")}
+# (The kinds of attendance, seed 002's "Tipo de atendimento", are the company's own list
+# with its own names: models/service_type.py, crm 0020.)
 OPPORTUNITY_CHOICES = {
     "status": OPPORTUNITY_STATUS_LABELS,
     "contact_medium": CONTACT_MEDIUM_LABELS,
-    "service_type": SERVICE_TYPE_LABELS,
 }

@@ -243,6 +243,7 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
         why="the same record twice: 422 once both are found in scope"),
     "crm-settings.list_stages": Expect("crm.read"),
     "crm-settings.list_loss_reasons": Expect("crm.read"),
+    "crm-settings.list_service_types": Expect("crm.read"),
     "crm-settings.list_tags": Expect("crm.read"),
     "crm-settings.list_categories": Expect("crm.read"),
     # --- sales ------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ OPERATIONS = [
     ("POST", "/actions/{action_id}/unarchive", WRITE, None),
     ("GET", "/stages", READ, None),
     ("GET", "/loss-reasons", READ, None),
+    ("GET", "/service-types", READ, None),
     ("GET", "/tags", READ, None),
     ("GET", "/categories", READ, None),
     # The CNPJ lookup (issue 19): switched off here, so a 503 within permission; its

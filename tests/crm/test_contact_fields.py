@@ -1,21 +1,19 @@
 """Issue 17, point 12 (crm 0015): the contact's "Sistema atual" (seed 002) and the
-opportunity's "Tipo de atendimento" as a list (a key, shown translated; free text typed
-before the list kept as "other" with its text), on the web form, the API and the import,
-and the migration of the existing free text both ways."""
+opportunity's "Tipo de atendimento" as a list (0015: a key, free text typed before the list
+kept as "other" with its text; since crm 0020 the company's configured list, by id:
+tests/crm/test_service_types.py), on the web form and the API, and 0015's migration of the
+existing free text both ways."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import flask_migrate
-import pytest
 from sqlalchemy import inspect, text
 
-from erp.auth.models import User
 from erp.db import db
-from erp.errors import InvalidInput
 from modules.crm.models import Contact, Opportunity
-from modules.crm.services.opportunities import clean_opportunity, service_type_of
+from modules.crm.services.service_types import by_name
 from tests.conftest import csrf_token, login_as, make_user
 from tests.crm.api_support import api_as
 from tests.crm.test_stage_history_migration import insert_account
@@ -77,58 +75,36 @@ def test_the_typed_service_types_are_migrated_and_back(make_app, empty_database_
         db.engine.dispose()
 
 
-# --- The service ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("typed", "key"), [
-    ("demonstration", "demonstration"), ("Demonstração", "demonstration"),
-    ("DEMONSTRACAO", "demonstration"), ("Visit", "visit"), ("Pós-venda", "post_sale"),
-    ("", None), (None, None)])
-def test_a_service_type_is_known_by_key_or_by_name(app, typed, key):
-    with app.test_request_context():
-        assert service_type_of(typed) == key
-
-
-def test_the_service_keeps_other_text_only_with_other(app, users, pipeline, make_account):
-    account_id = make_account(owner="rep_a")
-    with app.test_request_context():
-        user = db.session.get(User, users["rep_a"])
-        base = {"title": "T", "account_id": account_id}
-        out = clean_opportunity({**base, "service_type": "other",
-                                 "service_type_other": "Suporte legado"}, user=user)
-        assert (out["service_type"], out["service_type_other"]) == ("other", "Suporte legado")
-        out = clean_opportunity({**base, "service_type": "visit",
-                                 "service_type_other": "ignored"}, user=user)
-        assert (out["service_type"], out["service_type_other"]) == ("visit", None)
-        out = clean_opportunity({**base, "service_type": "",
-                                 "service_type_other": "Só texto"}, user=user)
-        assert (out["service_type"], out["service_type_other"]) == ("other", "Só texto")
-        with pytest.raises(InvalidInput) as refused:
-            clean_opportunity({**base, "service_type": "Suporte"}, user=user)
-        assert "service_type" in refused.value.errors
-
-
 # --- The web forms ------------------------------------------------------------------------------
+
+
+def service_type_ids(app) -> dict[str, int]:
+    with app.app_context():
+        ids = {name: by_name(name).id for name in ("Demonstração", "Outro")}
+        db.session.remove()
+    return ids
 
 
 def test_the_opportunity_form_offers_the_list_and_the_page_shows_it(app, client, users,
                                                                   pipeline, make_account,
                                                                   make_opportunity):
+    types = service_type_ids(app)
     account_id = make_account(owner="rep_a")
-    opportunity_id = make_opportunity(account_id, service_type="demonstration")
+    opportunity_id = make_opportunity(account_id, service_type_id=types["Demonstração"])
     login_as(client, users["rep_a"])
     form = client.get(f"/crm/opportunities/{opportunity_id}/edit",
                       headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
-    assert '<select class="form-select' in form and 'name="service_type"' in form
-    assert '<option selected value="demonstration">Demonstração</option>' in form
-    assert 'name="service_type_other"' in form
+    assert '<select class="form-select' in form and 'name="service_type_id"' in form
+    assert (f'<option selected value="{types["Demonstração"]}">Demonstração</option>'
+            in form)
+    assert 'name="service_type_other"' not in form  # "Outro" is one of the list
     with app.app_context():
         opportunity = db.session.get(Opportunity, opportunity_id)
-        opportunity.service_type, opportunity.service_type_other = "other", "Suporte legado"
+        opportunity.service_type_id = types["Outro"]
         db.session.commit()
     page = client.get(f"/crm/opportunities/{opportunity_id}",
                       headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
-    assert "Outro: Suporte legado" in page
+    assert "<dd class=\"col-7\">Outro</dd>" in page
 
 
 def test_the_contact_form_saves_the_current_system(app, client, users):
@@ -149,23 +125,26 @@ def test_the_contact_form_saves_the_current_system(app, client, users):
 # --- The API ----------------------------------------------------------------------------------
 
 
-def test_the_api_takes_the_service_type_key_and_the_current_system(app, client, users,
-                                                                    pipeline, make_account):
+def test_the_api_takes_the_service_type_id_and_the_current_system(app, client, users,
+                                                                   pipeline, make_account):
+    types = service_type_ids(app)
     account_id = make_account("rep_a")
     api = api_as(app, client, users, "rep_a")
     created = api.post("/opportunities", json={"title": "Demo", "account_id": account_id,
-                                               "service_type": "demonstration"})
+                                               "service_type_id": types["Demonstração"]})
     assert created.status_code == 201, created.json
-    assert created.json["service_type"] == "demonstration"
-    assert created.json["service_type_other"] is None
+    assert created.json["service_type_id"] == types["Demonstração"]
+    assert "service_type" not in created.json and "service_type_other" not in created.json
     refused = api.post("/opportunities", json={"title": "X", "account_id": account_id,
                                                "service_type": "Demonstração"})
-    assert refused.status_code == 422  # the API's list is the keys (an enum)
+    assert refused.status_code == 422  # by id, as stage_id and owner_id
     contact = api.post("/contacts", json={"name": "Davi", "current_system": "Omie"})
     assert contact.status_code == 201, contact.json
     assert contact.json["current_system"] == "Omie"
     document = client.get("/api/v1/openapi.json").get_json()
     schemas = document["components"]["schemas"]
-    enums = [s["properties"]["service_type"].get("enum") for s in schemas.values()
-             if "service_type" in s.get("properties", {})]
-    assert enums and all(e and "demonstration" in e and "other" in e for e in enums if e)
+    typed = [s["properties"]["service_type_id"] for s in schemas.values()
+             if "service_type_id" in s.get("properties", {})]
+    assert typed and all(t.get("type") == "integer" or "integer" in t.get("type", [])
+                         for t in typed)
+    assert "/api/v1/service-types" in document["paths"]

@@ -1,5 +1,6 @@
 """The CRM's configured lists an API client needs ids from: stages, loss reasons, tags,
-categories (read-only here; sales managers edit them on the web)."""
+categories, service types (read-only here; sales managers edit them on the web, the
+administrators the service types)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from erp.db import db
 
 from ..models import Category
 from ..permissions import READ
-from ..services import settings
+from ..services import service_types, settings
 from . import schemas as s
 from .common import requires
 
 blp = Blueprint("crm-settings", __name__, description=(
-    "The funnel's stages, the loss reasons, the tags and the account categories."))
+    "The funnel's stages, the loss reasons, the tags, the account categories and the "
+    "service types."))
 
 
 @blp.route("/stages", methods=["GET"])
@@ -38,6 +40,18 @@ def list_loss_reasons():
     Archived reasons are left out (they cannot be chosen any more).
     """
     return settings.loss_reasons()
+
+
+@blp.route("/service-types", methods=["GET"])
+@requires(blp, READ)
+@blp.response(200, s.ServiceTypeSchema(many=True))
+def list_service_types():
+    """List the service types
+
+    The company's list in its order, inactive ones too (an opportunity may still have
+    one; a new one takes only an active type).
+    """
+    return service_types.service_types()
 
 
 @blp.route("/tags", methods=["GET"])

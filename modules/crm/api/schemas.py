@@ -17,7 +17,6 @@ from erp.api.paging import ListArgs, page_schema
 
 from ..models import ACTION_KINDS, CONTACT_MEDIA, STATUSES
 from ..models.account import LIFECYCLES
-from ..models.pipeline import SERVICE_TYPES
 from ..services import accounts as account_rules
 from ..services import actions as action_rules
 from ..services import contacts as contact_rules
@@ -223,10 +222,8 @@ class OpportunityFieldsSchema(Schema):
     priority = Bool()
     contact_medium = enum(CONTACT_MEDIA, allow_none=True)
     subject_note = Text(O["subject_note"], allow_none=True)
-    service_type = enum(SERVICE_TYPES, allow_none=True, metadata=_describe(
-        "The kind of attendance (seed 002's list); `other` with `service_type_other`"))
-    service_type_other = Text(O["service_type_other"], allow_none=True, metadata=_describe(
-        "The kind of attendance in words, kept only with `service_type` `other`"))
+    service_type_id = Id(allow_none=True, metadata=_describe(
+        "The kind of attendance: an active one of GET /service-types (or the one it has)"))
     source_campaign = Text(O["source_campaign"], allow_none=True)
     items = ma.fields.List(ma.fields.Nested(ItemSchema),
                            validate=ma.validate.Length(max=opportunity_rules.MAX_ITEMS),
@@ -356,6 +353,16 @@ class StageSchema(Schema):
 class LossReasonSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(dump_only=True)
+
+
+class ServiceTypeSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(dump_only=True, metadata=_describe("As the company writes it"))
+    active = ma.fields.Boolean(dump_only=True, metadata=_describe(
+        "Only an active type may be given to an opportunity (one keeps its inactive type)"))
+    position = ma.fields.Integer(dump_only=True)
+    is_default = ma.fields.Boolean(dump_only=True, metadata=_describe(
+        "The one suggested for a new opportunity (at most one)"))
 
 
 AccountPageSchema = page_schema(AccountSchema, "AccountPage")

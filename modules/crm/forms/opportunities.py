@@ -16,9 +16,8 @@ from wtforms import (
 from erp.forms import BLANK_CHOICE, choices
 from erp.i18n import module_i18n
 
-from ..labels import CONTACT_MEDIUM_LABELS, SERVICE_TYPE_LABELS
+from ..labels import CONTACT_MEDIUM_LABELS
 from ..models import CONTACT_MEDIA
-from ..models.pipeline import SERVICE_TYPES
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -40,9 +39,7 @@ class OpportunityForm(FlaskForm):
     priority = BooleanField(_l("Priority"))
     subject_note = TextAreaField(_l("Current subject"), render_kw={"rows": 2},
                                  description=_l("Where things stand: pending issues, warnings."))
-    service_type = SelectField(_l("Service type"), validate_choice=False)
-    service_type_other = StringField(_l("Other service type"),
-                                     description=_l("When the service type is “Other”."))
+    service_type_id = SelectField(_l("Service type"), validate_choice=False)
     contact_medium = SelectField(_l("Contact medium"), validate_choice=False)
     source_campaign = StringField(_l("Source campaign"))
     expected_close_on = StringField(_l("Expected close"), render_kw={"type": "date"})
@@ -60,13 +57,13 @@ class OpportunityForm(FlaskForm):
     draft_id = HiddenField()
 
     SERVICE_FIELDS = ("title", "account_id", "contact_id", "stage_id", "owner_id", "priority",
-                      "subject_note", "service_type", "service_type_other",
+                      "subject_note", "service_type_id",
                       "contact_medium", "source_campaign",
                       "expected_close_on", "next_contact_user_id", "next_contact_on",
                       "internal_contact_user_id", "internal_contact_on", "tag_ids",
                       "watcher_ids")
 
-    def set_choices(self, *, contacts, stages, users, tags) -> None:
+    def set_choices(self, *, contacts, stages, users, tags, service_types=()) -> None:
         self.contact_id.choices = choices(contacts, blank="—")
         self.stage_id.choices = choices(stages)
         people = choices(users)
@@ -77,8 +74,10 @@ class OpportunityForm(FlaskForm):
         self.tag_ids.choices = choices(tags)
         self.contact_medium.choices = [BLANK_CHOICE] + [(m, CONTACT_MEDIUM_LABELS[m])
                                                         for m in CONTACT_MEDIA]
-        self.service_type.choices = [BLANK_CHOICE] + [(key, SERVICE_TYPE_LABELS[key])
-                                                      for key in SERVICE_TYPES]
+        # The company's list (active ones, and the edited opportunity's own).
+        self.service_type_id.choices = choices(
+            service_types, lambda t: t.name if t.active else _l("%(name)s (inactive)",
+                                                                  name=t.name), blank="—")
 
     def service_data(self) -> dict:
         data = {name: self[name].data for name in self.SERVICE_FIELDS}

@@ -24,8 +24,11 @@ from ..models import (
     AccountContact,
     Contact,
     Opportunity,
+    ServiceType,
     Stage,
 )
+from ..models.search_text import fold
+from ..services import service_types
 from ..services.history import record_changes
 from ..services.opportunities import (
     _apply_items,
@@ -35,7 +38,6 @@ from ..services.opportunities import (
     new_opportunity,
     opportunity_scope,
     record_created,
-    service_type_of,
 )
 from .common import (
     AccountRefs,
@@ -88,13 +90,18 @@ OPPORTUNITY_FIELDS = (
            choices=lambda: [(code, str(label)) for code, label in CONTACT_MEDIUM_LABELS.items()],
            guess=lambda text: _medium_code(text)),
     _field("source_campaign", _l("Source campaign"), "campanha", "campaign"),
-    _field("service_type", _l("Service type"), "tipo de atendimento", "tipo de servico"),
+    # One of the company's list by its name (case and accents aside): the administrator
+    # configures the list, an import never adds to it (issue 17).
+    _field("service_type", _l("Service type"), "tipo de atendimento", "tipo de servico",
+           choices=lambda: [(t.name, t.name) for t in service_types.choosable()],
+           guess=lambda text: getattr(service_types.by_name(text), "name", None)),
     _field("subject_note", _l("Current subject"), "assunto atual", "nota", "observacoes",
            "notes", "obs"),
 )
 OPPORTUNITY_LABELS = {f.name: f.label for f in OPPORTUNITY_FIELDS} | {
     "account_id": _l("Account"), "contact_id": _l("Contact person"), "stage_id": _l("Stage"),
-    "owner_id": _l("Owner"), "items": _l("Estimated value")}
+    "owner_id": _l("Owner"), "items": _l("Estimated value"),
+    "service_type_id": _l("Service type")}
 MEDIA_ALIASES = {"evento": "event", "feira": "event", "anuncio": "ad", "propaganda": "ad",
                  "rede social": "social", "redes sociais": "social", "site": "website",
                  "indicacao": "referral", "e mail": "email", "telefone": "phone",
@@ -121,6 +128,8 @@ class OpportunityBatch:
     # Existing opportunities the user sees: by external reference, by (account, title).
     by_ref: dict[str, list[Opportunity]] = field(default_factory=dict)
     by_title: dict[tuple[int, str], list[Opportunity]] = field(default_factory=dict)
+    # The service types by their folded name (loaded once, when the file names any).
+    service_types: dict[str, ServiceType] = field(default_factory=dict)
 
 
 def _external_ref(values: dict) -> str:
@@ -143,6 +152,8 @@ def prepare_opportunities(rows: list[dict], user) -> OpportunityBatch:
     batch = OpportunityBatch(accounts, stages,
                              _users_by_login({_text(r, "owner") for r in rows}), contacts)
     _load_existing(batch, rows, account_ids, user)
+    if any(_text(r, "service_type") for r in rows):
+        batch.service_types = {fold(t.name): t for t in service_types.service_types()}
     return batch
 
 
@@ -232,20 +243,30 @@ def _medium(text: str) -> str:
                      field=OPPORTUNITY_LABELS["contact_medium"], name=text))
 
 
+def _service_type_id(batch: OpportunityBatch, name: str) -> int:
+    """The id of the service type so named; the row is refused with the list otherwise
+    (an inactive one is refused by the service unless the opportunity has it already)."""
+    found = batch.service_types.get(fold(name))
+    if found is None:
+        raise RowError(_(
+            "%(field)s: no service type named %(name)s (service types: %(names)s); an "
+            "administrator configures the list.", field=OPPORTUNITY_LABELS["service_type"],
+            name=name, names=", ".join(t.name for t in batch.service_types.values()
+                                       if t.active)))
+    return found.id
+
+
 def validate_opportunity(values: dict, user, batch: OpportunityBatch) -> RowPlan:
     labels = OPPORTUNITY_LABELS
     account = batch.accounts.find(_text(values, "account"), labels["account"])
     external_ref = _external_ref(values)
     current = _match(batch, external_ref, account.id, _text(values, "title"))
     data: dict[str, Any] = {"title": _text(values, "title"), "account_id": account.id}
-    for name in ("source_campaign", "service_type", "subject_note"):
+    for name in ("source_campaign", "subject_note"):
         if _text(values, name):
             data[name] = _text(values, name)
-    if data.get("service_type"):  # one of seed 002's list by name, else "other" + its text
-        try:
-            service_type_of(data["service_type"])
-        except ValueError:
-            data["service_type_other"] = data.pop("service_type")[:80]
+    if _text(values, "service_type"):
+        data["service_type_id"] = _service_type_id(batch, _text(values, "service_type"))
     if _text(values, "stage"):
         stage = batch.stages.get(_key(_text(values, "stage")))
         if stage is None:

@@ -23,6 +23,7 @@ from .pipeline import (
     opportunity_tags,
     opportunity_watchers,
 )
+from .service_type import ServiceType
 from .tag import Tag
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "OpportunityDraft",
     "OpportunityItem",
     "OpportunityStay",
+    "ServiceType",
     "Stage",
     "opportunity_tags",
     "opportunity_watchers",

@@ -29,6 +29,7 @@ from erp.money import Money, Quantity
 from .. import labels
 from .account import Account, external_ref_index
 from .contact import Contact
+from .service_type import ServiceType
 from .tag import Tag
 
 _l = module_i18n(__name__).lazy_gettext
@@ -39,12 +40,6 @@ STATUSES = (STATUS_OPEN, STATUS_WON, STATUS_LOST)
 # Where the opportunity came from (seed 002, "Meio de contato").
 CONTACT_MEDIA = ("event", "ad", "social", "telemarketing", "website", "referral", "email",
                  "phone", "other")
-# The kind of attendance the deal is followed up as (seed 002, "Tipo de atendimento":
-# a configured list, sales' default first; crm 0015, issue 17). "other" carries its text
-# in service_type_other (free text typed before the list, kept by the migration).
-SERVICE_TYPES = ("sales", "first_contact", "demonstration", "visit", "proposal",
-                 "negotiation", "post_sale", "other")
-SERVICE_TYPE_OTHER = "other"
 
 opportunity_tags = Table(
     "crm_opportunity_tag",
@@ -140,8 +135,11 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     loss_note: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     subject_note: Mapped[str | None] = mapped_column(Text)  # "assunto atual"
-    service_type: Mapped[str | None] = mapped_column(String(80))  # SERVICE_TYPES' key
-    service_type_other: Mapped[str | None] = mapped_column(String(80))  # with "other"
+    # The kind of attendance (seed 002, "Tipo de atendimento"): one of the company's
+    # configured list (crm 0020, issue 17). A type in use is deactivated, never deleted:
+    # the key refuses it (NO ACTION, the default: as RESTRICT, within the statement).
+    service_type_id: Mapped[int | None] = mapped_column(ForeignKey(ServiceType.id),
+                                                        index=True)
     contact_medium: Mapped[str | None] = mapped_column(String(20))
     source_campaign: Mapped[str | None] = mapped_column(String(120))
     expected_close_on: Mapped[date | None] = mapped_column(Date)
@@ -175,6 +173,7 @@ class Opportunity(Audited, TimestampMixin, db.Model):
     stage: Mapped[Stage] = relationship(lazy="joined", innerjoin=True)
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
     loss_reason: Mapped[LossReason | None] = relationship()
+    service_type: Mapped[ServiceType | None] = relationship()
     next_contact_user: Mapped[User | None] = relationship(foreign_keys=[next_contact_user_id])
     internal_contact_user: Mapped[User | None] = relationship(
         foreign_keys=[internal_contact_user_id])

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort
-from flask_babel import force_locale
 from sqlalchemy import delete, select
 
 from erp.auth import in_scope, scope_clause
@@ -20,9 +19,8 @@ from erp.i18n import module_i18n
 from erp.money import CENT, MAX_MONEY, MAX_QUANTITY
 from erp.textrules import MESSAGE as TEXT_MESSAGE
 from erp.textrules import storable
-from erp.validation import Errors, choice, clean_field, date, record, record_id, text
+from erp.validation import Errors, choice, clean_field, date, record, record_id
 
-from ..labels import SERVICE_TYPE_LABELS
 from ..models import (
     CONTACT_MEDIA,
     STATUS_LOST,
@@ -36,17 +34,15 @@ from ..models import (
     Stage,
     Tag,
 )
-from ..models.pipeline import SERVICE_TYPE_OTHER
-from ..models.search_text import fold
 from .accounts import promote_to_customer
 from .contacts import is_choosable_contact
 from .history import Change, record_changes, user_name
 from .scope import visible_record
+from .service_types import service_type_id
 
 _l = module_i18n(__name__).lazy_gettext
 
-TEXT_FIELDS = {"title": 200, "subject_note": 5000, "service_type_other": 80,
-               "source_campaign": 120}
+TEXT_FIELDS = {"title": 200, "subject_note": 5000, "source_campaign": 120}
 USER_FIELDS = ("owner_id", "next_contact_user_id", "internal_contact_user_id")
 DATE_FIELDS = ("expected_close_on", "next_contact_on", "internal_contact_on")
 MAX_ITEMS = 200
@@ -75,7 +71,7 @@ def get_opportunity_or_404(opportunity_id: int, user) -> Opportunity:
 
 
 OPPORTUNITY_FIELDS = (*TEXT_FIELDS, *USER_FIELDS, *DATE_FIELDS, "account_id", "contact_id",
-                      "stage_id", "priority", "contact_medium", "service_type", "items",
+                      "stage_id", "priority", "contact_medium", "service_type_id", "items",
                       "tag_ids", "watcher_ids")
 
 
@@ -143,47 +139,14 @@ def clean_opportunity(data: Mapping[str, Any], *, user, current: Opportunity | N
     return out
 
 
-def service_type_of(value: Any) -> str | None:
-    """A service type's key from its key or its label in any language ("Demonstração",
-    "demonstration"), case and accents aside; None when empty. ValueError if unknown."""
-    typed = fold(text(value))
-    if not typed:
-        return None
-    for key, label in SERVICE_TYPE_LABELS.items():
-        if typed == fold(key) or typed in _names(label):
-            return key
-    raise ValueError(typed)
-
-
-def _names(label) -> set[str]:
-    """A label folded as the user reads it, in English and in Portuguese."""
-    names = {fold(str(label))}
-    for locale in ("en", "pt_BR"):
-        with force_locale(locale):
-            names.add(fold(str(label)))
-    return names
-
-
 def _clean_service_type(data: Mapping, current: Opportunity | None, out: dict,
                         errors: Errors) -> None:
-    """The kind of attendance, one of the list (seed 002); "other" keeps its text, any
-    other kind drops it. A text without a kind means "other"."""
-    if "service_type" not in data and "service_type_other" not in data:
-        return
-    if "service_type" in data:
-        try:
-            key = service_type_of(data["service_type"])
-        except ValueError:
-            errors.add("service_type", _l("Choose a service type from the list."))
-            return
-    else:
-        key = current.service_type if current is not None else None
-    other = out.get("service_type_other") if "service_type_other" in data else (
-        current.service_type_other if current is not None else None)
-    if key is None and other:
-        key = SERVICE_TYPE_OTHER
-    out["service_type"] = key
-    out["service_type_other"] = other if key == SERVICE_TYPE_OTHER else None
+    """One of the company's service types (seed 002; services/service_types.py): an
+    active one, or the one the opportunity has already, even if deactivated since."""
+    if "service_type_id" in data:
+        out["service_type_id"] = errors.clean(
+            "service_type_id", service_type_id, data["service_type_id"],
+            current_id=current.service_type_id if current is not None else None)
 
 
 def _clean_account(data: Mapping, user, current: Opportunity | None, out: dict,

@@ -11,6 +11,7 @@ from erp.i18n import module_i18n
 from erp.validation import clean_field, integer, text
 
 from ..models import LossReason, Opportunity, Stage, Tag, account_tags, opportunity_tags
+from . import service_types
 
 _l = module_i18n(__name__).lazy_gettext
 lazy_ngettext = module_i18n(__name__).lazy_ngettext
@@ -24,12 +25,13 @@ DEFAULT_LOSS_REASONS = ("Preço muito alto", "Mau atendimento", "Prazo de entreg
 
 
 def ensure_defaults() -> None:
-    """The default stages and loss reasons, for a database that has none."""
+    """The default stages, loss reasons and service types, for a database that has none."""
     if not db.session.scalar(select(func.count(Stage.id))):
         db.session.add_all(Stage(name=name, sequence=10 * (i + 1))
                            for i, name in enumerate(DEFAULT_STAGES))
     if not db.session.scalar(select(func.count(LossReason.id))):
         db.session.add_all(LossReason(name=name) for name in DEFAULT_LOSS_REASONS)
+    service_types.ensure_defaults()
     db.session.commit()
 
 

@@ -33,6 +33,7 @@ from ..permissions import READ, WRITE
 from ..services import bulk as bulk_service
 from ..services import drafts as draft_service
 from ..services import opportunities as service
+from ..services import service_types
 from ..services import settings as settings_service
 from ..services.contacts import account_contact_choices
 from ..services.history import FIELD_LABELS
@@ -150,13 +151,15 @@ def _form_for(opportunity: Opportunity | None, account: Account,
         account.id, opportunity.contact_id if opportunity is not None else None)
     users = db.session.scalars(select(User).where(User.active.is_(True))
                                .order_by(User.name)).all()
+    current_type = opportunity.service_type_id if opportunity is not None else None
     form.set_choices(contacts=contacts, stages=settings_service.stages(), users=users,
-                     tags=settings_service.tags())
+                     tags=settings_service.tags(),
+                     service_types=service_types.choosable(current_type))
     if request.method == "GET" and formdata is None:
         form.account_id.data = str(account.id)
         if opportunity is not None:
             for field in ("contact_id", "stage_id", "owner_id", "next_contact_user_id",
-                          "internal_contact_user_id"):
+                          "internal_contact_user_id", "service_type_id"):
                 value = getattr(opportunity, field)
                 form[field].data = str(value) if value else ""
             form.tag_ids.data = [str(t.id) for t in opportunity.tags]
@@ -174,6 +177,9 @@ def _form_for(opportunity: Opportunity | None, account: Account,
         else:
             form.owner_id.data = str(current_user.id)
             form.next_contact_user_id.data = str(current_user.id)
+            # The company's "default service type for sales" (seed 002), suggested.
+            default_type = service_types.default_id()
+            form.service_type_id.data = str(default_type) if default_type else ""
     return form
 
 
