@@ -217,6 +217,8 @@ def test_the_scan_reads_indexes_not_the_tables(app, users, pairs, make_contact, 
         for who in ("admin", "manager"):
             user = db.session.get(User, users[who])
             for kind in service._kinds(record_kind):
+                if kind.candidates:  # similar names: test_find_duplicates_similar.py
+                    continue
                 for statement in (
                         service._groups_select(model, kind, None, user, 21),
                         service._groups_select(model, kind, "a", user, 21),

@@ -46,10 +46,11 @@ class PairSchema(ma.Schema):
     first_name = ma.fields.String(required=True)
     second_name = ma.fields.String(required=True)
     reason = ma.fields.String(required=True, metadata={
-        "description": "email, phone, name or tax_id_root"})
+        "description": "email, phone, name (the same name), similar_name (a similar "
+                       "name: the confidence follows the similarity) or tax_id_root"})
     key = ma.fields.String(required=True, metadata={
         "description": "The shared value: the e-mail, the phone (E.164), the name key or "
-                       "the CNPJ root"})
+                       "the CNPJ root; similar_name: score:first_id:second_id"})
     confidence = ma.fields.Float(required=True, metadata={"description": "0 to 1"})
     mergeable = ma.fields.Boolean(required=True, metadata={
         "description": "false for branches (same CNPJ root): shown, not to be merged"})

@@ -11,6 +11,7 @@ count of records sharing each key, and the pairs people dismissed as not duplica
   duplicates walks its keys held by two or more (a partial index holds only those), so it
   costs the duplicates found, never the table's size.
 * ``crm_duplicate_dismissal``: a pair someone marked "not a duplicate", for good.
+* ``crm_duplicate_candidate``: pairs with similar (not equal) names, scored (crm 0021).
 """
 
 from __future__ import annotations
@@ -99,6 +100,28 @@ class DuplicateDismissal(db.Model):
     high_id: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey(User.id, ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DuplicateCandidate(db.Model):
+    """A pair of records with similar names (issue 18): accounts whose name keys' trigram
+    similarity reaches ``CRM_SIMILAR_NAME_THRESHOLD``, or contacts of one account with
+    similar names. Kept by services/duplicates.py when a record is created or renamed
+    (in the same transaction) and rebuilt in batches by ``flask crm duplicates-rebuild``;
+    the scan reads it by score, best first (``ix_crm_duplicate_candidate_rank``, walked
+    backwards: score, then the ids, all descending), so a page costs its own rows.
+    ``score``: the similarity in thousandths (600..1000)."""
+
+    __tablename__ = "crm_duplicate_candidate"
+    __table_args__ = (
+        Index("ix_crm_duplicate_candidate_rank", "kind", "score", "low_id", "high_id"),
+        Index("ix_crm_duplicate_candidate_high", "kind", "high_id"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # account, contact
+    low_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    high_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20), default="similar_name")
+    score: Mapped[int] = mapped_column(Integer)
 
 
 # --- The triggers that keep crm_duplicate_key ---------------------------------------------

@@ -12,6 +12,13 @@ the three longest: one misspelt word still finds them), newest first, at most
 The scan reads ``crm_duplicate_key``'s keys held by two or more records, kind by kind in
 order of confidence, and each page's records by their indexed key columns: its cost is
 the duplicates it walks, not the table's size; a page costs a bounded number of queries.
+
+Similar names that are not equal (issue 18): ``crm_duplicate_candidate`` holds the pairs,
+scored, found by the same trigram look-up as the warning, one look-up per account created
+or renamed (in the same transaction, at commit: :func:`_refresh_at_commit`), and for the
+existing accounts by :func:`rebuild_candidates` (``flask --app erp crm
+duplicates-rebuild``, in batches, resumable). Contacts: the contacts of the same account
+with similar names, kept the same way. The scan reads the pairs best score first.
 """
 
 from __future__ import annotations
@@ -24,17 +31,31 @@ from itertools import combinations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, literal, literal_column, or_, select, text, union, union_all
+from sqlalchemy import (
+    and_,
+    delete,
+    event,
+    insert,
+    inspect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    union,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from erp.auth import in_scope
 from erp.db import db
 from erp.errors import Duplicate, InvalidInput
 from erp.validation import LIKE_ESCAPE, like
 
-from ..models import Account, Contact, DuplicateDismissal, DuplicateKey
-from ..models.duplicates import name_key, similarity
+from ..models import Account, AccountContact, Contact, DuplicateDismissal, DuplicateKey
+from ..models.duplicates import DuplicateCandidate, name_key, similarity
 from .scope import account_scope, contact_scope
 from .search import _MatchesFirst
 
@@ -189,17 +210,22 @@ class ScanKind:
     reason: str  # "email", "phone", "name", "tax_id_root"
     confidence: float
     mergeable: bool = True  # a branch (same CNPJ root) is shown, never proposed for merge
+    candidates: bool = False  # read from crm_duplicate_candidate, by score
 
 
+# Similar names rank between the same name (0.7) and a branch (0.5): 0.5 + 0.2 x score.
+SIMILAR_BASE, SIMILAR_WEIGHT = 0.5, 0.2
 ACCOUNT_KINDS = (
     ScanKind("account.email", "email", 0.9),
     ScanKind("account.phone", "phone", 0.8),
     ScanKind("account.name", "name", 0.7),
+    ScanKind("account", "similar_name", SIMILAR_BASE, candidates=True),
     ScanKind("account.root", "tax_id_root", 0.5, mergeable=False),
 )
 CONTACT_KINDS = (
     ScanKind("contact.email", "email", 0.9),
     ScanKind("contact.phone", "phone", 0.8),
+    ScanKind("contact", "similar_name", SIMILAR_BASE, candidates=True),
 )
 SCAN_PAGE = 20  # groups per page
 GROUP_SHOWN = 20  # pairs of one group on a page
@@ -212,6 +238,7 @@ class Pair:
     first: Any  # the oldest record of the group
     second: Any
     confidence: float
+    score: int | None = None  # similar names: the similarity in thousandths
 
     @property
     def ids(self) -> tuple[int, int]:
@@ -344,29 +371,85 @@ def _dismissed(record_kind: str, pairs: list[tuple[int, int]]) -> set[tuple[int,
     return {(row.low_id, row.high_id) for row in rows}
 
 
+def _candidate_cursor(key: str | None) -> tuple[int, int, int] | None:
+    """A similar-name cursor's (score, low id, high id); None when absent or garbled."""
+    try:
+        score, low, high = (int(part) for part in (key or "").split(":"))
+    except ValueError:
+        return None
+    return score, low, high
+
+
+def _candidates_select(model, record_kind: str, after: tuple[int, int, int] | None,
+                       visible, limit: int):
+    """The next similar-name pairs of visible records, best score first (then the newest
+    ids): ``ix_crm_duplicate_candidate_rank`` walked backwards from ``after``, both
+    records probed by their primary key."""
+    c = DuplicateCandidate
+    statement = select(c.score, c.low_id, c.high_id).where(c.kind == record_kind)
+    if after is not None:
+        statement = statement.where(tuple_(c.score, c.low_id, c.high_id) < tuple_(*after))
+    for column in (c.low_id, c.high_id):
+        statement = statement.where(
+            select(model.id).where(model.id == column, visible).correlate(c).exists())
+    return statement.order_by(c.score.desc(), c.low_id.desc(), c.high_id.desc()).limit(limit)
+
+
+@dataclass
+class _Row:
+    rank: int
+    key: str
+    low: int = 0
+    high: int = 0
+    score: int = 0
+
+
+def _page_rows(model, record_kind: str, kinds, index: int, after: str | None, user,
+               per_page: int, visible) -> list[_Row]:
+    """The page's groups (a shared key) and similar-name pairs, in rank order, at most
+    ``per_page + 1``: one query, a UNION ALL of each kind's next ``per_page + 1`` keys
+    (or pairs, best score first) read by their indexes, the few rows then sorted."""
+    parts = []
+    for i in range(index, len(kinds)):
+        start = after if i == index else None
+        if kinds[i].candidates:
+            pairs = _candidates_select(model, record_kind, _candidate_cursor(start),
+                                       visible, per_page + 1).subquery()
+            parts.append(select(literal(i).label("rank"), literal("").label("key"),
+                                pairs.c.score, pairs.c.low_id, pairs.c.high_id))
+            continue
+        keys = _groups_select(model, kinds[i], start, user, per_page + 1, visible).subquery()
+        parts.append(select(literal(i).label("rank"), keys.c.key,
+                            literal(0).label("score"), literal(0).label("low_id"),
+                            literal(0).label("high_id")))
+    found = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    c = found.c
+    return [_Row(row.rank, f"{row.score}:{row.low_id}:{row.high_id}" if row.low_id
+                 else row.key, row.low_id, row.high_id, row.score)
+            for row in db.session.execute(
+                select(c.rank, c.key, c.score, c.low_id, c.high_id)
+                .order_by(c.rank, c.key, c.score.desc(), c.low_id.desc(), c.high_id.desc())
+                .limit(per_page + 1))]
+
+
 def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN_PAGE
          ) -> ScanPage:
     """A page of likely duplicate pairs of ``record_kind`` ("account" or "contact") within
-    ``user``'s scope: up to ``per_page`` groups (records sharing a key), kind by kind
-    (e-mail, phone, name, CNPJ root: the most confident first), each kind's keys in order;
-    each record of a group paired with its oldest, dismissed pairs left out.
-    ``next_cursor`` continues after the page's last group.
+    ``user``'s scope: up to ``per_page`` groups (records sharing a key) or similar-name
+    pairs, kind by kind (e-mail, phone, name, similar name, CNPJ root: the most confident
+    first), each kind's keys in order (similar names: best score first); each record of a
+    group paired with its oldest, dismissed pairs left out. ``next_cursor`` continues
+    after the page's last group.
 
-    Four queries whatever the page's or the table's size: the groups (one UNION ALL of
-    each kind's next keys), their records' ids, the records, the dismissed pairs."""
+    At most four queries whatever the page's or the table's size: the groups and pairs
+    (one UNION ALL of each kind's next keys and the next similar-name pairs), the groups'
+    records' ids (when the page has groups), the records, the dismissed pairs."""
     model, kinds = _model(record_kind), _kinds(record_kind)
     index, after = decode_cursor(cursor)
     if index >= len(kinds):
         return ScanPage()
     visible = _visible(model, user)
-    parts = []
-    for i in range(index, len(kinds)):
-        keys = _groups_select(model, kinds[i], after if i == index else None, user,
-                              per_page + 1, visible).subquery()
-        parts.append(select(literal(i).label("rank"), keys.c.key))
-    groups = union_all(*parts).subquery()
-    rows = db.session.execute(select(groups.c.rank, groups.c.key)
-                              .order_by(groups.c.rank, groups.c.key).limit(per_page + 1)).all()
+    rows = _page_rows(model, record_kind, kinds, index, after, user, per_page, visible)
     page = ScanPage()
     if len(rows) > per_page:
         rows = rows[:per_page]
@@ -375,34 +458,48 @@ def scan(record_kind: str, user, cursor: str | None = None, per_page: int = SCAN
         return page
     by_kind: dict[int, list[str]] = {}
     for row in rows:
-        by_kind.setdefault(row.rank, []).append(row.key)
-    members = union_all(*(
+        if not kinds[row.rank].candidates:
+            by_kind.setdefault(row.rank, []).append(row.key)
+    member_rows = db.session.execute(union_all(*(
         select(literal(rank).label("rank"), found.c.id, found.c.key).select_from(found)
         for rank, keys in by_kind.items()
         for found in [_members_select(model, kinds[rank], keys, user,
-                                      len(keys) * (GROUP_SHOWN + 1) * 2, visible).subquery()]))
-    member_rows = db.session.execute(members).all()
+                                      len(keys) * (GROUP_SHOWN + 1) * 2, visible).subquery()]
+    ))).all() if by_kind else []
+    ids = {m.id for m in member_rows} | {row.low for row in rows if row.low} | {
+        row.high for row in rows if row.high}
     records = {r.id: r for r in db.session.scalars(
-        select(model).where(model.id.in_({m.id for m in member_rows}))
+        select(model).where(model.id.in_(ids))
         .options(*([lazyload(Account.tags)] if model is Account else [])))}
-    grouped: dict[tuple[int, str], list] = {(row.rank, row.key): [] for row in rows}
+    grouped: dict[tuple[int, str], list] = {
+        (row.rank, row.key): [] for row in rows if not kinds[row.rank].candidates}
     for member in sorted(member_rows, key=lambda m: m.id):
         group = grouped.get((member.rank, member.key))
         if group is not None and len(group) <= GROUP_SHOWN and member.id in records and (
                 records[member.id] not in group):
             group.append(records[member.id])
-    candidates = [(rank, key, members[0], other) for (rank, key), members in grouped.items()
-                  for other in members[1:]]
-    dismissed = _dismissed(record_kind, [(a.id, b.id) for _r, _k, a, b in candidates])
-    for rank, key, first, second in candidates:
+    candidates = []
+    for row in rows:
+        if kinds[row.rank].candidates:
+            if row.low in records and row.high in records:
+                candidates.append((row.rank, row.key, records[row.low], records[row.high],
+                                   row.score))
+        else:
+            members = grouped[(row.rank, row.key)]
+            candidates.extend((row.rank, row.key, members[0], other, None)
+                              for other in members[1:])
+    dismissed = _dismissed(record_kind, [(a.id, b.id) for _r, _k, a, b, _s in candidates])
+    for rank, key, first, second, score in candidates:
         if (min(first.id, second.id), max(first.id, second.id)) in dismissed:
             continue
         kind = kinds[rank]
         confidence = kind.confidence
-        if kind.reason == "name":  # the same key: similarity 1; the trade names may tell more
+        if kind.candidates:  # ranked by the names' similarity
+            confidence = SIMILAR_BASE + SIMILAR_WEIGHT * score / 1000
+        elif kind.reason == "name":  # the same key: similarity 1; trade names may tell more
             confidence += 0.05 * similarity(name_key(first.trade_name),
                                             name_key(second.trade_name))
-        page.pairs.append(Pair(kind, key, first, second, round(confidence, 3)))
+        page.pairs.append(Pair(kind, key, first, second, round(confidence, 3), score))
     return page
 
 
@@ -441,3 +538,164 @@ def dismiss(record_kind: str, first_id: int, second_id: int, user) -> bool:
         db.session.rollback()
         return False
     return True
+
+
+# --- Similar-name pairs: crm_duplicate_candidate ------------------------------------------
+
+CANDIDATE_PAIRS = 20  # pairs kept per record, best first
+CONTACT_PEERS = 500  # contacts of the same accounts compared with a renamed contact
+_PENDING = "crm_duplicate_candidates"  # Session.info: (kind, ids) to refresh at commit
+
+
+def _score(keys: list[str], theirs: list[str]) -> float:
+    return max((similarity(mine, other) for mine in keys for other in theirs
+                if _numbers(mine) == _numbers(other)), default=0)
+
+
+def _account_pairs(session, account_id: int, legal_key: str | None, trade_name: str | None
+                   ) -> dict[tuple[int, int], int]:
+    """The accounts with a similar, not equal, name: one look-up in the trigram index."""
+    keys = [k for k in {legal_key, name_key(trade_name)} if k]
+    candidates = name_candidates(keys)
+    if candidates is None:
+        return {}
+    found = candidates.subquery()
+    limit, pairs = threshold(), []
+    for other in session.execute(
+            select(Account.id, Account.name_key, Account.trade_name)
+            .join(found, Account.id == found.c.id).where(Account.id != account_id)):
+        if legal_key and other.name_key == legal_key:
+            continue  # the same name: the scan's "name" kind shows it
+        score = _score(keys, [k for k in (other.name_key, name_key(other.trade_name)) if k])
+        if score >= limit:
+            pairs.append((score, other.id))
+    pairs.sort(reverse=True)
+    return {(min(account_id, other), max(account_id, other)): round(score * 1000)
+            for score, other in pairs[:CANDIDATE_PAIRS]}
+
+
+def _contact_pairs(session, contact_id: int, name: str | None
+                   ) -> dict[tuple[int, int], int]:
+    """The contacts of the same accounts with a similar name (or the same)."""
+    key = name_key(name)
+    if not key:
+        return {}
+    mine, theirs = aliased(AccountContact), aliased(AccountContact)
+    limit, pairs = threshold(), []
+    for other in session.execute(
+            select(Contact.id, Contact.name).distinct()
+            .select_from(mine)
+            .join(theirs, theirs.account_id == mine.account_id)
+            .join(Contact, Contact.id == theirs.contact_id)
+            .where(mine.contact_id == contact_id, theirs.contact_id != contact_id)
+            .limit(CONTACT_PEERS)):
+        other_key = name_key(other.name)
+        score = similarity(key, other_key) if _numbers(key) == _numbers(other_key) else 0
+        if score >= limit:
+            pairs.append((score, other.id))
+    pairs.sort(reverse=True)
+    return {(min(contact_id, other), max(contact_id, other)): round(score * 1000)
+            for score, other in pairs[:CANDIDATE_PAIRS]}
+
+
+def refresh_candidates(record_kind: str, ids, session=None) -> int:
+    """Find again the similar-name pairs of these accounts (or contacts): their old pairs
+    deleted, one look-up each. Returns the pairs written."""
+    ids = sorted(set(ids))
+    if not ids:
+        return 0
+    c = DuplicateCandidate
+    session = db.session if session is None else session
+    session.execute(delete(c).where(c.kind == record_kind, or_(c.low_id.in_(ids),
+                                                                 c.high_id.in_(ids))))
+    pairs: dict[tuple[int, int], int] = {}
+    if record_kind == "account":
+        rows = session.execute(select(Account.id, Account.name_key, Account.trade_name)
+                               .where(Account.id.in_(ids)))
+        for row in rows.all():
+            found = _account_pairs(session, row.id, row.name_key, row.trade_name)
+            for pair, score in found.items():
+                pairs[pair] = max(score, pairs.get(pair, 0))
+    else:
+        for row in session.execute(select(Contact.id, Contact.name)
+                                   .where(Contact.id.in_(ids))).all():
+            for pair, score in _contact_pairs(session, row.id, row.name).items():
+                pairs[pair] = max(score, pairs.get(pair, 0))
+    if pairs:
+        session.execute(insert(c), [
+            {"kind": record_kind, "low_id": low, "high_id": high, "reason": "similar_name",
+             "score": score} for (low, high), score in pairs.items()])
+    return len(pairs)
+
+
+def rebuild_candidates(record_kind: str, after: int = 0, batch: int = 500,
+                       progress=None) -> int:
+    """(Re)build the similar-name pairs of every account (or contact) with an id above
+    ``after``, ``batch`` at a time, each batch committed: interrupted, it resumes from the
+    last id ``progress(last_id, pairs)`` was told. Returns the pairs written."""
+    model = _model(record_kind)
+    written = 0
+    while True:
+        ids = db.session.scalars(select(model.id).where(model.id > after)
+                                 .order_by(model.id).limit(batch)).all()
+        if not ids:
+            return written
+        written += refresh_candidates(record_kind, ids)
+        db.session.info.pop(_PENDING, None)
+        db.session.commit()
+        after = ids[-1]
+        if progress is not None:
+            progress(after, written)
+
+
+def _changed(record, *names: str) -> bool:
+    state = inspect(record)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_renamed(session: Session, _context) -> None:
+    """Accounts and contacts created or renamed, and contacts newly linked to an account:
+    their similar-name pairs are found again when the transaction commits."""
+    pending = session.info.get(_PENDING)
+    for record in session.new:
+        if isinstance(record, Account):
+            pending = pending or {"account": set(), "contact": set()}
+            pending["account"].add(record.id)
+        elif isinstance(record, Contact):
+            pending = pending or {"account": set(), "contact": set()}
+            pending["contact"].add(record.id)
+        elif isinstance(record, AccountContact):
+            pending = pending or {"account": set(), "contact": set()}
+            pending["contact"].add(record.contact_id)
+    for record in session.dirty:
+        if isinstance(record, Account) and _changed(record, "legal_name", "trade_name"):
+            pending = pending or {"account": set(), "contact": set()}
+            pending["account"].add(record.id)
+        elif isinstance(record, Contact) and _changed(record, "name"):
+            pending = pending or {"account": set(), "contact": set()}
+            pending["contact"].add(record.id)
+    if pending:
+        session.info[_PENDING] = pending
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_at_commit(session: Session) -> None:
+    """The pairs of the records noted by :func:`_note_renamed`, in the same transaction:
+    one trigram look-up per account (the index the warning uses), per batch of an
+    import as for a form."""
+    if not (session.info.get(_PENDING) or session.new or session.dirty):
+        return
+    session.flush()  # the commit's own flush comes after this event: notes come first
+    pending = session.info.pop(_PENDING, None) or {}
+    for record_kind in ("account", "contact"):
+        ids = [i for i in pending.get(record_kind, ()) if i is not None]
+        if ids:
+            refresh_candidates(record_kind, ids, session)
+    session.flush()
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_renamed(session: Session) -> None:
+    session.info.pop(_PENDING, None)

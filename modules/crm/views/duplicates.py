@@ -4,6 +4,7 @@ dismissed as "not a duplicate" for good (after a confirmation). Managers and adm
 
 from __future__ import annotations
 
+import click
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -23,7 +24,8 @@ _l = module_i18n(__name__).lazy_gettext
 KINDS = ("account", "contact")
 MERGE_ENDPOINTS = {"account": "crm.merge_accounts", "contact": "crm.merge_contacts"}
 REASONS = {"email": _l("Same e-mail"), "phone": _l("Same phone"),
-           "name": _l("Similar name"), "tax_id_root": _l("Same CNPJ root (branches)")}
+           "name": _l("Similar name"), "similar_name": _l("Similar name"),
+           "tax_id_root": _l("Same CNPJ root (branches)")}
 
 
 def merge_url(record_kind: str, first_id: int, second_id: int) -> str | None:
@@ -43,6 +45,8 @@ def shown_key(pair: service.Pair) -> str:
         return f"{pair.key[:2]}.{pair.key[2:5]}.{pair.key[5:]}"
     if pair.kind.reason == "name":
         return pair.first.legal_name
+    if pair.kind.reason == "similar_name":  # the names' trigram similarity
+        return f"{round((pair.score or 0) / 10)}%"
     return pair.key
 
 
@@ -100,3 +104,17 @@ def dismiss_duplicate(record_kind: str):
     return post_action(lambda: service.dismiss(record_kind, first.id, second.id, current_user),
                        _("Marked as not a duplicate: this pair will not be proposed again."),
                        back)
+
+
+@bp.cli.command("duplicates-rebuild")
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="Only accounts or only contacts (default: both).")
+@click.option("--after", type=int, default=0, help="Resume after this id.")
+@click.option("--batch", type=int, default=500, show_default=True)
+def duplicates_rebuild(kind: str | None, after: int, batch: int) -> None:
+    """Find the similar-name pairs of every account and contact again (crm 0021, after a
+    migration or an import that wrote the tables directly), in committed batches: when
+    interrupted, run it again with --after the last id it printed."""
+    for record_kind in (kind,) if kind else KINDS:
+        service.rebuild_candidates(record_kind, after, batch, progress=lambda last, n, k=(
+            record_kind): click.echo(f"{k}: up to id {last}, {n} pairs"))
