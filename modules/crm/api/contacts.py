@@ -48,17 +48,24 @@ def list_contacts(args):
     return keyset_page(statement, Contact.id, args)
 
 
+_DUPLICATE = ("`duplicate`: contacts with the same e-mail or phone exist (listed; send "
+              "the request again with `confirm_duplicates` true to save anyway)")
+
+
 @blp.route("/contacts", methods=["POST"])
 @requires(blp, WRITE)
 @blp.arguments(s.ContactCreateSchema)
 @blp.response(201, s.ContactSchema)
+@conflict_response(blp, _DUPLICATE)
 @sends_etag
 def create_contact(data):
     """Create a contact
 
     You become its owner. With `account_id` (an account you can see), it is also linked
-    to that account, in `role`.
+    to that account, in `role`. 409 `duplicate` when contacts with the same e-mail or
+    phone exist, as the web form warns.
     """
+    confirm = data.pop("confirm_duplicates")
     account_id, role = data.pop("account_id", None), data.pop("role", None)
     account = db.session.get(Account, account_id) if account_id else None
     if account_id and (account is None or not in_scope(account.owner_id, current_user)):
@@ -66,7 +73,8 @@ def create_contact(data):
     if role and account is None:
         invalid("role", "A role needs the account_id it is at.")
     with service_errors():
-        return service.create_contact(data, user=current_user, account=account, role=role)
+        return service.create_contact(data, user=current_user, account=account, role=role,
+                                      confirm_duplicates=confirm)
 
 
 @blp.route("/contacts/<int:contact_id>", methods=["GET"])
@@ -87,7 +95,8 @@ def get_contact(contact_id: int):
 @blp.arguments(s.ContactUpdateSchema)
 @blp.response(200, s.ContactSchema)
 @not_found(blp)
-@conflict_response(blp, "`stale_version`: the contact changed since `version`.")
+@conflict_response(blp, f"{_DUPLICATE}, for a new e-mail or phone; `stale_version`: the "
+                       "contact changed since `version`.")
 @precondition_response(blp)
 @sends_etag
 def update_contact(data, contact_id: int):
@@ -99,10 +108,11 @@ def update_contact(data, contact_id: int):
     """
     contact = get_contact_or_404(contact_id, current_user)
     matched = check_if_match(contact)
-    expected = data.pop("version", None)
+    expected, confirm = data.pop("version", None), data.pop("confirm_duplicates")
     expected = matched if expected is None else expected
     with service_errors():
-        return service.update_contact(contact, data, expected_version=expected)
+        return service.update_contact(contact, data, expected_version=expected,
+                                      user=current_user, confirm_duplicates=confirm)
 
 
 def _set_archived(contact_id: int, archived: bool) -> Contact:

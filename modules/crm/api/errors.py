@@ -81,11 +81,15 @@ def _duplicate(duplicate: Duplicate) -> dict:
     if not duplicate.visible:
         return {"id": None, "name": None, "reason": duplicate.reason,
                 "blocking": duplicate.blocking, "owner": None, "in_scope": False}
-    return {"id": record.id, "name": record.display_name, "reason": duplicate.reason,
+    name = getattr(record, "display_name", None) or record.name  # an account; a contact
+    return {"id": record.id, "name": name, "reason": duplicate.reason,
             "blocking": duplicate.blocking, "owner": record.owner.name, "in_scope": True}
 
 
 def _duplicate_message(error: InvalidInput) -> str:
+    if not hasattr(error.duplicates[0].record, "tax_id"):  # contacts: never blocking
+        return ("Contacts with the same e-mail or phone exist: send the request again with "
+                "\"confirm_duplicates\": true to save anyway.")
     if error.needs_confirmation:
         return ("Similar accounts exist: send the request again with "
                 "\"confirm_duplicates\": true to save anyway.")

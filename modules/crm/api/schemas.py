@@ -146,8 +146,14 @@ class ContactFieldsSchema(Schema):
     notes = Text(C["notes"], allow_none=True)
 
 
+CONFIRM_CONTACT_DUPLICATES = Bool(load_default=False, metadata=_describe(
+    "Save even though contacts with the same e-mail or phone exist: send it again after "
+    "a 409 `duplicate` (always confirmable: two people may share an office's phone)"))
+
+
 class ContactCreateSchema(ContactFieldsSchema):
     name = Text(C["name"], required=True)
+    confirm_duplicates = CONFIRM_CONTACT_DUPLICATES
     account_id = Id(metadata=_describe("Also link the new contact to this account"))
     role = Text(contact_rules.ROLE_MAX, allow_none=True, metadata=_describe(
         "The contact's role at `account_id`, e.g. Compras"))
@@ -156,6 +162,7 @@ class ContactCreateSchema(ContactFieldsSchema):
 class ContactUpdateSchema(ContactFieldsSchema):
     version = Id(metadata=_describe(
         "The version you read; if the contact changed since, 409 `stale_version`"))
+    confirm_duplicates = CONFIRM_CONTACT_DUPLICATES
 
 
 class ContactSchema(ContactFieldsSchema):
