@@ -25,7 +25,7 @@ class CnpjLookupAdmin(SecureModelView):
 
 class OpportunityAdmin(SecureModelView):
     column_labels = {"items": _l("Items"), "furthest_stage_id": _l("Furthest stage"),
-                     "cycle_days": _l("Days to close")}
+                     "cycle_days": _l("Days to close"), "lost_stage_id": _l("Stage where lost")}
 
 
 class StageAdmin(SecureModelView):

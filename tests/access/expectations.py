@@ -182,6 +182,13 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "crm.dismiss_duplicate": Expect("crm.manage", args={"record_kind": "account"},
                                     ok=REDIRECT, why="no pair named: back to the list "
                                                      "(a POST: 400)"),
+    "crm.merge_accounts": Expect("crm.manage", query={"a": Ref("account")},
+                                 why="one record named: the page to choose the other"),
+    "crm.merge_contacts": Expect("crm.manage", query={"a": Ref("contact")},
+                                 why="one record named: the page to choose the other"),
+    "crm.merge_log": Expect("crm.manage"),
+    "crm.undo_merge": Expect("crm.manage", args={"merge_id": "999999"}, write_ok=NOT_FOUND,
+                             why="the world has no merge: an unknown one is not found"),
     "crm.settings": Expect("crm.manage", ok=REDIRECT, why="to its first page, the stages"),
     "crm.settings_stages": Expect("crm.manage"),
     "crm.settings_edit_stage": Expect("crm.manage"),
@@ -241,6 +248,14 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
     "crm-duplicates.dismiss_contacts": Expect(
         "crm.manage", body={"first_id": Ref("contact"), "second_id": Ref("contact")},
         why="the same record twice: 422 once both are found in scope"),
+    **{f"crm-merge.{name}": Expect(
+        "crm.manage", body={"survivor_id": Ref(kind), "merged_id": Ref(kind)},
+        why="the same record twice: refused once both are found in scope")
+       for name, kind in (("preview_account_merge", "account"), ("merge_accounts", "account"),
+                          ("preview_contact_merge", "contact"), ("merge_contacts", "contact"))},
+    "crm-merge.undo_merge": Expect("crm.manage", body={"merge_id": 999999}, write_ok=NOT_FOUND,
+                                   why="the world has no merge: an unknown one is not found"),
+    "crm-cnpj.cnpj_lookup": Expect("crm.write", ok=BAD, why="no CNPJ given: nothing is looked up"),
     "crm-settings.list_stages": Expect("crm.read"),
     "crm-settings.list_loss_reasons": Expect("crm.read"),
     "crm-settings.list_service_types": Expect("crm.read"),

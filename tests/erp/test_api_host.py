@@ -23,8 +23,9 @@ def _token_for(app, user_id: int) -> str:
 
 def _account(app, owner_id: int) -> int:
     with app.app_context():
+        # One "Acme" per owner: the similar name is confirmed, as a user would.
         account_id = create_account({"legal_name": "Acme"}, user=db.session.get(
-            User, owner_id)).id
+            User, owner_id), confirm_duplicates=True).id
         db.session.remove()
     return account_id
 

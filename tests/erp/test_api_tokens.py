@@ -31,7 +31,9 @@ def _token_for(app, user_id: int, name: str = "test") -> str:
 def _account(app, owner_id: int) -> int:
     with app.app_context():
         user = db.session.get(User, owner_id)
-        account_id = create_account({"legal_name": "Acme"}, user=user).id
+        # One "Acme" per owner: the similar name is confirmed, as a user would.
+        account_id = create_account({"legal_name": "Acme"}, user=user,
+                                    confirm_duplicates=True).id
         db.session.remove()
     return account_id
 
