@@ -164,6 +164,9 @@ class TimelineSource:
     fetch: Callable
     permission: str | None = None
     order: int = 100
+    # Kinds every account has once, from its creation on ("account created"): an account
+    # with nothing else in it shows these alone (the module contract checks it).
+    every_account: frozenset = frozenset()
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,8 @@ ACTIONS = TimelineSource("crm.actions", ACTION_KINDS, fetch_actions, permission=
 PIPELINE = TimelineSource("crm.pipeline", PIPELINE_KINDS, fetch_pipeline, permission=READ,
                           order=20)
 ACCOUNT_EVENTS = TimelineSource("crm.account", ACCOUNT_EVENT_KINDS, fetch_account_events,
-                                permission=READ, order=5)
+                                permission=READ, order=5,
+                                every_account=frozenset({"crm.account_created"}))
 
 
 # --- Timeline tab --------------------------------------------------------------------------
