@@ -13,6 +13,13 @@ the scan's first page and a deep page (the cursor after 20 pages) of accounts an
 SQL in process (the service, median and p95 of ``--runs``), and the page over HTTP with the
 test client, logged in. Each database's figures side by side: the 200K/20K ratio is the
 growth. Also the plan of each kind's groups query (EXPLAIN QUERY PLAN).
+
+Similar names (crm_duplicate_candidate, crm 0021): ``--similar`` pairs of accounts renamed
+through the ORM to names one letter apart (each save finds its pairs at commit: timed per
+account), and pairs of contacts of one account likewise; then the rebuild of every
+account's pairs (``flask crm duplicates-rebuild``), timed, or of the first
+``--rebuild-limit`` accounts, extrapolated to the table (said so in the output); the
+scan timed from the first similar-name page and 20 pages into them, and its plan.
 """
 
 from __future__ import annotations
@@ -94,10 +101,91 @@ def seed(app, groups: int) -> None:
         print(f"  seeded {groups} groups per kind in {time.perf_counter() - started:.1f} s")
 
 
-def deep_cursor(record_kind: str, user, pages: int = 20) -> str | None:
+def _word(rng, n: int) -> str:
+    letters = "bcdfghjklmnpqrstvwxz"
+    return "".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(4)) + f"{n}x"
+
+
+def seed_similar(app, pairs: int) -> None:
+    """``pairs`` pairs of accounts (and of contacts at one account) with names one letter
+    apart, renamed through the ORM: each commit finds the renamed records' pairs."""
+    from modules.crm.models import Account, AccountContact, Contact
+    from modules.crm.models.duplicates import DuplicateCandidate
+
+    with app.app_context():
+        if db.session.scalar(select(db.func.count()).select_from(DuplicateCandidate)
+                             .where(DuplicateCandidate.reason == "similar_name")) >= pairs:
+            print("  similar names already seeded")
+            return
+        rng = random.Random(1818)  # noqa: S311 - test data, not secrets
+        ids = rng.sample(db.session.scalars(select(Account.id)).all(), pairs * 2)
+        started = time.perf_counter()
+        for n in range(pairs):
+            word = _word(rng, n).replace(f"{n}x", "")
+            for account_id, name in ((ids[2 * n], f"{word}a Distribuidora Ltda"),
+                                     (ids[2 * n + 1], f"{word}e Distribuidora")):
+                db.session.get(Account, account_id).legal_name = name
+                db.session.commit()
+        elapsed = time.perf_counter() - started
+        print(f"  {pairs * 2} accounts renamed to similar names, each committed: "
+              f"{elapsed / (pairs * 2) * 1000:.1f} ms per save, with the worker's look-up")
+        links = db.session.execute(select(AccountContact.account_id, AccountContact.contact_id)
+                                   .limit(pairs)).all()
+        started = time.perf_counter()
+        for n, link in enumerate(links):
+            word = _word(rng, n).replace(f"{n}x", "").capitalize()
+            db.session.get(Contact, link.contact_id).name = f"{word} Souza"
+            twin = Contact(name=f"{word} Souzaa", owner_id=db.session.get(
+                Account, link.account_id).owner_id)
+            db.session.add(twin)
+            db.session.add(AccountContact(account_id=link.account_id, contact=twin))
+            db.session.commit()
+        elapsed = time.perf_counter() - started
+        print(f"  {len(links)} contact pairs at one account: "
+              f"{elapsed / max(len(links), 1) * 1000:.1f} ms per pair saved")
+        db.session.remove()
+
+
+def rebuild(app, limit: int | None) -> dict:
+    """The rebuild of every account's (and contact's) pairs, or of the first ``limit``
+    accounts, extrapolated."""
+    from modules.crm.models import Account, Contact
+    from modules.crm.services.duplicates import refresh_candidates
+
+    out = {}
+    with app.app_context():
+        for record_kind, model in (("account", Account), ("contact", Contact)):
+            total = db.session.scalar(select(db.func.count()).select_from(model))
+            ids = db.session.scalars(select(model.id).order_by(model.id)
+                                     .limit(limit or total)).all()
+            started, written = time.perf_counter(), 0
+            for start in range(0, len(ids), 500):
+                written += refresh_candidates(record_kind, ids[start:start + 500])
+                db.session.commit()
+            elapsed = time.perf_counter() - started
+            whole = elapsed * total / max(len(ids), 1)
+            out[f"rebuild {record_kind}"] = {
+                "records": len(ids), "of": total, "s": round(elapsed, 1),
+                "pairs": written, "ms_per_record": round(elapsed / max(len(ids), 1) * 1000, 2),
+                "whole_table_s" + ("" if len(ids) == total else " (extrapolated)"):
+                    round(whole, 1)}
+            print(f"  rebuild {record_kind}: {out[f'rebuild {record_kind}']}")
+        db.session.remove()
+    return out
+
+
+def similar_cursor(record_kind: str) -> str:
+    """A cursor at the first similar-name pair (the kinds before it read)."""
+    from modules.crm.services.duplicates import _kinds, encode_cursor
+
+    index = next(i for i, kind in enumerate(_kinds(record_kind)) if kind.candidates)
+    return encode_cursor(index, "")
+
+
+def deep_cursor(record_kind: str, user, pages: int = 20, cursor: str | None = None
+                ) -> str | None:
     from modules.crm.services.duplicates import scan
 
-    cursor = None
     for _ in range(pages):
         page = scan(record_kind, user, cursor)
         if page.next_cursor is None:
@@ -115,7 +203,10 @@ def measure(app, runs: int) -> dict:
         for role in ROLES:
             user = db.session.scalar(select(User).where(User.username == role))
             for record_kind in ("account", "contact"):
-                cursors = {"first": None, "deep": deep_cursor(record_kind, user)}
+                similar = similar_cursor(record_kind)
+                cursors = {"first": None, "deep": deep_cursor(record_kind, user),
+                           "similar": similar,
+                           "similar deep": deep_cursor(record_kind, user, cursor=similar)}
                 for label, cursor in cursors.items():
                     samples, pairs = [], 0
                     for _ in range(runs):
@@ -129,6 +220,16 @@ def measure(app, runs: int) -> dict:
                                                                     "pairs": pairs}
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         for kind in _kinds("account"):
+            if kind.candidates:
+                from modules.crm.services.duplicates import _candidates_select, _visible
+
+                for role in ROLES:
+                    user = db.session.scalar(select(User).where(User.username == role))
+                    plan = query_plan(_candidates_select(
+                        _model("account"), "account", (900, 10**6, 10**6),
+                        _visible(_model("account"), user), 21))
+                    results[f"plan similar {role}"] = plan.replace("\n", " | ")
+                continue
             plan = query_plan(_groups_select(_model("account"), kind, None, admin, 21))
             results[f"plan {kind.key}"] = plan.replace("\n", " | ")
         db.session.remove()
@@ -152,16 +253,24 @@ def main() -> None:
     parser.add_argument("databases", nargs="+", help="copies of the scale databases")
     parser.add_argument("--groups", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--similar", type=int, default=1000,
+                        help="pairs of similar account names (and contact names) to make")
+    parser.add_argument("--rebuild-limit", type=int, default=None,
+                        help="rebuild the pairs of this many accounts only, extrapolated")
     parser.add_argument("--json")
     args = parser.parse_args()
     everything = {}
     for path in args.databases:
         print(path)
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                          # the similar-name look-up after each save runs here, timed
+                          "TASKS_IMMEDIATE": True})
         upgrade(app)
         seed(app, args.groups)
-        everything[path] = measure(app, args.runs)
+        seed_similar(app, args.similar)
+        built = rebuild(app, args.rebuild_limit)
+        everything[path] = {**built, **measure(app, args.runs)}
     names = list(everything)
     keys = list(everything[names[0]])
     for key in keys:

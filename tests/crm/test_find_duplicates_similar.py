@@ -80,6 +80,19 @@ def test_similar_names_are_paired_and_ranked_by_score(app, users, similar):
     assert confidences == sorted(confidences, reverse=True)
 
 
+def test_a_shared_one_word_trade_name_pairs_nobody(app, make_account):
+    """A family name as trade name ("Barbosa") is shared by unrelated companies."""
+    one = make_account("rep_a", legal_name="Barbosa Comércio de Peças EIRELI",
+                       trade_name="Barbosa")
+    two = make_account("rep_a", legal_name="Barbosa Metalúrgica S.A.", trade_name="Barbosa")
+    three = make_account("rep_a", legal_name="Metalúrgica Central Paulista",
+                         trade_name="Barbosa Peças Usadas")
+    four = make_account("rep_a", legal_name="Comércio Jardim Azul",
+                        trade_name="Barbosa Peças Usada")
+    assert _pair(one, two) not in _pairs(app)
+    assert _pair(three, four) in _pairs(app)  # two words or more: compared
+
+
 def test_the_scan_ranks_similar_names_among_the_other_reasons(app, users, make_account):
     make_account("rep_a", legal_name="Alfa Um", email="compras@alfa.com.br")
     make_account("rep_b", legal_name="Beta Dois", email="compras@alfa.com.br")

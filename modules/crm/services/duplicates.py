@@ -15,7 +15,7 @@ the duplicates it walks, not the table's size; a page costs a bounded number of 
 
 Similar names that are not equal (issue 18): ``crm_duplicate_candidate`` holds the pairs,
 scored, found by the same trigram look-up as the warning, one look-up per account created
-or renamed (in the same transaction, at commit: :func:`_refresh_at_commit`), and for the
+or renamed (by the worker once the change commits: :func:`_refresh_at_commit`), and for the
 existing accounts by :func:`rebuild_candidates` (``flask --app erp crm
 duplicates-rebuild``, in batches, resumable). Contacts: the contacts of the same account
 with similar names, kept the same way. The scan reads the pairs best score first.
@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session, aliased, lazyload
 from erp.auth import in_scope
 from erp.db import db
 from erp.errors import Duplicate, InvalidInput
+from erp.tasks import enqueue_after_commit, task
 from erp.validation import LIKE_ESCAPE, like
 
 from ..models import Account, AccountContact, Contact, DuplicateDismissal, DuplicateKey
@@ -547,15 +548,26 @@ CONTACT_PEERS = 500  # contacts of the same accounts compared with a renamed con
 _PENDING = "crm_duplicate_candidates"  # Session.info: (kind, ids) to refresh at commit
 
 
-def _score(keys: list[str], theirs: list[str]) -> float:
-    return max((similarity(mine, other) for mine in keys for other in theirs
-                if _numbers(mine) == _numbers(other)), default=0)
+def _trade_key(trade_name: str | None) -> str:
+    """A trade name compared by the scan: of two words or more (one word, often a family
+    name, "Barbosa", says little: many companies share it)."""
+    key = name_key(trade_name)
+    return key if len(key.split()) > 1 else ""
+
+
+def _pair_score(legal: str | None, trade: str | None, other_legal: str | None,
+                other_trade: str | None) -> float:
+    """The scan's similarity of two accounts: legal name with legal name, and trade name
+    with trade name (of two words or more), the numbers in them equal."""
+    pairs = [(legal, other_legal), (_trade_key(trade), _trade_key(other_trade))]
+    return max((similarity(a, b) for a, b in pairs
+                if a and b and _numbers(a) == _numbers(b)), default=0)
 
 
 def _account_pairs(session, account_id: int, legal_key: str | None, trade_name: str | None
                    ) -> dict[tuple[int, int], int]:
     """The accounts with a similar, not equal, name: one look-up in the trigram index."""
-    keys = [k for k in {legal_key, name_key(trade_name)} if k]
+    keys = [k for k in {legal_key, _trade_key(trade_name)} if k]
     candidates = name_candidates(keys)
     if candidates is None:
         return {}
@@ -566,7 +578,7 @@ def _account_pairs(session, account_id: int, legal_key: str | None, trade_name: 
             .join(found, Account.id == found.c.id).where(Account.id != account_id)):
         if legal_key and other.name_key == legal_key:
             continue  # the same name: the scan's "name" kind shows it
-        score = _score(keys, [k for k in (other.name_key, name_key(other.trade_name)) if k])
+        score = _pair_score(legal_key, trade_name, other.name_key, other.trade_name)
         if score >= limit:
             pairs.append((score, other.id))
     pairs.sort(reverse=True)
@@ -679,21 +691,34 @@ def _note_renamed(session: Session, _context) -> None:
         session.info[_PENDING] = pending
 
 
+@task()
+def refresh_candidates_task(record_kind: str, ids: tuple[int, ...]) -> None:
+    """The worker's half of :func:`_refresh_at_commit`."""
+    refresh_candidates(record_kind, ids)
+    db.session.commit()
+
+
 @event.listens_for(Session, "before_commit")
 def _refresh_at_commit(session: Session) -> None:
-    """The pairs of the records noted by :func:`_note_renamed`, in the same transaction:
-    one trigram look-up per account (the index the warning uses), per batch of an
-    import as for a form."""
+    """The records noted by :func:`_note_renamed` have their pairs found again by the
+    worker once the transaction commits (one trigram look-up per account, 10 to 50 ms:
+    too much for every save, and for an import's every row; an import's batch is one
+    task). Never for a transaction that rolls back."""
     if not (session.info.get(_PENDING) or session.new or session.dirty):
         return
     session.flush()  # the commit's own flush comes after this event: notes come first
     pending = session.info.pop(_PENDING, None) or {}
+    if session is not db.session():  # a session of its own (a test's, a script's)
+        for record_kind in ("account", "contact"):
+            refresh_candidates(record_kind, [i for i in pending.get(record_kind, ()) if i],
+                               session)
+        session.flush()
+        session.info.pop(_PENDING, None)
+        return
     for record_kind in ("account", "contact"):
-        ids = [i for i in pending.get(record_kind, ()) if i is not None]
+        ids = tuple(sorted(i for i in pending.get(record_kind, ()) if i is not None))
         if ids:
-            refresh_candidates(record_kind, ids, session)
-    session.flush()
-    session.info.pop(_PENDING, None)
+            enqueue_after_commit(refresh_candidates_task, record_kind, ids)
 
 
 @event.listens_for(Session, "after_rollback")
