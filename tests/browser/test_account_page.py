@@ -33,7 +33,8 @@ def account_page(app, users, make_account, make_contact, make_opportunity):
     """An account with 32 calls and 8 notes in the past, one contact and one opportunity.
 
     Returns the account's id and what its timeline holds: (kind, description) of every
-    action, newest first, and the number of events (the actions plus "opportunity created").
+    action, newest first, and the number of events (the actions plus "account created" and
+    "opportunity created").
     """
     account_id = make_account(legal_name="Linha do Tempo Ltda.")
     make_contact(account_id=account_id, role="Compras", name=CONTACT_NAME)
@@ -51,7 +52,7 @@ def account_page(app, users, make_account, make_contact, make_opportunity):
             actions.append((f"crm.{kind}", description))
         db.session.remove()
     assert sum(kind == "crm.note" for kind, _ in actions) == NOTES
-    return {"id": account_id, "actions": actions, "events": len(actions) + 1}
+    return {"id": account_id, "actions": actions, "events": len(actions) + 2}
 
 
 @pytest.fixture
@@ -190,10 +191,12 @@ def test_load_older_shows_every_event_once_and_then_goes_away(page, account_page
     assert len(set(keys)) == total, "an event is shown twice"
     times = [datetime.fromisoformat(event["at"]) for event in shown]
     assert times == sorted(times, reverse=True), "the timeline is not newest first"
-    # The opportunity was created now, after every action: it comes first.
-    assert shown[0]["kind"] == "crm.opportunity_created"
+    # The account, then its opportunity, were created now, after every action: they come
+    # first, the newest (the opportunity) on top.
+    assert [event["kind"] for event in shown[:2]] == ["crm.opportunity_created",
+                                                      "crm.account_created"]
     assert OPPORTUNITY_TITLE in shown[0]["title"]
-    assert [(event["kind"], event["body"]) for event in shown[1:]] == account_page["actions"]
+    assert [(event["kind"], event["body"]) for event in shown[2:]] == account_page["actions"]
 
 
 def test_filter_by_kind_keeps_only_notes_in_place(page, account_page):
