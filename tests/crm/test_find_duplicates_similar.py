@@ -234,3 +234,16 @@ def test_a_page_of_similar_names_costs_the_same_queries_whatever_the_sizes(
     # (a page of similar names only has no group to read the records of).
     assert all(small[size] == large[size] for size in small), (small, large)
     assert max(large.values()) <= 5 and large["second page"] <= large[5], (small, large)
+
+
+def test_the_page_shows_a_similar_pair_with_its_similarity(app, client, users, similar):
+    from tests.conftest import login_as
+
+    login_as(client, users["manager"])
+    html = client.get("/crm/duplicates/account").get_data(as_text=True)
+    first, second = _pair(similar["exact"], similar["typo"])
+    assert f'data-pair="{first}-{second}"' in html
+    score = _pairs(app)[(first, second)]
+    assert f"{round(score / 10)}%" in html and "a similar name" in html
+    contacts = client.get("/crm/duplicates/contact").get_data(as_text=True)
+    assert "a similar name at the same account" in contacts
