@@ -148,13 +148,13 @@ def _counted(row: str, column: str) -> str:
 
 
 def _sqlite_add(kind: str, column: str, row: str) -> str:
-    return (f"INSERT INTO crm_duplicate_key (kind, key, n) SELECT '{_kind(kind)}', "
+    return (f"INSERT INTO crm_duplicate_key (kind, key, n) SELECT '{_kind(kind)}', "  # noqa: S608  # nosec B608 (names from the models)
             f"{row}.{column}, 1 WHERE {_counted(row, column)} "
             "ON CONFLICT (kind, key) DO UPDATE SET n = n + 1;")
 
 
 def _sqlite_remove(kind: str, column: str, row: str) -> str:
-    return (f"UPDATE crm_duplicate_key SET n = n - 1 WHERE kind = '{_kind(kind)}' "  # noqa: S608
+    return (f"UPDATE crm_duplicate_key SET n = n - 1 WHERE kind = '{_kind(kind)}' "  # noqa: S608  # nosec B608 (names from the models)
             f"AND key = {row}.{column} AND {_counted(row, column)};")
 
 
@@ -226,7 +226,7 @@ def backfill_statements(table: str) -> list[str]:
             condition = (f"{table}.mobile IS NOT NULL AND ({table}.phone IS NULL "
                          f"OR {table}.mobile <> {table}.phone)")
         statements.append(
-            f"INSERT INTO crm_duplicate_key (kind, key, n) SELECT '{_kind(kind)}', "  # noqa: S608
+            f"INSERT INTO crm_duplicate_key (kind, key, n) SELECT '{_kind(kind)}', "  # noqa: S608  # nosec B608 (names from the models)
             f"{column}, COUNT(*) FROM {table} WHERE {condition} GROUP BY {column} "
             f"ON CONFLICT (kind, key) DO UPDATE SET n = crm_duplicate_key.n + excluded.n")
     return statements
