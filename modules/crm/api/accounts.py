@@ -12,6 +12,7 @@ from erp.api.etags import check_if_match, sends_etag
 from erp.api.paging import cursor_value, keyset_page
 from erp.db import db
 
+from ..importers.common import external_ref_in
 from ..models import Account, AccountContact, Contact, account_tags
 from ..permissions import READ, WRITE
 from ..services import accounts as service
@@ -50,6 +51,8 @@ def list_accounts(args):
         statement = only_matching_accounts(statement, query, walk=walk)
     if args.get("tax_id"):
         statement = statement.where(Account.tax_id == normalize_tax_id(args["tax_id"]))
+    if reference := args.get("external_ref", "").strip():  # by its index (issue 19)
+        statement = statement.where(external_ref_in(Account.__table__, {reference}))
     for arg, column in (("lifecycle", Account.lifecycle), ("owner_id", Account.owner_id),
                         ("category_id", Account.category_id)):
         if arg in args:

@@ -10,6 +10,7 @@ from erp.api import Blueprint
 from erp.api.etags import check_if_match, sends_etag
 from erp.api.paging import keyset_page
 
+from ..importers.common import external_ref_in
 from ..models import Opportunity
 from ..permissions import READ, WRITE
 from ..services import opportunities as service
@@ -46,6 +47,8 @@ def list_opportunities(args):
                         ("status", Opportunity.status)):
         if arg in args:
             statement = statement.where(column == args[arg])
+    if reference := args.get("external_ref", "").strip():  # by its index (issue 19)
+        statement = statement.where(external_ref_in(Opportunity.__table__, {reference}))
     return keyset_page(_page_options(statement), Opportunity.id, args)
 
 

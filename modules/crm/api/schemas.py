@@ -21,12 +21,20 @@ from ..services import accounts as account_rules
 from ..services import actions as action_rules
 from ..services import contacts as contact_rules
 from ..services import opportunities as opportunity_rules
+from ..services.external_refs import EXTERNAL_REF_MAX
 from ..services.validation import PERSON_TYPES
 
 A = account_rules.TEXT_FIELDS
 C = contact_rules.TEXT_FIELDS
 O = opportunity_rules.TEXT_FIELDS  # noqa: E741
 SHORT = 60  # raw tax ids, phone numbers, CEPs: the services read and normalize them
+# An account's or opportunity's code in the system it came from (issue 19).
+EXTERNAL_REF = Text(EXTERNAL_REF_MAX, allow_none=True, metadata={"description": (
+    "Its code in the system it came from (an export's Código or ID): a re-import finds "
+    "the record by it. One line, trimmed; null or blank: none. Unique: another record "
+    "with it is a 422")})
+EXTERNAL_REF_FILTER = Text(EXTERNAL_REF_MAX, metadata={"description": (
+    "Exactly this external reference")})
 
 
 def _describe(text: str) -> dict:
@@ -74,6 +82,7 @@ class AccountFieldsSchema(Schema):
     opened_on = ma.fields.Date(allow_none=True)
     notes = Text(A["notes"], allow_none=True)
     tag_ids = ma.fields.List(Id())
+    external_ref = EXTERNAL_REF
 
 
 CONFIRM_DUPLICATES = Bool(load_default=False, metadata=_describe(
@@ -114,6 +123,7 @@ class AccountListArgsSchema(ListArgs):
     category_id = QueryId()
     tag_id = QueryId()
     tax_id = Text(SHORT, metadata=_describe("Exactly this CNPJ/CPF (punctuation is ignored)"))
+    external_ref = EXTERNAL_REF_FILTER
     archived = ma.fields.Boolean(load_default=False, metadata=_describe(
         "false (default): active accounts; true: archived ones"))
 
@@ -239,6 +249,7 @@ class OpportunityFieldsSchema(Schema):
     tag_ids = ma.fields.List(Id())
     watcher_ids = ma.fields.List(Id(), metadata=_describe(
         "Users told by e-mail of every change while it is open"))
+    external_ref = EXTERNAL_REF
 
 
 class OpportunityCreateSchema(OpportunityFieldsSchema):
@@ -273,6 +284,7 @@ class OpportunityListArgsSchema(ListArgs):
     stage_id = QueryId()
     owner_id = QueryId()
     status = enum(STATUSES, metadata=_describe("Default: any"))
+    external_ref = EXTERNAL_REF_FILTER
     archived = ma.fields.Boolean(load_default=False)
 
 

@@ -16,9 +16,13 @@ from wtforms.validators import Optional
 from erp.forms import BLANK_CHOICE, kw
 from erp.i18n import module_i18n
 
+from ..services.external_refs import EXTERNAL_REF_MAX
 from ..services.validation import BR_STATES
 
 _l = module_i18n(__name__).lazy_gettext
+# The account's and the opportunity's (issue 19).
+EXTERNAL_REF_HELP = _l("Its code in the system it came from (an export's Código or ID): "
+                       "a re-import finds it by this.")
 
 
 class AccountForm(FlaskForm):
@@ -53,6 +57,8 @@ class AccountForm(FlaskForm):
     registry_status = StringField(_l("Registry status"))
     opened_on = DateField(_l("Opened on"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), **kw(rows=3))
+    external_ref = StringField(_l("External reference"), description=EXTERNAL_REF_HELP,
+                               **kw(maxlength=EXTERNAL_REF_MAX, autocomplete="off"))
     version = HiddenField()
     confirm_duplicates = BooleanField(_l("I checked the similar accounts: save anyway"))
 
@@ -66,7 +72,7 @@ class AccountForm(FlaskForm):
                       "lifecycle", "state_registration", "category_id", "owner_id", "tag_ids",
                       "priority", "phone", "mobile", "email", "website", "cep", "street",
                       "number", "complement", "district", "city", "state", "main_activity",
-                      "registry_status", "opened_on", "notes")
+                      "registry_status", "opened_on", "notes", "external_ref")
 
     def service_data(self) -> dict:
         return {name: self[name].data for name in self.SERVICE_FIELDS}

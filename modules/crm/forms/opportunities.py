@@ -18,6 +18,8 @@ from erp.i18n import module_i18n
 
 from ..labels import CONTACT_MEDIUM_LABELS
 from ..models import CONTACT_MEDIA
+from ..services.external_refs import EXTERNAL_REF_MAX
+from .accounts import EXTERNAL_REF_HELP
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -52,6 +54,8 @@ class OpportunityForm(FlaskForm):
     watcher_ids = SelectMultipleField(
         _l("Watchers"), validate_choice=False,
         description=_l("They get an e-mail for every change until it is closed."))
+    external_ref = StringField(_l("External reference"), description=EXTERNAL_REF_HELP,
+                               render_kw={"maxlength": EXTERNAL_REF_MAX, "autocomplete": "off"})
     items = FieldList(FormField(ItemForm), min_entries=3)
     version = HiddenField()
     draft_id = HiddenField()
@@ -61,7 +65,7 @@ class OpportunityForm(FlaskForm):
                       "contact_medium", "source_campaign",
                       "expected_close_on", "next_contact_user_id", "next_contact_on",
                       "internal_contact_user_id", "internal_contact_on", "tag_ids",
-                      "watcher_ids")
+                      "watcher_ids", "external_ref")
 
     def set_choices(self, *, contacts, stages, users, tags, service_types=()) -> None:
         self.contact_id.choices = choices(contacts, blank="—")

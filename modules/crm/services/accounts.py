@@ -22,6 +22,7 @@ from ..models.duplicates import name_key
 from ..models.events import EVENT_CREATED
 from . import validation as v
 from .duplicates import name_duplicates
+from .external_refs import clean_external_ref
 
 _l = module_i18n(__name__).lazy_gettext
 
@@ -32,12 +33,20 @@ TEXT_FIELDS = {  # field -> maximum length
 }
 FIELDS = (*TEXT_FIELDS, "person_type", "tax_id", "state_registration", "state", "cep", "phone",
           "mobile", "email", "category_id", "owner_id", "priority", "opened_on", "tag_ids",
-          "lifecycle")
+          "lifecycle", "external_ref")
 LIFECYCLES = (LIFECYCLE_PROSPECT, LIFECYCLE_CUSTOMER)
 TAX_ID_TAKEN = _l("This CNPJ/CPF is already registered.")
 # The same tax id on an account outside the user's scope: neither its name nor its owner.
 TAX_ID_TAKEN_ELSEWHERE = _l("An account with this CNPJ/CPF already exists in another "
                             "portfolio; ask a manager.")
+# The external reference (issue 19) of another account: named if the user sees it.
+EXTERNAL_REF_TAKEN_ELSEWHERE = _l("Another account, in another portfolio, already has "
+                                  "this external reference; ask a manager.")
+
+
+def _external_ref_taken(account: Account) -> str:
+    return _l("Another account already has this external reference (%(name)s).",
+              name=account.display_name)
 
 
 def clean_account(data: Mapping[str, Any], *, user, current: Account | None = None
@@ -57,6 +66,8 @@ def clean_account(data: Mapping[str, Any], *, user, current: Account | None = No
     _clean_channels(data, out, errors)
     _clean_details(data, out, errors)
     _clean_owner(data, user, current, out, errors)
+    clean_external_ref(data, out, errors, model=Account, current=current, user=user,
+                       taken=_external_ref_taken, taken_elsewhere=EXTERNAL_REF_TAKEN_ELSEWHERE)
     _check_required(out, current, errors)
     errors.raise_if_any()
     if out.get("tax_id"):

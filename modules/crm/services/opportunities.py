@@ -36,6 +36,7 @@ from ..models import (
 )
 from .accounts import promote_to_customer
 from .contacts import is_choosable_contact
+from .external_refs import clean_external_ref
 from .history import Change, record_changes, user_name
 from .scope import visible_record
 from .service_types import service_type_id
@@ -72,7 +73,15 @@ def get_opportunity_or_404(opportunity_id: int, user) -> Opportunity:
 
 OPPORTUNITY_FIELDS = (*TEXT_FIELDS, *USER_FIELDS, *DATE_FIELDS, "account_id", "contact_id",
                       "stage_id", "priority", "contact_medium", "service_type_id", "items",
-                      "tag_ids", "watcher_ids")
+                      "tag_ids", "watcher_ids", "external_ref")
+# The external reference (issue 19) of another opportunity: named if the user sees it.
+EXTERNAL_REF_TAKEN_ELSEWHERE = _l("Another opportunity, in another portfolio, already has "
+                                  "this external reference; ask a manager.")
+
+
+def _external_ref_taken(opportunity: Opportunity) -> str:
+    return _l("Another opportunity already has this external reference (%(title)s).",
+              title=opportunity.title)
 
 
 def _clean_items(rows: Iterable[Mapping[str, Any]], errors: Errors) -> list[dict]:
@@ -135,6 +144,8 @@ def clean_opportunity(data: Mapping[str, Any], *, user, current: Opportunity | N
     if "items" in data:
         out["items"] = _clean_items(data["items"] or (), errors)
     _clean_tags_and_watchers(data, out, errors)
+    clean_external_ref(data, out, errors, model=Opportunity, current=current, user=user,
+                       taken=_external_ref_taken, taken_elsewhere=EXTERNAL_REF_TAKEN_ELSEWHERE)
     errors.raise_if_any()
     return out
 

@@ -1,0 +1,63 @@
+"""The external reference of an account or opportunity (crm 0019, issue 19): its code in
+the system it came from (an export's "Código" or "ID" column), kept so that a re-import
+finds the record by it. The rule both services apply, for the web form, the API and
+anything else that edits it (the importers set it themselves, matching by it).
+
+One reference names one record of its table, whoever owns it: a re-import matches the
+rows by reference among the records its user sees (importers/accounts.py,
+opportunities.py), and refuses a row whose reference two of them have. The column is
+not unique (crm 0019 indexes it only), so the services refuse a reference that another
+record has already; one outside the user's scope is not named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from erp.auth import in_scope
+from erp.db import db
+from erp.textrules import MESSAGE_ONE_LINE, storable
+from erp.validation import Errors, Invalid, text
+
+EXTERNAL_REF_MAX = 60  # String(60), crm 0019
+
+
+def external_ref(value: Any) -> str | None:
+    """A parser: the reference trimmed, one line of at most 60 characters; ``None`` (stored
+    NULL) when blank."""
+    cleaned = text(value, max_length=EXTERNAL_REF_MAX)
+    if cleaned and not storable(cleaned, multiline=False):
+        raise Invalid(MESSAGE_ONE_LINE)
+    return cleaned or None
+
+
+def holder_select(model, reference: str, exclude_id: int | None):
+    """Another record of ``model`` with this reference: read from the reference's index
+    (an equality on it, the only condition but the id)."""
+    statement = select(model).where(model.external_ref == reference)
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    return statement.limit(1)
+
+
+def clean_external_ref(data, out: dict, errors: Errors, *, model, current, user,
+                       taken, taken_elsewhere) -> None:
+    """``out["external_ref"]`` from ``data`` if it has one; refused (in ``errors``) when
+    another record of ``model`` has it: ``taken(record)`` says so for one the user sees,
+    ``taken_elsewhere`` (naming none) for one outside their scope. Checked only when the
+    reference changes: a record keeps the one it has."""
+    if "external_ref" not in data:
+        return
+    reference = errors.clean("external_ref", external_ref, data["external_ref"])
+    if "external_ref" in errors:
+        return
+    out["external_ref"] = reference
+    if reference is None or reference == getattr(current, "external_ref", None):
+        return
+    other = db.session.scalars(holder_select(model, reference, getattr(current, "id", None))
+                               ).first()
+    if other is not None:
+        errors.add("external_ref", taken(other) if in_scope(other.owner_id, user)
+                   else taken_elsewhere)
