@@ -124,6 +124,18 @@ def test_a_rename_updates_the_pairs(app, users, similar):
     assert pair in _pairs(app)
 
 
+def test_a_rename_rolled_back_changes_no_pair(app, similar):
+    before = _pairs(app)
+    with app.app_context():
+        db.session.get(Account, similar["longer"]).legal_name = "Zebra Azul Transportes"
+        db.session.flush()
+        db.session.rollback()
+        db.session.get(Account, similar["unrelated"]).notes = "outra coisa"  # no rename
+        db.session.commit()
+        db.session.remove()
+    assert _pairs(app) == before
+
+
 def test_a_dismissed_similar_pair_is_never_proposed_again(app, users, similar):
     a, b = similar["longer"], similar["exact"]
     with app.app_context():
@@ -170,6 +182,16 @@ def test_similar_contacts_of_one_account(app, users, make_account, make_contact)
     assert set(_pairs(app, "contact")) == {_pair(joao, joao2)}
     found = _scan(app, users, "manager", "contact")
     assert [(r, a, b) for r, a, b, *_rest in found] == [("similar_name", *_pair(joao, joao2))]
+    with app.app_context():  # no longer at the same account: no longer a pair
+        contacts_service.unlink_contact(db.session.get(Account, account),
+                                        db.session.get(Contact, joao2))
+        db.session.remove()
+    assert _pairs(app, "contact") == {}
+    with app.app_context():
+        contacts_service.link_contact(db.session.get(Account, account),
+                                      db.session.get(Contact, joao2), None)
+        db.session.remove()
+    assert set(_pairs(app, "contact")) == {_pair(joao, joao2)}
     with app.app_context():  # renamed: no longer similar
         contact = db.session.get(Contact, joao2)
         contacts_service.update_contact(contact, {"name": "Pedro Alves"})

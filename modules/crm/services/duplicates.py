@@ -667,8 +667,8 @@ def _changed(record, *names: str) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _note_renamed(session: Session, _context) -> None:
-    """Accounts and contacts created or renamed, and contacts newly linked to an account:
-    their similar-name pairs are found again when the transaction commits."""
+    """Accounts and contacts created or renamed, and contacts linked to an account or
+    unlinked: their similar-name pairs are found again when the transaction commits."""
     pending = session.info.get(_PENDING)
     for record in session.new:
         if isinstance(record, Account):
@@ -678,6 +678,10 @@ def _note_renamed(session: Session, _context) -> None:
             pending = pending or {"account": set(), "contact": set()}
             pending["contact"].add(record.id)
         elif isinstance(record, AccountContact):
+            pending = pending or {"account": set(), "contact": set()}
+            pending["contact"].add(record.contact_id)
+    for record in session.deleted:  # a contact no longer at an account: its pairs again
+        if isinstance(record, AccountContact):
             pending = pending or {"account": set(), "contact": set()}
             pending["contact"].add(record.contact_id)
     for record in session.dirty:
@@ -704,7 +708,7 @@ def _refresh_at_commit(session: Session) -> None:
     worker once the transaction commits (one trigram look-up per account, 10 to 50 ms:
     too much for every save, and for an import's every row; an import's batch is one
     task). Never for a transaction that rolls back."""
-    if not (session.info.get(_PENDING) or session.new or session.dirty):
+    if not (session.info.get(_PENDING) or session.new or session.dirty or session.deleted):
         return
     session.flush()  # the commit's own flush comes after this event: notes come first
     pending = session.info.pop(_PENDING, None) or {}
