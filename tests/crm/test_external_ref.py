@@ -276,6 +276,11 @@ def test_the_filter_and_the_rule_read_the_references_index(app, users, who):
     rows (crm 0019's plain index holds NULL for nearly all), and an equality next to the
     list's other conditions was read by walking ix_*_archived_id instead."""
     with app.app_context():
+        if db.engine.dialect.name == "sqlite":  # and before most records have one
+            with db.engine.begin() as conn:
+                conn.execute(db.text("UPDATE sqlite_stat1 SET stat = '20000 20000' "
+                                     "WHERE idx LIKE 'ix_%_external_ref'"))
+            db.engine.dispose()
         user = db.session.get(User, users[who])
         for model, scope in ((Account, account_scope), (Opportunity, opportunity_scope)):
             table = model.__table__.name

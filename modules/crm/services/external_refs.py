@@ -34,9 +34,11 @@ def external_ref(value: Any) -> str | None:
 
 
 def holder_select(model, reference: str, exclude_id: int | None):
-    """Another record of ``model`` with this reference: read from the reference's index
-    (an equality on it, the only condition but the id)."""
-    statement = select(model).where(model.external_ref == reference)
+    """The id of another record of ``model`` with this reference: its index alone answers
+    (the id only; the record with its eagerly joined owner and category let SQLite, whose
+    statistics count a reference as matching most rows while few records have one, scan
+    the table for it)."""
+    statement = select(model.id).where(model.external_ref == reference)
     if exclude_id is not None:
         statement = statement.where(model.id != exclude_id)
     return statement.limit(1)
@@ -56,8 +58,8 @@ def clean_external_ref(data, out: dict, errors: Errors, *, model, current, user,
     out["external_ref"] = reference
     if reference is None or reference == getattr(current, "external_ref", None):
         return
-    other = db.session.scalars(holder_select(model, reference, getattr(current, "id", None))
-                               ).first()
-    if other is not None:
+    other_id = db.session.scalar(holder_select(model, reference, getattr(current, "id", None)))
+    if other_id is not None:
+        other = db.session.get(model, other_id)
         errors.add("external_ref", taken(other) if in_scope(other.owner_id, user)
                    else taken_elsewhere)
