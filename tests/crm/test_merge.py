@@ -285,6 +285,24 @@ def test_tax_id_taken_by_the_survivor_and_back_on_undo(app, users, make_account,
         assert dump_all() == before
 
 
+def test_external_reference_taken_by_the_survivor_and_back_on_undo(app, users, make_account,
+                                                                    admin):
+    survivor = make_account("rep_a", legal_name="Zeta Peças")
+    merged = make_account("rep_a", legal_name="Zeta Pecas Ltda")
+    with app.app_context():
+        db.session.get(Account, merged).external_ref = "OMIE-77"
+        db.session.commit()
+        before = dump_all()
+        log = service.merge("account", db.session.get(Account, survivor),
+                            db.session.get(Account, merged), {}, admin())
+        # One record per reference: the survivor holds it, the archived one lets it go.
+        assert db.session.get(Account, survivor).external_ref == "OMIE-77"
+        assert db.session.get(Account, merged).external_ref is None
+        service.undo(log, admin())
+        db.session.remove()
+        assert dump_all() == before
+
+
 def test_a_module_without_a_handler_blocks_the_merge(app, users, make_account, make_app,
                                                       tmp_path, admin):
     folder = modules_folder(tmp_path)

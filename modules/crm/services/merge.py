@@ -188,6 +188,9 @@ def merge(kind: str, survivor, merged, chosen: dict[str, str], user, *,
     return log
 
 
+SINGLE_HOLDER = {"external_ref"}  # services/external_refs.py: one record per reference
+
+
 def _merge(kind, survivor, merged, chosen, user, versions) -> MergeLog:
     model = MODELS[kind]
     _check_versions(survivor, merged, versions)
@@ -198,8 +201,9 @@ def _merge(kind, survivor, merged, chosen, user, versions) -> MergeLog:
     picks = picks_from(kind, survivor, merged, chosen)
     taken = {name: getattr(merged, name) for name, side in picks.items()
              if side == MERGED and getattr(merged, name) != getattr(survivor, name)}
-    # A unique value (the tax id) the survivor takes is first let go by the merged record.
-    unique = {c.name for c in model.__table__.columns if c.unique}
+    # A value only one record may hold (the tax id, unique in the table; the external
+    # reference, by the services' rule) the survivor takes is first let go by the merged.
+    unique = {c.name for c in model.__table__.columns if c.unique} | SINGLE_HOLDER
     for name in taken.keys() & unique:
         setattr(merged, name, None)
     merged.archived = True
