@@ -111,6 +111,12 @@ def field_messages(errors: Mapping[str, list]) -> dict:
     return out
 
 
+def equal_filters(model, args: Mapping, *names: str) -> list:
+    """WHERE conditions for the list arguments given among ``names``: ``model.<name> ==
+    args[name]`` (an argument not given filters nothing)."""
+    return [getattr(model, name) == args[name] for name in names if name in args]
+
+
 def invalid(field: str, message: str):
     """A 422 for one field, from a check the view itself makes (a reference in the body
     to a record the user may not see: input, not the resource, so not a 404)."""

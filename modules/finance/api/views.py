@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 
 from erp.api import Blueprint
 from erp.api.conventions import (
+    equal_filters,
     expect_version,
     invalid,
     not_found,
@@ -136,9 +137,8 @@ def list_payments(args):
 
     The payments on the receivables of the accounts you may see, in id order, paged.
     """
-    statement = _payments_in_scope().where(*(
-        getattr(Payment, name) == args[name] for name in ("receivable_id", "account_id")
-        if name in args))
+    statement = _payments_in_scope().where(
+        *equal_filters(Payment, args, "receivable_id", "account_id"))
     return keyset_page(statement, Payment.id, args)
 
 

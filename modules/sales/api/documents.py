@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
+from erp.api.conventions import equal_filters
 from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 
@@ -48,10 +49,6 @@ def _page(model, args: dict, *filters, options=()):
     return keyset_page(statement.options(*options), model.id, args)
 
 
-def _equal(model, args: dict, *names: str) -> list:
-    return [getattr(model, name) == args[name] for name in names if name in args]
-
-
 # --- quotes ------------------------------------------------------------------------------------
 
 
@@ -66,7 +63,7 @@ def list_quotes(args):
     page's `next_cursor`). `status=expired`: sent quotes past their validity date (in
     your time zone's today).
     """
-    filters = _equal(Quote, args, "account_id")
+    filters = equal_filters(Quote, args, "account_id")
     if "status" in args:
         filters.append(services.quote_status_filter(args["status"]))
     return _page(Quote, args, *filters, options=[selectinload(Quote.lines)])
@@ -193,7 +190,7 @@ def list_orders(args):
 
     The orders of the accounts you may see, in id order, paged.
     """
-    return _page(Order, args, *_equal(Order, args, "account_id", "status"),
+    return _page(Order, args, *equal_filters(Order, args, "account_id", "status"),
                  options=[selectinload(Order.lines)])
 
 
@@ -289,7 +286,7 @@ def list_invoices(args):
 
     The invoices of the accounts you may see, with their installments, in id order, paged.
     """
-    return _page(Invoice, args, *_equal(Invoice, args, "account_id", "order_id", "status"),
+    return _page(Invoice, args, *equal_filters(Invoice, args, "account_id", "order_id", "status"),
                  options=[selectinload(Invoice.installments)])
 
 

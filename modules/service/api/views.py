@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
 from erp.api.conventions import (
+    equal_filters,
     expect_version,
     invalid,
     not_found,
@@ -43,10 +44,6 @@ def _current(order: ServiceOrder) -> dict:
                       for item in order.items]}
 
 
-def _equal(model, args: dict, *names: str) -> list:
-    return [getattr(model, name) == args[name] for name in names if name in args]
-
-
 # --- orders ------------------------------------------------------------------------------------
 
 
@@ -61,7 +58,7 @@ def list_service_orders(args):
     = the previous page's `next_cursor`).
     """
     statement = services.orders_in_scope(current_user).where(
-        *_equal(ServiceOrder, args, "account_id", "technician_id", "status"))
+        *equal_filters(ServiceOrder, args, "account_id", "technician_id", "status"))
     return keyset_page(statement.options(selectinload(ServiceOrder.items)), ServiceOrder.id,
                        args)
 
@@ -169,7 +166,7 @@ def list_service_invoices(args):
     The invoices of the accounts you may see, with their installments, in id order, paged.
     """
     statement = services.invoices_in_scope(current_user).where(
-        *_equal(ServiceInvoice, args, "account_id", "order_id", "status"))
+        *equal_filters(ServiceInvoice, args, "account_id", "order_id", "status"))
     return keyset_page(statement.options(selectinload(ServiceInvoice.installments)),
                        ServiceInvoice.id, args)
 
