@@ -105,3 +105,15 @@ class UtcDateTime(ma.fields.DateTime):
 def enum(values, **kwargs) -> ma.fields.String:
     """A string that is one of ``values`` (an ``enum`` in the OpenAPI document)."""
     return ma.fields.String(validate=ma.validate.OneOf(tuple(values)), **kwargs)
+
+
+def describe(text: str) -> dict:
+    """A field's ``metadata`` with its description for the OpenAPI document."""
+    return {"description": text}
+
+
+class StrictSchema(ma.Schema):
+    """A request or response body: a field not declared is refused (422), never ignored."""
+
+    class Meta:
+        unknown = ma.RAISE

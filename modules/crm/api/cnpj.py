@@ -10,6 +10,7 @@ import marshmallow as ma
 from erp.api import Blueprint
 from erp.api.errors import ErrorSchema, abort
 from erp.api.fields import Text
+from erp.api.fields import describe as _describe
 
 from ..permissions import WRITE
 from ..services.lookup import HTTP_STATUS, lookup_cnpj, result_to_json
@@ -17,10 +18,6 @@ from .common import requires
 
 blp = Blueprint("crm-cnpj", __name__, description=(
     "Public registry data for a CNPJ, to fill in an account (the CNPJ lookup)."))
-
-
-def _describe(text: str) -> dict:
-    return {"description": text}
 
 
 class CnpjLookupArgsSchema(ma.Schema):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from erp.api.fields import Bool, DecimalString, Id, QueryId, Text, UtcDateTime, enum
+from erp.api.fields import StrictSchema as Schema
+from erp.api.fields import describe as _describe
 from erp.api.paging import ListArgs, page_schema
 
 from ..models import ACTION_KINDS, CONTACT_MEDIA, STATUSES
@@ -35,15 +37,6 @@ EXTERNAL_REF = Text(EXTERNAL_REF_MAX, allow_none=True, metadata={"description": 
     "with it is a 422")})
 EXTERNAL_REF_FILTER = Text(EXTERNAL_REF_MAX, metadata={"description": (
     "Exactly this external reference")})
-
-
-def _describe(text: str) -> dict:
-    return {"description": text}
-
-
-class Schema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 # --- accounts ---------------------------------------------------------------------------

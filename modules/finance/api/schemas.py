@@ -8,19 +8,12 @@ from __future__ import annotations
 import marshmallow as ma
 
 from erp.api.fields import DecimalString, Id, QueryId, Text, UtcDateTime, enum
+from erp.api.fields import StrictSchema as Schema
+from erp.api.fields import describe as _describe
 from erp.api.paging import DEFAULT_LIMIT, MAX_LIMIT, ListArgs, page_schema
 
 from ..models import METHODS, STATUSES
 from ..services import DOCUMENT_LENGTH, MAX_INSTALLMENTS, UNPAID
-
-
-def _describe(text: str) -> dict:
-    return {"description": text}
-
-
-class Schema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 class PaymentSchema(Schema):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from erp.api.fields import Bool, DecimalString, Id, QueryId, Text, UtcDateTime, enum
+from erp.api.fields import StrictSchema as Schema
+from erp.api.fields import describe as _describe
 from erp.api.paging import ListArgs, page_schema
 from erp.documents import DESCRIPTION_LENGTH
 
@@ -16,15 +18,6 @@ from ..models import INVOICE_STATUSES, ORDER_STATUSES, PRODUCT_KINDS, QUOTE_STAT
 from ..services import MAX_INSTALLMENTS, NOTES_MAX
 
 MAX_LINES = 200
-
-
-def _describe(text: str) -> dict:
-    return {"description": text}
-
-
-class Schema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 # --- products -----------------------------------------------------------------------------

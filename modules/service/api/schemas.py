@@ -8,20 +8,13 @@ from __future__ import annotations
 import marshmallow as ma
 
 from erp.api.fields import DecimalString, Id, QueryId, Text, UtcDateTime, enum
+from erp.api.fields import StrictSchema as Schema
+from erp.api.fields import describe as _describe
 from erp.api.paging import ListArgs, page_schema
 from erp.documents import DESCRIPTION_LENGTH
 
 from ..models import INVOICE_STATUSES, ORDER_STATUSES
 from ..services import MAX_DESCRIPTION, MAX_INSTALLMENTS, MAX_ITEMS
-
-
-def _describe(text: str) -> dict:
-    return {"description": text}
-
-
-class Schema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
 
 
 class ServiceItemSchema(Schema):
