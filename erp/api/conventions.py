@@ -28,7 +28,7 @@ nothing stays half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import marshmallow as ma
@@ -44,8 +44,9 @@ from .etags import check_if_match
 VALIDATION_ERROR = "validation_error"
 STALE_VERSION = "stale_version"
 
-__all__ = ["StaleVersionErrorSchema", "expect_version", "field_messages", "invalid",
-           "not_found", "requires", "service_errors", "stale_response"]
+__all__ = ["StaleVersionErrorSchema", "conflict", "equal_filters", "expect_version",
+           "field_messages", "invalid", "not_found", "refuse_invalid", "requires",
+           "service_errors", "stale_response"]
 
 
 class StaleVersionDetailSchema(ErrorDetailSchema):
@@ -73,26 +74,31 @@ def not_found(blp):
     return blp.alt_response(404, "NOT_FOUND")
 
 
-def stale_response(blp, *, body_version: bool = True):
+def stale_response(blp, *, body_version: bool = True, schema=StaleVersionErrorSchema):
     """Documents a write's 412 (``If-Match`` no longer current) and, when the body may carry
-    the ``version`` read, its 409."""
+    the ``version`` read, its 409; ``schema`` documents their body (a module whose 409s
+    carry more members names its own)."""
 
     def decorator(view):
-        view = blp.alt_response(412, schema=StaleVersionErrorSchema, description=(
+        view = blp.alt_response(412, schema=schema, description=(
             "`stale_version`: the record changed since the ETag sent as `If-Match`; "
             "`current_version` says which it is now."))(view)
         if body_version:
-            view = blp.alt_response(409, schema=StaleVersionErrorSchema, description=(
+            view = blp.alt_response(409, schema=schema, description=(
                 "`stale_version`: the record changed since the `version` sent."))(view)
         return view
 
     return decorator
 
 
-def field_messages(errors: Mapping[str, list]) -> dict:
+def field_messages(errors: Mapping[str, list], aliases: Mapping[str, str] | None = None) -> dict:
     """A service's messages (lazy strings) as JSON, keyed like marshmallow's own errors:
     the form's ``items-0-quantity`` becomes ``{"items": {"0": {"quantity": [...]}}}``, and a
-    message about the whole list beside its items goes under ``_schema``."""
+    message about the whole list beside its items goes under ``_schema``.
+
+    ``aliases`` maps a service's field name to the API's, where they differ (CRM's
+    ``{"tags": "tag_ids"}``), as :func:`erp.forms.apply_errors` does for a form."""
+    aliases = aliases or {}
     out: dict = {}
     for name, messages in errors.items():
         texts = [str(message) for message in messages]
@@ -104,7 +110,7 @@ def field_messages(errors: Mapping[str, list]) -> dict:
                 items = out[parent] = {"_schema": items}
             items.setdefault(index, {}).setdefault(child, []).extend(texts)
         else:
-            whole = out.setdefault(name, [])
+            whole = out.setdefault(aliases.get(name, name), [])
             if isinstance(whole, dict):
                 whole = whole.setdefault("_schema", [])
             whole.extend(texts)
@@ -124,25 +130,36 @@ def invalid(field: str, message: str):
           fields={field: [message]})
 
 
-def _stale(current_version: int):
-    response = jsonify(error={
-        "code": STALE_VERSION,
-        "message": "Someone else changed this record since you read it: read it again, "
-                   "then send your changes with its current version.",
-        "current_version": current_version})
+def conflict(code: str, message: str, **members):
+    """Stop the request with a 409 in the API's error shape, plus ``members``."""
+    response = jsonify(error={"code": code, "message": message, **members})
     response.status_code = 409
     flask_abort(response)
 
 
+def _stale(current_version: int):
+    conflict(STALE_VERSION, "Someone else changed this record since you read it: read it "
+             "again, then send your changes with its current version.",
+             current_version=current_version)
+
+
+def refuse_invalid(error: InvalidInput, aliases: Mapping[str, str] | None = None):
+    """The 422 ``validation_error`` of a service's :class:`~erp.errors.InvalidInput`."""
+    abort(422, "The request has invalid fields.", code=VALIDATION_ERROR,
+          fields=field_messages(error.errors, aliases))
+
+
 @contextmanager
-def service_errors() -> Iterator[None]:
-    """Run a service call; its refusals become API errors and nothing stays half-written."""
+def service_errors(refuse: Callable[[InvalidInput], None] = refuse_invalid) -> Iterator[None]:
+    """Run a service call; its refusals become API errors and nothing stays half-written.
+
+    ``refuse`` answers an :class:`~erp.errors.InvalidInput` (after the rollback): a 422 by
+    default; a module whose services also refuse with similar records passes its own."""
     try:
         yield
     except InvalidInput as error:
         db.session.rollback()
-        abort(422, "The request has invalid fields.", code=VALIDATION_ERROR,
-              fields=field_messages(error.errors))
+        refuse(error)
     except Conflict as error:
         db.session.rollback()
         _stale(error.current_version)

@@ -1,24 +1,11 @@
-"""What every CRM API view shares: permissions (documented), the 404 and 409 documentation."""
+"""What every CRM API view shares: the host's conventions (erp.api.conventions), with the
+409 and 412 documented by CRM's own error schema (its 409s may list similar records)."""
 
 from __future__ import annotations
 
-from erp.auth import permission_required
+from erp.api.conventions import not_found, requires, stale_response  # noqa: F401 (re-exported)
 
 from .errors import ConflictErrorSchema
-
-
-def requires(blp, permission: str):
-    """The web's permission check on an API view (403 without it), and its documentation."""
-
-    def decorator(view):
-        return blp.alt_response(403, "FORBIDDEN")(permission_required(permission)(view))
-
-    return decorator
-
-
-def not_found(blp):
-    """Documents the 404 of a view whose record may not exist or be outside your scope."""
-    return blp.alt_response(404, "NOT_FOUND")
 
 
 def conflict_response(blp, description: str):
@@ -28,6 +15,4 @@ def conflict_response(blp, description: str):
 
 def precondition_response(blp):
     """Documents the 412 of a PATCH sent with an If-Match that is no longer current."""
-    return blp.alt_response(412, schema=ConflictErrorSchema, description=(
-        "`stale_version`: the record changed since the ETag sent as `If-Match`; "
-        "`current_version` says which it is now."))
+    return stale_response(blp, body_version=False, schema=ConflictErrorSchema)

@@ -13,22 +13,24 @@ Every error keeps the host's shape ``{"error": {"code", "message", "fields"?}}``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-
 import marshmallow as ma
-from flask import abort as flask_abort
-from flask import jsonify
 
-from erp.api.errors import ErrorDetailSchema, abort
-from erp.db import db
-from erp.errors import Conflict, Duplicate, InvalidInput
+from erp.api.conventions import (  # noqa: F401 (some only re-exported, for the views)
+    STALE_VERSION,
+    conflict,
+    field_messages,
+    invalid,
+    refuse_invalid,
+)
+from erp.api.conventions import service_errors as host_service_errors
+from erp.api.errors import ErrorDetailSchema
+from erp.errors import Duplicate, InvalidInput
 
 from .schemas import DuplicateSchema
 
-VALIDATION_ERROR = "validation_error"
 DUPLICATE = "duplicate"
-STALE_VERSION = "stale_version"
+# A service names the account's tags ``tags``; the API's field is ``tag_ids``.
+ALIASES = {"tags": "tag_ids"}
 
 
 class ConflictDetailSchema(ErrorDetailSchema):
@@ -44,35 +46,6 @@ class ConflictErrorSchema(ma.Schema):
     """A 409: ``duplicate`` (similar records exist) or ``stale_version``."""
 
     error = ma.fields.Nested(ConflictDetailSchema, required=True)
-
-
-def field_messages(errors: Mapping[str, list]) -> dict:
-    """A service's messages (lazy strings) as JSON, keyed like marshmallow's own errors:
-    the form's ``items-0-quantity`` becomes ``{"items": {"0": {"quantity": [...]}}}``, and a
-    message about the whole list beside its items goes under ``_schema``, as marshmallow's."""
-    out: dict = {}
-    for name, messages in errors.items():
-        texts = [str(message) for message in messages]
-        parent, _sep, rest = name.partition("-")
-        index, _sep, child = rest.partition("-")
-        if index.isdigit() and child:
-            items = out.setdefault(parent, {})
-            if isinstance(items, list):
-                items = out[parent] = {"_schema": items}
-            items.setdefault(index, {}).setdefault(child, []).extend(texts)
-        else:
-            whole = out.setdefault("tag_ids" if name == "tags" else name, [])
-            if isinstance(whole, dict):
-                whole = whole.setdefault("_schema", [])
-            whole.extend(texts)
-    return out
-
-
-def conflict(code: str, message: str, **members):
-    """Stop the request with a 409 in the host's error shape, plus ``members``."""
-    response = jsonify(error={"code": code, "message": message, **members})
-    response.status_code = 409
-    flask_abort(response)
 
 
 def _duplicate(duplicate: Duplicate) -> dict:
@@ -105,28 +78,12 @@ def refuse(error: InvalidInput):
         members = {"duplicates": [_duplicate(d) for d in error.duplicates],
                    "confirmable": error.needs_confirmation}
         if error.errors:
-            members["fields"] = field_messages(error.errors)
+            members["fields"] = field_messages(error.errors, ALIASES)
         conflict(DUPLICATE, message, **members)
-    abort(422, "The request has invalid fields.", code=VALIDATION_ERROR,
-          fields=field_messages(error.errors))
+    refuse_invalid(error, ALIASES)
 
 
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Run a service call; its refusals become API errors and nothing stays half-written."""
-    try:
-        yield
-    except InvalidInput as error:
-        db.session.rollback()
-        refuse(error)
-    except Conflict as error:
-        db.session.rollback()
-        conflict(STALE_VERSION, "Someone else changed this record since you read it: read it "
-                 "again, then send your changes with its current version.",
-                 current_version=error.current_version)
-
-
-def invalid(field: str, message: str):
-    """A 422 for one field, from a check the API itself makes (a reference in the body)."""
-    abort(422, "The request has invalid fields.", code=VALIDATION_ERROR,
-          fields={field: [message]})
+def service_errors():
+    """Run a service call; its refusals become API errors (:func:`refuse`) and nothing
+    stays half-written."""
+    return host_service_errors(refuse)
