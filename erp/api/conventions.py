@@ -3,8 +3,9 @@ the permission check and its 403, the documented 404/409/412, a service's refusa
 API errors, and the stale-version check of a write.
 
 A view stays thin: parse (its schemas), :func:`requires` a permission, read the record in
-the user's scope (404 else), :func:`expect_version` for a write, call the module's
-service inside :func:`service_errors`, answer::
+the user's scope (404 else), and write it through the module's service inside
+:func:`writing` (:func:`expect_version`, then the call inside :func:`service_errors`),
+answer::
 
     @blp.route("/notes/<int:note_id>", methods=["PATCH"])
     @requires(blp, WRITE)
@@ -15,9 +16,11 @@ service inside :func:`service_errors`, answer::
     @sends_etag
     def update_note(data, note_id):
         note = get_note_or_404(note_id, current_user)
-        expect_version(note, data)
-        with service_errors():
+        with writing(note, data):
             return services.update_note(note, data, user=current_user)
+
+A record the body names (an account to create a document for) is read with
+:func:`referenced`: not there or out of scope is a 422 on that field, not a 404.
 
 Service refusals: :class:`~erp.errors.InvalidInput` is a 422 ``validation_error`` with
 its messages per field (a form's ``lines-0-quantity`` as ``{"lines": {"0": {"quantity":
@@ -45,8 +48,8 @@ VALIDATION_ERROR = "validation_error"
 STALE_VERSION = "stale_version"
 
 __all__ = ["StaleVersionErrorSchema", "conflict", "equal_filters", "expect_version",
-           "field_messages", "invalid", "not_found", "refuse_invalid", "requires",
-           "service_errors", "stale_response"]
+           "expected_version", "field_messages", "invalid", "not_found", "referenced",
+           "refuse_invalid", "requires", "service_errors", "stale_response", "writing"]
 
 
 class StaleVersionDetailSchema(ErrorDetailSchema):
@@ -165,13 +168,47 @@ def service_errors(refuse: Callable[[InvalidInput], None] = refuse_invalid) -> I
         _stale(error.current_version)
 
 
+def expected_version(record, data: dict | None = None) -> int | None:
+    """The version of ``record`` a write was made from: the body's ``version`` (popped
+    from ``data``), else the ``If-Match``'s (one that is no longer the record's ETag is a
+    412 ``stale_version`` at once), else None (the write goes ahead as sent). For a
+    service that compares it itself (``expected_version=``)."""
+    matched = check_if_match(record)
+    expected = (data or {}).pop("version", None)
+    return matched if expected is None else expected
+
+
 def expect_version(record, data: dict | None = None) -> None:
     """Refuse a write to ``record`` (a model with a ``version``) made from a stale read:
     an ``If-Match`` that is no longer its ETag is a 412, a body's ``version`` (popped from
     ``data``) that is no longer its version a 409, both ``stale_version``; with neither,
     the write goes ahead as sent."""
-    matched = check_if_match(record)
-    expected = (data or {}).pop("version", None)
-    expected = matched if expected is None else expected
+    expected = expected_version(record, data)
     if expected is not None and expected != record.version:
         _stale(record.version)
+
+
+@contextmanager
+def writing(record, data: dict | None = None,
+            refuse: Callable[[InvalidInput], None] = refuse_invalid) -> Iterator[None]:
+    """A view's write to ``record``: refused if made from a stale read
+    (:func:`expect_version`, which pops ``data``'s ``version``), then the service call in
+    the ``with`` block, its refusals as API errors (:func:`service_errors`)::
+
+        quote = services.get_quote_or_404(quote_id, current_user)
+        with writing(quote):
+            return services.refuse_quote(quote, user=current_user)
+    """
+    expect_version(record, data)
+    with service_errors(refuse):
+        yield
+
+
+def referenced(statement, field: str, message: str):
+    """The record a request body names, read by ``statement`` (which keeps to the user's
+    scope); else a 422 with ``message`` on ``field``: a reference in the body is input,
+    not the resource, so not a 404."""
+    record = db.session.scalar(statement)
+    if record is None:
+        invalid(field, message)
+    return record

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
-from erp.api.etags import check_if_match, sends_etag
+from erp.api.conventions import expected_version, referenced
+from erp.api.etags import sends_etag
 from erp.api.paging import cursor_value, keyset_page
 from erp.db import db
 
@@ -22,7 +23,7 @@ from ..services.search import frequent_term, only_matching_accounts
 from ..services.validation import normalize_tax_id
 from . import schemas as s
 from .common import conflict_response, not_found, precondition_response, requires
-from .errors import invalid, service_errors
+from .errors import service_errors
 
 blp = Blueprint("crm-accounts", __name__, description=(
     "Accounts: the companies (PJ) and people (PF) the business deals with; and the "
@@ -113,9 +114,7 @@ def update_account(data, account_id: int):
     told instead of overwriting someone else's changes.
     """
     account = get_account_or_404(account_id, current_user)
-    matched = check_if_match(account)
-    expected, confirm = data.pop("version", None), data.pop("confirm_duplicates")
-    expected = matched if expected is None else expected
+    expected, confirm = expected_version(account, data), data.pop("confirm_duplicates")
     with service_errors():
         return service.update_account(account, data, user=current_user,
                                       expected_version=expected, confirm_duplicates=confirm)
@@ -206,10 +205,9 @@ def link_contact(data, account_id: int):
     role is replaced).
     """
     account = get_account_or_404(account_id, current_user)
-    contact = db.session.scalar(
-        select(Contact).where(Contact.id == data["contact_id"], contact_scope(current_user)))
-    if contact is None:
-        invalid("contact_id", "Choose a contact you can see.")
+    contact = referenced(
+        select(Contact).where(Contact.id == data["contact_id"], contact_scope(current_user)),
+        "contact_id", "Choose a contact you can see.")
     existed = db.session.get(AccountContact, (account.id, contact.id)) is not None
     with service_errors():
         link = contact_service.link_contact(account, contact, data.get("role"))

@@ -6,7 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from erp.api import Blueprint
-from erp.api.etags import check_if_match, sends_etag
+from erp.api.conventions import expected_version
+from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 from erp.auth import in_scope
 from erp.db import db
@@ -107,9 +108,7 @@ def update_contact(data, contact_id: int):
     of someone else's changes.
     """
     contact = get_contact_or_404(contact_id, current_user)
-    matched = check_if_match(contact)
-    expected, confirm = data.pop("version", None), data.pop("confirm_duplicates")
-    expected = matched if expected is None else expected
+    expected, confirm = expected_version(contact, data), data.pop("confirm_duplicates")
     with service_errors():
         return service.update_contact(contact, data, expected_version=expected,
                                       user=current_user, confirm_duplicates=confirm)

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from erp.api import Blueprint
-from erp.api.etags import check_if_match, sends_etag
+from erp.api.conventions import expected_version
+from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 
 from ..importers.common import external_ref_in
@@ -98,9 +99,7 @@ def update_opportunity(data, opportunity_id: int):
     `stale_version`), to be warned of someone else's changes.
     """
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
-    matched = check_if_match(opportunity)
-    expected = data.pop("version", None)
-    expected = matched if expected is None else expected
+    expected = expected_version(opportunity, data)
     with service_errors():
         return service.update_opportunity(opportunity, data, user=current_user,
                                           expected_version=expected)

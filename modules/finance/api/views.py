@@ -13,12 +13,13 @@ from werkzeug.exceptions import NotFound
 from erp.api import Blueprint
 from erp.api.conventions import (
     equal_filters,
-    expect_version,
     invalid,
     not_found,
+    referenced,
     requires,
     service_errors,
     stale_response,
+    writing,
 )
 from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
@@ -81,10 +82,9 @@ def create_receivables(data):
     `amount` split in `installments` monthly receivables from `due_date` on, with the
     installment rule of every invoice (the last part takes the remainder); all or none.
     """
-    account = db.session.scalar(select(Account).where(Account.id == data.pop("account_id"),
-                                                      account_scope(current_user)))
-    if account is None:
-        invalid("account_id", "Choose an account you can see.")
+    account = referenced(select(Account).where(Account.id == data.pop("account_id"),
+                                               account_scope(current_user)),
+                         "account_id", "Choose an account you can see.")
     with service_errors():
         return {"items": services.create_receivables(account, data, user=current_user)}
 
@@ -115,8 +115,7 @@ def cancel_receivable(receivable_id: int):
     (422).
     """
     receivable = services.get_receivable_or_404(receivable_id, current_user)
-    expect_version(receivable)
-    with service_errors():
+    with writing(receivable):
         services.cancel_receivable(receivable, user=current_user)
     return receivable
 

@@ -7,24 +7,20 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from erp.api.conventions import (  # noqa: F401 (re-exported)
-    expect_version,
-    invalid,
     not_found,
+    referenced,
     requires,
     service_errors,
     stale_response,
+    writing,
 )
-from erp.db import db
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
 
 def account_in_scope(account_id: int, field: str = "account_id") -> Account:
-    """The account a body names, if the user may see it; else a 422 on ``field`` (a
-    reference in the body is input, not the resource: not a 404)."""
-    account = db.session.scalar(select(Account).where(Account.id == account_id,
-                                                      account_scope(current_user)))
-    if account is None:
-        invalid(field, "Choose an account you can see.")
-    return account
+    """The account a body names, if the user may see it; else a 422 on ``field``."""
+    return referenced(select(Account).where(Account.id == account_id,
+                                            account_scope(current_user)),
+                      field, "Choose an account you can see.")
 

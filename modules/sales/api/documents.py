@@ -19,11 +19,11 @@ from ..permissions import READ, WRITE
 from . import schemas as s
 from .common import (
     account_in_scope,
-    expect_version,
     not_found,
     requires,
     service_errors,
     stale_response,
+    writing,
 )
 
 quotes = Blueprint("sales-quotes", __name__, description=(
@@ -115,10 +115,9 @@ def update_quote(data, quote_id: int):
     made from a stale read.
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expect_version(quote, data)
     current = {"contact_id": quote.contact_id, "valid_until": quote.valid_until,
                "notes": quote.notes, "lines": _lines(quote)}
-    with service_errors():
+    with writing(quote, data):
         return services.update_quote(quote, {**current, **data}, user=current_user)
 
 
@@ -136,9 +135,8 @@ def send_quote(data, quote_id: int):
     outbox); the quote becomes `sent`. A draft or a sent quote still valid may be sent.
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expect_version(quote, {})
     contact_id = data.get("contact_id", quote.contact_id)
-    with service_errors():
+    with writing(quote):
         return services.send_quote(quote, contact_id, user=current_user,
                                    message=data.get("message"))
 
@@ -156,8 +154,7 @@ def accept_quote(quote_id: int):
     is confirmed (answered). An expired or decided quote is refused (422).
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expect_version(quote, {})
-    with service_errors():
+    with writing(quote):
         return services.accept_quote(quote, user=current_user)
 
 
@@ -173,8 +170,7 @@ def refuse_quote(quote_id: int):
     The customer said no. A decided quote is refused (422).
     """
     quote = services.get_quote_or_404(quote_id, current_user)
-    expect_version(quote, {})
-    with service_errors():
+    with writing(quote):
         return services.refuse_quote(quote, user=current_user)
 
 
@@ -231,8 +227,7 @@ def deliver_order(order_id: int):
     Only a confirmed order (422 otherwise).
     """
     order = services.get_order_or_404(order_id, current_user)
-    expect_version(order, {})
-    with service_errors():
+    with writing(order):
         return services.deliver_order(order, user=current_user)
 
 
@@ -248,8 +243,7 @@ def cancel_order(order_id: int):
     An invoiced order's invoice must be cancelled first (422).
     """
     order = services.get_order_or_404(order_id, current_user)
-    expect_version(order, {})
-    with service_errors():
+    with writing(order):
         return services.cancel_order(order, user=current_user)
 
 
@@ -268,9 +262,8 @@ def invoice_order(data, order_id: int):
     receivable of each part. A cancelled or already invoiced order is refused (422).
     """
     order = services.get_order_or_404(order_id, current_user)
-    expect_version(order, {})
     data["installments"] = str(data.get("installments", 1))  # the form's text field
-    with service_errors():
+    with writing(order):
         return services.issue_invoice(order, data, user=current_user)
 
 
@@ -313,6 +306,5 @@ def cancel_invoice(invoice_id: int):
     received on them. Already cancelled: 422.
     """
     invoice = services.get_invoice_or_404(invoice_id, current_user)
-    expect_version(invoice, {})
-    with service_errors():
+    with writing(invoice):
         return services.cancel_invoice(invoice, user=current_user)

@@ -16,13 +16,7 @@ from .. import services
 from ..models import Product
 from ..permissions import CATALOG_WRITE, READ
 from . import schemas as s
-from .common import (
-    expect_version,
-    not_found,
-    requires,
-    service_errors,
-    stale_response,
-)
+from .common import not_found, requires, service_errors, stale_response, writing
 
 blp = Blueprint("sales-products", __name__, description=(
     "The catalog: products and services with their list prices, offered on quotes and "
@@ -99,8 +93,7 @@ def update_product(data, product_id: int):
     from a stale read.
     """
     product = _product_or_404(product_id)
-    expect_version(product, data)
     current = {"code": product.code, "name": product.name, "kind": product.kind,
                "price": product.price, "active": product.active}
-    with service_errors():
+    with writing(product, data):
         return services.update_product(product, {**current, **data})

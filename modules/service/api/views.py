@@ -11,16 +11,15 @@ from sqlalchemy.orm import selectinload
 from erp.api import Blueprint
 from erp.api.conventions import (
     equal_filters,
-    expect_version,
-    invalid,
     not_found,
+    referenced,
     requires,
     service_errors,
     stale_response,
+    writing,
 )
 from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
-from erp.db import db
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
@@ -73,10 +72,9 @@ def create_service_order(data):
 
     For an account you can see; its total is the items' plus hours × hourly rate.
     """
-    account = db.session.scalar(select(Account).where(Account.id == data.pop("account_id"),
-                                                      account_scope(current_user)))
-    if account is None:
-        invalid("account_id", "Choose an account you can see.")
+    account = referenced(select(Account).where(Account.id == data.pop("account_id"),
+                                               account_scope(current_user)),
+                         "account_id", "Choose an account you can see.")
     with service_errors():
         return services.create_order(account, data, user=current_user)
 
@@ -109,8 +107,7 @@ def update_service_order(data, service_order_id: int):
     made from a stale read.
     """
     order = services.get_order_or_404(service_order_id, current_user)
-    expect_version(order, data)
-    with service_errors():
+    with writing(order, data):
         return services.update_order(order, {**_current(order), **data}, user=current_user)
 
 
@@ -128,8 +125,7 @@ def move_service_order(data, service_order_id: int):
     refused (422 on `status`).
     """
     order = services.get_order_or_404(service_order_id, current_user)
-    expect_version(order, {})
-    with service_errors():
+    with writing(order):
         return services.change_status(order, data["status"], user=current_user)
 
 
@@ -148,8 +144,7 @@ def invoice_service_order(data, service_order_id: int):
     receivable of each. An order not done, or already invoiced, is refused (422).
     """
     order = services.get_order_or_404(service_order_id, current_user)
-    expect_version(order, {})
-    with service_errors():
+    with writing(order):
         return services.issue_invoice(order, data, user=current_user)
 
 
@@ -194,6 +189,5 @@ def cancel_service_invoice(service_invoice_id: int):
     received on them. Already cancelled: 422.
     """
     invoice = services.get_invoice_or_404(service_invoice_id, current_user)
-    expect_version(invoice, {})
-    with service_errors():
+    with writing(invoice):
         return services.cancel_invoice(invoice, user=current_user)
