@@ -33,11 +33,14 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-## Compile the .po catalogs into the .mo files Flask-Babel reads (not committed).
-translations: install
-	@for dir in $(CATALOGS); do \
-	  if [ -d $$dir/translations ]; then $(PYBABEL) compile --statistics -d $$dir/translations || exit 1; fi; \
-	done
+## Compile the .po catalogs into the .mo files Flask-Babel reads (not committed), each only
+## when its .po is newer: a test run never rewrites a catalog another run is reading.
+PO_FILES := $(wildcard $(addsuffix /translations/*/LC_MESSAGES/*.po,$(CATALOGS)))
+MO_FILES := $(PO_FILES:.po=.mo)
+translations: install $(MO_FILES)
+
+%.mo: %.po
+	$(PYBABEL) compile --statistics -i $< -o $@
 
 HOST ?= 127.0.0.1
 PORT ?= 5000
