@@ -11,9 +11,7 @@ answer::
     @requires(blp, WRITE)
     @blp.arguments(NoteUpdateSchema)
     @blp.response(200, NoteSchema)
-    @not_found(blp)
-    @stale_response(blp)
-    @sends_etag
+    @writes_record(blp)  # @not_found, @stale_response and @sends_etag together
     def update_note(data, note_id):
         note = get_note_or_404(note_id, current_user)
         with writing(note, data):
@@ -42,14 +40,15 @@ from ..auth import permission_required
 from ..db import db
 from ..errors import Conflict, InvalidInput
 from .errors import ErrorDetailSchema, abort
-from .etags import check_if_match
+from .etags import check_if_match, sends_etag
 
 VALIDATION_ERROR = "validation_error"
 STALE_VERSION = "stale_version"
 
 __all__ = ["StaleVersionErrorSchema", "conflict", "equal_filters", "expect_version",
            "expected_version", "field_messages", "invalid", "not_found", "referenced",
-           "refuse_invalid", "requires", "service_errors", "stale_response", "writing"]
+           "reads_record", "refuse_invalid", "requires", "service_errors", "stale_response",
+           "writes_record", "writing"]
 
 
 class StaleVersionDetailSchema(ErrorDetailSchema):
@@ -90,6 +89,29 @@ def stale_response(blp, *, body_version: bool = True, schema=StaleVersionErrorSc
             view = blp.alt_response(409, schema=schema, description=(
                 "`stale_version`: the record changed since the `version` sent."))(view)
         return view
+
+    return decorator
+
+
+def reads_record(blp):
+    """A view answering one record found by id in the user's scope: its 404 documented,
+    and the record's ETag sent (:func:`~erp.api.etags.sends_etag`). Place it last, right
+    above the function, as the decorators it stands for."""
+
+    def decorator(view):
+        return not_found(blp)(sends_etag(view))
+
+    return decorator
+
+
+def writes_record(blp, *, body_version: bool = True):
+    """A view writing one record found by id in the user's scope: its 404 and its stale
+    ``If-Match`` (412) documented, and its 409 when the body may carry the ``version``
+    read (:func:`stale_response`); the answer's ETag sent. Place it last, right above
+    the function."""
+
+    def decorator(view):
+        return not_found(blp)(stale_response(blp, body_version=body_version)(sends_etag(view)))
 
     return decorator
 

@@ -22,7 +22,7 @@ from ..services.scope import account_scope, contact_scope, get_account_or_404, s
 from ..services.search import frequent_term, only_matching_accounts
 from ..services.validation import normalize_tax_id
 from . import schemas as s
-from .common import conflict_response, not_found, precondition_response, requires
+from .common import conflict_response, not_found, precondition_response, reads_record, requires
 from .errors import service_errors
 
 blp = Blueprint("crm-accounts", __name__, description=(
@@ -87,8 +87,7 @@ def create_account(data):
 @blp.route("/accounts/<int:account_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.AccountSchema)
-@not_found(blp)
-@sends_etag
+@reads_record(blp)
 def get_account(account_id: int):
     """Read an account
 

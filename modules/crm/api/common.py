@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from erp.api.conventions import not_found, requires, stale_response  # noqa: F401 (re-exported)
+from erp.api.conventions import (  # noqa: F401 (re-exported)
+    not_found,
+    reads_record,
+    requires,
+    stale_response,
+)
 
 from .errors import ConflictErrorSchema
 

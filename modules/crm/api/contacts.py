@@ -18,7 +18,7 @@ from ..services import contacts as service
 from ..services.scope import account_scope, contact_scope, get_contact_or_404
 from ..services.search import contacts_matching
 from . import schemas as s
-from .common import conflict_response, not_found, precondition_response, requires
+from .common import conflict_response, not_found, precondition_response, reads_record, requires
 from .errors import invalid, service_errors
 
 blp = Blueprint("crm-contacts", __name__, description=(
@@ -81,8 +81,7 @@ def create_contact(data):
 @blp.route("/contacts/<int:contact_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.ContactSchema)
-@not_found(blp)
-@sends_etag
+@reads_record(blp)
 def get_contact(contact_id: int):
     """Read a contact
 

@@ -18,7 +18,7 @@ from ..services import opportunities as service
 from ..services.bulk import bulk_apply
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from . import schemas as s
-from .common import conflict_response, not_found, precondition_response, requires
+from .common import conflict_response, not_found, precondition_response, reads_record, requires
 from .errors import service_errors
 
 blp = Blueprint("crm-opportunities", __name__, description=(
@@ -71,8 +71,7 @@ def create_opportunity(data):
 @blp.route("/opportunities/<int:opportunity_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.OpportunitySchema)
-@not_found(blp)
-@sends_etag
+@reads_record(blp)
 def get_opportunity(opportunity_id: int):
     """Read an opportunity
 

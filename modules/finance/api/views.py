@@ -15,13 +15,13 @@ from erp.api.conventions import (
     equal_filters,
     invalid,
     not_found,
+    reads_record,
     referenced,
     requires,
     service_errors,
-    stale_response,
+    writes_record,
     writing,
 )
-from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 from erp.clock import local_today
 from erp.db import db
@@ -92,8 +92,7 @@ def create_receivables(data):
 @receivables.route("/finance/receivables/<int:receivable_id>", methods=["GET"])
 @requires(receivables, READ)
 @receivables.response(200, s.ReceivableSchema)
-@not_found(receivables)
-@sends_etag
+@reads_record(receivables)
 def get_receivable(receivable_id: int):
     """Read a receivable, with its payments
 
@@ -105,9 +104,7 @@ def get_receivable(receivable_id: int):
 @receivables.route("/finance/receivables/<int:receivable_id>/cancel", methods=["POST"])
 @requires(receivables, WRITE)
 @receivables.response(200, s.ReceivableSchema)
-@not_found(receivables)
-@stale_response(receivables, body_version=False)
-@sends_etag
+@writes_record(receivables, body_version=False)
 def cancel_receivable(receivable_id: int):
     """Cancel a receivable entered by hand
 

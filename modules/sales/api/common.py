@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from erp.api.conventions import (  # noqa: F401 (re-exported)
-    not_found,
+    reads_record,
     referenced,
     requires,
     service_errors,
-    stale_response,
+    writes_record,
     writing,
 )
 from modules.crm.models import Account

@@ -19,10 +19,10 @@ from ..permissions import READ, WRITE
 from . import schemas as s
 from .common import (
     account_in_scope,
-    not_found,
+    reads_record,
     requires,
     service_errors,
-    stale_response,
+    writes_record,
     writing,
 )
 
@@ -89,8 +89,7 @@ def create_quote(data):
 @quotes.route("/sales/quotes/<int:quote_id>", methods=["GET"])
 @requires(quotes, READ)
 @quotes.response(200, s.QuoteSchema)
-@not_found(quotes)
-@sends_etag
+@reads_record(quotes)
 def get_quote(quote_id: int):
     """Read a quote
 
@@ -104,9 +103,7 @@ def get_quote(quote_id: int):
 @requires(quotes, WRITE)
 @quotes.arguments(s.QuoteUpdateSchema)
 @quotes.response(200, s.QuoteSchema)
-@not_found(quotes)
-@stale_response(quotes)
-@sends_etag
+@writes_record(quotes)
 def update_quote(data, quote_id: int):
     """Update a draft quote
 
@@ -125,9 +122,7 @@ def update_quote(data, quote_id: int):
 @requires(quotes, WRITE)
 @quotes.arguments(s.QuoteSendSchema)
 @quotes.response(200, s.QuoteSchema)
-@not_found(quotes)
-@stale_response(quotes, body_version=False)
-@sends_etag
+@writes_record(quotes, body_version=False)
 def send_quote(data, quote_id: int):
     """Send a quote by e-mail
 
@@ -144,9 +139,7 @@ def send_quote(data, quote_id: int):
 @quotes.route("/sales/quotes/<int:quote_id>/accept", methods=["POST"])
 @requires(quotes, WRITE)
 @quotes.response(201, s.SalesOrderSchema, description="The order made from the quote")
-@not_found(quotes)
-@stale_response(quotes, body_version=False)
-@sends_etag
+@writes_record(quotes, body_version=False)
 def accept_quote(quote_id: int):
     """Mark a quote accepted
 
@@ -161,9 +154,7 @@ def accept_quote(quote_id: int):
 @quotes.route("/sales/quotes/<int:quote_id>/refuse", methods=["POST"])
 @requires(quotes, WRITE)
 @quotes.response(200, s.QuoteSchema)
-@not_found(quotes)
-@stale_response(quotes, body_version=False)
-@sends_etag
+@writes_record(quotes, body_version=False)
 def refuse_quote(quote_id: int):
     """Mark a quote refused
 
@@ -208,8 +199,7 @@ def create_order(data):
 @orders.route("/sales/orders/<int:order_id>", methods=["GET"])
 @requires(orders, READ)
 @orders.response(200, s.SalesOrderSchema)
-@not_found(orders)
-@sends_etag
+@reads_record(orders)
 def get_order(order_id: int):
     """Read a sales order"""
     return services.get_order_or_404(order_id, current_user)
@@ -218,9 +208,7 @@ def get_order(order_id: int):
 @orders.route("/sales/orders/<int:order_id>/deliver", methods=["POST"])
 @requires(orders, WRITE)
 @orders.response(200, s.SalesOrderSchema)
-@not_found(orders)
-@stale_response(orders, body_version=False)
-@sends_etag
+@writes_record(orders, body_version=False)
 def deliver_order(order_id: int):
     """Mark a sales order delivered
 
@@ -234,9 +222,7 @@ def deliver_order(order_id: int):
 @orders.route("/sales/orders/<int:order_id>/cancel", methods=["POST"])
 @requires(orders, WRITE)
 @orders.response(200, s.SalesOrderSchema)
-@not_found(orders)
-@stale_response(orders, body_version=False)
-@sends_etag
+@writes_record(orders, body_version=False)
 def cancel_order(order_id: int):
     """Cancel a sales order
 
@@ -251,9 +237,7 @@ def cancel_order(order_id: int):
 @requires(orders, WRITE)
 @orders.arguments(s.SalesInvoiceCreateSchema)
 @orders.response(201, s.SalesInvoiceSchema, description="The invoice issued")
-@not_found(orders)
-@stale_response(orders, body_version=False)
-@sends_etag
+@writes_record(orders, body_version=False)
 def invoice_order(data, order_id: int):
     """Invoice a sales order
 
@@ -286,8 +270,7 @@ def list_invoices(args):
 @invoices.route("/sales/invoices/<int:invoice_id>", methods=["GET"])
 @requires(invoices, READ)
 @invoices.response(200, s.SalesInvoiceSchema)
-@not_found(invoices)
-@sends_etag
+@reads_record(invoices)
 def get_invoice(invoice_id: int):
     """Read a sales invoice, with its installments"""
     return services.get_invoice_or_404(invoice_id, current_user)
@@ -296,9 +279,7 @@ def get_invoice(invoice_id: int):
 @invoices.route("/sales/invoices/<int:invoice_id>/cancel", methods=["POST"])
 @requires(invoices, WRITE)
 @invoices.response(200, s.SalesInvoiceSchema)
-@not_found(invoices)
-@stale_response(invoices, body_version=False)
-@sends_etag
+@writes_record(invoices, body_version=False)
 def cancel_invoice(invoice_id: int):
     """Cancel a sales invoice
 

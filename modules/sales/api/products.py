@@ -16,7 +16,7 @@ from .. import services
 from ..models import Product
 from ..permissions import CATALOG_WRITE, READ
 from . import schemas as s
-from .common import not_found, requires, service_errors, stale_response, writing
+from .common import reads_record, requires, service_errors, writes_record, writing
 
 blp = Blueprint("sales-products", __name__, description=(
     "The catalog: products and services with their list prices, offered on quotes and "
@@ -69,8 +69,7 @@ def create_product(data):
 @blp.route("/sales/products/<int:product_id>", methods=["GET"])
 @requires(blp, READ)
 @blp.response(200, s.ProductSchema)
-@not_found(blp)
-@sends_etag
+@reads_record(blp)
 def get_product(product_id: int):
     """Read a product
 
@@ -83,9 +82,7 @@ def get_product(product_id: int):
 @requires(blp, CATALOG_WRITE)
 @blp.arguments(s.ProductUpdateSchema)
 @blp.response(200, s.ProductSchema)
-@not_found(blp)
-@stale_response(blp)
-@sends_etag
+@writes_record(blp)
 def update_product(data, product_id: int):
     """Update a product
 

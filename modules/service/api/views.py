@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 from erp.api import Blueprint
 from erp.api.conventions import (
     equal_filters,
-    not_found,
+    reads_record,
     referenced,
     requires,
     service_errors,
-    stale_response,
+    writes_record,
     writing,
 )
 from erp.api.etags import sends_etag
@@ -82,8 +82,7 @@ def create_service_order(data):
 @orders.route("/service/orders/<int:service_order_id>", methods=["GET"])
 @requires(orders, READ)
 @orders.response(200, s.ServiceOrderSchema)
-@not_found(orders)
-@sends_etag
+@reads_record(orders)
 def get_service_order(service_order_id: int):
     """Read a service order
 
@@ -96,9 +95,7 @@ def get_service_order(service_order_id: int):
 @requires(orders, WRITE)
 @orders.arguments(s.ServiceOrderUpdateSchema)
 @orders.response(200, s.ServiceOrderSchema)
-@not_found(orders)
-@stale_response(orders)
-@sends_etag
+@writes_record(orders)
 def update_service_order(data, service_order_id: int):
     """Update a service order
 
@@ -115,9 +112,7 @@ def update_service_order(data, service_order_id: int):
 @requires(orders, WRITE)
 @orders.arguments(s.StatusMoveSchema)
 @orders.response(200, s.ServiceOrderSchema)
-@not_found(orders)
-@stale_response(orders, body_version=False)
-@sends_etag
+@writes_record(orders, body_version=False)
 def move_service_order(data, service_order_id: int):
     """Move a service order to another status
 
@@ -133,9 +128,7 @@ def move_service_order(data, service_order_id: int):
 @requires(orders, WRITE)
 @orders.arguments(s.ServiceInvoiceCreateSchema)
 @orders.response(201, s.ServiceInvoiceSchema, description="The invoice issued")
-@not_found(orders)
-@stale_response(orders, body_version=False)
-@sends_etag
+@writes_record(orders, body_version=False)
 def invoice_service_order(data, service_order_id: int):
     """Invoice a done service order
 
@@ -169,8 +162,7 @@ def list_service_invoices(args):
 @invoices.route("/service/invoices/<int:service_invoice_id>", methods=["GET"])
 @requires(invoices, READ)
 @invoices.response(200, s.ServiceInvoiceSchema)
-@not_found(invoices)
-@sends_etag
+@reads_record(invoices)
 def get_service_invoice(service_invoice_id: int):
     """Read a service invoice, with its installments"""
     return services.get_invoice_or_404(service_invoice_id, current_user)
@@ -179,9 +171,7 @@ def get_service_invoice(service_invoice_id: int):
 @invoices.route("/service/invoices/<int:service_invoice_id>/cancel", methods=["POST"])
 @requires(invoices, WRITE)
 @invoices.response(200, s.ServiceInvoiceSchema)
-@not_found(invoices)
-@stale_response(invoices, body_version=False)
-@sends_etag
+@writes_record(invoices, body_version=False)
 def cancel_service_invoice(service_invoice_id: int):
     """Cancel a service invoice
 
