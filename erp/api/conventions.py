@@ -62,11 +62,12 @@ class StaleVersionErrorSchema(ma.Schema):
     error = ma.fields.Nested(StaleVersionDetailSchema, required=True)
 
 
-def requires(blp, permission: str):
-    """The web's permission check on an API view (403 without it), and its documentation."""
+def requires(blp, *permissions: str):
+    """The web's permission check on an API view (403 without every one of
+    ``permissions``), and its documentation."""
 
     def decorator(view):
-        return blp.alt_response(403, "FORBIDDEN")(permission_required(permission)(view))
+        return blp.alt_response(403, "FORBIDDEN")(permission_required(*permissions)(view))
 
     return decorator
 

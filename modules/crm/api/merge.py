@@ -14,7 +14,6 @@ from werkzeug.exceptions import NotFound
 from erp.api import Blueprint
 from erp.api.errors import ErrorDetailSchema
 from erp.api.fields import Id, UtcDateTime, enum
-from erp.auth import permission_required
 from erp.db import db
 from erp.errors import Conflict, InvalidInput
 
@@ -23,6 +22,7 @@ from ..models.merge import KIND_ACCOUNT, KIND_CONTACT
 from ..permissions import MANAGE, WRITE
 from ..services import merge as service
 from ..services.scope import get_account_or_404, get_contact_or_404
+from .common import requires
 from .errors import STALE_VERSION, conflict
 from .schemas import Schema
 
@@ -104,14 +104,16 @@ class MergeErrorSchema(ma.Schema):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _allowed(view):
-    return blp.alt_response(403, "FORBIDDEN")(permission_required(MANAGE, WRITE)(view))
+def _answers(schema):
+    """A merge view's answer (200, ``schema``) and its documented 404 and 409."""
 
+    def decorator(view):
+        view = blp.alt_response(404, "NOT_FOUND")(view)
+        view = blp.alt_response(409, schema=MergeErrorSchema, description=(
+            "`merge_refused` / `undo_refused` (`problems` says why) or `stale_version`"))(view)
+        return blp.response(200, schema)(view)
 
-def _documented(view):
-    view = blp.alt_response(404, "NOT_FOUND")(view)
-    return blp.alt_response(409, schema=MergeErrorSchema, description=(
-        "`merge_refused` / `undo_refused` (`problems` says why) or `stale_version`"))(view)
+    return decorator
 
 
 def _value(value):
@@ -120,6 +122,10 @@ def _value(value):
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def _problems(error: InvalidInput) -> list[str]:
+    return [str(message) for messages in error.errors.values() for message in messages]
 
 
 def _records(kind: str, data: dict):
@@ -153,7 +159,7 @@ def _merge(kind: str, data: dict) -> dict:
                                       data.get("merged_version")))
     except InvalidInput as error:
         conflict(MERGE_REFUSED, "These records cannot be merged.",
-                 problems=[str(m) for messages in error.errors.values() for m in messages])
+                 problems=_problems(error))
     except Conflict as error:
         conflict(STALE_VERSION, "One of the records changed since you read it: compare "
                  "them again.", current_version=error.current_version)
@@ -164,10 +170,9 @@ def _merge(kind: str, data: dict) -> dict:
 
 
 @blp.route("/accounts/merge/preview", methods=["POST"])
-@_allowed
+@requires(blp, MANAGE, WRITE)
 @blp.arguments(MergeRequestSchema)
-@blp.response(200, PreviewSchema)
-@_documented
+@_answers(PreviewSchema)
 def preview_account_merge(data):
     """Preview merging two accounts
 
@@ -178,10 +183,9 @@ def preview_account_merge(data):
 
 
 @blp.route("/accounts/merge", methods=["POST"])
-@_allowed
+@requires(blp, MANAGE, WRITE)
 @blp.arguments(MergeRequestSchema)
-@blp.response(200, MergeSchema)
-@_documented
+@_answers(MergeSchema)
 def merge_accounts(data):
     """Merge two accounts
 
@@ -193,10 +197,9 @@ def merge_accounts(data):
 
 
 @blp.route("/contacts/merge/preview", methods=["POST"])
-@_allowed
+@requires(blp, MANAGE, WRITE)
 @blp.arguments(MergeRequestSchema)
-@blp.response(200, PreviewSchema)
-@_documented
+@_answers(PreviewSchema)
 def preview_contact_merge(data):
     """Preview merging two contacts
 
@@ -207,10 +210,9 @@ def preview_contact_merge(data):
 
 
 @blp.route("/contacts/merge", methods=["POST"])
-@_allowed
+@requires(blp, MANAGE, WRITE)
 @blp.arguments(MergeRequestSchema)
-@blp.response(200, MergeSchema)
-@_documented
+@_answers(MergeSchema)
 def merge_contacts(data):
     """Merge two contacts
 
@@ -220,10 +222,9 @@ def merge_contacts(data):
 
 
 @blp.route("/merges/undo", methods=["POST"])
-@_allowed
+@requires(blp, MANAGE, WRITE)
 @blp.arguments(UndoRequestSchema)
-@blp.response(200, MergeSchema)
-@_documented
+@_answers(MergeSchema)
 def undo_merge(data):
     """Undo a merge
 
@@ -241,5 +242,5 @@ def undo_merge(data):
         service.undo(log, current_user)
     except InvalidInput as error:
         conflict(UNDO_REFUSED, "This merge cannot be undone.",
-                 problems=[str(m) for messages in error.errors.values() for m in messages])
+                 problems=_problems(error))
     return _shown(db.session.get(MergeLog, merge_id))

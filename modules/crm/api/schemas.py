@@ -341,30 +341,31 @@ class ActionListArgsSchema(ListArgs):
 # --- the settings lists ---------------------------------------------------------------------
 
 
-class TagSchema(Schema):
+class NamedSchema(Schema):
+    """An entry of a list, by id and name; each kind has its own name in the document."""
+
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(dump_only=True)
 
 
-class UserRefSchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(dump_only=True)
+class TagSchema(NamedSchema):
+    pass
 
 
-class CategorySchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(dump_only=True)
+class UserRefSchema(NamedSchema):
+    pass
 
 
-class StageSchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(dump_only=True)
+class CategorySchema(NamedSchema):
+    pass
+
+
+class StageSchema(NamedSchema):
     sequence = ma.fields.Integer(dump_only=True)
 
 
-class LossReasonSchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(dump_only=True)
+class LossReasonSchema(NamedSchema):
+    pass
 
 
 class ServiceTypeSchema(Schema):
