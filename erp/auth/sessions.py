@@ -15,11 +15,17 @@ import hmac
 
 from flask import current_app, request, session
 from flask_login import login_user
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import joinedload
 
 from ..db import MAX_ID, db
 from .models import User, new_session_token
+
+# The signed-in user with their roles, read on every request: one statement built once, with
+# the id bound (issue 15). session.get(User, id, options=[joinedload(User.roles)]) built
+# its statement and cache key anew each time: 0.15-0.3 ms of Python per request, more
+# than the query itself.
+USER_BY_ID = select(User).options(joinedload(User.roles)).where(User.id == bindparam("user_id"))
 
 
 def load_user(session_id: str) -> User | None:
@@ -27,7 +33,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = (session_id or "").partition(":")
     if not user_id.isdigit() or not token or int(user_id) > MAX_ID:
         return None  # also the bare ids of cookies issued before tokens existed
-    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
+    user = db.session.execute(USER_BY_ID, {"user_id": int(user_id)}).unique().scalar_one_or_none()
     if user is None or not user.is_active:
         return None
     return user if hmac.compare_digest(user.session_token.encode(), token.encode()) else None
