@@ -224,6 +224,11 @@ def _parse_stored_phone(e164: str | None) -> phonenumbers.PhoneNumber | None:
 
 def format_phone(e164: str) -> str:
     """"(11) 98765-4321" for Brazilian numbers, "+1 650-253-0000" for others."""
+    national = _brazilian_national(e164)
+    if national is not None:
+        template = _national_template(national)
+        if template is not None:
+            return template.format(*national)
     number = _parse_stored_phone(e164)
     if number is None:
         return e164
@@ -279,6 +284,32 @@ def _brazilian_area_length(national: str) -> int:
         if len(_AREA_LENGTHS) < 200_000:  # every shape there is: about 2 MB
             _AREA_LENGTHS[shape] = length
     return length
+
+
+# Every phone a page shows is formatted (issue 15's throughput): parsing the stored E.164
+# again and formatting it took 35 µs a phone. A Brazilian number's national format is the
+# one its first digits (at most 5, as for the area code above) and its length choose, so it
+# is worked out once per such shape, as a template the national digits fill in; None when
+# the format is more than those digits in order (the template would not hold), and that
+# shape is formatted the long way.
+_NATIONAL_TEMPLATES: dict[tuple[str, int], str | None] = {}
+
+
+def _national_template(national: str) -> str | None:
+    shape = (national[:_AREA_SHAPE_DIGITS], len(national))
+    try:
+        return _NATIONAL_TEMPLATES[shape]
+    except KeyError:
+        pass
+    shown = phonenumbers.format_number(
+        phonenumbers.PhoneNumber(country_code=55, national_number=int(national)),
+        phonenumbers.PhoneNumberFormat.NATIONAL)
+    template = None
+    if re.sub(r"[^0-9]", "", shown) == national and not re.search(r"[{}]", shown):
+        template = re.sub(r"[0-9]", "{}", shown)
+    if len(_NATIONAL_TEMPLATES) < 200_000:  # every shape there is
+        _NATIONAL_TEMPLATES[shape] = template
+    return template
 
 
 # --- E-mail and CEP -----------------------------------------------------------------------
