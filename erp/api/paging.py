@@ -43,11 +43,14 @@ def cursor_value(after: str):
 
 
 def keyset_page(statement: Select, id_column: Any, args: dict) -> dict:
-    """One page of ``statement`` (already filtered and scoped), ordered by ``id_column``."""
+    """One page of ``statement`` (already filtered and scoped), ordered by ``id_column``:
+    the rows' id, or another unique integer column of theirs (a link's ``contact_id``),
+    whose value in the last row is the next cursor."""
     limit = args.get("limit", DEFAULT_LIMIT)
     if args.get("after"):
         statement = statement.where(id_column > cursor_value(args["after"]))
     rows = list(db.session.scalars(statement.order_by(id_column).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_cursor": str(rows[-1].id) if more and rows else None}
+    next_cursor = str(getattr(rows[-1], id_column.key)) if more and rows else None
+    return {"items": rows, "next_cursor": next_cursor}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from erp.api import Blueprint
 from erp.api.conventions import expected_version, referenced
 from erp.api.etags import sends_etag
-from erp.api.paging import cursor_value, keyset_page
+from erp.api.paging import keyset_page
 from erp.db import db
 
 from ..importers.common import external_ref_in
@@ -155,18 +155,11 @@ def unarchive_account(account_id: int):
 
 def _link_page(account: Account, args: dict) -> dict:
     """Keyset paging by contact id (a link has no id of its own)."""
-    limit = args["limit"]
     statement = (select(AccountContact).join(Contact)
                  .where(AccountContact.account_id == account.id,
                         Contact.archived.is_(args.get("archived", False)))
-                 .options(selectinload(AccountContact.contact))  # one query for the page
-                 .order_by(AccountContact.contact_id).limit(limit + 1))
-    if args.get("after"):
-        statement = statement.where(AccountContact.contact_id > cursor_value(args["after"]))
-    rows = list(db.session.scalars(statement))
-    more = len(rows) > limit
-    return {"items": rows[:limit],
-            "next_cursor": str(rows[limit - 1].contact_id) if more else None}
+                 .options(selectinload(AccountContact.contact)))  # one query for the page
+    return keyset_page(statement, AccountContact.contact_id, args)
 
 
 def _link_or_404(account_id: int, contact_id: int) -> tuple[Account, AccountContact]:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 
 from erp.api import Blueprint
 from erp.api.fields import Id
+from erp.api.paging import page_schema
 from erp.db import db
 
 from ..permissions import MANAGE
@@ -59,9 +60,7 @@ class PairSchema(ma.Schema):
                        "installed"})
 
 
-class PairPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(PairSchema), required=True)
-    next_cursor = ma.fields.String(required=True, allow_none=True)
+PairPageSchema = page_schema(PairSchema, "PairPage")
 
 
 class DismissSchema(Schema):
