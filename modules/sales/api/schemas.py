@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from erp.api.documents import line_schema
 from erp.api.fields import Bool, DecimalString, Id, QueryId, Text, UtcDateTime, enum
 from erp.api.fields import StrictSchema as Schema
 from erp.api.fields import describe as _describe
 from erp.api.paging import ListArgs, page_schema
-from erp.documents import DESCRIPTION_LENGTH
 
 from ..models import INVOICE_STATUSES, ORDER_STATUSES, PRODUCT_KINDS, QUOTE_STATUSES
 from ..services import MAX_INSTALLMENTS, NOTES_MAX
@@ -58,14 +58,9 @@ class ProductListArgsSchema(ListArgs):
 # --- document lines and installments --------------------------------------------------------
 
 
-class SalesLineSchema(Schema):
-    product_id = Id(allow_none=True, metadata=_describe(
-        "A catalog product: its name and price fill a blank description and price"))
-    description = Text(DESCRIPTION_LENGTH, allow_none=True)
-    quantity = DecimalString(3, allow_none=True, metadata=_describe("Default 1"))
-    unit_price = DecimalString(allow_none=True)
-    discount = DecimalString(allow_none=True, metadata=_describe("Percent, default 0"))
-    total = DecimalString(dump_only=True)
+SalesLineSchema = line_schema("SalesLineSchema", product_id=Id(
+    allow_none=True, metadata=_describe(
+        "A catalog product: its name and price fill a blank description and price")))
 
 
 class SalesInstallmentSchema(Schema):

@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from erp.api.documents import line_schema
 from erp.api.fields import DecimalString, Id, QueryId, Text, UtcDateTime, enum
 from erp.api.fields import StrictSchema as Schema
 from erp.api.fields import describe as _describe
 from erp.api.paging import ListArgs, page_schema
-from erp.documents import DESCRIPTION_LENGTH
 
 from ..models import INVOICE_STATUSES, ORDER_STATUSES
 from ..services import MAX_DESCRIPTION, MAX_INSTALLMENTS, MAX_ITEMS
 
-
-class ServiceItemSchema(Schema):
-    description = Text(DESCRIPTION_LENGTH, allow_none=True)
-    quantity = DecimalString(3, allow_none=True, metadata=_describe("Default 1"))
-    unit_price = DecimalString(allow_none=True)
-    discount = DecimalString(allow_none=True, metadata=_describe("Percent, default 0"))
-    total = DecimalString(dump_only=True)
+ServiceItemSchema = line_schema("ServiceItemSchema")
 
 
 ITEMS = ma.fields.List(ma.fields.Nested(ServiceItemSchema),
