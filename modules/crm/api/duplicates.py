@@ -5,7 +5,6 @@ duplicates (issue 18, point 1), as the "Find duplicates" page shows it
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app, url_for
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
@@ -13,6 +12,7 @@ from erp.api import Blueprint
 from erp.api.fields import Id
 from erp.api.paging import page_schema
 from erp.db import db
+from erp.links import page_link
 
 from ..permissions import MANAGE
 from ..services import duplicates as service
@@ -80,10 +80,8 @@ def _name(record) -> str:
 
 
 def _merge_url(record_kind: str, pair: service.Pair) -> str | None:
-    endpoint = MERGE_ENDPOINTS[record_kind]
-    if not pair.kind.mergeable or endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, a=pair.first.id, b=pair.second.id)
+    link = page_link(MERGE_ENDPOINTS[record_kind]) if pair.kind.mergeable else None
+    return link(a=pair.first.id, b=pair.second.id) if link else None
 
 
 def _scan(record_kind: str, args: dict) -> dict:

@@ -5,12 +5,13 @@ dismissed as "not a duplicate" for good (after a confirmation). Managers and adm
 from __future__ import annotations
 
 import click
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.forms import PostForm, post_action
 from erp.i18n import module_i18n
+from erp.links import page_link
 from erp.params import id_arg
 
 from ..permissions import MANAGE
@@ -31,10 +32,8 @@ REASONS = {"email": _l("Same e-mail"), "phone": _l("Same phone"),
 def merge_url(record_kind: str, first_id: int, second_id: int) -> str | None:
     """The merge page for the pair (issue 18, point 2), if it is installed: its endpoint
     is looked up, not assumed."""
-    endpoint = MERGE_ENDPOINTS[record_kind]
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, a=first_id, b=second_id)
+    link = page_link(MERGE_ENDPOINTS[record_kind])
+    return link(a=first_id, b=second_id) if link else None
 
 
 def shown_key(pair: service.Pair) -> str:
@@ -68,8 +67,7 @@ def find_duplicates(record_kind: str):
             for pair in page.pairs]
     return render_template("crm/duplicates/list.html", record_kind=record_kind, rows=rows,
                            next_cursor=page.next_cursor, first_page=cursor is None,
-                           merge_available=MERGE_ENDPOINTS[record_kind]
-                           in current_app.view_functions)
+                           merge_available=page_link(MERGE_ENDPOINTS[record_kind]) is not None)
 
 
 def _pair_or_404(record_kind: str):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.forms import PostForm, post_action
 from erp.i18n import module_i18n
+from erp.links import page_link
 
 from .. import services
 from ..models import INVOICE_STATUSES, Invoice
@@ -54,11 +55,10 @@ RECEIVABLE_OF, FINANCE_READ = "finance.receivable_of", "finance.read"
 def _receivable_url(invoice: Invoice):
     """A function of an installment's position to its receivable's page, or None when
     finance is off or the user may not see receivables (issue 17)."""
-    if (RECEIVABLE_OF not in current_app.view_functions
-            or not current_user.has_permission(FINANCE_READ)):
+    link = page_link(RECEIVABLE_OF, FINANCE_READ)
+    if link is None:
         return None
-    return lambda position: url_for(RECEIVABLE_OF, origin="sales.invoice",
-                                    origin_id=invoice.id, installment=position)
+    return lambda position: link(origin="sales.invoice", origin_id=invoice.id, installment=position)
 
 
 @bp.route("/invoices/<int:invoice_id>/cancel", methods=["POST"])

@@ -3,7 +3,7 @@ the order's page: views/orders.py)."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import String, cast, or_
 from sqlalchemy.orm import contains_eager, selectinload
@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from erp.auth import permission_required
 from erp.forms import PostForm, page_size, post_action
 from erp.i18n import module_i18n
+from erp.links import page_link
 from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
@@ -71,11 +72,10 @@ RECEIVABLE_OF, FINANCE_READ = "finance.receivable_of", "finance.read"
 def _receivable_url(invoice: ServiceInvoice):
     """A function of an installment's position to its receivable's page, or None when
     finance is off or the user may not see receivables (issue 17)."""
-    if (RECEIVABLE_OF not in current_app.view_functions
-            or not current_user.has_permission(FINANCE_READ)):
+    link = page_link(RECEIVABLE_OF, FINANCE_READ)
+    if link is None:
         return None
-    return lambda position: url_for(RECEIVABLE_OF, origin=services.ORIGIN,
-                                    origin_id=invoice.id, installment=position)
+    return lambda position: link(origin=services.ORIGIN, origin_id=invoice.id, installment=position)
 
 
 @bp.route("/invoices/<int:invoice_id>")
