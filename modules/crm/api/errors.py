@@ -1,4 +1,5 @@
-"""The CRM services' refusals as API errors: the one place that maps them.
+"""The CRM services' refusals as API errors: the host's (erp.api.conventions), plus the
+duplicates CRM's services refuse with and its ``tags`` field named ``tag_ids``.
 
 - :class:`InvalidInput` with messages: 422 ``validation_error``, ``fields`` per field;
 - :class:`InvalidInput` with similar records: 409 ``duplicate``, listing them. When none
