@@ -88,6 +88,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db, utcnow
+from .outbox import QUEUED, SENDING, claim
 from .tasks import enqueue_after_commit, on_worker_start, periodic_task, task
 
 __all__ = ["DeliveryReport", "OutboxMessage", "deliver_due", "deliver_mail", "deliver_pending",
@@ -96,7 +97,7 @@ __all__ = ["DeliveryReport", "OutboxMessage", "deliver_due", "deliver_mail", "de
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+SENT, FAILED = "sent", "failed"  # and the outbox's QUEUED, SENDING
 STATUSES = (QUEUED, SENDING, SENT, FAILED)
 
 DEFAULT_FROM = "Mosaic ERP <noreply@localhost>"
@@ -376,19 +377,6 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Take a queued message for this worker; False if another worker was faster."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == QUEUED,
-               OutboxMessage.next_attempt_at <= now)
-        .values(status=SENDING, next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
 def _record_failure(message: OutboxMessage, error: str, now: datetime, *,
                     permanent: bool = False) -> str:
     """Count a failed attempt: queue the message again later, or give up. Returns the status."""
@@ -473,7 +461,7 @@ def deliver_due(limit: int = PASS_LIMIT, now: datetime | None = None) -> Deliver
     smtp = _Smtp()
     try:
         for message_id in due:
-            if not _claim(message_id, now):
+            if not claim(OutboxMessage, message_id, now):
                 continue  # another worker has it
             message = db.session.get(OutboxMessage, message_id, populate_existing=True)
             # From here a plain object: no transaction (nor SQLite lock) is held while the

@@ -45,6 +45,7 @@ from flask import current_app
 from sqlalchemy import case, delete, func, select, update
 
 from ..db import db, utcnow, writing
+from ..outbox import claim
 from ..tasks import enqueue_after_commit, on_worker_start, periodic_task, task
 from .models import DELIVERED, FAILED, QUEUED, SENDING, WebhookDelivery, WebhookEndpoint
 
@@ -145,17 +146,6 @@ def recover_stuck(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
-    result = db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == QUEUED,
-               WebhookDelivery.next_attempt_at <= now)
-        .values(status=SENDING, next_attempt_at=now)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    return result.rowcount == 1
-
-
 @dataclass
 class _Attempt:
     status: str
@@ -233,7 +223,7 @@ def deliver_due(limit: int = PASS_LIMIT, now: datetime | None = None) -> Deliver
                 .execution_options(synchronize_session=False)).rowcount
             db.session.commit()
             continue
-        if not _claim(delivery_id, now):
+        if not claim(WebhookDelivery, delivery_id, now):
             continue  # another worker has it
         delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
         endpoint = db.session.get(WebhookEndpoint, endpoint_id)

@@ -17,8 +17,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import db, utcnow
+from ..outbox import QUEUED, SENDING
 
-QUEUED, SENDING, DELIVERED, FAILED = "queued", "sending", "delivered", "failed"
+DELIVERED, FAILED = "delivered", "failed"  # and the outbox's QUEUED, SENDING
 STATUSES = (QUEUED, SENDING, DELIVERED, FAILED)
 
 URL_MAX = 500

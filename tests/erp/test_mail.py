@@ -16,7 +16,6 @@ from erp.mail import (
     SENDING,
     SENT,
     OutboxMessage,
-    _claim,
     backoff,
     deliver_due,
     deliver_mail,
@@ -28,6 +27,7 @@ from erp.mail import (
     send_again,
     status_label,
 )
+from erp.outbox import claim
 from tests.conftest import csrf_token, login_as
 
 
@@ -192,8 +192,8 @@ def test_unreachable_server_costs_one_attempt_per_pass_not_per_message(
 def test_a_claimed_message_cannot_be_claimed_again(ctx):
     message_id = queued()
     now = utcnow()
-    assert _claim(message_id, now) is True
-    assert _claim(message_id, now) is False
+    assert claim(OutboxMessage, message_id, now) is True
+    assert claim(OutboxMessage, message_id, now) is False
     assert reload(message_id).status == SENDING
     # A worker that picked the id before the claim finds nothing to send.
     assert deliver_due(now=now).sent == 0
