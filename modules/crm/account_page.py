@@ -13,7 +13,7 @@ from functools import partial
 
 from flask import current_app, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
 
 from erp.audit import render_history, requested_page
 from erp.auth.models import User
@@ -22,7 +22,7 @@ from erp.forms import PostForm
 from erp.i18n import module_i18n
 from erp.params import id_arg
 from erp.registry import TimelineEvent, TimelineSource
-from erp.timeline import Cursor, after_cursor, fetch_page
+from erp.timeline import Cursor, after_cursor, fetch_page, first_page_built_once
 
 from .forms.contacts import RelationshipForm
 from .kinds import AccountStat, AccountTab, CreateAction
@@ -83,17 +83,23 @@ PIPELINE_CONDITIONS = {
 }
 
 
+# Account and page size bound; each first page's statement built once (issue 15).
+@first_page_built_once
+def _actions_select(kinds: tuple[str, ...], cursor):
+    return (select(Action.id, Action.at, Action.kind, Action.done, Action.description,
+                   Action.email_subject, Action.opportunity_id, Opportunity.title, User.name)
+            .join(User, User.id == Action.user_id)
+            .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
+            .where(Action.account_id == bindparam("account_id"), Action.archived.is_(False),
+                   Action.kind.in_([k.removeprefix("crm.") for k in kinds]),
+                   after_cursor(Action.at, Action.id, ACTIONS.key, cursor))
+            .order_by(Action.at.desc(), Action.id.desc())
+            .limit(bindparam("limit")))
+
+
 def fetch_actions(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
-    rows = db.session.execute(
-        select(Action.id, Action.at, Action.kind, Action.done, Action.description,
-               Action.email_subject, Action.opportunity_id, Opportunity.title, User.name)
-        .join(User, User.id == Action.user_id)
-        .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
-        .where(Action.account_id == account_id, Action.archived.is_(False),
-               Action.kind.in_([k.removeprefix("crm.") for k in kinds]),
-               after_cursor(Action.at, Action.id, ACTIONS.key, cursor))
-        .order_by(Action.at.desc(), Action.id.desc())
-        .limit(limit))
+    rows = db.session.execute(_actions_select(kinds, cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.at, kind=f"crm.{row.kind}", title="", url=None,
                           icon=ACTION_ICONS.get(row.kind, "dot"), actor=row.name,
                           body=row.description or None, id=row.id,
@@ -136,19 +142,24 @@ def _change_title(row) -> tuple[str, str]:
     return "crm.opportunity_edited", _("%(title)s edited", title=title)
 
 
-def fetch_pipeline(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+@first_page_built_once
+def _pipeline_select(kinds: tuple[str, ...], cursor):
     condition = or_(*(PIPELINE_CONDITIONS[k] for k in kinds if k in PIPELINE_CONDITIONS)) \
         if kinds else false()
-    rows = db.session.execute(
-        select(OpportunityChange.id, OpportunityChange.at, OpportunityChange.field,
-               OpportunityChange.old_value, OpportunityChange.new_value,
-               OpportunityChange.opportunity_id, Opportunity.title, User.name)
-        .join(Opportunity, Opportunity.id == OpportunityChange.opportunity_id)
-        .outerjoin(User, User.id == OpportunityChange.user_id)
-        .where(OpportunityChange.account_id == account_id, condition,
-               after_cursor(OpportunityChange.at, OpportunityChange.id, PIPELINE.key, cursor))
-        .order_by(OpportunityChange.at.desc(), OpportunityChange.id.desc())
-        .limit(limit))
+    return (select(OpportunityChange.id, OpportunityChange.at, OpportunityChange.field,
+                   OpportunityChange.old_value, OpportunityChange.new_value,
+                   OpportunityChange.opportunity_id, Opportunity.title, User.name)
+            .join(Opportunity, Opportunity.id == OpportunityChange.opportunity_id)
+            .outerjoin(User, User.id == OpportunityChange.user_id)
+            .where(OpportunityChange.account_id == bindparam("account_id"), condition,
+                   after_cursor(OpportunityChange.at, OpportunityChange.id, PIPELINE.key, cursor))
+            .order_by(OpportunityChange.at.desc(), OpportunityChange.id.desc())
+            .limit(bindparam("limit")))
+
+
+def fetch_pipeline(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
+    rows = db.session.execute(_pipeline_select(kinds, cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.at, kind=_change_kind(row), title="", url=None, icon="funnel",
                           actor=row.name, id=row.id, describe=partial(_describe_change, row))
             for row in rows]
@@ -186,17 +197,22 @@ def fetch_account_events(account_id: int, cursor, limit: int, kinds: list[str]
     wanted = [k.removeprefix("crm.account_") for k in kinds if k in ACCOUNT_EVENT_KINDS]
     if not wanted:
         return []
-    event = AccountEvent
-    rows = db.session.execute(
-        select(event.id, event.at, event.kind, event.source, User.name)
-        .outerjoin(User, User.id == event.user_id)
-        .where(event.account_id == account_id, event.kind.in_(wanted),
-               after_cursor(event.at, event.id, ACCOUNT_EVENTS.key, cursor))
-        .order_by(event.at.desc(), event.id.desc())
-        .limit(limit))
+    rows = db.session.execute(_account_events_select(wanted, cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.at, kind=f"crm.account_{row.kind}", title="", url=None,
                           icon="building-add", actor=row.name, id=row.id,
                           describe=partial(_describe_account_event, row)) for row in rows]
+
+
+@first_page_built_once
+def _account_events_select(wanted: tuple[str, ...], cursor):
+    event = AccountEvent
+    return (select(event.id, event.at, event.kind, event.source, User.name)
+            .outerjoin(User, User.id == event.user_id)
+            .where(event.account_id == bindparam("account_id"), event.kind.in_(wanted),
+                   after_cursor(event.at, event.id, ACCOUNT_EVENTS.key, cursor))
+            .order_by(event.at.desc(), event.id.desc())
+            .limit(bindparam("limit")))
 
 
 def _describe_account_event(row, event: TimelineEvent) -> TimelineEvent:
@@ -353,8 +369,11 @@ def last_contact_select(account_id: int):
             .order_by(Action.at.desc()).limit(1))
 
 
+LAST_CONTACT = last_contact_select(bindparam("account_id"))  # built once (issue 15)
+
+
 def last_contact(account):
-    return db.session.scalar(last_contact_select(account.id))
+    return db.session.scalar(LAST_CONTACT, {"account_id": account.id})
 
 
 TABS = (

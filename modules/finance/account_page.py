@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
 
 from erp.auth.models import User
 from erp.clock import local_today
 from erp.db import db
 from erp.i18n import date_filter, module_i18n, money
 from erp.registry import TimelineEvent, TimelineSource
-from erp.timeline import after_cursor, as_utc
+from erp.timeline import after_cursor, as_utc, first_page_built_once
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from .labels import METHOD_LABELS
@@ -55,8 +55,19 @@ def owed_select(account_id: int, *clauses):
     return select(amounts.scalar_subquery() - payments.scalar_subquery())
 
 
-def _owed(account_id: int, *clauses):
-    return to_money(db.session.scalar(owed_select(account_id, *clauses)))
+# The account page shows both figures on every view (issue 15's throughput): the two
+# statements are built once, the account and the day bound when run (building them and
+# their cache keys anew cost more Python than the two index sums).
+OPEN_OWED = owed_select(bindparam("account_id"))
+OVERDUE_OWED = owed_select(bindparam("account_id"), Receivable.due_date < bindparam("today"))
+
+
+def _owed(account_id: int, today: date | None = None):
+    """What the account owes (only what fell due before ``today`` when given)."""
+    if today is None:
+        return to_money(db.session.scalar(OPEN_OWED, {"account_id": account_id}))
+    return to_money(db.session.scalar(OVERDUE_OWED, {"account_id": account_id,
+                                                     "today": today}))
 
 
 def render_tab(account, args) -> str:
@@ -75,7 +86,7 @@ def render_tab(account, args) -> str:
     return render_template(
         "finance/tab.html", account=account, receivables=receivables, payments=payments,
         total=count_open(account), shown=SHOWN, open_total=_owed(account.id),
-        overdue_total=_owed(account.id, Receivable.due_date < today), overdue=OVERDUE,
+        overdue_total=_owed(account.id, today), overdue=OVERDUE,
         can_write=current_user.has_permission(WRITE))
 
 
@@ -90,7 +101,7 @@ def open_receivables(account):
 
 
 def overdue_amount(account):
-    return _owed(account.id, Receivable.due_date < local_today())
+    return _owed(account.id, local_today())
 
 
 STATS = (
@@ -119,17 +130,24 @@ def fetch_created(account_id: int, cursor, limit: int, kinds: list[str]) -> list
     """Receivables created (by hand or from an invoice): one keyset query."""
     if CREATED not in kinds:
         return []
-    rows = db.session.execute(
-        select(Receivable.id, Receivable.created_at, Receivable.document, Receivable.amount,
-               Receivable.due_date, Receivable.cancelled, User.name)
-        .outerjoin(User, User.id == Receivable.created_by_id)
-        .where(Receivable.account_id == account_id,
-               after_cursor(Receivable.created_at, Receivable.id, CREATED_KEY, cursor))
-        .order_by(Receivable.created_at.desc(), Receivable.id.desc())
-        .limit(limit))
+    rows = db.session.execute(_created_select((), cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.created_at, kind=CREATED, title="", url=None, icon="receipt",
                           id=row.id, actor=row.name, describe=partial(_describe_created, row))
             for row in rows]
+
+
+# Each source's statement binds the account and the page size (and the day); the first
+# page's is built once (erp.timeline.first_page_built_once, issue 15).
+@first_page_built_once
+def _created_select(_kinds, cursor):
+    return (select(Receivable.id, Receivable.created_at, Receivable.document,
+                   Receivable.amount, Receivable.due_date, Receivable.cancelled, User.name)
+            .outerjoin(User, User.id == Receivable.created_by_id)
+            .where(Receivable.account_id == bindparam("account_id"),
+                   after_cursor(Receivable.created_at, Receivable.id, CREATED_KEY, cursor))
+            .order_by(Receivable.created_at.desc(), Receivable.id.desc())
+            .limit(bindparam("limit")))
 
 
 def _describe_created(row, event: TimelineEvent) -> TimelineEvent:
@@ -145,18 +163,24 @@ def fetch_payments(account_id: int, cursor, limit: int, kinds: list[str]) -> lis
     """Payments received: one keyset query."""
     if PAYMENT not in kinds:
         return []
-    rows = db.session.execute(
-        select(Payment.id, Payment.created_at, Payment.amount, Payment.date, Payment.method,
-               Receivable.id.label("receivable_id"), Receivable.document, User.name)
-        .join(Receivable, Receivable.id == Payment.receivable_id)
-        .outerjoin(User, User.id == Payment.created_by_id)
-        .where(Payment.account_id == account_id,
-               after_cursor(Payment.created_at, Payment.id, PAYMENTS_KEY, cursor))
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
-        .limit(limit))
+    rows = db.session.execute(_payments_select((), cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.created_at, kind=PAYMENT, title="", url=None, icon="cash-coin",
                           id=row.id, actor=row.name, describe=partial(_describe_payment, row))
             for row in rows]
+
+
+@first_page_built_once
+def _payments_select(_kinds, cursor):
+    return (select(Payment.id, Payment.created_at, Payment.amount, Payment.date,
+                   Payment.method, Receivable.id.label("receivable_id"), Receivable.document,
+                   User.name)
+            .join(Receivable, Receivable.id == Payment.receivable_id)
+            .outerjoin(User, User.id == Payment.created_by_id)
+            .where(Payment.account_id == bindparam("account_id"),
+                   after_cursor(Payment.created_at, Payment.id, PAYMENTS_KEY, cursor))
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+            .limit(bindparam("limit")))
 
 
 def _describe_payment(row, event: TimelineEvent) -> TimelineEvent:
@@ -196,23 +220,29 @@ def _overdue_after(cursor):
                and_(Receivable.due_date == last_due, same_instant))
 
 
+@first_page_built_once
+def _overdue_select(_kinds, cursor):
+    paid_by_due = (select(func.coalesce(func.sum(Payment.amount), 0))
+                   .where(Payment.receivable_id == Receivable.id,
+                          Payment.date <= Receivable.due_date)
+                   .correlate(Receivable).scalar_subquery())
+    return (select(Receivable.id, Receivable.due_date, Receivable.document, Receivable.amount)
+            .where(Receivable.account_id == bindparam("account_id"),
+                   Receivable.due_date < bindparam("today"),
+                   Receivable.cancelled.is_(False), paid_by_due < Receivable.amount,
+                   _overdue_after(cursor))
+            .order_by(Receivable.due_date.desc(), Receivable.id.desc())
+            .limit(bindparam("limit")))
+
+
 def fetch_overdue(account_id: int, cursor, limit: int, kinds: list[str]) -> list[TimelineEvent]:
     """Receivables that became overdue — not paid in full by their due date — derived
     from the due date (nothing stored): one range scan of (account_id, due_date, id)."""
     if OVERDUE_KIND not in kinds:
         return []
     today = datetime.now(_zone()).date()
-    paid_by_due = (select(func.coalesce(func.sum(Payment.amount), 0))
-                   .where(Payment.receivable_id == Receivable.id,
-                          Payment.date <= Receivable.due_date)
-                   .correlate(Receivable).scalar_subquery())
-    rows = db.session.execute(
-        select(Receivable.id, Receivable.due_date, Receivable.document, Receivable.amount)
-        .where(Receivable.account_id == account_id, Receivable.due_date < today,
-               Receivable.cancelled.is_(False), paid_by_due < Receivable.amount,
-               _overdue_after(cursor))
-        .order_by(Receivable.due_date.desc(), Receivable.id.desc())
-        .limit(limit))
+    rows = db.session.execute(_overdue_select((), cursor),
+                              {"account_id": account_id, "limit": limit, "today": today})
     zone = _zone()
     return [TimelineEvent(at=overdue_at(row.due_date, zone), kind=OVERDUE_KIND, title="",
                           url=None, icon="exclamation-triangle", id=row.id,

@@ -8,13 +8,13 @@ from functools import partial
 
 from flask import render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select, union_all
+from sqlalchemy import bindparam, func, select, union_all
 
 from erp.auth.models import User
 from erp.db import db
 from erp.i18n import module_i18n
 from erp.registry import TimelineEvent, TimelineSource
-from erp.timeline import after_cursor
+from erp.timeline import after_cursor, first_page_built_once
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from . import services
@@ -73,19 +73,28 @@ def fetch_events(account_id: int, cursor, limit: int, kinds: list[str]) -> list[
     wanted = [kind for kind in kinds if kind in KINDS]
     if not wanted:
         return []
-    stmt = (select(SalesEvent.id, SalesEvent.at, SalesEvent.kind, SalesEvent.document_type,
-                   SalesEvent.document_id, SalesEvent.title, User.name)
-            .outerjoin(User, User.id == SalesEvent.user_id)
-            .where(SalesEvent.account_id == account_id,
-                   after_cursor(SalesEvent.at, SalesEvent.id, SOURCE_KEY, cursor))
-            .order_by(SalesEvent.at.desc(), SalesEvent.id.desc())
-            .limit(limit))
-    if len(wanted) < len(KINDS):
-        stmt = stmt.where(SalesEvent.kind.in_(wanted))
+    rows = db.session.execute(_events_select(wanted, cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.at, kind=row.kind, title="", url=None,
                           icon=ICONS.get(row.document_type, "bag"), actor=row.name, id=row.id,
                           describe=partial(_describe, row))
-            for row in db.session.execute(stmt)]
+            for row in rows]
+
+
+@first_page_built_once
+def _events_select(wanted: tuple[str, ...], cursor):
+    """The account and the page size bound when run; the first page's statement built once
+    per set of kinds (issue 15)."""
+    stmt = (select(SalesEvent.id, SalesEvent.at, SalesEvent.kind, SalesEvent.document_type,
+                   SalesEvent.document_id, SalesEvent.title, User.name)
+            .outerjoin(User, User.id == SalesEvent.user_id)
+            .where(SalesEvent.account_id == bindparam("account_id"),
+                   after_cursor(SalesEvent.at, SalesEvent.id, SOURCE_KEY, cursor))
+            .order_by(SalesEvent.at.desc(), SalesEvent.id.desc())
+            .limit(bindparam("limit")))
+    if len(wanted) < len(KINDS):
+        stmt = stmt.where(SalesEvent.kind.in_(wanted))
+    return stmt
 
 
 def _describe(row, event: TimelineEvent) -> TimelineEvent:

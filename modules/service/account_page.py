@@ -8,14 +8,14 @@ from functools import partial
 
 from flask import render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from erp.auth.models import User
 from erp.db import db
 from erp.i18n import module_i18n
 from erp.registry import TimelineEvent, TimelineSource
-from erp.timeline import after_cursor
+from erp.timeline import after_cursor, first_page_built_once
 from modules.crm.kinds import AccountStat, AccountTab, CreateAction
 
 from .models import (
@@ -106,17 +106,25 @@ def fetch_events(account_id: int, cursor, limit: int, kinds: list[str]) -> list[
     wanted = [kind for kind in kinds if kind in KINDS]
     if not wanted:
         return []
-    rows = db.session.execute(
-        select(ServiceEvent.id, ServiceEvent.at, ServiceEvent.kind, ServiceEvent.document,
-               ServiceEvent.order_id, ServiceEvent.invoice_id, User.name)
-        .outerjoin(User, User.id == ServiceEvent.user_id)
-        .where(ServiceEvent.account_id == account_id, ServiceEvent.kind.in_(wanted),
-               after_cursor(ServiceEvent.at, ServiceEvent.id, SOURCE_KEY, cursor))
-        .order_by(ServiceEvent.at.desc(), ServiceEvent.id.desc())
-        .limit(limit))
+    rows = db.session.execute(_events_select(wanted, cursor),
+                              {"account_id": account_id, "limit": limit})
     return [TimelineEvent(at=row.at, kind=row.kind, title="", url=None,
                           icon=ICONS.get(row.kind, "tools"), actor=row.name, id=row.id,
                           describe=partial(_describe, row)) for row in rows]
+
+
+@first_page_built_once
+def _events_select(wanted: tuple[str, ...], cursor):
+    """The account and the page size bound when run; the first page's statement built once
+    per set of kinds (issue 15)."""
+    return (select(ServiceEvent.id, ServiceEvent.at, ServiceEvent.kind, ServiceEvent.document,
+                   ServiceEvent.order_id, ServiceEvent.invoice_id, User.name)
+            .outerjoin(User, User.id == ServiceEvent.user_id)
+            .where(ServiceEvent.account_id == bindparam("account_id"),
+                   ServiceEvent.kind.in_(wanted),
+                   after_cursor(ServiceEvent.at, ServiceEvent.id, SOURCE_KEY, cursor))
+            .order_by(ServiceEvent.at.desc(), ServiceEvent.id.desc())
+            .limit(bindparam("limit")))
 
 
 def _describe(row, event: TimelineEvent) -> TimelineEvent:
@@ -135,10 +143,14 @@ SOURCE = TimelineSource(SOURCE_KEY, KINDS, fetch_events, permission=READ, order=
 # --- the stat and the Create entry ------------------------------------------------------------
 
 
+# On every view of an account: built once, the account bound when run (issue 15).
+OPEN_ORDERS = select(func.count(ServiceOrder.id)).where(
+    ServiceOrder.account_id == bindparam("account_id"), ServiceOrder.status.in_(ACTIVE))
+
+
 def open_orders(account) -> int:
     """Orders still open or in progress: a COUNT on the (account_id, status) index."""
-    return db.session.scalar(select(func.count(ServiceOrder.id)).where(
-        ServiceOrder.account_id == account.id, ServiceOrder.status.in_(ACTIVE)))
+    return db.session.scalar(OPEN_ORDERS, {"account_id": account.id})
 
 
 STAT = AccountStat("service.open_orders", _l("Open service orders"), open_orders,

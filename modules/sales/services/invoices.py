@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from erp.clock import local_today
 from erp.db import db, utcnow
@@ -115,11 +115,17 @@ def cancel_invoice(invoice: Invoice, *, user) -> Invoice:
     return invoice
 
 
+# On every view of an account: built once, the account and the year bound when run
+# (issue 15).
+INVOICED_BETWEEN = select(func.coalesce(func.sum(Invoice.total), 0)).where(
+    Invoice.account_id == bindparam("account_id"), Invoice.status == INVOICE_ISSUED,
+    Invoice.issue_date >= bindparam("first"), Invoice.issue_date <= bindparam("last"))
+
+
 def invoiced_this_year(account_id: int) -> Decimal:
     """The account page's "Invoiced this year" (the request's user's year): the issued
     invoices' total."""
     today = local_today()
-    return db.session.scalar(select(func.coalesce(func.sum(Invoice.total), 0)).where(
-        Invoice.account_id == account_id, Invoice.status == INVOICE_ISSUED,
-        Invoice.issue_date >= date(today.year, 1, 1),
-        Invoice.issue_date <= date(today.year, 12, 31)))
+    return db.session.scalar(INVOICED_BETWEEN, {
+        "account_id": account_id, "first": date(today.year, 1, 1),
+        "last": date(today.year, 12, 31)})

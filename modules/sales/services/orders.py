@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from erp.clock import local_today
 from erp.db import db
@@ -96,7 +96,11 @@ def uninvoiced_orders(account_id: int) -> list[Order]:
         .order_by(Order.order_date.desc(), Order.id.desc()).limit(100)))
 
 
+# On every view of an account: built once, the account bound when run (issue 15).
+LAST_ORDER_DATE = select(func.max(Order.order_date)).where(
+    Order.account_id == bindparam("account_id"), Order.status != ORDER_CANCELLED)
+
+
 def last_order_date(account_id: int) -> date | None:
     """The account page's "Last order": the latest date of an order not cancelled."""
-    return db.session.scalar(select(func.max(Order.order_date)).where(
-        Order.account_id == account_id, Order.status != ORDER_CANCELLED))
+    return db.session.scalar(LAST_ORDER_DATE, {"account_id": account_id})
