@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from erp import create_app
-from erp.db import db, utcnow
+from erp.db import db, utcnow, writing
 from erp.setup import upgrade_database
 from erp.testing.smtp import free_port
 from erp.webhooks import (
@@ -66,7 +66,10 @@ def test_receiver_down_then_up_every_event_delivered_exactly_once(worker_setup):
         db.session.remove()
     with running_worker(env) as worker:
         wait_ready(worker)
-        with app.app_context():  # each in its own transaction: each asks for a pass
+        # Each in its own write transaction (each asks for a pass), as a merge's request
+        # emits it: begun as a read, its insert would fail at once on SQLite whenever the
+        # worker committed since the read (a stale snapshot; no busy wait helps).
+        with app.app_context(), writing():
             for n in range(EVENTS):
                 emit("crm.account.merged", {"survivor_id": n, "merged_id": 100 + n})
                 db.session.commit()
