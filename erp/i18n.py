@@ -12,11 +12,13 @@ own code and templates keep Flask-Babel's default domain, the host's catalog alo
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from babel import numbers
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import (
     Babel,
@@ -67,7 +69,86 @@ def money(value: Decimal | float | int | None, currency: str | None = None) -> s
     """``R$ 1.234,56`` in pt-BR, ``R$1,234.56`` in English; empty for None."""
     if value is None:
         return ""
-    return format_currency(value, currency or current_app.config["ERP_CURRENCY"])
+    currency = currency or current_app.config["ERP_CURRENCY"]
+    locale = get_locale()
+    if locale is not None:
+        shown = money_format(locale, currency).format(value)
+        if shown is not None:
+            return shown
+    return format_currency(value, currency)
+
+
+class MoneyFormat:
+    """A locale's standard currency format for one currency, worked out once per process
+    (:func:`money_format`): the pattern's prefix and suffix with the currency's symbol,
+    the separators, the grouping and the currency's digits. :meth:`format` then does what
+    Babel's ``NumberPattern.apply`` does for it, step for step (the same text), without
+    looking up the locale's data, the currency's digits and symbol and the separators
+    again for every amount: a list of 50 rows showed 50 amounts, 26 µs each (issue 15's
+    throughput). ``format`` answers None for what it does not cover (not finite, or a
+    pattern it does not handle): the caller then asks Babel."""
+
+    def __init__(self, locale, currency: str):
+        pattern = locale.currency_formats["standard"]
+        affixes = "".join((*pattern.prefix, *pattern.suffix))
+        self.usable = (not pattern.scale and not pattern.exp_prec and "@" not in pattern.pattern
+                       and pattern.number_pattern != "" and "¤¤¤" not in affixes)
+        symbol = numbers.get_currency_symbol(currency, locale)
+
+        def filled(text: str) -> str:  # as apply() fills the whole text: ¤¤ first, then ¤
+            return text.replace("¤¤", currency.upper()).replace("¤", symbol)
+
+        self.prefix = tuple(filled(text) for text in pattern.prefix)
+        self.suffix = tuple(filled(text) for text in pattern.suffix)
+        self.digits = numbers.get_currency_precision(currency)
+        self.quantum = numbers.get_decimal_quantum(self.digits)
+        self.int_min = pattern.int_prec[0]
+        self.grouping = pattern.grouping
+        self.group = numbers.get_group_symbol(locale, numbering_system="latn")
+        self.decimal = numbers.get_decimal_symbol(locale, numbering_system="latn")
+
+    def format(self, value) -> str | None:
+        if not self.usable:
+            return None
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value))
+        if not value.is_finite():
+            return None
+        value = value.scaleb(0)
+        negative = int(value.is_signed())
+        rounded = abs(value).normalize().quantize(self.quantum)
+        whole, _sep, fraction = f"{rounded:f}".partition(".")
+        if len(whole) < self.int_min:
+            whole = "0" * (self.int_min - len(whole)) + whole
+        size, grouped = self.grouping[0], ""
+        while len(whole) > size:
+            grouped = self.group + whole[-size:] + grouped
+            whole = whole[:-size]
+            size = self.grouping[1]
+        number = whole + grouped
+        if self.digits:
+            fraction = fraction or "0"
+            if len(fraction) < self.digits:
+                fraction += "0" * (self.digits - len(fraction))
+            while len(fraction) > self.digits and fraction[-1] == "0":
+                fraction = fraction[:-1]
+            number += self.decimal + fraction
+        shown = self.prefix[negative] + number + self.suffix[negative]
+        if "'" in shown:  # quoted literal text, as apply() unquotes it
+            shown = re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", shown)
+        return shown
+
+
+_money_formats: dict[tuple[str, str], MoneyFormat] = {}
+
+
+def money_format(locale, currency: str) -> MoneyFormat:
+    """The :class:`MoneyFormat` of ``locale`` (a Babel Locale) and ``currency``, made once."""
+    key = (str(locale), currency)
+    found = _money_formats.get(key)
+    if found is None:
+        found = _money_formats.setdefault(key, MoneyFormat(locale, currency))
+    return found
 
 
 def number(value, digits: int | None = None) -> str:
