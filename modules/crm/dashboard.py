@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import and_, case, false, func, select
+from sqlalchemy import and_, bindparam, case, false, func, select
 
 from erp.clock import day_start, local_today
 from erp.db import db
@@ -43,21 +43,41 @@ class AgendaSummary:
         return self.overdue + self.today
 
 
-def _agenda_range(user, today: date):
-    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
+def _agenda_where(user_id, tomorrow) -> tuple:
     # Equalities on the (user_id, done, archived, at) index (crm 0010): the counts read
     # the index alone, a range of the user's planned actions (issue 15).
-    mine = (Action.user_id == user.id, Action.done == false(), Action.archived == false(),
+    return (Action.user_id == user_id, Action.done == false(), Action.archived == false(),
             Action.at < tomorrow)
-    return start, mine
+
+
+def _agenda_counts(user_id, start, tomorrow):
+    return (select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))
+            .where(*_agenda_where(user_id, tomorrow)))
+
+
+def _agenda_first(user_id, start, tomorrow, limit):
+    return (select(Action.id, Action.at, Action.kind, Action.account_id, Action.opportunity_id,
+                   (Action.at < start).label("overdue"),
+                   func.coalesce(Account.trade_name, Account.legal_name).label("account_name"),
+                   Opportunity.title.label("opportunity_title"))
+            .join(Account, Account.id == Action.account_id)
+            .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
+            .where(*_agenda_where(user_id, tomorrow)).order_by(Action.at, Action.id)
+            .limit(limit))
 
 
 def agenda_counts_select(user, today: date):
     """How many of the user's planned actions are overdue (before today) and due today."""
-    start, mine = _agenda_range(user, today)
-    return (select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
-                   func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))
-            .where(*mine))
+    return _agenda_counts(user.id, day_start(today), day_start(today + timedelta(days=1)))
+
+
+# The home page runs both on every view: built once, the user, the day's bounds and the
+# number shown bound when run (issue 15's throughput).
+_DAY = {"user_id": bindparam("user_id"), "start": bindparam("start"),
+        "tomorrow": bindparam("tomorrow")}
+AGENDA_COUNTS = _agenda_counts(**_DAY)
+AGENDA_FIRST = _agenda_first(**_DAY, limit=bindparam("limit"))
 
 
 def agenda_summary(user, today: date | None = None, *, limit: int = AGENDA_SHOWN
@@ -65,16 +85,10 @@ def agenda_summary(user, today: date | None = None, *, limit: int = AGENDA_SHOWN
     """The user's planned (not done) actions due before tomorrow, in their time zone: how
     many are overdue (before today) and due today, and the first ``limit`` of them."""
     today = today or local_today()
-    start, mine = _agenda_range(user, today)
-    overdue, due_today = db.session.execute(agenda_counts_select(user, today)).one()
-    first = db.session.execute(
-        select(Action.id, Action.at, Action.kind, Action.account_id, Action.opportunity_id,
-               (Action.at < start).label("overdue"),
-               func.coalesce(Account.trade_name, Account.legal_name).label("account_name"),
-               Opportunity.title.label("opportunity_title"))
-        .join(Account, Account.id == Action.account_id)
-        .outerjoin(Opportunity, Opportunity.id == Action.opportunity_id)
-        .where(*mine).order_by(Action.at, Action.id).limit(limit)).all()
+    day = {"user_id": user.id, "start": day_start(today),
+           "tomorrow": day_start(today + timedelta(days=1))}
+    overdue, due_today = db.session.execute(AGENDA_COUNTS, day).one()
+    first = db.session.execute(AGENDA_FIRST, {**day, "limit": limit}).all()
     return AgendaSummary(today, int(overdue), int(due_today), list(first))
 
 
@@ -115,8 +129,12 @@ def pipeline_select(user):
     (crm 0007) — the user's opportunities only, not every open one of the stage filtered
     by owner (issue 15). Equalities only ("= false", not "IS false"): an index seek on
     both databases."""
+    return _pipeline(user.id)
+
+
+def _pipeline(owner_id):
     mine = and_(Opportunity.status == STATUS_OPEN, Opportunity.archived == false(),
-                Opportunity.stage_id == Stage.id, Opportunity.owner_id == user.id)
+                Opportunity.stage_id == Stage.id, Opportunity.owner_id == owner_id)
     return (select(Stage.id, Stage.name, func.count(Opportunity.id),
                    func.coalesce(func.sum(Opportunity.estimated_value), 0))
             .select_from(Stage).outerjoin(Opportunity, mine)
@@ -124,10 +142,13 @@ def pipeline_select(user):
             .order_by(Stage.sequence, Stage.id))
 
 
+PIPELINE = _pipeline(bindparam("user_id"))  # on every home page: built once (issue 15)
+
+
 def pipeline_summary(user) -> PipelineSummary:
     """Every stage, in funnel order, with the count and value of the user's own open,
     unarchived opportunities in it. One GROUP BY query (see pipeline_select)."""
-    rows = db.session.execute(pipeline_select(user)).all()
+    rows = db.session.execute(PIPELINE, {"user_id": user.id}).all()
     stages = [StageFigure(stage_id, name, int(count),
                           Decimal(str(value or 0)).quantize(Decimal("0.01")))
               for stage_id, name, count, value in rows]
