@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from modules.crm.account_page import LAST_CONTACT
+from modules.crm.views.accounts import HEADER_CONTACTS
 from modules.finance.account_page import OPEN_OWED, OVERDUE_OWED
 from modules.sales.services.invoices import INVOICED_BETWEEN
 from modules.sales.services.orders import LAST_ORDER_DATE
@@ -22,7 +23,7 @@ from tests.erp.test_statement_reuse import orm_statements
 
 PREBUILT = {"open owed": OPEN_OWED, "overdue owed": OVERDUE_OWED, "last contact": LAST_CONTACT,
             "last order": LAST_ORDER_DATE, "invoiced this year": INVOICED_BETWEEN,
-            "open service orders": OPEN_ORDERS}
+            "open service orders": OPEN_ORDERS, "header contacts": HEADER_CONTACTS}
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "rep_a"])
@@ -36,7 +37,7 @@ def test_the_header_figures_run_the_same_statements_on_every_view(
         for label, statement in PREBUILT.items():
             # A sales rep has no finance or service permission: none of their figures.
             shown = role != "rep_a" or label in ("last contact", "last order",
-                                                 "invoiced this year")
+                                                 "invoiced this year", "header contacts")
             assert sum(s is statement for s in seen) == shown, label
 
 

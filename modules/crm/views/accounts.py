@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Bundle
 
 from erp.auth import permission_required
@@ -215,6 +215,14 @@ def edit_account(account_id: int):
         lambda name: _("Account %(name)s saved.", name=name))
 
 
+# The account page's header contacts. Their names only: whole contacts would load their
+# owners (and roles) too, one more query on an account whose contacts others own (a
+# whale's: issue 15). Built once, the account bound when run (issue 15's throughput).
+HEADER_CONTACTS = (
+    select(AccountContact.role, Bundle("contact", Contact.id, Contact.name)).join(Contact)
+    .where(*active_link_clauses(bindparam("account_id"))).order_by(Contact.name).limit(5))
+
+
 @bp.route("/accounts/<int:account_id>")
 @permission_required(READ)
 def account(account_id: int):
@@ -231,11 +239,7 @@ def account(account_id: int):
         tabs[0] if tabs else None)
     html, failed = page.render_tab(selected, account, request.args) if selected else (None,
                                                                                        False)
-    # Their names only: whole contacts would load their owners (and roles) too, one more
-    # query on an account whose contacts others own (a whale's: issue 15).
-    header_contacts = db.session.execute(
-        select(AccountContact.role, Bundle("contact", Contact.id, Contact.name)).join(Contact)
-        .where(*active_link_clauses(account.id)).order_by(Contact.name).limit(5)).all()
+    header_contacts = db.session.execute(HEADER_CONTACTS, {"account_id": account.id}).all()
     return render_template(
         "crm/accounts/detail.html", account=account, tabs=tabs, selected=selected,
         selected_html=html, selected_failed=failed, stats=page.stats(account, current_user),
