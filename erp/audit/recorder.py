@@ -361,11 +361,19 @@ def on_write(listener):
     return listener
 
 
-def record_created(session: Session, objects: list) -> None:
+def record_created(session: Session, objects: list, entries: list[dict] | None = None
+                   ) -> None:
     """The "create" entries of audited records inserted in bulk, outside the flush
     (:func:`erp.imports.bulk.insert_records`): ``objects`` are transient objects holding
-    what was inserted, key included; the entries are those a flush would have written."""
-    write(session, [e for e in (_created(obj) for obj in _audited(objects)) if e is not None])
+    what was inserted, key included; the entries are those a flush would have written
+    (``entries``: :func:`created_entries` of them, worked out before the INSERT)."""
+    write(session, created_entries(objects) if entries is None else entries)
+
+
+def created_entries(objects: list) -> list[dict]:
+    """The "create" entries :func:`record_created` writes for ``objects``, not yet
+    written: the bulk insert works them out before it takes SQLite's write lock."""
+    return [e for e in (_created(obj) for obj in _audited(objects)) if e is not None]
 
 
 # --- bulk ORM statements -----------------------------------------------------------------

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 from sqlalchemy.sql.schema import Table
 
-from ..audit.recorder import Audited, record_created
+from ..audit.recorder import Audited, created_entries, record_created
 from ..db import db
 from .changes import note_created
 
@@ -156,6 +156,9 @@ def insert_records(model: type, records: Iterable[Mapping[str, Any]]) -> list[in
         row = {name: state.get(key) for key, name, server in columns
                if not server or key in state}
         groups[tuple(row)].append(row)
+    # The audit entries too, before the first INSERT: on SQLite that statement takes the
+    # write lock (an import's batch checks and builds without it), held while it lasts.
+    entries = created_entries(objects) if issubclass(model, Audited) else None
     for rows in groups.values():
         connection.execute(table.insert(), rows)
     for relation in mapper.relationships:
@@ -164,7 +167,7 @@ def insert_records(model: type, records: Iterable[Mapping[str, Any]]) -> list[in
         links = [row for obj in objects for row in _link_rows(relation, obj)]
         if links:
             connection.execute(relation.secondary.insert(), links)
-    if issubclass(model, Audited):
-        record_created(session, objects)
+    if entries is not None:
+        record_created(session, objects, entries)
     note_created(session, table.name, [str(ident) for ident in ids])
     return ids

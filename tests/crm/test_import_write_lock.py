@@ -132,8 +132,9 @@ def test_the_pause_comes_after_the_rows_are_prepared_right_before_the_lock(app, 
                                                                         monkeypatch):
     """The pause before a batch's write is taken right before the statement that takes
     the lock (its first INSERT), after the check's reads and after the importer built the
-    rows it inserts (erp.imports.bulk): that work counts as the pause (issue 15: waiting
-    before it cost 10 of 70 s for 100,000 rows), and is not done under the lock."""
+    rows and audit entries it inserts (erp.imports.bulk): that work counts as the pause
+    (issue 15: waiting before it cost 10 of 70 s for 100,000 rows), and is not done
+    under the lock."""
     from erp.imports import bulk
 
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 10)
@@ -142,16 +143,21 @@ def test_the_pause_comes_after_the_rows_are_prepared_right_before_the_lock(app, 
     timeline: list[str] = []
     monkeypatch.setattr(runner, "time", SimpleNamespace(
         monotonic=lambda: 5.0, sleep=lambda _seconds: timeline.append("PAUSE")))
-    real_prepared = bulk._prepared
+    real_prepared, real_entries = bulk._prepared, bulk.created_entries
 
     def prepared(*args, **kwargs):
         timeline.append("PREPARED")
         return real_prepared(*args, **kwargs)
 
+    def entries(*args, **kwargs):
+        timeline.append("AUDIT ENTRIES")
+        return real_entries(*args, **kwargs)
+
     def statement(_conn, _cursor, text_, *_args):
         timeline.append(" ".join(text_.split()[:3]).upper())
 
     monkeypatch.setattr(bulk, "_prepared", prepared)
+    monkeypatch.setattr(bulk, "created_entries", entries)
     engine = _engine(app)
     event.listen(engine, "before_cursor_execute", statement)
     try:
@@ -162,7 +168,8 @@ def test_the_pause_comes_after_the_rows_are_prepared_right_before_the_lock(app, 
     pauses = [i for i, step in enumerate(timeline) if step == "PAUSE"]
     assert len(pauses) >= 2  # batches 2 and 3 (and the final statistics)
     for i in pauses[:2]:
-        assert timeline[i - 1] == "PREPARED"  # the batch's rows built before it
+        # The batch's rows and their audit entries built before it, without the lock.
+        assert timeline[i - 2:i] == ["PREPARED", "AUDIT ENTRIES"]
         assert timeline[i + 1] == "INSERT INTO CRM_ACCOUNT"
 
 
