@@ -282,3 +282,25 @@ def test_without_javascript_the_quote_form_works_with_plain_inputs(
         expect(page.locator("[data-picker-hint='tag_ids']")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_picker_s_clear_button_is_a_24px_target_only_when_there_is_a_choice(
+        app, watched, users, account, catalog):
+    """WCAG 2.5.8 (axe's target-size): Tom Select draws its clear button 12 x 21 px and
+    only makes it transparent while nothing is chosen (still there to click, and found by
+    axe once the options are loaded). Out of reach with no choice; 24 px once there is."""
+    page, problems = watched
+    sign_in(page, "rep_a")
+    page.goto(f"/sales/quotes/new?account_id={account}")
+    wrapper = page.locator(".ts-wrapper").filter(
+        has=page.locator("#lines-0-product_id-ts-control"))
+    clear = wrapper.locator(".clear-button")
+    expect(clear).to_have_count(1)
+    expect(clear).to_be_hidden()
+    pick(page, "lines-0-product_id", "cad", "CAD-1")
+    expect(wrapper).to_have_class(re.compile(r"\bhas-items\b"))
+    page.locator("#lines-0-product_id-ts-control").focus()
+    expect(clear).to_be_visible()
+    box = clear.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24, box
+    no_problems(page, problems)
