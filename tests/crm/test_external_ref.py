@@ -16,10 +16,9 @@ from erp.db import db
 from erp.errors import InvalidInput
 from erp.imports.models import DONE
 from erp.testing import csrf_token, login_as
-from modules.crm.importers.common import external_ref_in
 from modules.crm.models import Account, Opportunity
 from modules.crm.services.accounts import create_account, update_account
-from modules.crm.services.external_refs import holder_select
+from modules.crm.services.external_refs import external_ref_in, holder_select
 from modules.crm.services.opportunities import (
     create_opportunity,
     opportunity_scope,

@@ -6,7 +6,7 @@ accounts and opportunities, few of them with a reference, statistics taken (ANAL
 reference's index then holds one value (NULL) for nearly every row, and SQLite's planner,
 reading 500 references as 500 times that many rows, scanned the table for every batch
 (admin), or read a big portfolio through the owner index (rep_a); the look-ups name the
-index on SQLite (importers/common.py: external_ref_in). An empty *partial* index was no
+index on SQLite (services/external_refs.py: external_ref_in). An empty *partial* index was no
 answer: it has no statistics, which makes SQLite plan every query of a small table as if
 it were large (tests/crm/test_import_plans.py)."""
 

@@ -13,11 +13,11 @@ from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 from erp.db import db
 
-from ..importers.common import external_ref_in
 from ..models import Account, AccountContact, Contact, account_tags
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services import contacts as contact_service
+from ..services.external_refs import external_ref_in
 from ..services.scope import account_scope, contact_scope, get_account_or_404, small_scope
 from ..services.search import frequent_term, only_matching_accounts
 from ..services.validation import normalize_tax_id

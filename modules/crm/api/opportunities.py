@@ -11,11 +11,11 @@ from erp.api.conventions import expected_version
 from erp.api.etags import sends_etag
 from erp.api.paging import keyset_page
 
-from ..importers.common import external_ref_in
 from ..models import Opportunity
 from ..permissions import READ, WRITE
 from ..services import opportunities as service
 from ..services.bulk import bulk_apply
+from ..services.external_refs import external_ref_in
 from ..services.opportunities import get_opportunity_or_404, opportunity_scope
 from . import schemas as s
 from .common import conflict_response, not_found, precondition_response, reads_record, requires

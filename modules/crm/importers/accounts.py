@@ -26,6 +26,7 @@ from ..models import (
 )
 from ..services import validation as v
 from ..services.accounts import clean_account, record_created_events
+from ..services.external_refs import external_ref_in
 from ..services.scope import account_scope
 from .common import (
     _date,
@@ -37,7 +38,6 @@ from .common import (
     _text,
     _user_id,
     _users_by_login,
-    external_ref_in,
     guess_owner,
     guess_state,
     owner_choices,
@@ -218,7 +218,7 @@ def prepare_accounts(rows: list[dict], user) -> AccountBatch:
 
 def accounts_by_external_ref_select(refs: set[str], user):
     """The accounts ``user`` sees with one of the external references: read from the
-    reference's index (common.external_ref_in). The record scope is the
+    reference's index (services/external_refs.py: external_ref_in). The record scope is the
     same as account_scope's, on ``owner_id + 0``: not an index SQLite could pick
     instead, estimating a rep's portfolio at the average one (a rep with 60,000 accounts
     was read whole for each batch)."""

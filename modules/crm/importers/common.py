@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, column, func, or_, select, text
+from sqlalchemy import func, or_, select
 
 from erp.auth.models import User
 from erp.db import db
@@ -189,22 +189,6 @@ class AccountRefs:
                              field=label, n=len(matches), name=ref))
         raise RowError(_("%(field)s: no account %(ref)s among those you can see.",
                          field=label, ref=ref))
-
-def external_ref_in(table, refs: set[str]):
-    """A WHERE clause: ``table``'s records with one of the external references (crm
-    0019). SQLite is told to read the reference's index (INDEXED BY, in a subquery of
-    ids): its statistics count all the records without a reference as one value, so
-    before most records have one it takes a reference for one matching the whole table,
-    and scanned it for every batch. PostgreSQL knows the share of NULLs: a plain IN."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        name = table.name  # from the models; the references are bound parameters
-        sql = f"SELECT id FROM {name} INDEXED BY ix_{name}_external_ref WHERE external_ref IN :refs"  # noqa: E501, S608  # nosec B608 (the name: a model's)
-        ids = text(sql).bindparams(
-            bindparam("refs", value=sorted(refs), expanding=True)).columns(
-            column("id", Integer)).subquery()
-        return table.c.id.in_(select(ids.c.id))
-    return table.c.external_ref.in_(refs)
-
 
 def _email_key(text: str) -> str | None:
     """The stored form of an address for looking it up: ``normalize_email`` lower-cases the

@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..models.search_text import fold
 from ..services import service_types
+from ..services.external_refs import external_ref_in
 from ..services.history import record_changes
 from ..services.opportunities import (
     _apply_items,
@@ -49,7 +50,6 @@ from .common import (
     _text,
     _user_id,
     _users_by_login,
-    external_ref_in,
     guess_owner,
     owner_choices,
 )
@@ -184,8 +184,8 @@ def _load_existing(batch: OpportunityBatch, rows: list[dict], account_ids: set[i
 
 def opportunities_by_ref_select(refs: set[str], user):
     """The opportunities ``user`` sees with one of the external references: read from
-    the reference's index (common.external_ref_in); the scope on ``owner_id + 0``, as for accounts
-    (see accounts_by_external_ref_select)."""
+    the reference's index (services/external_refs.py: external_ref_in); the scope on
+    ``owner_id + 0``, as for accounts (see accounts_by_external_ref_select)."""
     return select(Opportunity).where(external_ref_in(Opportunity.__table__, refs),
                                      scope_clause(Opportunity.owner_id + 0, user))
 

@@ -159,7 +159,7 @@ install_search_index(Account.__table__)
 
 def external_ref_index(column) -> Index:
     """The index of a record's external reference (crm 0019), named for the look-up that
-    names it (importers/common.py: external_ref_in). Not partial: SQLite keeps no
+    names it (services/external_refs.py: external_ref_in). Not partial: SQLite keeps no
     statistics for an empty partial index, and then plans the table's other queries as
     if it had a thousand rows (a table of a few, before an import grows it, was then read
     whole for each batch)."""
