@@ -39,7 +39,7 @@ PO_FILES := $(wildcard $(addsuffix /translations/*/LC_MESSAGES/*.po,$(CATALOGS))
 MO_FILES := $(PO_FILES:.po=.mo)
 translations: install $(MO_FILES)
 
-%.mo: %.po
+%.mo: %.po | $(VENV)/.installed
 	$(PYBABEL) compile --statistics -i $< -o $@
 
 HOST ?= 127.0.0.1

@@ -185,7 +185,7 @@ def _short(value: date | datetime, *, with_time: bool) -> str:
             value = value.astimezone(zone)
             if hasattr(zone, "normalize"):  # pytz
                 value = zone.normalize(value)
-    if str(get_locale()).startswith("pt"):
+    if _day_first():
         shown = f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
     else:
         shown = f"{value.month:02d}/{value.day:02d}/{value.year:04d}"
@@ -199,7 +199,12 @@ def _date_pattern(fmt: str) -> str:
     # document wants four digits in every language.
     if fmt != "short":
         return fmt
-    return "dd/MM/yyyy" if str(get_locale()).startswith("pt") else "MM/dd/yyyy"
+    return "dd/MM/yyyy" if _day_first() else "MM/dd/yyyy"
+
+
+def _day_first() -> bool:
+    """Whether the user's language writes the day before the month (Portuguese)."""
+    return str(get_locale()).startswith("pt")
 
 
 def datetime_filter(value: datetime | None, fmt: str = "short") -> str:
