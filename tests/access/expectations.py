@@ -162,6 +162,7 @@ EXPECTATIONS: dict[str, Expect | dict[str, Expect]] = {
                        "POST": Expect("crm.write", body=ACCOUNT)},
     "crm.complete_action": Expect("crm.write"),
     "crm.agenda": Expect("crm.read"),
+    "crm.agenda_section": Expect("crm.read", args={"section": "overdue"}),
     "crm.email_account": Expect("crm.write"),
     "crm.drafts": Expect("crm.write"),
     "crm.autosave_draft": Expect("crm.write"),

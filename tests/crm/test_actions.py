@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -476,6 +477,67 @@ def test_agenda_limits_each_list(app, users, account):
     with app.app_context():
         agenda = service.agenda(user(users), TODAY, limit=3)
         assert len(agenda.overdue) == 3
+
+
+def _plan_many(app, users, account, moments, *, who="rep_a") -> list[int]:
+    """Planned actions at ``moments`` (aware datetimes), written straight to the table."""
+    with app.app_context():
+        actions = [Action(account_id=account, kind="call", at=moment, user_id=users[who],
+                          done=False) for moment in moments]
+        db.session.add_all(actions)
+        db.session.commit()
+        return [action.id for action in actions]
+
+
+def test_agenda_shows_the_first_of_a_long_section_and_counts_it(app, users, account):
+    start = datetime(2030, 6, 1, 13, tzinfo=UTC)
+    overdue = _plan_many(app, users, account,
+                         [start + timedelta(hours=i) for i in range(service.AGENDA_LIMIT + 5)])
+    with app.app_context():
+        rep = user(users)
+        statements = []
+
+        def listen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            agenda = service.agenda(rep, TODAY)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert [a.id for a in agenda.overdue] == overdue[:service.AGENDA_LIMIT]
+        assert agenda.count("overdue") == len(overdue) and agenda.more("overdue")
+        assert agenda.count("today") == 0 and not agenda.more("today")
+        # the five lists, and a count for the one section that holds more than it shows
+        assert len(statements) == 6
+
+
+def test_agenda_section_pages_through_all_of_it(app, client, users, account, make_account):
+    app.config["ERP_PAGE_SIZE"] = 10
+    now = datetime.now(UTC).replace(microsecond=0)
+    overdue = _plan_many(app, users, account,
+                         [now - timedelta(days=3, minutes=i) for i in range(30, 0, -1)])
+    upcoming = _plan_many(app, users, account, [now + timedelta(days=3, minutes=i)
+                                                for i in range(3)])
+    theirs = make_account(owner="rep_b", legal_name="Conta do B Ltda.")
+    _plan_many(app, users, theirs, [now - timedelta(days=3)], who="rep_b")
+    login_as(client, users["rep_a"])
+    html = client.get("/crm/agenda").get_data(as_text=True)
+    assert '/crm/agenda/overdue"' in html and "See all 30" in html
+    assert "/crm/agenda/upcoming" not in html  # all three shown: no link
+    seen, url = [], "/crm/agenda/overdue"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        seen += [int(n) for n in re.findall(r'data-action-id="(\d+)"', text)]
+        found = re.search(r'href="([^"]+)" rel="next"', text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert seen == overdue  # every one, once, first due first; not rep_b's
+    assert "30 records" in text
+    page = client.get("/crm/agenda/upcoming").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'data-action-id="(\d+)"', page)] == upcoming
+    assert client.get("/crm/agenda/someday").status_code == 404
 
 
 def test_agenda_page(app, client, users, account, make_opp):

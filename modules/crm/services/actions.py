@@ -19,6 +19,7 @@ from erp.clock import day_start, local_today, localize, user_timezone
 from erp.db import db, utcnow
 from erp.formats import parse_date
 from erp.i18n import module_i18n
+from erp.paging import COUNT_CAP, capped_count
 from erp.validation import Errors, Invalid, choice, record_id, text
 
 from ..labels import ACTION_KIND_LABELS
@@ -37,7 +38,14 @@ _l = module_i18n(__name__).lazy_gettext
 KIND_LABELS = ACTION_KIND_LABELS
 MAX_DESCRIPTION = 20000
 AGENDA_DAYS = 14
-AGENDA_LIMIT = 100
+# What the agenda page shows of each section; a longer section is paged on its own page
+# (:func:`planned_select`), so the agenda costs the same for a user with thousands of
+# planned actions (issue 15: 100 a section made it 200 KB and 56-69 ms on PostgreSQL).
+AGENDA_LIMIT = 20
+# The agenda's sections of planned actions, in the page's order.
+AGENDA_SECTIONS = ("overdue", "today", "upcoming")
+# Opportunities to contact: few per user, shown up to this many.
+AGENDA_CONTACTS_LIMIT = 100
 
 _DATETIME_BR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -300,6 +308,17 @@ class Agenda:
     upcoming: list[Action] = field(default_factory=list)
     next_contacts: list[AgendaContact] = field(default_factory=list)
     internal_contacts: list[AgendaContact] = field(default_factory=list)
+    # How many actions each of AGENDA_SECTIONS holds (erp.paging's capped count: past
+    # COUNT_CAP, COUNT_CAP + 1), where it holds more than it shows.
+    counts: dict[str, int] = field(default_factory=dict)
+    count_cap: int = COUNT_CAP
+
+    def count(self, section: str) -> int:
+        return self.counts.get(section, len(getattr(self, section)))
+
+    def more(self, section: str) -> bool:
+        """Whether the section holds more actions than the agenda shows."""
+        return section in self.counts
 
     @property
     def is_empty(self) -> bool:
@@ -307,20 +326,34 @@ class Agenda:
                     or self.internal_contacts)
 
 
-def _planned(user, start: datetime | None, end: datetime, limit: int) -> list[Action]:
+def section_bounds(section: str, today: date) -> tuple[datetime | None, datetime]:
+    """The [start, end) of an agenda section's times, in the user's zone: overdue is before
+    today, today is today, upcoming the next AGENDA_DAYS days."""
+    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
+    if section == "overdue":
+        return None, start
+    if section == "today":
+        return start, tomorrow
+    if section == "upcoming":
+        return tomorrow, day_start(today + timedelta(days=AGENDA_DAYS + 1))
+    raise ValueError(section)
+
+
+def planned_select(user, section: str, today: date):
+    """The user's planned (not done, not archived) actions of an agenda section, first due
+    first, with what the agenda shows of them joined (no roles, tags or owners loaded): one
+    range of the (user, done, archived, at) index."""
+    start, end = section_bounds(section, today)
     statement = (
         select(Action)
         .where(Action.user_id == user.id, Action.done.is_(False), Action.at < end,
                Action.archived.is_(False))
-        # What the agenda shows, joined; nothing else (no roles, tags, owners) loaded.
         .options(joinedload(Action.account).lazyload("*"),
                  joinedload(Action.user).lazyload("*"),
                  joinedload(Action.opportunity).lazyload("*"),
                  joinedload(Action.contact).lazyload("*"))
-        .order_by(Action.at, Action.id).limit(limit))
-    if start is not None:
-        statement = statement.where(Action.at >= start)
-    return list(db.session.scalars(statement))
+        .order_by(Action.at, Action.id))
+    return statement if start is None else statement.where(Action.at >= start)
 
 
 def _contacts(user_column, date_column, user, today: date, limit: int) -> list[AgendaContact]:
@@ -337,18 +370,22 @@ def _contacts(user_column, date_column, user, today: date, limit: int) -> list[A
 
 
 def agenda(user, today: date | None = None, *, limit: int = AGENDA_LIMIT) -> Agenda:
-    """The user's planned actions (overdue, today, the next 14 days) and the opportunities
-    they are the next or the internal contact of. Five queries, each bounded by ``limit``."""
+    """The user's planned actions (overdue, today, the next 14 days), the first ``limit`` of
+    each, and the opportunities they are the next or the internal contact of (up to
+    AGENDA_CONTACTS_LIMIT). Five queries, each bounded, and a capped count for each
+    section that holds more than it shows."""
     today = today or local_today()
-    start, tomorrow = day_start(today), day_start(today + timedelta(days=1))
-    horizon = day_start(today + timedelta(days=AGENDA_DAYS + 1))
-    return Agenda(
-        day=today,
-        overdue=_planned(user, None, start, limit),
-        today=_planned(user, start, tomorrow, limit),
-        upcoming=_planned(user, tomorrow, horizon, limit),
-        next_contacts=_contacts(Opportunity.next_contact_user_id, Opportunity.next_contact_on,
-                                user, today, limit),
-        internal_contacts=_contacts(Opportunity.internal_contact_user_id,
-                                    Opportunity.internal_contact_on, user, today, limit),
-    )
+    found = Agenda(day=today)
+    for section in AGENDA_SECTIONS:
+        statement = planned_select(user, section, today)
+        rows = list(db.session.scalars(statement.limit(limit + 1)).unique())
+        setattr(found, section, rows[:limit])
+        if len(rows) > limit:
+            found.counts[section] = capped_count(statement, Action.id)
+    found.next_contacts = _contacts(Opportunity.next_contact_user_id,
+                                    Opportunity.next_contact_on, user, today,
+                                    AGENDA_CONTACTS_LIMIT)
+    found.internal_contacts = _contacts(Opportunity.internal_contact_user_id,
+                                        Opportunity.internal_contact_on, user, today,
+                                        AGENDA_CONTACTS_LIMIT)
+    return found

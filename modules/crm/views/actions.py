@@ -11,13 +11,14 @@ from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.clock import local_today
 from erp.db import db, utcnow
-from erp.forms import form_view, post_action
+from erp.forms import form_view, page_size, post_action
 from erp.i18n import module_i18n
 from erp.mail import delivery_notice, mail_configured
+from erp.paging import keyset_page, sort_keys
 from erp.params import id_arg
 
 from ..forms.actions import ActionEntryForm, EmailForm
-from ..models import STATUS_OPEN, Account, Opportunity
+from ..models import STATUS_OPEN, Account, Action, Opportunity
 from ..permissions import READ, WRITE
 from ..services import actions as service
 from ..services.contacts import account_contact_choices
@@ -117,6 +118,16 @@ def complete_action(action_id: int):
 def agenda():
     data = service.agenda(current_user, local_today())
     return render_template("crm/actions/agenda.html", agenda=data)
+
+
+@bp.route("/agenda/<any(overdue, today, upcoming):section>")
+@permission_required(READ)
+def agenda_section(section: str):
+    """All of one agenda section's planned actions, paged (the agenda shows the first)."""
+    statement = service.planned_select(current_user, section, local_today())
+    pagination = keyset_page(statement, sort_keys(Action.at, Action.id), per_page=page_size())
+    return render_template("crm/actions/agenda_section.html", section=section,
+                           pagination=pagination)
 
 
 @bp.route("/accounts/<int:account_id>/email", methods=["GET", "POST"])
