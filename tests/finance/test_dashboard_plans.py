@@ -1,8 +1,9 @@
 """The home page's widgets read what their figures need once (issue 15).
 
-Finance's overdue receivables: the payments on each receivable are looked up once, in a
-grouped join, not three times by the status expression's correlated sums (SQLite: each
-one a "CORRELATED SCALAR SUBQUERY" over finance_payment; PostgreSQL: a SubPlan each).
+Finance's overdue receivables: read from each receivable's balance (finance 0005: its
+amount, the sum of its payments and its account's owner, kept by triggers), not from the
+payments (at first three correlated sums per receivable by the status expression) nor
+each receivable's account (a correlated probe for its owner).
 CRM's "my open opportunities by stage": the user's own open opportunities are found by
 the index that leads with status, archived, stage and owner (crm 0007), not by reading
 every open opportunity of a stage and filtering on the owner.
@@ -10,6 +11,7 @@ every open opportunity of a stage and filtering on the owner.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -55,20 +57,35 @@ def book(app, users, make_account):
              "method": "pix", "created_at": utcnow()}
             for n, ident in enumerate(ids) if n % 3 == 0])
         db.session.commit()
-        _settle(["finance_receivable", "finance_payment"])
+        _settle(["finance_receivable", "finance_payment", "finance_receivable_balance"])
         db.session.remove()
     return accounts
 
 
-@pytest.mark.parametrize("who", ["admin", "finance", "rep_a"])
-def test_overdue_totals_look_the_payments_up_once(app, users, book, who):
+def table_reads(plan: str) -> set[str]:
+    """The tables (or their indexes) a plan reads."""
+    found = set()
+    for line in plan.splitlines():
+        if "Bitmap Index Scan on" in line:  # PostgreSQL: an index's name; its table follows
+            continue
+        match = (re.search(r"\b(?:SCAN|SEARCH) (\w+)", line)
+                 or re.search(r" on (\w+)", line))
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+@pytest.mark.parametrize("who", ["admin", "finance", "manager", "rep_a"])
+def test_overdue_totals_read_the_balances_alone(app, users, book, who):
+    """The overdue count and amount read finance_receivable_balance alone (finance 0005,
+    kept by triggers): neither the payments (summed per receivable, issue 15's first
+    fix) nor each receivable's account for its owner (a correlated primary-key probe per
+    receivable, 10.4 ms for a manager at 200K vs 2.6 at 20K)."""
     with app.test_request_context():
         user = db.session.get(User, users[who])
         plan = query_plan(overdue_totals_select(user, TODAY))
-        reads = [line for line in plan.splitlines()
-                 if " on finance_payment " in line + " " or "SEARCH finance_payment" in line
-                 or "SCAN finance_payment" in line]
-        assert len(reads) == 1, plan
+        assert table_reads(plan) - {"auth_user"} == {"finance_receivable_balance"}, plan
+        assert "CORRELATED" not in plan and "SubPlan" not in plan, plan
 
 
 def test_overdue_figures_are_the_status_expression_s(app, users, book, reps_read_finance):
