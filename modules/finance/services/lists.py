@@ -3,8 +3,8 @@ make within the user's scope, the page's SELECT and the totals over the whole li
 
 The WHERE clauses read the receivable's account only where they must, by primary key (the
 owner for a scoped user, the names for the account filter), never as a join (issue 15):
-the totals of a user who sees every account read the receivables alone, and the list
-pages by keyset over the (due_date, id) index (the view)."""
+the list pages by keyset over the (due_date, id) index (the view). The totals read the
+receivables' balances by owner (finance 0005), but for a filter on names or the document."""
 
 from __future__ import annotations
 
@@ -14,12 +14,25 @@ from datetime import date, timedelta
 from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from erp.auth import scope_clause
 from erp.db import db
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
 from modules.crm.models import Account
 
-from ..models import STATUSES, Payment, Receivable, status_expr, unpaid_clause
+from ..models import (
+    CANCELLED,
+    OPEN,
+    OVERDUE,
+    PAID,
+    PARTIAL,
+    STATUSES,
+    Payment,
+    Receivable,
+    ReceivableBalance,
+    status_expr,
+    unpaid_clause,
+)
 from .aging import account_in_scope
 from .common import to_money, user_today
 
@@ -85,10 +98,50 @@ def receivables_select(user, filters: Filters, today: date | None = None):
             .order_by(Receivable.due_date, Receivable.id))
 
 
+def balance_status(today: date):
+    """The status (:func:`status_expr`) of a receivable's balance row, as of ``today``:
+    the same cases on its copied columns and its payments' sum."""
+    balance = ReceivableBalance
+    return case(
+        (balance.cancelled.is_(True), CANCELLED),
+        (balance.paid >= balance.amount, PAID),
+        (balance.due_date < today, OVERDUE),
+        (balance.paid > 0, PARTIAL),
+        else_=OPEN)
+
+
 def receivables_totals(user, filters: Filters, today: date | None = None) -> dict:
-    """Amount, received and outstanding over the filtered list (cancelled ones count 0):
-    the live receivables' amounts, and the payments on them (joined to their receivable
-    by primary key), in one statement; no sum of payments per receivable."""
+    """Amount, received and outstanding over the filtered list (cancelled ones count 0).
+
+    From the receivables' balances (finance 0005, kept by triggers): the live ones' amounts
+    and payments' sums, read in the scope's owners' ranges of the index that covers them
+    (issue 15: each receivable's account was probed for its owner and its payments joined,
+    6.7 ms for a manager at 200K vs 1.3 at 20K). A filter on the account's names or the
+    document reads the receivables (:func:`receivables_where`)."""
+    today = user_today(today, user)
+    if filters.account or filters.q:
+        return _totals_of_receivables(user, filters, today)
+    balance = ReceivableBalance
+    where = [scope_clause(balance.owner_id, user), balance.cancelled == false()]
+    if filters.status == UNPAID:
+        where.append(balance.paid < balance.amount)
+    elif filters.status:
+        where.append(balance_status(today) == filters.status)
+    if filters.due == "week":
+        start, end = week_of(today)
+        where.append(balance.due_date.between(start, end))
+    if filters.account_id:
+        where.append(balance.account_id == filters.account_id)
+    row = db.session.execute(select(func.coalesce(func.sum(balance.amount), 0),
+                                    func.coalesce(func.sum(balance.paid), 0))
+                             .where(*where)).one()
+    amount, paid = to_money(row[0]), to_money(row[1])
+    return {"amount": amount, "paid": paid, "outstanding": amount - paid}
+
+
+def _totals_of_receivables(user, filters: Filters, today: date) -> dict:
+    """The totals from the receivables: the live ones' amounts, and the payments on them
+    (joined to their receivable by primary key), in one statement."""
     where = receivables_where(user, filters, today)
     live = Receivable.cancelled == false()
     amounts = select(func.coalesce(func.sum(case((live, Receivable.amount), else_=0)), 0)
