@@ -6,6 +6,7 @@ from .contact import AccountContact, Contact
 from .draft import OpportunityDraft
 from .duplicates import DuplicateDismissal, DuplicateKey
 from .events import AccountEvent
+from .funnel_month import FunnelMonth
 from .lookup_cache import CnpjLookup
 from .merge import MergeLog
 from .pipeline import (
@@ -38,6 +39,7 @@ __all__ = [
     "AccountEvent",
     "DuplicateDismissal",
     "DuplicateKey",
+    "FunnelMonth",
     "LossReason",
     "Opportunity",
     "OpportunityChange",

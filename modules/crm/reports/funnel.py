@@ -37,18 +37,30 @@ a few rows from which reached, open now and the totals are summed; and the days 
 stage, summed per stage. The history is summarised per opportunity as it is written
 (crm 0012, :mod:`..services.funnel_summary`: the furthest stage its rows name, and its
 stays per stage (by id since crm 0018): days of the ended ones, start of the one going
-on). Both counts
-read a covering index that leads with what they group by, then ``created_at`` (crm
-0013): one period range per group, in the viewer's scope, in the GROUP BY's order, so
-the cost is the period's rows read once, without a sort and without a probe per
-opportunity (issue 15).
+on).
+
+The cohort's count does not read the period's opportunities one by one (issue 15): the
+whole UTC calendar months inside the period come from ``crm_funnel_month`` (crm 0022,
+:mod:`..models.funnel_month`), the opportunities already counted by month, owner, stage,
+status and furthest stage, kept exact by database triggers in the same transaction as
+each write; only the period's partial edges (it starts and ends at midnight in the
+viewer's zone, not at a UTC month) are read from ``crm_opportunity``, each edge either as
+it is or, when shorter, as its whole month from the aggregate minus the rest of it
+(:func:`period_parts`): at most about a month of opportunities, whatever the period's
+length. The record scope and the owner/team filters apply to the aggregate's owner as to
+the opportunities'. Both parts are one statement, each read from an index that leads
+with what it groups by: the aggregate's key (stage, status, furthest stage, month,
+owner), one month range per group; the opportunities' covering index (crm 0013), one
+created_at range per group; no sort. The days in stage read the stays' index (stage,
+created_at) over the period (crm 0012).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select, union_all
 
@@ -59,6 +71,7 @@ from ..models import (
     STATUS_OPEN,
     STATUS_WON,
     STATUSES,
+    FunnelMonth,
     Opportunity,
     OpportunityStay,
     Stage,
@@ -115,39 +128,151 @@ def _sum_if(condition, value=1):
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-def cohort_clauses(user, filters: Filters) -> list:
-    """WHERE the opportunity is of the period's cohort: created in the period, owners in
-    scope (and the owner/team filters)."""
-    return [Opportunity.created_at >= filters.start_at,
-            Opportunity.created_at < filters.end_before,
+def cohort_clauses(user, filters: Filters, start_at: datetime | None = None,
+                   end_before: datetime | None = None) -> list:
+    """WHERE the opportunity is of the period's cohort: created in the period (or in
+    [start_at, end_before), a part of it), owners in scope (and the owner/team filters)."""
+    return [Opportunity.created_at >= (filters.start_at if start_at is None else start_at),
+            Opportunity.created_at < (filters.end_before if end_before is None else end_before),
             *people_clauses(Opportunity.owner_id, user, filters)]
 
 
-def groups_select(user, filters: Filters, ordered):
-    """The cohort counted by (current stage, status, furthest stage in its history): count,
-    value and the won ones' cycle; a few rows (at most stages x 3 x (stages + 1)).
+def _month_of(moment: datetime) -> datetime:
+    """The first moment of ``moment``'s UTC calendar month."""
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
 
-    Every stage, status and furthest stage is named (``ordered``: the stages), so the
-    (stage, status, furthest stage, created_at) index is read as one created_at range
-    per triple in the GROUP BY's order: no sort of the period's opportunities. An
-    opportunity whose history names no stage of today's funnel (furthest NULL, which
-    IN cannot name) is the second branch's."""
-    stage_ids = [stage.id for stage in ordered]
+
+def _month_ceiling(moment: datetime) -> datetime:
+    """The first moment of a UTC month at or after ``moment``."""
+    first = _month_of(moment)
+    return first if first == moment else (first + timedelta(days=32)).replace(day=1)
+
+
+class PeriodParts(NamedTuple):
+    """A period as the aggregate's whole UTC months [first, after) (None: none) plus
+    ranges [start, end) of crm_opportunity added (sign 1) or taken away (-1)."""
+
+    months: tuple[date, date] | None
+    ranges: list[tuple[datetime, datetime, int]]
+
+    @property
+    def read_from_opportunities(self) -> timedelta:
+        return sum((end - start for start, end, _sign in self.ranges), timedelta())
+
+
+def period_parts(start_at: datetime, end_before: datetime) -> PeriodParts:
+    """[start_at, end_before) split into whole UTC months, read from ``crm_funnel_month``,
+    and its edges read from ``crm_opportunity``: each edge's partial month is either read
+    as it is or, when that is shorter, counted whole from the aggregate and the rest of
+    its month taken away. Of the ways to split, the one that leaves the least time to read
+    from the opportunities: at most about a month's in all (half a month at each edge),
+    however long the period."""
+    start, end = start_at.astimezone(UTC), end_before.astimezone(UTC)
+    if start >= end:
+        return PeriodParts(None, [])
+    best = PeriodParts(None, [(start, end, 1)])  # all from the opportunities
+    for first in sorted({_month_of(start), _month_ceiling(start)}):
+        for after in sorted({_month_of(end), _month_ceiling(end)}):
+            if first >= after:
+                continue
+            ranges = []
+            if start < first:
+                ranges.append((start, first, 1))
+            elif first < start:
+                ranges.append((first, start, -1))
+            if after < end:
+                ranges.append((after, end, 1))
+            elif end < after:
+                ranges.append((end, after, -1))
+            parts = PeriodParts((first.date(), after.date()), ranges)
+            if parts.read_from_opportunities < best.read_from_opportunities:
+                best = parts
+    return best
+
+
+def _opportunity_groups(user, filters: Filters, stage_ids, start_at, end_before, sign: int):
+    """The cohort's opportunities created in [start_at, end_before) counted by (current
+    stage, status, furthest stage), each figure times ``sign``.
+
+    Every stage, status and furthest stage is named, so the (stage, status, furthest
+    stage, created_at) index is read as one created_at range per triple in the GROUP
+    BY's order: no sort of the range's opportunities. An opportunity whose history names
+    no stage of today's funnel (furthest NULL, which IN cannot name) is the second
+    branch's."""
     opportunity = Opportunity
     cycle = opportunity.cycle_days  # the won ones' (crm 0014)
 
     def counted(furthest):
         return (select(opportunity.stage_id, opportunity.status,
-                       opportunity.furthest_stage_id, func.count().label("count"),
-                       func.coalesce(func.sum(opportunity.estimated_value), 0).label("value"),
-                       func.sum(cycle).label("cycle_days"), func.count(cycle).label("cycles"))
+                       opportunity.furthest_stage_id, (sign * func.count()).label("count"),
+                       (sign * func.coalesce(func.sum(
+                           func.round(opportunity.estimated_value * 100)), 0)
+                        ).label("value_cents"),
+                       (sign * func.sum(cycle)).label("cycle_days"),
+                       (sign * func.count(cycle)).label("cycles"))
                 .where(opportunity.stage_id.in_(stage_ids), opportunity.status.in_(STATUSES),
-                       furthest, *cohort_clauses(user, filters))
+                       furthest, *cohort_clauses(user, filters, start_at, end_before))
                 .group_by(opportunity.stage_id, opportunity.status,
                           opportunity.furthest_stage_id))
 
-    return union_all(counted(opportunity.furthest_stage_id.in_(stage_ids)),
-                     counted(opportunity.furthest_stage_id.is_(None)))
+    return [counted(opportunity.furthest_stage_id.in_(stage_ids)),
+            counted(opportunity.furthest_stage_id.is_(None))]
+
+
+def _month_groups(user, filters: Filters, stage_ids, first: date, after: date):
+    """The same counts for the whole UTC months [first, after), from the aggregate
+    (crm 0022): one month range of its key per (stage, status, furthest stage), in the
+    GROUP BY's order; a few rows per month and owner, whatever the opportunities."""
+    month = FunnelMonth
+    return (select(month.stage_id, month.status, month.furthest_stage_id,
+                   func.sum(month.opportunities).label("count"),
+                   func.sum(month.value_cents).label("value_cents"),
+                   func.sum(month.cycle_days).label("cycle_days"),
+                   func.sum(month.cycles).label("cycles"))
+            .where(month.stage_id.in_(stage_ids), month.status.in_(STATUSES),
+                   month.furthest_stage_id.in_([0, *stage_ids]),  # 0: none
+                   month.month >= first, month.month < after,
+                   *people_clauses(month.owner_id, user, filters))
+            .group_by(month.stage_id, month.status, month.furthest_stage_id))
+
+
+def groups_select(user, filters: Filters, ordered):
+    """The cohort counted by (current stage, status, furthest stage in its history): count,
+    value (in cents) and the won ones' cycle; a few rows (at most stages x 3 x (stages +
+    1) per part). One statement: the period's whole UTC months from the aggregate and its
+    edges from the opportunities (:func:`period_parts`); rows of one triple from several
+    parts add up (:func:`_groups` reads them)."""
+    stage_ids = [stage.id for stage in ordered]
+    parts = period_parts(filters.start_at, filters.end_before)
+    selects = []
+    if parts.months:
+        selects.append(_month_groups(user, filters, stage_ids, *parts.months))
+    for start_at, end_before, sign in parts.ranges:
+        selects.extend(_opportunity_groups(user, filters, stage_ids, start_at, end_before,
+                                           sign))
+    if not selects:  # an empty period: the statement still has the rows' shape
+        selects = _opportunity_groups(user, filters, stage_ids, filters.start_at,
+                                      filters.start_at, 1)
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+class Group(NamedTuple):
+    stage_id: int
+    status: str
+    furthest_stage_id: int | None
+    count: int
+    value: Decimal
+    cycle_days: float | None
+    cycles: int
+
+
+def _groups(rows) -> list[Group]:
+    """:func:`groups_select`'s rows: the value back in money, no furthest stage as None."""
+    return [Group(row.stage_id, row.status, row.furthest_stage_id or None, int(row.count),
+                  Decimal(int(round(row.value_cents or 0))).scaleb(-2),
+                  None if row.cycle_days is None else float(row.cycle_days), int(row.cycles))
+            for row in rows]
 
 
 def _reached(groups, ordered) -> dict[int, tuple]:
@@ -210,7 +335,7 @@ def _totals(groups) -> dict:
 def funnel_report(user, filters: Filters, as_of: datetime) -> FunnelReport:
     ordered = list(db.session.execute(
         select(Stage.id, Stage.name).order_by(Stage.sequence, Stage.id)))
-    groups = list(db.session.execute(groups_select(user, filters, ordered)))
+    groups = _groups(db.session.execute(groups_select(user, filters, ordered)))
     reached = _reached(groups, ordered)
     days = _days_in_stage(user, filters, ordered, as_of)
     totals = _totals(groups)

@@ -30,6 +30,10 @@ every opportunity in the flush that creates, reorders or deletes a stage (the
 settings page and the admin alike). History rows written other than through the session
 (raw SQL, a bulk insert) need ``refresh(connection, ids)`` after them;
 ``refresh(connection)`` rebuilds everything (the migrations' backfill computes the same).
+
+The report's monthly aggregate (crm 0022, :mod:`..models.funnel_month`) counts the
+opportunities by these columns too; database triggers keep it, so the UPDATEs here
+(furthest stage, cycle) reach it in the same transaction without anything to call.
 """
 
 from __future__ import annotations
