@@ -45,7 +45,7 @@ from .params import parse_int
 
 __all__ = ["COUNT_CAP", "MAX_OFFSET", "KeysetPage", "SortKey", "capped_count",
            "decode_cursor", "encode_cursor", "gathered", "keyset_page", "sort_keys",
-           "unindexed"]
+           "unindexed", "unindexed_anywhere"]
 
 COUNT_CAP = 1000  # "more than 1,000 records": a count that stops there costs the same at any size
 MAX_OFFSET = 500  # ?page=N by OFFSET while it skips at most this many rows; deeper: cursors
@@ -77,6 +77,35 @@ def _unindexed_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses, **kw)
 
 
+class unindexed_anywhere(unindexed):  # noqa: N801
+    """:class:`unindexed` on PostgreSQL too, as an expression no index serves that sorts
+    as the column does (``name || ''``, ``id + 0``): for a statement whose rows are found
+    through another index (a search's trigram matches), so that neither planner may walk
+    the sort's index testing each row instead (issue 15: a frequent word's matches that
+    cluster in the sort's order, "Silva …" under S)."""
+
+    inherit_cache = True
+
+
+@compiles(unindexed_anywhere)
+def _unindexed_anywhere(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    try:
+        kind = element.type.python_type
+    except NotImplementedError:  # pragma: no cover - every sort column has a plain type
+        kind = str
+    if issubclass(kind, str):
+        return f"({column} || '')"
+    if issubclass(kind, datetime):
+        return f"({column} + interval '0 seconds')"
+    return f"({column} + 0)"  # numbers; a date plus 0 days
+
+
+@compiles(unindexed_anywhere, "sqlite")
+def _unindexed_anywhere_sqlite(element, compiler, **kw):
+    return _unindexed_sqlite(element, compiler, **kw)
+
+
 @dataclass(frozen=True)
 class SortKey:
     """One column of a list's ORDER BY."""
@@ -101,11 +130,13 @@ def sort_keys(*columns, descending: bool = False, nullable: bool = False) -> tup
                  for n, column in enumerate(columns))
 
 
-def gathered(keys: Sequence[SortKey]) -> tuple[SortKey, ...]:
+def gathered(keys: Sequence[SortKey], *, anywhere: bool = False) -> tuple[SortKey, ...]:
     """The same order, for a statement that selects few rows (a small scope): read
     through the WHERE's index and sorted, never by walking an index in the sort's order
-    past every row of the others (see :class:`unindexed`)."""
-    return tuple(SortKey(unindexed(k.column), k.descending, k.nullable, k.name) for k in keys)
+    past every row of the others (see :class:`unindexed`; ``anywhere``: on PostgreSQL
+    too, :class:`unindexed_anywhere`)."""
+    kind = unindexed_anywhere if anywhere else unindexed
+    return tuple(SortKey(kind(k.column), k.descending, k.nullable, k.name) for k in keys)
 
 
 # --- cursors -------------------------------------------------------------------------------
@@ -248,24 +279,43 @@ def capped_count(statement: Select, id_column: Any, cap: int | None = None) -> i
     return db.session.scalar(select(func.count()).select_from(ids.subquery()))
 
 
+def _id_column(statement: Select, keys: Sequence[SortKey]):
+    return getattr(statement.column_descriptions[0]["entity"], keys[-1].name)
+
+
+def _by_ids(statement: Select, keys: Sequence[SortKey], ids: list) -> list:
+    """The rows of ``ids`` (the statement's entity, with its loader options), in that
+    order; one statement."""
+    if not ids:
+        return []
+    id_column = _id_column(statement, keys)
+    by_id = {getattr(row, keys[-1].name): row for row in db.session.scalars(
+        statement.order_by(None).where(id_column.in_(ids))).unique()}
+    return [by_id[n] for n in ids if n in by_id]
+
+
 def _fetch(statement: Select, keys: Sequence[SortKey], reverse: bool, limit: int,
-           *, where=None, offset: int = 0) -> list:
+           *, where=None, offset: int = 0, ids_first: bool = False) -> list:
     ordered = statement.where(where) if where is not None else statement
     ordered = ordered.order_by(None).order_by(*(k.ordered(reverse) for k in keys))
     if offset:
         ordered = ordered.offset(offset)
+    if ids_first:
+        ids = ordered.with_only_columns(_id_column(statement, keys)).limit(limit)
+        return _by_ids(statement, keys, list(db.session.scalars(ids)))
     return list(db.session.scalars(ordered.limit(limit)).unique())
 
 
 def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reverse: bool,
-          limit: int, offset: int = 0) -> list:
+          limit: int, offset: int = 0, ids_first: bool = False) -> list:
     """Up to ``limit`` rows after (``reverse``: before) ``values`` (None: from the start),
     in the list's order (``reverse``: backwards). A nullable first key: its valued rows in
     order, then the NULL ones by the other keys, each part an index range of its own."""
     first = keys[0]
     if not first.nullable:
         where = _beyond(keys, values, reverse) if values is not None else None
-        return _fetch(statement, keys, reverse, limit, where=where, offset=offset)
+        return _fetch(statement, keys, reverse, limit, where=where, offset=offset,
+                      ids_first=ids_first)
     valued = first.column.is_not(None)
     empty = first.column.is_(None)
     rest = keys[1:]
@@ -286,8 +336,7 @@ def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reve
             parts = [(and_(valued, _beyond(keys, values, True)), keys)]
     # Each part's ids (every part read, even once the page is full: as many statements
     # whatever the page's size), then the rows in one statement, as the other lists.
-    entity = statement.column_descriptions[0]["entity"]
-    id_column = getattr(entity, keys[-1].name)
+    id_column = _id_column(statement, keys)
     found: list = []
     for condition, part_keys in parts:
         wanted = max(0, limit - len(found))
@@ -298,21 +347,23 @@ def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reve
             skipped = min(offset, len(rows))
             rows, offset = rows[skipped:], offset - skipped
         found.extend(rows[:wanted])
-    by_id = {getattr(row, keys[-1].name): row for row in db.session.scalars(
-        statement.order_by(None).where(id_column.in_(found))).unique()} if found else {}
-    return [by_id[n] for n in found if n in by_id]
+    return _by_ids(statement, keys, found)
 
 
 def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
                 args: Mapping | None = None, count_cap: int | None = None,
-                id_column: Any = None, counted: Select | None = None) -> KeysetPage:
+                id_column: Any = None, counted: Select | None = None,
+                ids_first: bool = False) -> KeysetPage:
     """The page of ``statement`` that ``args`` (the request's query string) asks for:
     ``after=`` / ``before=`` a cursor, or ``page=N`` while its OFFSET is small, else the
     first. Statements: the rows (``per_page + 1``, to know if there is more) and the
     capped count, whatever the page's size; for a nullable key, each part's ids then the
     rows; one more when a ``before=`` page reaches the start (the first page is then
     shown, full). ``counted``: the same rows as a statement that counts cheaper (a
-    search's matches read first, where the page walks the sort's index)."""
+    search's matches read first, where the page walks the sort's index). ``ids_first``:
+    the page's ids sorted, then its rows by id (one statement more): for a page picked
+    from many rows that are sorted rather than read in order, so that only the sort
+    columns of each, not its joined loads, go through the sort."""
     args = request.args if args is None else args
     count_cap = COUNT_CAP if count_cap is None else count_cap
     per_page = max(1, per_page)
@@ -321,7 +372,7 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
     before = decode_cursor(keys, args.get("before")) if after is None else None
     position = None
     if before is not None:
-        rows = _rows(statement, keys, before, True, per_page + 1)
+        rows = _rows(statement, keys, before, True, per_page + 1, ids_first=ids_first)
         if len(rows) > per_page:
             items = list(reversed(rows[:per_page]))
             has_prev, has_next, first = True, True, False
@@ -332,7 +383,8 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
         offset = (page - 1) * per_page
         if after is not None or offset > MAX_OFFSET:
             offset = 0
-        rows = _rows(statement, keys, after, False, per_page + 1, offset=offset)
+        rows = _rows(statement, keys, after, False, per_page + 1, offset=offset,
+                     ids_first=ids_first)
         items, has_next = rows[:per_page], len(rows) > per_page
         first = after is None and offset == 0
         has_prev = not first

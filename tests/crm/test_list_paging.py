@@ -122,6 +122,24 @@ def test_next_then_previous_walk_every_account_once(app, client, users, accounts
     assert backward == forward  # Previous gives back the very same pages
 
 
+@pytest.mark.parametrize("who", ["admin", "manager", "rep_a"])
+@pytest.mark.parametrize("sort", ["name", "-created", "-updated"])
+def test_a_searched_list_walks_every_match_once(app, client, users, accounts, small_pages,
+                                                monkeypatch, sort, who):
+    """A search's pages (PostgreSQL: its ids sorted apart, then its rows) with ties."""
+    from modules.crm.models import Account
+
+    monkeypatch.setattr(scope, "SMALL_SCOPE", 0)
+    login_as(client, users[who])
+    forward, backward = _walk(client, f"/crm/accounts?q=mesma&sort={sort}", "accounts")
+    with app.app_context():
+        alike = set(db.session.scalars(db.select(Account.id)
+                                       .where(Account.legal_name == "Mesma Ltda.")))
+    expected = [n for n in _expected_accounts(app, users, who, sort) if n in alike]
+    assert expected and [n for page in forward for n in page] == expected
+    assert backward == forward
+
+
 def test_the_pager_links_are_keyboard_links_that_keep_the_filters(app, client, users, accounts,
                                                                  small_pages):
     login_as(client, users["rep_a"])

@@ -31,7 +31,12 @@ from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.contacts import active_link_clauses
 from ..services.scope import account_scope, get_account_or_404, small_scope
-from ..services.search import frequent_term_reading, new_account_args, only_matching_accounts
+from ..services.search import (
+    MATCHES_FIRST,
+    new_account_args,
+    only_matching_accounts,
+    search_reading,
+)
 from . import account_page as page
 from . import bp
 from .helpers import assignable_users, category_choices, tag_choices
@@ -96,16 +101,20 @@ def accounts():
     keys = list_sort(request.args)
     query = request.args.get("q", "").strip()
     statement = counted = _filtered_accounts()
+    reading = MATCHES_FIRST
     if small_scope(current_user):  # a few accounts: gathered by owner and sorted
         keys = gathered(keys)
-    elif query:  # a common word: tested on each row (see frequent_term_reading)
-        page_walks, count_walks = frequent_term_reading(
+    elif query:  # a common word: tested on each row (see search_reading)
+        reading = search_reading(
             query, sorted_by_time=request.args.get("sort") in WALKABLE_SORTS)
-        if page_walks:
+        if reading.page_tests_rows:
             statement = _filtered_accounts(walk=True)
-        if count_walks:
+        if reading.count_tests_rows:
             counted = _filtered_accounts(walk=True)
-    pagination = keyset_page(statement, keys, per_page=page_size(), counted=counted)
+        if reading.sorted_apart:
+            keys = gathered(keys, anywhere=True)
+    pagination = keyset_page(statement, keys, per_page=page_size(), counted=counted,
+                             ids_first=reading.sorted_apart)
     return render_template(
         "crm/accounts/list.html", pagination=pagination, query=query,
         owners=assignable_users(), categories=category_choices(_("All")),
