@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import and_, bindparam, case, false, func, select
+from sqlalchemy import bindparam, false, func, select
 
 from erp.clock import day_start, local_today
 from erp.db import db
 from erp.i18n import module_i18n
 from erp.registry import DashboardWidget
 
+from .indexed import indexed_by
 from .models import STATUS_OPEN, Account, Action, Opportunity, Stage
 from .permissions import READ, WRITE
 
@@ -50,10 +51,24 @@ def _agenda_where(user_id, tomorrow) -> tuple:
             Action.at < tomorrow)
 
 
+def _planned_count(user_id, after, before):
+    """How many of the user's planned (not done), kept actions fall in [after, before): a
+    count of one range of the (user, done, archived, at, kind) index — on SQLite that
+    index by name, whatever the statistics."""
+    actions = indexed_by(Action.__table__, "ix_crm_action_user_open")
+    c = actions.c
+    period = [c.at < before] if after is None else [c.at >= after, c.at < before]
+    return (select(func.count()).select_from(actions)
+            .where(c.user_id == user_id, c.done == false(), c.archived == false(), *period)
+            .scalar_subquery())
+
+
 def _agenda_counts(user_id, start, tomorrow):
-    return (select(func.coalesce(func.sum(case((Action.at < start, 1), else_=0)), 0),
-                   func.coalesce(func.sum(case((Action.at >= start, 1), else_=0)), 0))
-            .where(*_agenda_where(user_id, tomorrow)))
+    """Two counts of index ranges, before today and today: no row's time compared one by
+    one (SQLite counts a range without reading its entries; a third of the time of
+    summing a CASE over a rep's 2,700 overdue actions at 200,000 accounts, issue 15)."""
+    return select(_planned_count(user_id, None, start).label("overdue"),
+                  _planned_count(user_id, start, tomorrow).label("today"))
 
 
 def _agenda_first(user_id, start, tomorrow, limit):
@@ -124,21 +139,30 @@ class PipelineSummary:
 
 def pipeline_select(user):
     """Every stage, in funnel order, with the count and value of the user's own open,
-    unarchived opportunities in it (the empty stages included): for each stage, a range
-    of the (status, archived, stage_id, owner_id, estimated_value) index that covers it
-    (crm 0007) — the user's opportunities only, not every open one of the stage filtered
-    by owner (issue 15). Equalities only ("= false", not "IS false"): an index seek on
-    both databases."""
+    unarchived opportunities in it (the empty stages included): the user's opportunities
+    counted first, one range of the (status, archived, stage_id, owner_id,
+    estimated_value) index per stage (crm 0007), read from the index alone, in the stages'
+    order (no sort), then named — the user's opportunities only, not every open one of the
+    stage filtered by owner (issue 15). On SQLite that index by name, whatever the
+    statistics; equalities only ("= false", not "IS false"): an index seek on both
+    databases."""
     return _pipeline(user.id)
 
 
 def _pipeline(owner_id):
-    mine = and_(Opportunity.status == STATUS_OPEN, Opportunity.archived == false(),
-                Opportunity.stage_id == Stage.id, Opportunity.owner_id == owner_id)
-    return (select(Stage.id, Stage.name, func.count(Opportunity.id),
-                   func.coalesce(func.sum(Opportunity.estimated_value), 0))
-            .select_from(Stage).outerjoin(Opportunity, mine)
-            .group_by(Stage.id, Stage.name, Stage.sequence)
+    opportunities = indexed_by(Opportunity.__table__, "ix_crm_opportunity_open_totals")
+    o = opportunities.c
+    mine = (select(o.stage_id, func.count().label("count"),
+                   func.coalesce(func.sum(o.estimated_value), 0).label("value"))
+            .select_from(opportunities)
+            .where(o.status == STATUS_OPEN, o.archived == false(),
+                   o.stage_id.in_(select(Stage.id).scalar_subquery()),  # a range per stage
+                   o.owner_id == owner_id)
+            .group_by(o.stage_id)
+            .subquery("mine"))
+    return (select(Stage.id, Stage.name, func.coalesce(mine.c.count, 0),
+                   func.coalesce(mine.c.value, 0))
+            .select_from(Stage).outerjoin(mine, mine.c.stage_id == Stage.id)
             .order_by(Stage.sequence, Stage.id))
 
 
