@@ -19,7 +19,6 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import false, func, select
 
-from erp.auth import scope_clause
 from erp.clock import local_today
 from erp.db import db
 from erp.i18n import module_i18n
@@ -29,6 +28,7 @@ from modules.crm.services.scope import account_scope
 
 from .models import OVERDUE, Receivable, ReceivableBalance
 from .permissions import READ
+from .services.balances import balance_in_scope
 from .services.common import to_money
 
 _l = module_i18n(__name__).lazy_gettext
@@ -61,7 +61,7 @@ def overdue_totals_select(user, today: date):
     10.4 ms at 200K vs 2.6 ms at 20K for a manager's team)."""
     owed = ReceivableBalance.amount - ReceivableBalance.paid
     return (select(func.count(), func.coalesce(func.sum(owed), 0))
-            .where(scope_clause(ReceivableBalance.owner_id, user),
+            .where(balance_in_scope(user),
                    ReceivableBalance.cancelled == false(),
                    ReceivableBalance.due_date < today, owed > 0))
 

@@ -42,8 +42,9 @@ class ReceivableBalance(db.Model):
 
     __tablename__ = TABLE
     __table_args__ = (
-        # The scope's owners' ranges, live receivables first, by account (the aging's
-        # groups) then due date (the overdue ones, the buckets), covering the sums.
+        # The scope's owners' ranges (owner_in), live receivables first, by account (the
+        # aging's groups, in order) then due date (the overdue ones, the buckets),
+        # covering the sums.
         Index("ix_finance_receivable_balance_owner", "owner_id", "cancelled", "account_id",
               "due_date", "amount", "paid"),
         # An account given to another owner: its rows.

@@ -1,11 +1,11 @@
 """The aging summary: what is still owed, by account and by days overdue (the aging page,
 and the base of the aging report).
 
-Driven from the receivables (issue 15): the live receivables' amounts, read from the
-(account_id, cancelled, due_date, amount) index that covers them, less the payments on
-them, summed per account and bucket. An account is read only to check
-its owner against the viewer's record scope (a primary-key probe per debtor, none for a
-user who sees every account) and for the names of the page's rows. Before, the GROUP BY
+Driven from the receivables' balances (issue 15; finance 0005): each live receivable's
+amount and the sum of its payments, with its account's owner, kept by triggers and read
+in the scope's owners' ranges of the index that covers them, grouped by account in index
+order. Neither an account (a primary-key probe per debtor for its owner, before) nor a
+payment is read; the accounts' names only for the page's rows. Earlier still, the GROUP BY
 went over every account (200,000 of them for 5,000 debtors) and the page ran it three
 times (totals, count, rows).
 
@@ -14,7 +14,7 @@ payment is never more than is owed (record_payment), so a receivable paid in ful
 ``amount - paid = 0``, and an account whose receivables are all paid has a total of 0 and
 is left out. A page of debtors carries the totals over all of them in the same statement
 (window sums, computed before the LIMIT): one aggregate per page, whatever the number of
-debtors.
+debtors. The buckets depend on the day: they are worked out from the due dates when read.
 """
 
 from __future__ import annotations
@@ -26,13 +26,12 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, false, func, select
 from sqlalchemy.sql.elements import True_
 
-from erp.auth import scope_clause
-from erp.auth.models import User
 from erp.db import db
 from modules.crm.models import Account
 from modules.crm.services.scope import account_scope
 
-from ..models import ZERO, Payment, Receivable
+from ..models import ZERO, ReceivableBalance
+from .balances import balance_in_scope
 from .common import to_money, user_today
 
 BUCKETS = ("current", "d0_30", "d31_60", "d61_90", "d90_plus")
@@ -40,13 +39,6 @@ FIGURES = (*BUCKETS, "total")
 # "Something owed": more than half a cent. Amounts are whole cents, so this is "> 0" on
 # PostgreSQL; on SQLite (floats) a receivable paid in full may leave a residue of 1e-12.
 OWED = Decimal("0.005")
-
-
-def account_owner(account_id):
-    """The owner of the account ``account_id`` (a column): a primary-key probe (its own
-    read of the account, also within a query that joins the accounts)."""
-    return (select(Account.owner_id).where(Account.id == account_id)
-            .correlate_except(Account).scalar_subquery())
 
 
 def account_in_scope(account_id, user):
@@ -81,44 +73,34 @@ def bucket_sums(due, value, today: date) -> list:
 def aging_select(user, today: date, *, owner_id: int | None = None,
                  team_id: int | None = None):
     """The aging: one row per account in ``user``'s scope with something owed —
-    ``account_id``, one column per bucket (:data:`BUCKETS`) and ``total`` — unordered.
+    ``account_id``, one column per bucket (:data:`BUCKETS`) and ``total``, in (owner,
+    account) order.
     ``owner_id`` / ``team_id`` keep the accounts of that owner / of that team's members
     (within the scope). Also the base of finance's aging report.
 
-    Two GROUP BYs by account joined: the live receivables' amounts, read in account order
-    from the index that covers them (no sort, nor a hash of every group, which PostgreSQL
-    spilled to disk), less the payments on them. The scope (and the filters) test each debtor's
-    owner once its receivables are grouped: a primary-key probe of its account, as a
-    scalar subquery, so no plan can drive the query from the accounts' side."""
-    live = Receivable.cancelled == false()  # "= false": an index range on PostgreSQL too
-    owner = account_owner(Receivable.account_id)
-    having = [scope_clause(owner, user)]
-    if owner_id is not None:
-        having.append(account_owner(Receivable.account_id) == owner_id)
-    if team_id is not None:
-        having.append(account_owner(Receivable.account_id).in_(
-            select(User.id).where(User.team_id == team_id).scalar_subquery()))
-    amounts = (select(Receivable.account_id,
-                      *(s.label(name) for s, name in zip(
-                          bucket_sums(Receivable.due_date, Receivable.amount, today), FIGURES,
-                          strict=True)))
-               .where(live).group_by(Receivable.account_id).having(*having)
-               # In account order: PostgreSQL then groups along the index (its hash of
-               # 5,000 accounts' numeric sums spilled to disk: 3 ms -> 39 ms at 200K).
-               .order_by(Receivable.account_id)
-               .subquery("amounts"))
-    paid = (select(Receivable.account_id,
-                   *(s.label(name) for s, name in zip(
-                       bucket_sums(Receivable.due_date, Payment.amount, today), FIGURES,
-                       strict=True)))
-            .select_from(Payment).join(Receivable, Receivable.id == Payment.receivable_id)
-            .where(live).group_by(Receivable.account_id)
-            .subquery("paid"))
-    owed = {name: amounts.c[name] - func.coalesce(paid.c[name], 0) for name in FIGURES}
-    return (select(amounts.c.account_id.label("account_id"),
-                   *(owed[name].label(name) for name in FIGURES))
-            .select_from(amounts.outerjoin(paid, paid.c.account_id == amounts.c.account_id))
-            .where(owed["total"] > OWED))
+    One GROUP BY over the receivables' balances (finance 0005: each live receivable's
+    amount less its payments, with its account's owner, kept by triggers), read in the
+    scope's owners' ranges of the index that covers them, in (owner, account) order: each
+    receivable read once, no sort nor hash of the groups (PostgreSQL spilled a hash of
+    5,000 accounts' numeric sums to disk), neither the accounts (issue 15: a primary-key
+    probe of each debtor's account for its owner) nor the payments (a second GROUP BY).
+    The buckets are worked out from the due dates as read: nothing depends on the day but
+    this statement."""
+    balance = ReceivableBalance
+    where = [balance_in_scope(user, owner_id=owner_id, team_id=team_id),
+             balance.cancelled == false()]
+    owed = balance.amount - balance.paid
+    sums = dict(zip(FIGURES, bucket_sums(balance.due_date, owed, today), strict=True))
+    # By owner and account: an account has one owner, so these are the accounts'
+    # groups, in the order the index gives them (live, then owner, account).
+    return (select(balance.account_id.label("account_id"),
+                   *(sums[name].label(name) for name in FIGURES))
+            .where(*where)
+            .group_by(balance.owner_id, balance.account_id)
+            .having(sums["total"] > OWED)
+            # Grouped along the index on PostgreSQL too, not hashed (its hash of 4,000
+            # accounts' numeric sums spilled to disk at 200K: 39 ms).
+            .order_by(balance.owner_id, balance.account_id))
 
 
 def with_names(debtors, order: str):

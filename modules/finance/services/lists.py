@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from sqlalchemy import case, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from erp.auth import scope_clause
 from erp.db import db
 from erp.params import id_arg
 from erp.validation import LIKE_ESCAPE, like
@@ -34,6 +33,7 @@ from ..models import (
     unpaid_clause,
 )
 from .aging import account_in_scope
+from .balances import balance_in_scope
 from .common import to_money, user_today
 
 UNPAID = "unpaid"  # a list filter: open, partially paid or overdue
@@ -122,7 +122,7 @@ def receivables_totals(user, filters: Filters, today: date | None = None) -> dic
     if filters.account or filters.q:
         return _totals_of_receivables(user, filters, today)
     balance = ReceivableBalance
-    where = [scope_clause(balance.owner_id, user), balance.cancelled == false()]
+    where = [balance_in_scope(user), balance.cancelled == false()]
     if filters.status == UNPAID:
         where.append(balance.paid < balance.amount)
     elif filters.status:
