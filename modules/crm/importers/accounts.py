@@ -11,7 +11,7 @@ from sqlalchemy import select, union
 
 from erp.auth import scope_clause
 from erp.auth.models import User
-from erp.db import db
+from erp.db import db, one_of
 from erp.errors import InvalidInput
 from erp.i18n import module_i18n
 from erp.imports import RowError, RowPlan, insert_records
@@ -166,8 +166,8 @@ def similar_phones_select(phones: set[str], user):
     whether ``user`` sees them), oldest first: the accounts joined to a UNION of the two
     indexed look-ups. As "phone IN (...) OR mobile IN (...)" PostgreSQL read the whole
     table for each batch of a growing import (500 numbers estimated to match 500 rows)."""
-    either = union(select(Account.id).where(Account.phone.in_(phones)),
-                   select(Account.id).where(Account.mobile.in_(phones))).subquery()
+    either = union(select(Account.id).where(one_of(Account.phone, phones)),
+                   select(Account.id).where(one_of(Account.mobile, phones))).subquery()
     return (select(Account.phone, Account.mobile, Account.legal_name,
                    account_scope(user).label("visible"))
             .join(either, Account.id == either.c.id).order_by(Account.id))
@@ -184,18 +184,18 @@ def prepare_accounts(rows: list[dict], user) -> AccountBatch:
     visible_by_tax_id, taken, by_email = {}, set(), defaultdict(list)
     similar_root, similar_phone = {}, {}
     if tax_ids:
-        taken = set(session.scalars(select(Account.tax_id).where(Account.tax_id.in_(tax_ids))))
+        taken = set(session.scalars(select(Account.tax_id).where(one_of(Account.tax_id, tax_ids))))
         visible_by_tax_id = {a.tax_id: a for a in session.scalars(select(Account).where(
-            Account.tax_id.in_(tax_ids), account_scope(user)))}
+            one_of(Account.tax_id, tax_ids), account_scope(user)))}
     if emails:
         for account in session.scalars(select(Account).where(
-                Account.email.in_(emails), account_scope(user)).order_by(Account.id)):
+                one_of(Account.email, emails), account_scope(user)).order_by(Account.id)):
             by_email[account.email].append(account)
     visible = account_scope(user).label("visible")
     if roots:
         for root, name, seen in session.execute(
                 select(Account.tax_id_root, Account.legal_name, visible)
-                .where(Account.tax_id_root.in_(roots)).order_by(Account.id)):
+                .where(one_of(Account.tax_id_root, roots)).order_by(Account.id)):
             similar_root.setdefault(root, name if seen else None)
     if phones:
         for phone, mobile, name, seen in session.execute(similar_phones_select(phones, user)):

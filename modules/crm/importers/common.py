@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from erp.auth.models import User
-from erp.db import db
+from erp.db import db, one_of
 from erp.errors import InvalidInput
 from erp.formats import parse_date
 from erp.i18n import module_i18n
@@ -160,15 +160,15 @@ class AccountRefs:
         tax_ids = {t for t in (_as_tax_id(r) for r in refs) if t}
         if tax_ids:
             for account in db.session.scalars(select(Account).where(
-                    Account.tax_id.in_(tax_ids), account_scope(user))):
+                    one_of(Account.tax_id, tax_ids), account_scope(user))):
                 found.by_tax_id[account.tax_id] = account
         names = {r for r in refs if r}
         if names:
             lowered = {n.lower() for n in names}
             statement = select(Account).where(account_scope(user), or_(
-                Account.legal_name.in_(names), Account.trade_name.in_(names),
-                func.lower(Account.legal_name).in_(lowered),
-                func.lower(Account.trade_name).in_(lowered)))
+                one_of(Account.legal_name, names), one_of(Account.trade_name, names),
+                one_of(func.lower(Account.legal_name), lowered),
+                one_of(func.lower(Account.trade_name), lowered)))
             wanted = {_key(n) for n in names}
             for account in db.session.scalars(statement):
                 for name in {account.legal_name, account.trade_name} - {None}:
