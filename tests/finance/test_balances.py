@@ -2,8 +2,9 @@
 with its account's owner, kept by database triggers in the same transaction as the rows —
 whatever writes them: the services, a bulk UPDATE (as a merge moves receivables), an
 account given to another owner, a payment changed or deleted. After every step the table
-equals what the receivables, their payments and their accounts say. The migration fills
-it from the rows already there and its way back removes it."""
+equals what the receivables, their payments and their accounts say, and so do the sums by
+owner and due date (finance_receivable_day, finance 0006). The migrations fill them from
+the rows already there and their way back removes them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from erp.auth.models import User
 from erp.db import db
 from modules.crm.models import Account
 from modules.finance import services
-from modules.finance.models import Payment, Receivable, ReceivableBalance
+from modules.finance.models import Payment, Receivable, ReceivableBalance, ReceivableDay
 from modules.finance.services.common import to_money
 from tests.conftest import make_user
 from tests.finance.conftest import TODAY
@@ -43,9 +44,31 @@ def computed() -> dict:
                      to_money(row[6])) for row in rows}
 
 
+def days_kept() -> dict:
+    """finance_receivable_day as the triggers keep it (rows of nothing left out)."""
+    db.session.commit()
+    return {(row.owner_id, row.due_date): (row.unpaid, row.amount_cents, row.paid_cents)
+            for row in db.session.execute(select(ReceivableDay.__table__))
+            if (row.unpaid, row.amount_cents, row.paid_cents) != (0, 0, 0)}
+
+
+def days_computed() -> dict:
+    """The live receivables by owner and due date: how many not paid in full, amounts
+    and payments in cents."""
+    days: dict = {}
+    for _, owner, cancelled, due, amount, paid in computed().values():
+        if cancelled:
+            continue
+        unpaid, amounts, paids = days.get((owner, due), (0, 0, 0))
+        days[(owner, due)] = (unpaid + (amount > paid), amounts + int(amount * 100),
+                              paids + int(paid * 100))
+    return {key: value for key, value in days.items() if value != (0, 0, 0)}
+
+
 def check() -> dict:
     db.session.expire_all()
     assert kept() == computed()
+    assert days_kept() == days_computed()
     return kept()
 
 
@@ -119,7 +142,8 @@ def test_the_triggers_keep_every_balance_exact(app, users, make_account, make_re
         assert ids[0] not in check()
 
 
-BEFORE, AFTER = "0004_finance_version", "0005_finance_receivable_balance"
+BEFORE, AFTER, DAYS = ("0004_finance_version", "0005_finance_receivable_balance",
+                       "0006_finance_receivable_day")
 
 
 def test_the_migration_fills_the_balances_and_the_way_back_drops_them(
@@ -171,6 +195,20 @@ def test_the_migration_fills_the_balances_and_the_way_back_drops_them(
             conn.execute(text("UPDATE crm_account SET owner_id = :heir"), values)
             conn.execute(text("UPDATE finance_receivable SET amount = 90"))
         flask_migrate.upgrade(revision=AFTER)
+        assert kept() == computed()
+        # The days (finance 0006): summed from the balances, kept from then on, dropped
+        # on the way back (no trigger left on the balances).
+        flask_migrate.upgrade(revision=DAYS)
+        assert days_kept() == days_computed() != {}
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE finance_receivable SET cancelled = :c WHERE id = :r"),
+                         {"c": True, "r": first})
+        assert days_kept() == days_computed()
+        db.session.remove()
+        flask_migrate.downgrade(revision=AFTER)
+        assert "finance_receivable_day" not in inspect(db.engine).get_table_names()
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE finance_receivable SET amount = 80"))
         assert kept() == computed()
         db.session.remove()
         db.engine.dispose()

@@ -1,9 +1,9 @@
 """The home page's widgets read what their figures need once (issue 15).
 
-Finance's overdue receivables: read from each receivable's balance (finance 0005: its
-amount, the sum of its payments and its account's owner, kept by triggers), not from the
-payments (at first three correlated sums per receivable by the status expression) nor
-each receivable's account (a correlated probe for its owner).
+Finance's overdue receivables: read from the live receivables' sums by owner and due date
+(finance 0006, kept by triggers), not from the payments (at first three correlated sums
+per receivable by the status expression) nor each receivable's account (a correlated
+probe for its owner).
 CRM's "my open opportunities by stage": the user's own open opportunities are found by
 the index that leads with status, archived, stage and owner (crm 0007), not by reading
 every open opportunity of a stage and filtering on the owner.
@@ -23,7 +23,7 @@ from erp.db import db, refresh_statistics, utcnow
 from modules.crm.dashboard import pipeline_select
 from modules.crm.models import Opportunity
 from modules.finance.dashboard import overdue_summary, overdue_totals_select
-from modules.finance.models import Payment, Receivable
+from modules.finance.models import Payment, Receivable, ReceivableDay
 from tests.crm.plans import query_plan
 
 TODAY = date(2026, 11, 23)
@@ -57,7 +57,8 @@ def book(app, users, make_account):
              "method": "pix", "created_at": utcnow()}
             for n, ident in enumerate(ids) if n % 3 == 0])
         db.session.commit()
-        _settle(["finance_receivable", "finance_payment", "finance_receivable_balance"])
+        _settle(["finance_receivable", "finance_payment", "finance_receivable_balance",
+                 "finance_receivable_day"])
         db.session.remove()
     return accounts
 
@@ -76,16 +77,37 @@ def table_reads(plan: str) -> set[str]:
 
 
 @pytest.mark.parametrize("who", ["admin", "finance", "manager", "rep_a"])
-def test_overdue_totals_read_the_balances_alone(app, users, book, who):
-    """The overdue count and amount read finance_receivable_balance alone (finance 0005,
-    kept by triggers): neither the payments (summed per receivable, issue 15's first
-    fix) nor each receivable's account for its owner (a correlated primary-key probe per
-    receivable, 10.4 ms for a manager at 200K vs 2.6 at 20K)."""
+def test_overdue_totals_read_the_sums_by_owner_and_day(app, users, book, who):
+    """The overdue count and amount read finance_receivable_day alone (finance 0006, kept
+    by triggers), the days before today in the scope's owners' ranges of its key: neither
+    the receivables, their payments (summed per receivable, issue 15's first fix) nor each
+    receivable's account for its owner (a correlated primary-key probe per receivable,
+    10.4 ms for a manager at 200K vs 2.6 at 20K)."""
     with app.test_request_context():
         user = db.session.get(User, users[who])
         plan = query_plan(overdue_totals_select(user, TODAY))
-        assert table_reads(plan) - {"auth_user"} == {"finance_receivable_balance"}, plan
+        assert table_reads(plan) - {"auth_user"} == {"finance_receivable_day"}, plan
         assert "CORRELATED" not in plan and "SubPlan" not in plan, plan
+        if db.engine.dialect.name == "sqlite":
+            assert re.search(r"SEARCH finance_receivable_day USING PRIMARY KEY "
+                             r"\(owner_id=\? AND due_date<\?\)", plan), plan
+        else:
+            assert re.search(r"Index Cond: \(\(owner_id = ANY .*due_date <", plan), plan
+
+
+def test_the_sums_by_day_do_not_grow_with_the_receivables(app, users, book):
+    """More receivables due on the same days: the same rows to read."""
+    with app.app_context():
+        rows = db.session.scalar(db.select(db.func.count()).select_from(ReceivableDay))
+        receivables = db.session.execute(db.select(Receivable)).scalars().all()
+        db.session.execute(Receivable.__table__.insert(), [
+            {"account_id": r.account_id, "document": f"{r.document} bis", "origin": "manual",
+             "issue_date": r.issue_date, "due_date": r.due_date, "amount": r.amount,
+             "installment": 1, "installments": 1, "cancelled": r.cancelled,
+             "created_at": utcnow()} for r in receivables * 3])
+        db.session.commit()
+        assert db.session.scalar(
+            db.select(db.func.count()).select_from(ReceivableDay)) == rows
 
 
 def test_overdue_figures_are_the_status_expression_s(app, users, book, reps_read_finance):

@@ -4,7 +4,7 @@ its payments and a payment belongs to one receivable), and what is owed on each
 receivable with its account's owner, kept by triggers (balances.py). Re-exported here:
 ``from modules.finance.models import Receivable``."""
 
-from .balances import ReceivableBalance
+from .balances import ReceivableBalance, ReceivableDay
 from .receivables import (
     CANCELLED,
     METHODS,
@@ -23,5 +23,6 @@ from .receivables import (
 
 __all__ = [
     "CANCELLED", "METHODS", "OPEN", "ORIGIN_MANUAL", "OVERDUE", "PAID", "PARTIAL", "STATUSES",
-    "ZERO", "Payment", "Receivable", "ReceivableBalance", "status_expr", "unpaid_clause",
+    "ZERO", "Payment", "Receivable", "ReceivableBalance", "ReceivableDay",
+    "status_expr", "unpaid_clause",
 ]
