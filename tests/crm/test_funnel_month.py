@@ -30,7 +30,15 @@ from sqlalchemy import bindparam, select, text
 from erp.auth.models import User
 from erp.db import db, refresh_statistics
 from erp.money import Money
-from modules.crm.models import STATUS_WON, Account, FunnelMonth, Opportunity, Stage
+from modules.crm.models import (
+    STATUS_WON,
+    Account,
+    FunnelMonth,
+    FunnelStayMonth,
+    Opportunity,
+    OpportunityStay,
+    Stage,
+)
 from modules.crm.reports import funnel as report
 from modules.crm.reports.filters import Filters
 from modules.crm.services import bulk, history, merge, opportunities, settings
@@ -77,6 +85,35 @@ def kept() -> dict:
     return rows
 
 
+def recount_stays() -> dict:
+    """From crm_opportunity_stay, in Python: (stage, month, owner or 0) -> (stays, ended
+    days, stays going on, their starts in days from the aggregate's origin)."""
+    counted = defaultdict(lambda: [0, 0.0, 0, 0.0])
+    for stay in db.session.scalars(select(OpportunityStay)):
+        created = _naive_utc(stay.created_at)
+        figures = counted[(stay.stage_id, date(created.year, created.month, 1),
+                           stay.owner_id or 0)]
+        figures[0] += 1
+        figures[1] += stay.days or 0.0
+        if stay.since is not None:
+            figures[2] += 1
+            figures[3] += (_naive_utc(stay.since) - datetime(2000, 1, 1)).total_seconds() / 86400
+    return {key: tuple(figures) for key, figures in counted.items()}
+
+
+def kept_stays() -> dict:
+    rows = {}
+    for row in db.session.scalars(select(FunnelStayMonth)):
+        if row.stays == 0:
+            assert row.ongoing == 0, row
+            assert (row.days, row.since_days) == (pytest.approx(0.0, abs=1e-6),
+                                                  pytest.approx(0.0, abs=1e-6)), row
+            continue
+        rows[(row.stage_id, row.month, row.owner_id)] = (row.stays, row.days, row.ongoing,
+                                                         row.since_days)
+    return rows
+
+
 def assert_aggregate_is_the_recount(step: str) -> None:
     db.session.expire_all()
     expected, got = recount(), kept()
@@ -85,6 +122,12 @@ def assert_aggregate_is_the_recount(step: str) -> None:
         assert got[key][:2] == (count, cents), (step, key)
         assert got[key][3] == cycles, (step, key)
         assert got[key][2] == pytest.approx(days, abs=1e-6), (step, key)
+    expected, got = recount_stays(), kept_stays()
+    assert got.keys() == expected.keys(), step
+    for key, (stays, days, ongoing, since_days) in expected.items():
+        assert (got[key][0], got[key][2]) == (stays, ongoing), (step, key)
+        assert got[key][1] == pytest.approx(days, abs=1e-6), (step, key)
+        assert got[key][3] == pytest.approx(since_days, abs=1e-6), (step, key)
 
 
 class Clock:
@@ -162,6 +205,10 @@ def test_the_aggregate_is_the_opportunities_after_any_commands(
                       "lost": {"loss_reason_id": rng.choice(reasons)}}.get(action, {})
             bulk.bulk_apply(ids, action, user=admin, **params)
 
+        def delete():  # its stays go with it (the key's cascade)
+            (opportunity,) = some()
+            bulk.bulk_apply([opportunity.id], "delete", user=admin)
+
         def merge_accounts():  # the opportunities move to the survivor; sometimes undone
             survivor, merged = rng.sample(accounts, 2)
             survivor, merged = (db.session.get(Account, i) for i in (survivor, merged))
@@ -215,7 +262,7 @@ def test_the_aggregate_is_the_opportunities_after_any_commands(
             create()
         assert_aggregate_is_the_recount("created")
         commands = ([create] * 3 + [move] * 4 + [close] * 3 + [reopen] * 2 + [edit] * 3
-                    + [bulk_change] * 3 + [merge_accounts, by_hand, by_hand, raw_sql]
+                    + [bulk_change] * 3 + [delete, merge_accounts, by_hand, by_hand, raw_sql]
                     + [rename, reorder, delete_stage])
         # Each command once, then a random sequence.
         sequence = rng.sample(sorted(set(commands), key=lambda c: c.__name__),
@@ -320,11 +367,11 @@ def test_report_figures_are_the_old_computations(app, users, pipeline, accounts,
 # --- structure: what the report reads ------------------------------------------------------
 
 
-def _opportunity_ranges(statement) -> list[tuple[datetime, datetime]]:
-    """The created_at ranges the statement reads crm_opportunity by."""
+def _created_ranges(statement, table: str) -> list[tuple[datetime, datetime]]:
+    """The created_at ranges the statement reads ``table`` by."""
     sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
-    starts = re.findall(r"crm_opportunity\.created_at >= '([^']+)'", sql)
-    ends = re.findall(r"crm_opportunity\.created_at < '([^']+)'", sql)
+    starts = re.findall(rf"\b{table}\.created_at >= '([^']+)'", sql)
+    ends = re.findall(rf"\b{table}\.created_at < '([^']+)'", sql)
     assert len(starts) == len(ends)
 
     def moment(value: str) -> datetime:
@@ -349,9 +396,14 @@ def test_the_opportunities_read_do_not_grow_with_the_months(app, users, pipeline
             parts = report.period_parts(filters.start_at, filters.end_before)
             assert parts.months, filters
             assert parts.read_from_opportunities <= timedelta(days=31), (filters, parts)
-            ranges = _opportunity_ranges(report.groups_select(user, filters, ordered))
-            read = sum(((b - a) for a, b in set(ranges)), timedelta())
-            assert read <= timedelta(days=31), (filters, ranges)
+            for statement, table in (
+                    (report.groups_select(user, filters, ordered), "crm_opportunity"),
+                    (report.days_select(user, filters, [s.id for s in ordered],
+                                        datetime(2027, 1, 1, tzinfo=UTC)),
+                     "crm_opportunity_stay")):
+                ranges = _created_ranges(statement, table)
+                read = sum(((b - a) for a, b in set(ranges)), timedelta())
+                assert read <= timedelta(days=31), (filters, table, ranges)
         g.pop("_flask_babel", None)
         db.session.rollback()
 
@@ -400,11 +452,20 @@ def test_the_aggregate_is_read_as_a_range_of_its_key(app, users, pipeline, accou
                 user = db.session.get(User, users[who])
                 ordered = db.session.execute(select(Stage.id, Stage.name)
                                              .order_by(Stage.sequence, Stage.id)).all()
-                plan = query_plan(report.groups_select(user, year, ordered))
-            assert not full_scans(plan, "crm_funnel_month"), plan
-            assert not full_scans(plan, "crm_opportunity"), plan
-            if db.engine.dialect.name == "sqlite":
-                assert re.search(r"SEARCH crm_funnel_month USING .*month>\? AND month<\?",
-                                 plan), plan
-            else:
-                assert re.search(r"Index Cond: .*month >= .*month < ", plan, re.S), plan
+                statements = (
+                    (report.groups_select(user, year, ordered), "crm_funnel_month",
+                     "crm_opportunity"),
+                    (report.days_select(user, year, [s.id for s in ordered],
+                                        datetime(2027, 1, 1, tzinfo=UTC)),
+                     "crm_funnel_stay_month", "crm_opportunity_stay"))
+                plans = [(query_plan(statement), aggregate, source)
+                         for statement, aggregate, source in statements]
+            for plan, aggregate, source in plans:
+                assert not full_scans(plan, aggregate), plan
+                assert not full_scans(plan, source), plan
+                if db.engine.dialect.name == "sqlite":
+                    assert re.search(rf"SEARCH {aggregate} USING .*month>\? AND month<\?",
+                                     plan), plan
+                else:
+                    assert re.search(rf"on {aggregate}\b.*?Index Cond: [^\n]*month >= "
+                                     r"[^\n]*month < ", plan, re.S), plan

@@ -81,10 +81,61 @@ def _triggers(conn) -> set[str]:
     if conn.dialect.name == "sqlite":
         return set(conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            " AND name LIKE 'crm_opportunity_funnel%'")).scalars())
+            " AND name LIKE 'crm_opportunity%funnel%'")).scalars())
     return set(conn.execute(text(
         "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        " AND tgname LIKE 'crm_opportunity_funnel%'")).scalars())
+        " AND tgname LIKE 'crm_opportunity%funnel%'")).scalars())
+
+
+STAY = text(
+    "INSERT INTO crm_opportunity_stay (opportunity_id, stage_id, created_at, owner_id, days,"
+    " since) VALUES (:opp, :stage, :at, :owner, :days, :since)")
+
+
+def _stays(rows: list[dict]) -> list[dict]:
+    """A stay or two of each opportunity (its creation time and owner copied), ended or
+    going on."""
+    stays = []
+    for row in rows:
+        for k, stage in enumerate(sorted({row["stage"], row["furthest"] or row["stage"]})):
+            going_on = k == 0 and row["id"] % 2 == 0
+            stays.append({"opp": row["id"], "stage": stage, "at": row["at"],
+                          "owner": row["owner"], "days": row["id"] / 7 + k,
+                          "since": datetime(2026, 5, row["id"] % 28 + 1, 6) if going_on
+                          else None})
+    return stays
+
+
+def _recount_stays(stays: list[dict]) -> dict:
+    counted = defaultdict(lambda: [0, 0.0, 0, 0.0])
+    for stay in stays:
+        figures = counted[(stay["stage"], date(stay["at"].year, stay["at"].month, 1),
+                           stay["owner"])]
+        figures[0] += 1
+        figures[1] += stay["days"]
+        if stay["since"] is not None:
+            figures[2] += 1
+            figures[3] += (stay["since"] - datetime(2000, 1, 1)).total_seconds() / 86400
+    return {key: tuple(figures) for key, figures in counted.items()}
+
+
+def _kept_stays(conn) -> dict:
+    kept = {}
+    for row in conn.execute(text(
+            "SELECT stage_id, month, owner_id, stays, days, ongoing, since_days"
+            " FROM crm_funnel_stay_month WHERE stays <> 0")):
+        month = row.month if isinstance(row.month, date) else date.fromisoformat(row.month)
+        kept[(row.stage_id, month, row.owner_id)] = (row.stays, row.days, row.ongoing,
+                                                     row.since_days)
+    return kept
+
+
+def _assert_same_stays(got: dict, expected: dict) -> None:
+    assert got.keys() == expected.keys()
+    for key, (stays, days, ongoing, since_days) in expected.items():
+        assert (got[key][0], got[key][2]) == (stays, ongoing), key
+        assert got[key][1] == pytest.approx(days, abs=1e-6), key
+        assert got[key][3] == pytest.approx(since_days, abs=1e-6), key
 
 
 def test_the_aggregate_is_counted_kept_and_the_way_back_works(make_app, empty_database_url):
@@ -104,11 +155,14 @@ def test_the_aggregate_is_counted_kept_and_the_way_back_works(make_app, empty_da
                 "SELECT id FROM crm_stage ORDER BY sequence, id")).scalars())
             rows = _rows(stages, owners)
             conn.execute(OPPORTUNITY, [{**row, "account": account} for row in rows])
+            stays = _stays(rows)
+            conn.execute(STAY, stays)
 
         flask_migrate.upgrade(revision="0022_crm_funnel_month")
         with db.engine.connect() as conn:
             _assert_same(_kept(conn), _recount(rows))
-            assert len(_triggers(conn)) >= 2
+            _assert_same_stays(_kept_stays(conn), _recount_stays(stays))
+            assert len(_triggers(conn)) >= 4
 
         # Kept from now on: an insert, an update of what it counts, a delete.
         new = {**rows[1], "id": 100, "at": datetime(2026, 4, 30, 23, 59), "cycle": 2.5,
@@ -120,21 +174,29 @@ def test_the_aggregate_is_counted_kept_and_the_way_back_works(make_app, empty_da
                 " estimated_value = 7.5 WHERE id = 2"),
                 {"stage": stages[-1], "owner": owners[1]})
             conn.execute(text("UPDATE crm_opportunity SET title = 'Nada' WHERE id = 3"))
-            conn.execute(text("DELETE FROM crm_opportunity WHERE id = 4"))
+            conn.execute(text("DELETE FROM crm_opportunity WHERE id = 4"))  # and its stays
+            conn.execute(text("UPDATE crm_opportunity_stay SET since = NULL, days = 9.5"
+                              " WHERE opportunity_id = 2"))
+        stays = [stay for stay in stays if stay["opp"] != 4]
+        for stay in stays:
+            if stay["opp"] == 2:
+                stay.update(since=None, days=9.5)
         changed = [row for row in rows if row["id"] != 4] + [new]
         second = next(row for row in changed if row["id"] == 2)
         second.update(stage=stages[-1], owner=owners[1], value=Decimal("7.50"))
         with db.engine.connect() as conn:
             _assert_same(_kept(conn), _recount(changed))
+            _assert_same_stays(_kept_stays(conn), _recount_stays(stays))
         db.session.remove()
 
         flask_migrate.downgrade(revision="0021_crm_duplicate_candidates")
-        assert "crm_funnel_month" not in inspect(db.engine).get_table_names()
+        tables = inspect(db.engine).get_table_names()
+        assert not {"crm_funnel_month", "crm_funnel_stay_month"} & set(tables)
         with db.engine.begin() as conn:
             assert _triggers(conn) == set()
             if conn.dialect.name == "postgresql":
                 assert conn.execute(text(
-                    "SELECT count(*) FROM pg_proc WHERE proname = 'crm_opportunity_funnel'")
+                    "SELECT count(*) FROM pg_proc WHERE proname LIKE 'crm_opportunity%funnel'")
                 ).scalar() == 0
             # The opportunities are written as before, without the table.
             conn.execute(OPPORTUNITY, {**new, "id": 101, "account": account})

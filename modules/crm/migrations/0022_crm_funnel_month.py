@@ -1,11 +1,13 @@
-"""crm: the funnel report's monthly aggregate, kept by triggers (issue 15)
+"""crm: the funnel report's monthly aggregates, kept by triggers (issue 15)
 
 ``crm_funnel_month``: the opportunities counted by the UTC month of their creation,
 owner, current stage, status and furthest stage (count, value in cents, the won ones'
-cycle days and how many), counted here from the existing opportunities and kept from now
-on by triggers on ``crm_opportunity`` (SQLite triggers; a plpgsql function on
+cycle days and how many); ``crm_funnel_stay_month``: their stays (crm 0012) by stage,
+month and owner (how many, ended days, how many go on and the sum of their starts).
+Counted here from the existing rows and kept from now on by triggers on
+``crm_opportunity`` and ``crm_opportunity_stay`` (SQLite triggers; plpgsql functions on
 PostgreSQL), in the same transaction as each write. The way back drops the triggers, the
-function and the table.
+functions and the tables.
 
 Revision ID: 0022_crm_funnel_month
 Revises: 0021_crm_duplicate_candidates
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from modules.crm.models.funnel_month import (
-    backfill_statement,
+    backfill_statements,
     drop_statements,
     trigger_statements,
 )
@@ -43,20 +45,34 @@ def upgrade():
         sa.PrimaryKeyConstraint("stage_id", "status", "furthest_stage_id", "month",
                                 "owner_id", name=op.f("pk_crm_funnel_month")),
     )
+    op.create_table(
+        "crm_funnel_stay_month",
+        sa.Column("stage_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("stays", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Float(), nullable=False),
+        sa.Column("ongoing", sa.Integer(), nullable=False),
+        sa.Column("since_days", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("stage_id", "month", "owner_id",
+                                name=op.f("pk_crm_funnel_stay_month")),
+    )
     # Kept, then counted: once the triggers exist (on PostgreSQL CREATE TRIGGER also
     # locks crm_opportunity against writes until this transaction ends) every write is
     # counted by them; what one counted before the backfill is wiped and counted again
     # by it, so nothing is counted twice or missed.
     for statement in trigger_statements(dialect):
         op.execute(statement)
-    op.execute("DELETE FROM crm_funnel_month")
-    op.execute(backfill_statement(dialect))
+    for statement in backfill_statements(dialect):
+        op.execute(statement)
     if dialect == "postgresql":
         op.execute("ANALYZE crm_funnel_month")
+        op.execute("ANALYZE crm_funnel_stay_month")
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
     for statement in drop_statements(dialect):
         op.execute(statement)
+    op.drop_table("crm_funnel_stay_month")
     op.drop_table("crm_funnel_month")

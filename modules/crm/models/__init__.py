@@ -6,7 +6,7 @@ from .contact import AccountContact, Contact
 from .draft import OpportunityDraft
 from .duplicates import DuplicateDismissal, DuplicateKey
 from .events import AccountEvent
-from .funnel_month import FunnelMonth
+from .funnel_month import FunnelMonth, FunnelStayMonth
 from .lookup_cache import CnpjLookup
 from .merge import MergeLog
 from .pipeline import (
@@ -40,6 +40,7 @@ __all__ = [
     "DuplicateDismissal",
     "DuplicateKey",
     "FunnelMonth",
+    "FunnelStayMonth",
     "LossReason",
     "Opportunity",
     "OpportunityChange",

@@ -1,6 +1,7 @@
-"""The funnel report's monthly aggregate (crm 0022, issue 15): the opportunities counted
+"""The funnel report's monthly aggregates (crm 0022, issue 15): the opportunities counted
 by the UTC calendar month of their creation, owner, current stage, status and furthest
-stage, kept by database triggers in the same transaction as the opportunities.
+stage, and their stays by stage, month and owner, kept by database triggers in the same
+transaction as the opportunities and stays.
 
 ``crm_funnel_month`` (month, owner_id, stage_id, status, furthest_stage_id) ->
 opportunities (how many), value_cents (the sum of their estimated values, in cents: exact
@@ -19,18 +20,27 @@ delete the old row's is subtracted; after an update of a column the aggregate de
 (and only when one of them really changed: the trigger's WHEN) the old contribution is
 subtracted and the new one added. A key whose opportunities all left keeps a row of
 zeros (it adds nothing to a report).
+
+``crm_funnel_stay_month`` (stage_id, month, owner_id) -> stays, days (the ended stays'
+days), ongoing (how many stays go on) and since_days (the sum of those ones' starts, in
+days from :data:`ORIGIN`): the report's days in stage up to its "as of" are then
+``days + ongoing * (as_of - ORIGIN) - since_days``, summed over the whole months. Kept by
+triggers on ``crm_opportunity_stay`` likewise (the summary's refresh deletes and inserts
+stays; an opportunity's or a stage's deletion cascades to them).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from sqlalchemy import DDL, BigInteger, Date, Float, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from erp.db import db
 
-from .pipeline import Opportunity
+from .pipeline import Opportunity, OpportunityStay
 
 
 class FunnelMonth(db.Model):
@@ -52,16 +62,114 @@ class FunnelMonth(db.Model):
     cycles: Mapped[int] = mapped_column(Integer, default=0)
 
 
-TABLE = "crm_funnel_month"
-SOURCE = "crm_opportunity"
-KEY = ("stage_id", "status", "furthest_stage_id", "month", "owner_id")
-# The opportunity's columns the aggregate reads: an UPDATE of any other is no change.
-DEPENDS_ON = ("created_at", "owner_id", "stage_id", "status", "furthest_stage_id",
-              "estimated_value", "cycle_days")
+class FunnelStayMonth(db.Model):
+    """The stays (crm_opportunity_stay) of one (stage, month of the opportunity's
+    creation, owner): how many, their ended days, how many go on and the sum of those
+    ones' starts in days from :data:`ORIGIN`; written by the triggers only."""
+
+    __tablename__ = "crm_funnel_stay_month"
+
+    stage_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0: none
+    stays: Mapped[int] = mapped_column(Integer, default=0)
+    days: Mapped[float] = mapped_column(Float, default=0.0)
+    ongoing: Mapped[int] = mapped_column(Integer, default=0)
+    since_days: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-def _sqlite_values(row: str) -> dict[str, str]:
-    """Each aggregate column's value for one opportunity row (``new``/``old``), SQLite."""
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregate kept by triggers: its table, the table it counts, its key and figures
+    as SQL of one source row (``row``: ``new``/``old``, ``NEW``/``OLD``) per dialect, and
+    the source's columns they read (an UPDATE of any other is no change)."""
+
+    table: str
+    source: str
+    key: tuple[str, ...]
+    figures: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    sqlite: Callable[[str], dict[str, str]]
+    postgresql: Callable[[str], dict[str, str]]
+
+    @property
+    def function(self) -> str:
+        return f"{self.source}_funnel"
+
+    def values(self, dialect: str, row: str) -> dict[str, str]:
+        return (self.sqlite if dialect == "sqlite" else self.postgresql)(row)
+
+    def _add(self, values: dict[str, str]) -> str:
+        columns = (*self.key, *self.figures)
+        added = ", ".join(f"{name} = {self.table}.{name} + excluded.{name}"
+                          for name in self.figures)
+        return (f"INSERT INTO {self.table} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
+                f"VALUES ({', '.join(values[name] for name in columns)}) "
+                f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {added};")
+
+    def _subtract(self, values: dict[str, str]) -> str:
+        taken = ", ".join(f"{name} = {name} - {values[name]}" for name in self.figures)
+        where = " AND ".join(f"{name} = {values[name]}" for name in self.key)
+        return f"UPDATE {self.table} SET {taken} WHERE {where};"  # noqa: S608  # nosec B608 (names from this module)
+
+    def _changed(self, distinct: str) -> str:
+        return " OR ".join(f"old.{name} {distinct} new.{name}" for name in self.depends_on)
+
+    def sqlite_statements(self) -> list[str]:
+        new, old = self.values("sqlite", "new"), self.values("sqlite", "old")
+        source, columns = self.source, ", ".join(self.depends_on)
+        return [
+            f"CREATE TRIGGER {source}_funnel_ai AFTER INSERT ON {source} "
+            f"BEGIN {self._add(new)} END",
+            f"CREATE TRIGGER {source}_funnel_ad AFTER DELETE ON {source} "
+            f"BEGIN {self._subtract(old)} END",
+            f"CREATE TRIGGER {source}_funnel_au AFTER UPDATE OF {columns} ON {source} "
+            f"FOR EACH ROW WHEN {self._changed('IS NOT')} "
+            f"BEGIN {self._subtract(old)} {self._add(new)} END",
+        ]
+
+    def postgresql_statements(self) -> list[str]:
+        new, old = self.values("postgresql", "NEW"), self.values("postgresql", "OLD")
+        source, function, columns = self.source, self.function, ", ".join(self.depends_on)
+        return [
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
+            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self._subtract(old)} END IF; "
+            f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {self._add(new)} END IF; "
+            "RETURN NULL; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER {function}_aid AFTER INSERT OR DELETE ON {source} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+            f"CREATE TRIGGER {function}_au AFTER UPDATE OF {columns} ON {source} "
+            f"FOR EACH ROW WHEN ({self._changed('IS DISTINCT FROM')}) "
+            f"EXECUTE FUNCTION {function}()",
+        ]
+
+    def trigger_statements(self, dialect: str) -> list[str]:
+        if dialect == "sqlite":
+            return self.sqlite_statements()
+        return self.postgresql_statements()
+
+    def drop_statements(self, dialect: str) -> list[str]:
+        if dialect == "sqlite":
+            return [f"DROP TRIGGER IF EXISTS {self.source}_funnel_{s}"
+                    for s in ("ai", "ad", "au")]
+        return [f"DROP TRIGGER IF EXISTS {self.function}_aid ON {self.source}",
+                f"DROP TRIGGER IF EXISTS {self.function}_au ON {self.source}",
+                f"DROP FUNCTION IF EXISTS {self.function}()"]
+
+    def backfill_statement(self, dialect: str) -> str:
+        """Count the source's rows already there (the migration's upgrade; also a
+        rebuild after emptying the table)."""
+        values = self.values(dialect, self.source)
+        columns = (*self.key, *self.figures)
+        keys = ", ".join(values[name] for name in self.key)
+        selected = ", ".join([*(values[name] for name in self.key),
+                              *(f"sum({values[name]})" for name in self.figures)])
+        return (f"INSERT INTO {self.table} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
+                f"SELECT {selected} FROM {self.source} GROUP BY {keys}")
+
+
+def _opportunity_sqlite(row: str) -> dict[str, str]:
+    """Each crm_funnel_month column's value for one opportunity row, SQLite."""
     return {
         "month": f"date({row}.created_at, 'start of month')",
         "owner_id": f"coalesce({row}.owner_id, 0)",
@@ -75,7 +183,7 @@ def _sqlite_values(row: str) -> dict[str, str]:
     }
 
 
-def _postgresql_values(row: str) -> dict[str, str]:
+def _opportunity_postgresql(row: str) -> dict[str, str]:
     return {
         "month": f"date_trunc('month', {row}.created_at AT TIME ZONE 'UTC')::date",
         "owner_id": f"coalesce({row}.owner_id, 0)",
@@ -89,91 +197,85 @@ def _postgresql_values(row: str) -> dict[str, str]:
     }
 
 
-FIGURES = ("opportunities", "value_cents", "cycle_days", "cycles")
+OPPORTUNITIES = Aggregate(
+    table="crm_funnel_month", source="crm_opportunity",
+    key=("stage_id", "status", "furthest_stage_id", "month", "owner_id"),
+    figures=("opportunities", "value_cents", "cycle_days", "cycles"),
+    depends_on=("created_at", "owner_id", "stage_id", "status", "furthest_stage_id",
+                "estimated_value", "cycle_days"),
+    sqlite=_opportunity_sqlite, postgresql=_opportunity_postgresql)
+
+# The days of the stays going on are counted up to the report's "as of": kept here as the
+# sum of their starts, in days from this origin, so the report's total is
+# days + ongoing x (as_of - ORIGIN) - since_days, all sums.
+ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _add(values: dict[str, str]) -> str:
-    columns = (*KEY, *FIGURES)
-    added = ", ".join(f"{name} = {TABLE}.{name} + excluded.{name}" for name in FIGURES)
-    return (f"INSERT INTO {TABLE} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
-            f"VALUES ({', '.join(values[name] for name in columns)}) "
-            f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {added};")
+def _stay_sqlite(row: str) -> dict[str, str]:
+    """Each crm_funnel_stay_month column's value for one stay row, SQLite (the days as
+    ``erp.reports.days_between`` counts them)."""
+    return {
+        "stage_id": f"{row}.stage_id",
+        "month": f"date({row}.created_at, 'start of month')",
+        "owner_id": f"coalesce({row}.owner_id, 0)",
+        "stays": "1",
+        "days": f"coalesce({row}.days, 0.0)",
+        "ongoing": f"({row}.since IS NOT NULL)",
+        "since_days": f"coalesce(julianday({row}.since) - julianday('2000-01-01'), 0.0)",
+    }
 
 
-def _subtract(values: dict[str, str]) -> str:
-    taken = ", ".join(f"{name} = {name} - {values[name]}" for name in FIGURES)
-    where = " AND ".join(f"{name} = {values[name]}" for name in KEY)
-    return f"UPDATE {TABLE} SET {taken} WHERE {where};"  # noqa: S608  # nosec B608 (names from this module)
+def _stay_postgresql(row: str) -> dict[str, str]:
+    return {
+        "stage_id": f"{row}.stage_id",
+        "month": f"date_trunc('month', {row}.created_at AT TIME ZONE 'UTC')::date",
+        "owner_id": f"coalesce({row}.owner_id, 0)",
+        "stays": "1",
+        "days": f"coalesce({row}.days, 0.0)",
+        "ongoing": f"CASE WHEN {row}.since IS NULL THEN 0 ELSE 1 END",
+        "since_days": (f"coalesce(EXTRACT(EPOCH FROM ({row}.since - "
+                       "TIMESTAMPTZ '2000-01-01 00:00:00+00')) / 86400.0, 0.0)"),
+    }
 
 
-def _changed(distinct: str) -> str:
-    return " OR ".join(f"old.{name} {distinct} new.{name}" for name in DEPENDS_ON)
+STAYS = Aggregate(
+    table="crm_funnel_stay_month", source="crm_opportunity_stay",
+    key=("stage_id", "month", "owner_id"),
+    figures=("stays", "days", "ongoing", "since_days"),
+    depends_on=("stage_id", "created_at", "owner_id", "days", "since"),
+    sqlite=_stay_sqlite, postgresql=_stay_postgresql)
 
-
-def sqlite_statements() -> list[str]:
-    new, old = _sqlite_values("new"), _sqlite_values("old")
-    columns = ", ".join(DEPENDS_ON)
-    return [
-        f"CREATE TRIGGER {SOURCE}_funnel_ai AFTER INSERT ON {SOURCE} BEGIN {_add(new)} END",
-        f"CREATE TRIGGER {SOURCE}_funnel_ad AFTER DELETE ON {SOURCE} "
-        f"BEGIN {_subtract(old)} END",
-        f"CREATE TRIGGER {SOURCE}_funnel_au AFTER UPDATE OF {columns} ON {SOURCE} "
-        f"FOR EACH ROW WHEN {_changed('IS NOT')} BEGIN {_subtract(old)} {_add(new)} END",
-    ]
-
-
-FUNCTION = f"{SOURCE}_funnel"
-
-
-def postgresql_statements() -> list[str]:
-    new, old = _postgresql_values("NEW"), _postgresql_values("OLD")
-    columns = ", ".join(DEPENDS_ON)
-    return [
-        f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger AS $$ BEGIN "
-        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_subtract(old)} END IF; "
-        f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {_add(new)} END IF; "
-        "RETURN NULL; END $$ LANGUAGE plpgsql",
-        f"CREATE TRIGGER {FUNCTION}_aid AFTER INSERT OR DELETE ON {SOURCE} "
-        f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
-        f"CREATE TRIGGER {FUNCTION}_au AFTER UPDATE OF {columns} ON {SOURCE} "
-        f"FOR EACH ROW WHEN ({_changed('IS DISTINCT FROM')}) EXECUTE FUNCTION {FUNCTION}()",
-    ]
+AGGREGATES = (OPPORTUNITIES, STAYS)
 
 
 def trigger_statements(dialect: str) -> list[str]:
-    return sqlite_statements() if dialect == "sqlite" else postgresql_statements()
+    return [s for aggregate in AGGREGATES for s in aggregate.trigger_statements(dialect)]
 
 
 def drop_statements(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {SOURCE}_funnel_{s}" for s in ("ai", "ad", "au")]
-    return [f"DROP TRIGGER IF EXISTS {FUNCTION}_aid ON {SOURCE}",
-            f"DROP TRIGGER IF EXISTS {FUNCTION}_au ON {SOURCE}",
-            f"DROP FUNCTION IF EXISTS {FUNCTION}()"]
+    return [s for aggregate in AGGREGATES for s in aggregate.drop_statements(dialect)]
 
 
-def backfill_statement(dialect: str) -> str:
-    """Count the opportunities already there (the migration's upgrade; also a rebuild
-    after ``DELETE FROM crm_funnel_month``)."""
-    values = (_sqlite_values if dialect == "sqlite" else _postgresql_values)(SOURCE)
-    columns = (*KEY, *FIGURES)
-    keys = ", ".join(values[name] for name in KEY)
-    figures = {"opportunities": "count(*)", "value_cents": f"sum({values['value_cents']})",
-               "cycle_days": f"sum({values['cycle_days']})", "cycles": f"sum({values['cycles']})"}
-    selected = ", ".join([*(values[name] for name in KEY), *(figures[n] for n in FIGURES)])
-    return (f"INSERT INTO {TABLE} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
-            f"SELECT {selected} FROM {SOURCE} GROUP BY {keys}")
+def backfill_statements(dialect: str) -> list[str]:
+    """Empty both aggregates and count the rows already there."""
+    statements = []
+    for aggregate in AGGREGATES:
+        statements.append(f"DELETE FROM {aggregate.table}")  # noqa: S608  # nosec B608 (names from this module)
+        statements.append(aggregate.backfill_statement(dialect))
+    return statements
 
 
-def _install(table) -> None:
-    # Created after crm_opportunity (create_all orders by dependency), and its triggers
-    # with it.
-    table.add_is_dependent_on(Opportunity.__table__)
-    for statement in sqlite_statements():
+def _install(model, source, aggregate: Aggregate) -> None:
+    # Created after its source table (create_all orders by dependency), and its
+    # triggers with it.
+    table = model.__table__
+    table.add_is_dependent_on(source.__table__)
+    for statement in aggregate.sqlite_statements():
         event.listen(table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-    for statement in postgresql_statements():
+    for statement in aggregate.postgresql_statements():
         event.listen(table, "after_create",
                      DDL(statement.replace("%", "%%")).execute_if(dialect="postgresql"))
 
 
-_install(FunnelMonth.__table__)
+_install(FunnelMonth, Opportunity, OPPORTUNITIES)
+_install(FunnelStayMonth, OpportunityStay, STAYS)

@@ -51,18 +51,21 @@ length. The record scope and the owner/team filters apply to the aggregate's own
 the opportunities'. Both parts are one statement, each read from an index that leads
 with what it groups by: the aggregate's key (stage, status, furthest stage, month,
 owner), one month range per group; the opportunities' covering index (crm 0013), one
-created_at range per group; no sort. The days in stage read the stays' index (stage,
-created_at) over the period (crm 0012).
+created_at range per group; no sort. The days in stage are split the same way: the whole
+months from ``crm_funnel_stay_month`` (the stays' days, and the stays going on counted
+up to ``as_of`` from the sum of their starts), the edges from the stays' index (stage,
+created_at) (crm 0012).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import Float, case, func, literal, select, union_all
 
 from erp.db import db
 
@@ -72,10 +75,12 @@ from ..models import (
     STATUS_WON,
     STATUSES,
     FunnelMonth,
+    FunnelStayMonth,
     Opportunity,
     OpportunityStay,
     Stage,
 )
+from ..models.funnel_month import ORIGIN as STAYS_ORIGIN
 from ..services.funnel_summary import stay_days
 from .filters import Filters, people_clauses
 
@@ -297,27 +302,64 @@ def _reached(groups, ordered) -> dict[int, tuple]:
     return figures
 
 
-def days_select(user, filters: Filters, stage_ids, as_of: datetime):
-    """Per stage of the cohort's stays: the total days spent in it up to ``as_of`` and
-    how many of the cohort spent them (one stay row per opportunity and stage). Only
-    today's ``stage_ids`` count, each one created_at range of the (stage, created_at)
-    index, in the GROUP BY's order."""
+def _stay_days(user, filters: Filters, stage_ids, as_of: datetime, start_at, end_before,
+               sign: int):
+    """Per stage, the stays of the cohort's opportunities created in [start_at,
+    end_before): their total days up to ``as_of`` and how many (one stay row per
+    opportunity and stage), each times ``sign``. Only today's ``stage_ids`` count, each
+    one created_at range of the (stage, created_at) index, in the GROUP BY's order."""
     stay = OpportunityStay
-    return (select(stay.stage_id, func.sum(stay_days(as_of)).label("days"),
-                   func.count().label("opportunities"))
+    return (select(stay.stage_id, (sign * func.sum(stay_days(as_of))).label("days"),
+                   (sign * func.count()).label("opportunities"))
             .where(stay.stage_id.in_(stage_ids),
-                   stay.created_at >= filters.start_at, stay.created_at < filters.end_before,
+                   stay.created_at >= start_at, stay.created_at < end_before,
                    *people_clauses(stay.owner_id, user, filters))
             .group_by(stay.stage_id))
+
+
+def _month_stay_days(user, filters: Filters, stage_ids, as_of: datetime, first: date,
+                     after: date):
+    """The same for the whole UTC months [first, after), from the stays' aggregate
+    (crm 0022): the ended days, plus each stay going on up to ``as_of`` (from its start,
+    kept as a sum of days from the aggregate's origin)."""
+    month = FunnelStayMonth
+    until = (as_of - STAYS_ORIGIN).total_seconds() / 86400
+    return (select(month.stage_id,
+                   (func.sum(month.days) + func.sum(month.ongoing) * literal(until, Float)
+                    - func.sum(month.since_days)).label("days"),
+                   func.sum(month.stays).label("opportunities"))
+            .where(month.stage_id.in_(stage_ids), month.month >= first, month.month < after,
+                   *people_clauses(month.owner_id, user, filters))
+            .group_by(month.stage_id))
+
+
+def days_select(user, filters: Filters, stage_ids, as_of: datetime):
+    """Per stage of the cohort's stays: the total days spent in it up to ``as_of`` and
+    how many of the cohort spent them; the period split as :func:`groups_select` splits
+    it (several rows of one stage add up)."""
+    parts = period_parts(filters.start_at, filters.end_before)
+    selects = []
+    if parts.months:
+        selects.append(_month_stay_days(user, filters, stage_ids, as_of, *parts.months))
+    for start_at, end_before, sign in parts.ranges:
+        selects.append(_stay_days(user, filters, stage_ids, as_of, start_at, end_before,
+                                  sign))
+    if not selects:
+        selects = [_stay_days(user, filters, stage_ids, as_of, filters.start_at,
+                              filters.start_at, 1)]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 def _days_in_stage(user, filters: Filters, ordered, as_of: datetime) -> dict[int, Decimal]:
     """stage id -> average days the cohort's opportunities spent in it; one query. A
     stay counts for its stage whatever it was called then (a renamed stage keeps them)."""
     ids = [stage.id for stage in ordered]
-    return {row.stage_id: _tenth(float(row.days) / row.opportunities)
-            for row in db.session.execute(days_select(user, filters, ids, as_of))
-            if row.opportunities}
+    days, opportunities = defaultdict(float), defaultdict(int)
+    for row in db.session.execute(days_select(user, filters, ids, as_of)):
+        days[row.stage_id] += float(row.days or 0)
+        opportunities[row.stage_id] += int(row.opportunities)
+    return {stage_id: _tenth(days[stage_id] / count)
+            for stage_id, count in opportunities.items() if count}
 
 
 def _totals(groups) -> dict:
