@@ -28,6 +28,12 @@ from tests.crm.plans import default_statistics, full_scans  # noqa: F401 (a fixt
 from tests.finance.conftest import TODAY
 from tests.reporting import captured, html_table, queries_for
 
+
+def table_reads(plan: str) -> set[str]:
+    from tests.finance.test_dashboard_plans import table_reads as reads
+
+    return reads(plan)
+
 SCOPES = ["finance", "manager", "rep_a"]  # all, team, own
 OWNERS = ["rep_a", "rep_b", "rep_c", "manager"]
 
@@ -135,6 +141,18 @@ def test_the_same_figures_as_before(app, users, make_account, who):
             **{n: sum((row[i + 1] for row in overdue), Decimal("0.00"))
                for i, n in enumerate(reports.REPORT_FIGURES)},
             "accounts": len(overdue)}
+        # The report's pages (OverduePage): the same rows in the same order, the same
+        # totals over all of them, page after page (and past the end).
+        paged = []
+        for page in range(1, len(overdue) // 3 + 3):
+            pagination = reports.OverduePage(user=user, filters=filters, page=page,
+                                             per_page=3, max_per_page=None, error_out=False)
+            assert pagination.totals == report_totals
+            assert pagination.total == len(overdue)
+            paged += [(row.account_id, *(money(getattr(row, n))
+                                         for n in reports.REPORT_FIGURES))
+                      for row in pagination.items]
+        assert paged == overdue
 
 
 def test_the_report_owner_and_team_filters_stay_within_the_scope(app, users, make_account):
@@ -202,19 +220,25 @@ def test_driven_from_the_balances_by_owner_never_the_accounts(
         response.get_data()  # a streamed CSV runs its queries while it is read
     assert response.status_code == 200
     found = aggregates(seen)
-    # One aggregate for a page (its rows and the totals over every debtor); the CSV sums
-    # the totals, then streams every row.
-    assert len(found) == (2 if "csv" in url else 1), [sql for sql, _ in found]
+    # A page: the accounts ranked by what they owe overdue (one sum per receivable, the
+    # count over all of them) and the page's accounts' buckets, two groupings; the totals
+    # from the sums by owner and day. The CSV sums the totals, then streams every row.
+    assert len(found) == 2, [sql for sql, _ in found]
     for sql, params in found:
         plan = explain(app, sql, params, hash_groups=False)
         with app.app_context():
             sqlite = db.engine.dialect.name == "sqlite"
             assert not full_scans(plan, "crm_account"), plan
+            assert not full_scans(plan, "finance_receivable_balance"), plan
         # The receivables' balances alone (finance 0005), not the receivables and their
         # payments, nor each debtor's account for its owner.
         assert not re.search(r"(SCAN|SEARCH|on) (finance_receivable|finance_payment)\b"
                              r"(?!_balance)", plan), plan
-        if sqlite:
+        page_buckets = "GROUP BY finance_receivable_balance.account_id" in sql
+        if page_buckets:  # the page's few accounts, by the balances' account index
+            assert "csv" not in url
+            assert re.search(r"account_id=\?|Index Cond: \(account_id = ANY", plan), plan
+        elif sqlite:
             # In the index's order (owner, account): the groups need no sort; each
             # account only by its primary key (the page's names).
             assert re.search(r"(SCAN|SEARCH) finance_receivable_balance USING COVERING INDEX",
@@ -229,6 +253,10 @@ def test_driven_from_the_balances_by_owner_never_the_accounts(
             assert not re.search(r"Sort Key: finance_receivable_balance\.owner_id", plan), plan
             if " on crm_account" in plan:  # the accounts by primary key
                 assert re.search(r"Index Cond: \(id = ", plan), plan
+    if "csv" not in url:  # the totals: the sums by owner and day, by key
+        [(sql, params)] = [(q, p) for q, p in seen if "FROM finance_receivable_day" in q]
+        plan = explain(app, sql, params)
+        assert table_reads(plan) - {"auth_user"} == {"finance_receivable_day"}, plan
 
 
 @pytest.mark.parametrize("url", PAGES)

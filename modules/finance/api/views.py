@@ -184,10 +184,8 @@ def aging_report(args):
     """
     filters = reports.AgingFilters(as_of=args.get("as_of") or _today(),
                                    owner_id=args.get("owner_id"), team_id=args.get("team_id"))
-    page = services.DebtorsPage(
-        debtors=reports.overdue_debtors(current_user, filters), order="overdue",
-        figures=reports.REPORT_FIGURES, page=args["page"], per_page=args["limit"],
-        max_per_page=None, error_out=False)
+    page = reports.OverduePage(user=current_user, filters=filters, page=args["page"],
+                               per_page=args["limit"], max_per_page=None, error_out=False)
     rows = [{"account_id": row.account_id, "name": row.name,
              **{name: services.to_money(getattr(row, name))
                 for name in reports.REPORT_FIGURES}} for row in page.items]

@@ -107,16 +107,18 @@ def with_names(debtors, order: str):
     """``debtors`` (a subquery with ``account_id``) with each account's ``name``: its legal
     name, after its trade name when it has another one ("Silva — Silva Comércio de Peças
     Ltda."), so two accounts with the same trade name are told apart (issue 17). Largest
-    ``order`` first. The name is a scalar subquery: a primary-key probe for each of these
-    rows, where a join may be hashed over every account (PostgreSQL did, for the CSV of
-    every debtor)."""
+    ``order`` first (to the cent). The name is a scalar subquery: a primary-key probe for
+    each of these rows, where a join may be hashed over every account (PostgreSQL did,
+    for the CSV of every debtor)."""
     trade = func.coalesce(Account.trade_name, "")
     name = (select(case((trade.in_(["", Account.legal_name]), Account.legal_name),
                         else_=Account.trade_name + " — " + Account.legal_name))
             .where(Account.id == debtors.c.account_id).correlate_except(Account)
             .scalar_subquery())
+    # By the amount in cents: equal amounts by account (on SQLite, sums of floats differ
+    # in the last bits with the order they were added in).
     return (select(debtors, name.label("name"))
-            .order_by(debtors.c[order].desc(), debtors.c.account_id))
+            .order_by(func.round(debtors.c[order], 2).desc(), debtors.c.account_id))
 
 
 def debtors_totals(debtors, figures) -> dict:
@@ -147,7 +149,7 @@ class DebtorsPage(Pagination):
                        *(func.sum(debtors.c[name]).over().label(f"all_{name}")
                          for name in figures),
                        func.count().over().label("debtors"))
-                .order_by(key.desc(), debtors.c.account_id)
+                .order_by(func.round(key, 2).desc(), debtors.c.account_id)
                 .limit(self.per_page).offset((self.page - 1) * self.per_page)
                 .subquery("page"))
         rows = db.session.execute(with_names(page, order)).all()
