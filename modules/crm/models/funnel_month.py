@@ -131,11 +131,18 @@ class Aggregate:
     def postgresql_statements(self) -> list[str]:
         new, old = self.values("postgresql", "NEW"), self.values("postgresql", "OLD")
         source, function, columns = self.source, self.function, ", ".join(self.depends_on)
+        # An update that moves a row to another key touches the two keys' rows in the
+        # key's order (the lower first), so that two transactions moving rows between the
+        # same two keys in opposite directions wait for each other instead of deadlocking.
+        lower = (f"ROW({', '.join(new[name] for name in self.key)}) < "
+                 f"ROW({', '.join(old[name] for name in self.key)})")
         return [
             f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
+            f"IF TG_OP = 'UPDATE' AND {lower} THEN {self._add(new)} {self._subtract(old)} "
+            "ELSE "
             f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self._subtract(old)} END IF; "
             f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {self._add(new)} END IF; "
-            "RETURN NULL; END $$ LANGUAGE plpgsql",
+            "END IF; RETURN NULL; END $$ LANGUAGE plpgsql",
             f"CREATE TRIGGER {function}_aid AFTER INSERT OR DELETE ON {source} "
             f"FOR EACH ROW EXECUTE FUNCTION {function}()",
             f"CREATE TRIGGER {function}_au AFTER UPDATE OF {columns} ON {source} "
