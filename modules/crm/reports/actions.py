@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, false, func, select
+from sqlalchemy import and_, case, false, func, select, true
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import True_
 
@@ -99,10 +99,13 @@ def _people(column, user, filters: Filters) -> list:
     return clauses
 
 
-def _where(user, filters: Filters, actions=Action.__table__) -> list:
+def _where(user, filters: Filters, actions=Action.__table__, status: str | None = None
+           ) -> list:
     c = actions.c
-    clauses = [*_people(c.user_id, user, filters),
-               c.done.in_([False, True]),  # a range per value: the index's second column
+    # a range per value of the index's second column: both, or the status's one
+    done = (c.done.in_([False, True]) if not status
+            else c.done == (true() if status == DONE else false()))
+    clauses = [*_people(c.user_id, user, filters), done,
                c.archived == false(),  # left out, as from the timeline and agenda
                c.at >= filters.start_at, c.at < filters.end_before]
     if filters.kind:
@@ -166,9 +169,10 @@ def actions_report(user, filters: Filters, now: datetime) -> ActionsReport:
 
 def actions_list(user, filters: Filters, status: str | None, now: datetime):
     """The drill-down: the SELECT of the actions behind one cell, newest first."""
-    statement = select(Action).where(*_where(user, filters))
-    if status:
-        statement = statement.where(status_clause(status, now))
+    statement = select(Action).where(*_where(user, filters, status=status))
+    if status in (PLANNED, OVERDUE):  # ``done`` is in _where: not twice (PostgreSQL would
+        # count it twice, expect a row or so and join every action before sorting them)
+        statement = statement.where(Action.at >= now if status == PLANNED else Action.at < now)
     return (statement
             .options(joinedload(Action.account).lazyload("*"),
                      joinedload(Action.user).lazyload("*"),
