@@ -11,7 +11,9 @@ plan, checked by their plan tests), so there it is the table under the same name
 
 Usage: ``actions = indexed_by(Action.__table__, "ix_crm_action_user_open")``, then the
 statement reads ``actions.c.<column>`` (an alias named as the table, so the SQL reads
-``FROM crm_action AS crm_action INDEXED BY ix_crm_action_user_open``).
+``FROM crm_action AS crm_action INDEXED BY ix_crm_action_user_open``). Under the
+table's own name, so one per SELECT level: a subquery of its own (as the agenda's two
+counts) may have another; a correlated one naming the same table would be shadowed by it.
 """
 
 from __future__ import annotations
