@@ -275,6 +275,33 @@ def test_the_aggregate_is_the_opportunities_after_any_commands(
         assert len({key[3] for key in kept()}) > 1  # several months
 
 
+def test_the_apis_writes_are_counted(app, users, pipeline, api_client, make_account):
+    """Created, edited (value, stage, owner), moved, lost, reopened, won and archived
+    through the API (which deletes none): the aggregate follows each step."""
+    api = api_client("manager")
+    account = make_account("rep_a", legal_name="Conta API Ltda.")
+    created = api.post("/opportunities", json={
+        "title": "Pela API", "account_id": account, "owner_id": users["rep_a"],
+        "items": [{"description": "Licenças", "quantity": "3", "unit_price": "1234.56"}]})
+    assert created.status_code == 201, created.json
+    url = f"/opportunities/{created.json['id']}"
+    reason = next(iter(pipeline["reasons"].values()))
+    steps = [("patch", url, {"version": 1, "owner_id": users["rep_b"],
+                             "stage_id": pipeline["stages"]["Negociação"],
+                             "items": [{"description": "Uma", "unit_price": "99.90"}]}),
+             ("post", f"{url}/stage", {"stage_id": pipeline["stages"]["Prospecção"]}),
+             ("post", f"{url}/lost", {"loss_reason_id": reason}),
+             ("post", f"{url}/reopen", None), ("post", f"{url}/won", None),
+             ("post", f"{url}/archive", None)]
+    with app.app_context():
+        assert_aggregate_is_the_recount("created")
+        for method, path, body in steps:
+            response = getattr(api, method)(path, **({"json": body} if body else {}))
+            assert response.status_code == 200, (path, response.json)
+            assert_aggregate_is_the_recount(path)
+        db.session.remove()
+
+
 @pytest.mark.usefixtures("import_dir")
 def test_imported_opportunities_are_counted(app, users, pipeline, make_account):
     """The import flushes a batch of opportunities at a time (an executemany INSERT):
