@@ -24,6 +24,7 @@ from .pipeline import (
     opportunity_tags,
     opportunity_watchers,
 )
+from .pipeline_total import PipelineTotal
 from .service_type import ServiceType
 from .tag import Tag
 
@@ -47,6 +48,7 @@ __all__ = [
     "OpportunityDraft",
     "OpportunityItem",
     "OpportunityStay",
+    "PipelineTotal",
     "ServiceType",
     "Stage",
     "opportunity_tags",

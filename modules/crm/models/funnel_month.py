@@ -91,25 +91,37 @@ class Aggregate:
     depends_on: tuple[str, ...]
     sqlite: Callable[[str], dict[str, str]]
     postgresql: Callable[[str], dict[str, str]]
+    # Optional (crm 0023): the triggers' and function's name beside the source's (two
+    # aggregates of one table need two), and which source rows count, as SQL of one row
+    # on both dialects (None: every row): a row counts while it matches.
+    name: str = "funnel"
+    counts: Callable[[str], str] | None = None
 
     @property
     def function(self) -> str:
-        return f"{self.source}_funnel"
+        return f"{self.source}_{self.name}"
 
     def values(self, dialect: str, row: str) -> dict[str, str]:
         return (self.sqlite if dialect == "sqlite" else self.postgresql)(row)
 
-    def _add(self, values: dict[str, str]) -> str:
+    def _add(self, values: dict[str, str], row: str) -> str:
         columns = (*self.key, *self.figures)
         added = ", ".join(f"{name} = {self.table}.{name} + excluded.{name}"
                           for name in self.figures)
+        selected = ", ".join(values[name] for name in columns)
+        # Only a row that counts: a SELECT with its WHERE (which also tells SQLite's
+        # parser that ON CONFLICT is the upsert's, not a join's).
+        source = (f"VALUES ({selected})" if self.counts is None
+                  else f"SELECT {selected} WHERE {self.counts(row)}")
         return (f"INSERT INTO {self.table} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
-                f"VALUES ({', '.join(values[name] for name in columns)}) "
+                f"{source} "
                 f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {added};")
 
-    def _subtract(self, values: dict[str, str]) -> str:
+    def _subtract(self, values: dict[str, str], row: str) -> str:
         taken = ", ".join(f"{name} = {name} - {values[name]}" for name in self.figures)
         where = " AND ".join(f"{name} = {values[name]}" for name in self.key)
+        if self.counts is not None:
+            where += f" AND {self.counts(row)}"
         return f"UPDATE {self.table} SET {taken} WHERE {where};"  # noqa: S608  # nosec B608 (names from this module)
 
     def _changed(self, distinct: str) -> str:
@@ -119,13 +131,13 @@ class Aggregate:
         new, old = self.values("sqlite", "new"), self.values("sqlite", "old")
         source, columns = self.source, ", ".join(self.depends_on)
         return [
-            f"CREATE TRIGGER {source}_funnel_ai AFTER INSERT ON {source} "
-            f"BEGIN {self._add(new)} END",
-            f"CREATE TRIGGER {source}_funnel_ad AFTER DELETE ON {source} "
-            f"BEGIN {self._subtract(old)} END",
-            f"CREATE TRIGGER {source}_funnel_au AFTER UPDATE OF {columns} ON {source} "
+            f"CREATE TRIGGER {self.function}_ai AFTER INSERT ON {source} "
+            f"BEGIN {self._add(new, 'new')} END",
+            f"CREATE TRIGGER {self.function}_ad AFTER DELETE ON {source} "
+            f"BEGIN {self._subtract(old, 'old')} END",
+            f"CREATE TRIGGER {self.function}_au AFTER UPDATE OF {columns} ON {source} "
             f"FOR EACH ROW WHEN {self._changed('IS NOT')} "
-            f"BEGIN {self._subtract(old)} {self._add(new)} END",
+            f"BEGIN {self._subtract(old, 'old')} {self._add(new, 'new')} END",
         ]
 
     def postgresql_statements(self) -> list[str]:
@@ -138,10 +150,11 @@ class Aggregate:
                  f"ROW({', '.join(old[name] for name in self.key)})")
         return [
             f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
-            f"IF TG_OP = 'UPDATE' AND {lower} THEN {self._add(new)} {self._subtract(old)} "
+            f"IF TG_OP = 'UPDATE' AND {lower} THEN {self._add(new, 'NEW')} "
+            f"{self._subtract(old, 'OLD')} "
             "ELSE "
-            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self._subtract(old)} END IF; "
-            f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {self._add(new)} END IF; "
+            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self._subtract(old, 'OLD')} END IF; "
+            f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {self._add(new, 'NEW')} END IF; "
             "END IF; RETURN NULL; END $$ LANGUAGE plpgsql",
             f"CREATE TRIGGER {function}_aid AFTER INSERT OR DELETE ON {source} "
             f"FOR EACH ROW EXECUTE FUNCTION {function}()",
@@ -157,7 +170,7 @@ class Aggregate:
 
     def drop_statements(self, dialect: str) -> list[str]:
         if dialect == "sqlite":
-            return [f"DROP TRIGGER IF EXISTS {self.source}_funnel_{s}"
+            return [f"DROP TRIGGER IF EXISTS {self.function}_{s}"
                     for s in ("ai", "ad", "au")]
         return [f"DROP TRIGGER IF EXISTS {self.function}_aid ON {self.source}",
                 f"DROP TRIGGER IF EXISTS {self.function}_au ON {self.source}",
@@ -171,8 +184,9 @@ class Aggregate:
         keys = ", ".join(values[name] for name in self.key)
         selected = ", ".join([*(values[name] for name in self.key),
                               *(f"sum({values[name]})" for name in self.figures)])
+        where = "" if self.counts is None else f" WHERE {self.counts(self.source)}"
         return (f"INSERT INTO {self.table} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
-                f"SELECT {selected} FROM {self.source} GROUP BY {keys}")
+                f"SELECT {selected} FROM {self.source}{where} GROUP BY {keys}")
 
 
 def _opportunity_sqlite(row: str) -> dict[str, str]:
