@@ -8,6 +8,7 @@ from .duplicates import DuplicateDismissal, DuplicateKey
 from .events import AccountEvent
 from .funnel_month import FunnelMonth, FunnelStayMonth
 from .lookup_cache import CnpjLookup
+from .loss_month import LossMonth
 from .merge import MergeLog
 from .pipeline import (
     CONTACT_MEDIA,
@@ -42,6 +43,7 @@ __all__ = [
     "DuplicateKey",
     "FunnelMonth",
     "FunnelStayMonth",
+    "LossMonth",
     "LossReason",
     "Opportunity",
     "OpportunityChange",
