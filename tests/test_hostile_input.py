@@ -93,6 +93,8 @@ def _urls(app) -> list[tuple[str, str]]:
             values["token"] = "0" * 43
         if "record_kind" in rule.arguments:  # find duplicates: of accounts or contacts
             values["record_kind"] = "account"
+        if "section" in rule.arguments:  # an agenda section's own pages
+            values["section"] = "overdue"
         if "key" in rule.arguments:
             for key in tabs:
                 urls.append((rule.endpoint, rule.build({**values, "key": key})[1]))
