@@ -19,9 +19,9 @@ from sqlalchemy import bindparam, false, func, select
 from erp.clock import day_start, local_today
 from erp.db import db
 from erp.i18n import module_i18n
+from erp.indexed import indexed_by
 from erp.registry import DashboardWidget
 
-from .indexed import indexed_by
 from .models import STATUS_OPEN, Account, Action, Opportunity, PipelineTotal, Stage
 from .permissions import READ, WRITE
 

@@ -17,11 +17,8 @@ Create Date: 2026-11-30 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
-from modules.crm.models.funnel_month import (
-    backfill_statements,
-    drop_statements,
-    trigger_statements,
-)
+from erp.aggregates import backfill_statements, drop_statements, trigger_statements
+from modules.crm.models.funnel_month import AGGREGATES
 
 revision = "0022_crm_funnel_month"
 down_revision = "0021_crm_duplicate_candidates"
@@ -61,9 +58,9 @@ def upgrade():
     # locks crm_opportunity against writes until this transaction ends) every write is
     # counted by them; what one counted before the backfill is wiped and counted again
     # by it, so nothing is counted twice or missed.
-    for statement in trigger_statements(dialect):
+    for statement in trigger_statements(AGGREGATES, dialect):
         op.execute(statement)
-    for statement in backfill_statements(dialect):
+    for statement in backfill_statements(AGGREGATES, dialect):
         op.execute(statement)
     if dialect == "postgresql":
         op.execute("ANALYZE crm_funnel_month")
@@ -72,7 +69,7 @@ def upgrade():
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    for statement in drop_statements(dialect):
+    for statement in drop_statements(AGGREGATES, dialect):
         op.execute(statement)
     op.drop_table("crm_funnel_stay_month")
     op.drop_table("crm_funnel_month")

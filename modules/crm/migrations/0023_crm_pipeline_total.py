@@ -15,11 +15,8 @@ Create Date: 2026-11-30 09:40:00
 import sqlalchemy as sa
 from alembic import op
 
-from modules.crm.models.pipeline_total import (
-    backfill_statements,
-    drop_statements,
-    trigger_statements,
-)
+from erp.aggregates import backfill_statements, drop_statements, trigger_statements
+from modules.crm.models.pipeline_total import AGGREGATES
 
 revision = "0023_crm_pipeline_total"
 down_revision = "0022_crm_funnel_month"
@@ -42,9 +39,9 @@ def upgrade():
     )
     # Kept, then counted (as crm 0022): once the triggers exist every write is counted by
     # them; what they counted before the backfill is wiped and counted again by it.
-    for statement in trigger_statements(dialect):
+    for statement in trigger_statements(AGGREGATES, dialect):
         op.execute(statement)
-    for statement in backfill_statements(dialect):
+    for statement in backfill_statements(AGGREGATES, dialect):
         op.execute(statement)
     if dialect == "postgresql":
         op.execute("ANALYZE crm_pipeline_total")
@@ -52,6 +49,6 @@ def upgrade():
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    for statement in drop_statements(dialect):
+    for statement in drop_statements(AGGREGATES, dialect):
         op.execute(statement)
     op.drop_table("crm_pipeline_total")

@@ -14,11 +14,8 @@ Create Date: 2026-11-30 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
-from modules.crm.models.loss_month import (
-    backfill_statements,
-    drop_statements,
-    trigger_statements,
-)
+from erp.aggregates import backfill_statements, drop_statements, trigger_statements
+from modules.crm.models.loss_month import AGGREGATES
 
 revision = "0024_crm_loss_month"
 down_revision = "0023_crm_pipeline_total"
@@ -41,9 +38,9 @@ def upgrade():
     )
     # Kept, then counted (as crm 0022): once the triggers exist every write is counted by
     # them; what they counted before the backfill is wiped and counted again by it.
-    for statement in trigger_statements(dialect):
+    for statement in trigger_statements(AGGREGATES, dialect):
         op.execute(statement)
-    for statement in backfill_statements(dialect):
+    for statement in backfill_statements(AGGREGATES, dialect):
         op.execute(statement)
     if dialect == "postgresql":
         op.execute("ANALYZE crm_loss_month")
@@ -51,6 +48,6 @@ def upgrade():
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    for statement in drop_statements(dialect):
+    for statement in drop_statements(AGGREGATES, dialect):
         op.execute(statement)
     op.drop_table("crm_loss_month")

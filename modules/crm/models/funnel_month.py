@@ -31,13 +31,12 @@ stays; an opportunity's or a stage's deletion cascades to them).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import DDL, BigInteger, Date, Float, Integer, String, event
+from sqlalchemy import BigInteger, Date, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from erp.aggregates import Aggregate, cents, flag, utc_month
 from erp.db import db
 
 from .pipeline import Opportunity, OpportunityStay
@@ -78,143 +77,32 @@ class FunnelStayMonth(db.Model):
     since_days: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-@dataclass(frozen=True)
-class Aggregate:
-    """One aggregate kept by triggers: its table, the table it counts, its key and figures
-    as SQL of one source row (``row``: ``new``/``old``, ``NEW``/``OLD``) per dialect, and
-    the source's columns they read (an UPDATE of any other is no change)."""
-
-    table: str
-    source: str
-    key: tuple[str, ...]
-    figures: tuple[str, ...]
-    depends_on: tuple[str, ...]
-    sqlite: Callable[[str], dict[str, str]]
-    postgresql: Callable[[str], dict[str, str]]
-    # Optional (crm 0023): the triggers' and function's name beside the source's (two
-    # aggregates of one table need two), and which source rows count, as SQL of one row
-    # on both dialects (None: every row): a row counts while it matches.
-    name: str = "funnel"
-    counts: Callable[[str], str] | None = None
-
-    @property
-    def function(self) -> str:
-        return f"{self.source}_{self.name}"
-
-    def values(self, dialect: str, row: str) -> dict[str, str]:
-        return (self.sqlite if dialect == "sqlite" else self.postgresql)(row)
-
-    def _add(self, values: dict[str, str], row: str) -> str:
-        columns = (*self.key, *self.figures)
-        added = ", ".join(f"{name} = {self.table}.{name} + excluded.{name}"
-                          for name in self.figures)
-        selected = ", ".join(values[name] for name in columns)
-        # Only a row that counts: a SELECT with its WHERE (which also tells SQLite's
-        # parser that ON CONFLICT is the upsert's, not a join's).
-        source = (f"VALUES ({selected})" if self.counts is None
-                  else f"SELECT {selected} WHERE {self.counts(row)}")
-        return (f"INSERT INTO {self.table} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
-                f"{source} "
-                f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {added};")
-
-    def _subtract(self, values: dict[str, str], row: str) -> str:
-        taken = ", ".join(f"{name} = {name} - {values[name]}" for name in self.figures)
-        where = " AND ".join(f"{name} = {values[name]}" for name in self.key)
-        if self.counts is not None:
-            where += f" AND {self.counts(row)}"
-        return f"UPDATE {self.table} SET {taken} WHERE {where};"  # noqa: S608  # nosec B608 (names from this module)
-
-    def _changed(self, distinct: str) -> str:
-        return " OR ".join(f"old.{name} {distinct} new.{name}" for name in self.depends_on)
-
-    def sqlite_statements(self) -> list[str]:
-        new, old = self.values("sqlite", "new"), self.values("sqlite", "old")
-        source, columns = self.source, ", ".join(self.depends_on)
-        return [
-            f"CREATE TRIGGER {self.function}_ai AFTER INSERT ON {source} "
-            f"BEGIN {self._add(new, 'new')} END",
-            f"CREATE TRIGGER {self.function}_ad AFTER DELETE ON {source} "
-            f"BEGIN {self._subtract(old, 'old')} END",
-            f"CREATE TRIGGER {self.function}_au AFTER UPDATE OF {columns} ON {source} "
-            f"FOR EACH ROW WHEN {self._changed('IS NOT')} "
-            f"BEGIN {self._subtract(old, 'old')} {self._add(new, 'new')} END",
-        ]
-
-    def postgresql_statements(self) -> list[str]:
-        new, old = self.values("postgresql", "NEW"), self.values("postgresql", "OLD")
-        source, function, columns = self.source, self.function, ", ".join(self.depends_on)
-        # An update that moves a row to another key touches the two keys' rows in the
-        # key's order (the lower first), so that two transactions moving rows between the
-        # same two keys in opposite directions wait for each other instead of deadlocking.
-        lower = (f"ROW({', '.join(new[name] for name in self.key)}) < "
-                 f"ROW({', '.join(old[name] for name in self.key)})")
-        return [
-            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ BEGIN "
-            f"IF TG_OP = 'UPDATE' AND {lower} THEN {self._add(new, 'NEW')} "
-            f"{self._subtract(old, 'OLD')} "
-            "ELSE "
-            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self._subtract(old, 'OLD')} END IF; "
-            f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {self._add(new, 'NEW')} END IF; "
-            "END IF; RETURN NULL; END $$ LANGUAGE plpgsql",
-            f"CREATE TRIGGER {function}_aid AFTER INSERT OR DELETE ON {source} "
-            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-            f"CREATE TRIGGER {function}_au AFTER UPDATE OF {columns} ON {source} "
-            f"FOR EACH ROW WHEN ({self._changed('IS DISTINCT FROM')}) "
-            f"EXECUTE FUNCTION {function}()",
-        ]
-
-    def trigger_statements(self, dialect: str) -> list[str]:
-        if dialect == "sqlite":
-            return self.sqlite_statements()
-        return self.postgresql_statements()
-
-    def drop_statements(self, dialect: str) -> list[str]:
-        if dialect == "sqlite":
-            return [f"DROP TRIGGER IF EXISTS {self.function}_{s}"
-                    for s in ("ai", "ad", "au")]
-        return [f"DROP TRIGGER IF EXISTS {self.function}_aid ON {self.source}",
-                f"DROP TRIGGER IF EXISTS {self.function}_au ON {self.source}",
-                f"DROP FUNCTION IF EXISTS {self.function}()"]
-
-    def backfill_statement(self, dialect: str) -> str:
-        """Count the source's rows already there (the migration's upgrade; also a
-        rebuild after emptying the table)."""
-        values = self.values(dialect, self.source)
-        columns = (*self.key, *self.figures)
-        keys = ", ".join(values[name] for name in self.key)
-        selected = ", ".join([*(values[name] for name in self.key),
-                              *(f"sum({values[name]})" for name in self.figures)])
-        where = "" if self.counts is None else f" WHERE {self.counts(self.source)}"
-        return (f"INSERT INTO {self.table} ({', '.join(columns)}) "  # noqa: S608  # nosec B608 (names from this module)
-                f"SELECT {selected} FROM {self.source}{where} GROUP BY {keys}")
-
-
 def _opportunity_sqlite(row: str) -> dict[str, str]:
     """Each crm_funnel_month column's value for one opportunity row, SQLite."""
     return {
-        "month": f"date({row}.created_at, 'start of month')",
+        "month": utc_month(f"{row}.created_at", "sqlite"),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stage_id": f"{row}.stage_id",
         "status": f"{row}.status",
         "furthest_stage_id": f"coalesce({row}.furthest_stage_id, 0)",
         "opportunities": "1",
-        "value_cents": f"CAST(round(coalesce({row}.estimated_value, 0) * 100) AS INTEGER)",
+        "value_cents": cents(f"{row}.estimated_value", "sqlite"),
         "cycle_days": f"coalesce({row}.cycle_days, 0.0)",
-        "cycles": f"({row}.cycle_days IS NOT NULL)",
+        "cycles": flag(f"{row}.cycle_days IS NOT NULL", "sqlite"),
     }
 
 
 def _opportunity_postgresql(row: str) -> dict[str, str]:
     return {
-        "month": f"date_trunc('month', {row}.created_at AT TIME ZONE 'UTC')::date",
+        "month": utc_month(f"{row}.created_at", "postgresql"),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stage_id": f"{row}.stage_id",
         "status": f"{row}.status",
         "furthest_stage_id": f"coalesce({row}.furthest_stage_id, 0)",
         "opportunities": "1",
-        "value_cents": f"round(coalesce({row}.estimated_value, 0) * 100)::bigint",
+        "value_cents": cents(f"{row}.estimated_value", "postgresql"),
         "cycle_days": f"coalesce({row}.cycle_days, 0.0)",
-        "cycles": f"CASE WHEN {row}.cycle_days IS NULL THEN 0 ELSE 1 END",
+        "cycles": flag(f"{row}.cycle_days IS NOT NULL", "postgresql"),
     }
 
 
@@ -237,11 +125,11 @@ def _stay_sqlite(row: str) -> dict[str, str]:
     ``erp.reports.days_between`` counts them)."""
     return {
         "stage_id": f"{row}.stage_id",
-        "month": f"date({row}.created_at, 'start of month')",
+        "month": utc_month(f"{row}.created_at", "sqlite"),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stays": "1",
         "days": f"coalesce({row}.days, 0.0)",
-        "ongoing": f"({row}.since IS NOT NULL)",
+        "ongoing": flag(f"{row}.since IS NOT NULL", "sqlite"),
         "since_days": f"coalesce(julianday({row}.since) - julianday('2000-01-01'), 0.0)",
     }
 
@@ -249,11 +137,11 @@ def _stay_sqlite(row: str) -> dict[str, str]:
 def _stay_postgresql(row: str) -> dict[str, str]:
     return {
         "stage_id": f"{row}.stage_id",
-        "month": f"date_trunc('month', {row}.created_at AT TIME ZONE 'UTC')::date",
+        "month": utc_month(f"{row}.created_at", "postgresql"),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stays": "1",
         "days": f"coalesce({row}.days, 0.0)",
-        "ongoing": f"CASE WHEN {row}.since IS NULL THEN 0 ELSE 1 END",
+        "ongoing": flag(f"{row}.since IS NOT NULL", "postgresql"),
         "since_days": (f"coalesce(EXTRACT(EPOCH FROM ({row}.since - "
                        "TIMESTAMPTZ '2000-01-01 00:00:00+00')) / 86400.0, 0.0)"),
     }
@@ -269,34 +157,5 @@ STAYS = Aggregate(
 AGGREGATES = (OPPORTUNITIES, STAYS)
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    return [s for aggregate in AGGREGATES for s in aggregate.trigger_statements(dialect)]
-
-
-def drop_statements(dialect: str) -> list[str]:
-    return [s for aggregate in AGGREGATES for s in aggregate.drop_statements(dialect)]
-
-
-def backfill_statements(dialect: str) -> list[str]:
-    """Empty both aggregates and count the rows already there."""
-    statements = []
-    for aggregate in AGGREGATES:
-        statements.append(f"DELETE FROM {aggregate.table}")  # noqa: S608  # nosec B608 (names from this module)
-        statements.append(aggregate.backfill_statement(dialect))
-    return statements
-
-
-def _install(model, source, aggregate: Aggregate) -> None:
-    # Created after its source table (create_all orders by dependency), and its
-    # triggers with it.
-    table = model.__table__
-    table.add_is_dependent_on(source.__table__)
-    for statement in aggregate.sqlite_statements():
-        event.listen(table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-    for statement in aggregate.postgresql_statements():
-        event.listen(table, "after_create",
-                     DDL(statement.replace("%", "%%")).execute_if(dialect="postgresql"))
-
-
-_install(FunnelMonth, Opportunity, OPPORTUNITIES)
-_install(FunnelStayMonth, OpportunityStay, STAYS)
+OPPORTUNITIES.install(FunnelMonth, Opportunity)
+STAYS.install(FunnelStayMonth, OpportunityStay)

@@ -22,9 +22,9 @@ from datetime import date
 from sqlalchemy import BigInteger, Date, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
+from erp.aggregates import Aggregate, cents, utc_month
 from erp.db import db
 
-from .funnel_month import Aggregate, _install
 from .pipeline import Opportunity
 
 
@@ -46,23 +46,23 @@ class LossMonth(db.Model):
 def _loss_sqlite(row: str) -> dict[str, str]:
     """Each crm_loss_month column's value for one lost opportunity row, SQLite."""
     return {
-        "month": f"date({row}.closed_at, 'start of month')",
+        "month": utc_month(f"{row}.closed_at", "sqlite"),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "loss_reason_id": f"coalesce({row}.loss_reason_id, 0)",
         "lost_stage_id": f"coalesce({row}.lost_stage_id, 0)",
         "lost": "1",
-        "value_cents": f"CAST(round(coalesce({row}.estimated_value, 0) * 100) AS INTEGER)",
+        "value_cents": cents(f"{row}.estimated_value", "sqlite"),
     }
 
 
 def _loss_postgresql(row: str) -> dict[str, str]:
     return {
-        "month": f"date_trunc('month', {row}.closed_at AT TIME ZONE 'UTC')::date",
+        "month": utc_month(f"{row}.closed_at", "postgresql"),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "loss_reason_id": f"coalesce({row}.loss_reason_id, 0)",
         "lost_stage_id": f"coalesce({row}.lost_stage_id, 0)",
         "lost": "1",
-        "value_cents": f"round(coalesce({row}.estimated_value, 0) * 100)::bigint",
+        "value_cents": cents(f"{row}.estimated_value", "postgresql"),
     }
 
 
@@ -81,21 +81,4 @@ LOSSES = Aggregate(
 AGGREGATES = (LOSSES,)
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    return [s for aggregate in AGGREGATES for s in aggregate.trigger_statements(dialect)]
-
-
-def drop_statements(dialect: str) -> list[str]:
-    return [s for aggregate in AGGREGATES for s in aggregate.drop_statements(dialect)]
-
-
-def backfill_statements(dialect: str) -> list[str]:
-    """Empty the aggregate and count the losses already there."""
-    statements = []
-    for aggregate in AGGREGATES:
-        statements.append(f"DELETE FROM {aggregate.table}")  # noqa: S608  # nosec B608 (names from this module)
-        statements.append(aggregate.backfill_statement(dialect))
-    return statements
-
-
-_install(LossMonth, Opportunity, LOSSES)
+LOSSES.install(LossMonth, Opportunity)

@@ -26,9 +26,9 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from erp.aggregates import Aggregate, cents
 from erp.db import db
 
-from .funnel_month import Aggregate, _install
 from .pipeline import Opportunity
 
 
@@ -54,7 +54,7 @@ def _total_sqlite(row: str) -> dict[str, str]:
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stage_id": f"{row}.stage_id",
         "opportunities": "1",
-        "value_cents": f"CAST(round(coalesce({row}.estimated_value, 0) * 100) AS INTEGER)",
+        "value_cents": cents(f"{row}.estimated_value", "sqlite"),
     }
 
 
@@ -65,7 +65,7 @@ def _total_postgresql(row: str) -> dict[str, str]:
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stage_id": f"{row}.stage_id",
         "opportunities": "1",
-        "value_cents": f"round(coalesce({row}.estimated_value, 0) * 100)::bigint",
+        "value_cents": cents(f"{row}.estimated_value", "postgresql"),
     }
 
 
@@ -79,21 +79,4 @@ PIPELINE_TOTALS = Aggregate(
 AGGREGATES = (PIPELINE_TOTALS,)
 
 
-def trigger_statements(dialect: str) -> list[str]:
-    return [s for aggregate in AGGREGATES for s in aggregate.trigger_statements(dialect)]
-
-
-def drop_statements(dialect: str) -> list[str]:
-    return [s for aggregate in AGGREGATES for s in aggregate.drop_statements(dialect)]
-
-
-def backfill_statements(dialect: str) -> list[str]:
-    """Empty the aggregates and count the rows already there."""
-    statements = []
-    for aggregate in AGGREGATES:
-        statements.append(f"DELETE FROM {aggregate.table}")  # noqa: S608  # nosec B608 (names from this module)
-        statements.append(aggregate.backfill_statement(dialect))
-    return statements
-
-
-_install(PipelineTotal, Opportunity, PIPELINE_TOTALS)
+PIPELINE_TOTALS.install(PipelineTotal, Opportunity)

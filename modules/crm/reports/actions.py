@@ -26,8 +26,8 @@ from sqlalchemy.sql.elements import True_
 
 from erp.auth.models import User
 from erp.db import db
+from erp.indexed import indexed_by
 
-from ..indexed import indexed_by
 from ..models import ACTION_KINDS, Action
 from .filters import Filters, people_clauses
 
