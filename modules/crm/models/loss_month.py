@@ -1,7 +1,7 @@
 """The loss reasons report's monthly aggregate (crm 0024, issue 15): the lost opportunities
 counted by the UTC calendar month of their closing, owner, loss reason and stage where
 lost, kept by database triggers in the same transaction as the opportunities (the
-:class:`.funnel_month.Aggregate` spec, as the funnel report's).
+:class:`erp.aggregates.Aggregate` spec, as the funnel report's).
 
 ``crm_loss_month`` (month, owner_id, loss_reason_id, lost_stage_id) -> lost (how many)
 and value_cents (the sum of their estimated values, in cents: exact on both databases).

@@ -1,6 +1,6 @@
 """The open pipeline's totals (crm 0023, issue 15): the opportunities counted by status,
 archived or not, owner and stage, kept by database triggers in the same transaction as
-the opportunities (the :class:`.funnel_month.Aggregate` spec, as the funnel report's).
+the opportunities (the :class:`erp.aggregates.Aggregate` spec, as the funnel report's).
 
 ``crm_pipeline_total`` (status, archived, owner_id, stage_id) -> opportunities (how
 many) and value_cents (the sum of their estimated values, in cents: exact on both
