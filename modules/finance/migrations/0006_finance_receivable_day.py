@@ -41,13 +41,13 @@ def upgrade():
         sa.PrimaryKeyConstraint("owner_id", "due_date", name=op.f("pk_finance_receivable_day")),
         sqlite_with_rowid=False,
     )
-    op.execute(_triggers().day_backfill_statement(dialect))
-    for statement in _triggers().day_statements(dialect):
+    days = _triggers().DAYS
+    for statement in days.backfill_statements(dialect) + days.trigger_statements(dialect):
         op.execute(statement)
     op.execute("ANALYZE finance_receivable_day")
 
 
 def downgrade():
-    for statement in _triggers().day_drop_statements(op.get_bind().dialect.name):
+    for statement in _triggers().DAYS.drop_statements(op.get_bind().dialect.name):
         op.execute(statement)
     op.drop_table("finance_receivable_day")

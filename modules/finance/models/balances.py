@@ -29,6 +29,7 @@ from decimal import Decimal
 from sqlalchemy import DDL, BigInteger, Boolean, Date, ForeignKey, Index, Integer, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from erp.aggregates import Aggregate, cents, flag
 from erp.db import db
 from erp.money import Money
 
@@ -170,82 +171,22 @@ def postgresql_statements() -> list[str]:
     ]
 
 
-def _cents(value: str, dialect: str) -> str:
-    if dialect == "sqlite":
-        return f"CAST(ROUND({value} * 100) AS INTEGER)"
-    return f"ROUND({value} * 100)::bigint"
+def _day_values(dialect: str):
+    def values(row: str) -> dict[str, str]:
+        return {"owner_id": f"{row}.owner_id", "due_date": f"{row}.due_date",
+                "unpaid": flag(f"{row}.amount > {row}.paid", dialect),
+                "amount_cents": cents(f"{row}.amount", dialect),
+                "paid_cents": cents(f"{row}.paid", dialect)}
+    return values
 
 
-def _day_remove(row: str, dialect: str) -> str:
-    unpaid = f"({row}.amount > {row}.paid)" + ("" if dialect == "sqlite" else "::int")
-    return (f"UPDATE {DAY_TABLE} SET unpaid = unpaid - {unpaid}, "  # noqa: S608  # nosec B608 (names from this module)
-            f"amount_cents = amount_cents - {_cents(row + '.amount', dialect)}, "
-            f"paid_cents = paid_cents - {_cents(row + '.paid', dialect)} "
-            f"WHERE owner_id = {row}.owner_id AND due_date = {row}.due_date;")
-
-
-def _day_add(row: str, dialect: str) -> str:
-    unpaid = f"({row}.amount > {row}.paid)" + ("" if dialect == "sqlite" else "::int")
-    values = (f"{row}.owner_id, {row}.due_date, {unpaid}, "
-              f"{_cents(row + '.amount', dialect)}, {_cents(row + '.paid', dialect)}")
-    source = (f"SELECT {values} WHERE {row}.owner_id IS NOT NULL" if dialect == "sqlite"
-              else f"VALUES ({values})")
-    return (f"INSERT INTO {DAY_TABLE} (owner_id, due_date, unpaid, amount_cents, "  # noqa: S608  # nosec B608 (names from this module)
-            f"paid_cents) {source} ON CONFLICT (owner_id, due_date) DO UPDATE SET "
-            f"unpaid = {DAY_TABLE}.unpaid + excluded.unpaid, "
-            f"amount_cents = {DAY_TABLE}.amount_cents + excluded.amount_cents, "
-            f"paid_cents = {DAY_TABLE}.paid_cents + excluded.paid_cents;")
-
-
-def day_sqlite_statements() -> list[str]:
-    """A balance's row counts in its owner's day while live (not cancelled)."""
-    remove = f"{_day_remove('old', 'sqlite')}"
-    add = f"{_day_add('new', 'sqlite')}"
-    return [
-        f"CREATE TRIGGER {DAY_TABLE}_ai AFTER INSERT ON {TABLE} "
-        f"WHEN new.cancelled = 0 BEGIN {add} END",
-        f"CREATE TRIGGER {DAY_TABLE}_ad AFTER DELETE ON {TABLE} "
-        f"WHEN old.cancelled = 0 BEGIN {remove} END",
-        f"CREATE TRIGGER {DAY_TABLE}_au_old AFTER UPDATE ON {TABLE} "
-        f"WHEN old.cancelled = 0 BEGIN {remove} END",
-        f"CREATE TRIGGER {DAY_TABLE}_au_new AFTER UPDATE ON {TABLE} "
-        f"WHEN new.cancelled = 0 BEGIN {add} END",
-    ]
-
-
-def day_postgresql_statements() -> list[str]:
-    return [
-        f"CREATE OR REPLACE FUNCTION {DAY_TABLE}() RETURNS trigger AS $$ BEGIN "
-        f"IF TG_OP IN ('UPDATE', 'DELETE') AND NOT OLD.cancelled THEN "
-        f"{_day_remove('OLD', 'postgresql')} END IF; "
-        f"IF TG_OP IN ('INSERT', 'UPDATE') AND NOT NEW.cancelled "
-        f"AND NEW.owner_id IS NOT NULL THEN {_day_add('NEW', 'postgresql')} END IF; "
-        "RETURN NULL; END $$ LANGUAGE plpgsql",
-        f"CREATE TRIGGER {DAY_TABLE}_aiud AFTER INSERT OR UPDATE OR DELETE ON {TABLE} "
-        f"FOR EACH ROW EXECUTE FUNCTION {DAY_TABLE}()",
-    ]
-
-
-def day_statements(dialect: str) -> list[str]:
-    return day_sqlite_statements() if dialect == "sqlite" else day_postgresql_statements()
-
-
-def day_drop_statements(dialect: str) -> list[str]:
-    if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {DAY_TABLE}_{name}"
-                for name in ("ai", "ad", "au_old", "au_new")]
-    return [f"DROP TRIGGER IF EXISTS {DAY_TABLE}_aiud ON {TABLE}",
-            f"DROP FUNCTION IF EXISTS {DAY_TABLE}()"]
-
-
-def day_backfill_statement(dialect: str) -> str:
-    """Every live balance already there, by owner and day (the migration's upgrade)."""
-    unpaid = "(amount > paid)" + ("" if dialect == "sqlite" else "::int")
-    return (f"INSERT INTO {DAY_TABLE} (owner_id, due_date, unpaid, amount_cents, "  # noqa: S608  # nosec B608 (names from this module)
-            f"paid_cents) SELECT owner_id, due_date, SUM({unpaid}), "
-            f"SUM({_cents('amount', dialect)}), SUM({_cents('paid', dialect)}) "
-            f"FROM {TABLE} WHERE NOT cancelled AND owner_id IS NOT NULL "
-            "GROUP BY owner_id, due_date")
+# A balance counts in its owner's day while live (not cancelled) and owned.
+DAYS = Aggregate(
+    table=DAY_TABLE, source=TABLE, name="day", key=("owner_id", "due_date"),
+    figures=("unpaid", "amount_cents", "paid_cents"),
+    depends_on=("owner_id", "cancelled", "due_date", "amount", "paid"),
+    sqlite=_day_values("sqlite"), postgresql=_day_values("postgresql"),
+    counts=lambda row: f"NOT {row}.cancelled AND {row}.owner_id IS NOT NULL")
 
 
 def statements(dialect: str) -> list[str]:
@@ -284,9 +225,8 @@ def _install() -> None:
     """With create_all: the payments' triggers after their table, the others after this
     one (created after the receivables': its key refers to them). A trigger's body names
     tables that are only read when it fires."""
-    for dialect, made in (("sqlite", sqlite_statements() + day_sqlite_statements()),
-                          ("postgresql",
-                           postgresql_statements() + day_postgresql_statements())):
+    for dialect, made in (("sqlite", sqlite_statements()),
+                          ("postgresql", postgresql_statements())):
         for statement in made:
             table = (Payment.__table__ if "finance_payment_balance" in statement
                      else ReceivableBalance.__table__)
@@ -295,3 +235,4 @@ def _install() -> None:
 
 
 _install()
+DAYS.install(ReceivableDay, ReceivableBalance)
