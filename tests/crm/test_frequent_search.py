@@ -169,7 +169,10 @@ def test_postgresql_sorts_a_searched_page_it_cannot_walk(app, users, searched, s
         statement = (_list_statement(users, f"q=frequente&sort={sort}", "admin", walk=True)
                      .order_by(None).order_by(*(k.ordered() for k in keys)).limit(26))
         plan = query_plan(statement)
-        walks = [line for line in plan.splitlines() if " on crm_account " in line
-                 and ("Index Scan using" in line or "Index Only Scan using" in line)]
-        assert walks == [], plan  # no index of the accounts walked in order, testing rows
-        assert "Sort Key: ((" in plan, plan  # the matches found, then sorted
+        # The page is the top of the matches sorted on keys no index serves, so no index
+        # is walked in the list's order testing each row. (Which path finds the matches
+        # depends on the statistics autovacuum took of a few rows: with seq scans
+        # forbidden, it may be any index read whole, the category's say.)
+        top = plan.splitlines()[:3]
+        assert top[0].startswith("Limit") and top[1].strip().startswith("->  Sort "), plan
+        assert top[2].strip().startswith("Sort Key: ((") and "crm_account." in top[2], plan
