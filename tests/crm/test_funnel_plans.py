@@ -29,8 +29,8 @@ from modules.crm.models import (
 )
 from modules.crm.reports import funnel as report
 from modules.crm.reports.filters import Filters
-from modules.crm.services import funnel_summary
-from modules.crm.views import funnel as kanban
+from modules.crm.services import funnel_summary, kanban
+from modules.crm.views import funnel as kanban_view
 from tests.conftest import login_as
 from tests.crm.plans import (  # noqa: F401
     default_statistics,
@@ -133,7 +133,7 @@ def _statements(app, users, who: str, query: str = ""):
     """The kanban's cards and totals statements for a request, as ``who`` sees it."""
     with app.test_request_context(f"/crm/funnel{query}"):
         login_user(db.session.get(User, users[who]))
-        where = kanban.open_opportunities(kanban._open_filters())
+        where = kanban_view.open_opportunities(kanban_view._open_filters())
         limits = dict.fromkeys(db.session.scalars(select(Stage.id)), 20)
         return kanban.column_ids(where, limits), kanban.column_totals(where)
 

@@ -20,14 +20,16 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from flask_login import login_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from erp.auth.models import User
 from erp.db import db, refresh_statistics
+from erp.params import id_arg
 from modules.crm import dashboard
 from modules.crm.models import STATUS_OPEN, Opportunity, PipelineTotal, Stage, Tag
-from modules.crm.views import funnel as kanban
+from modules.crm.services import kanban
+from modules.crm.views import funnel as kanban_view
 from tests.crm import test_funnel_month as funnel_month
 from tests.crm.plans import default_statistics, forget_statistics, full_scans, query_plan  # noqa: F401
 from tests.crm.test_funnel_plans import _seed
@@ -157,9 +159,9 @@ def _kanban_totals(app, users, who: str, query: str):
     is the aggregate's, its figures, the old statement's figures)."""
     with app.test_request_context(f"/crm/funnel{query}"):
         login_user(db.session.get(User, users[who]))
-        args = kanban._open_filters()
-        where = kanban.open_opportunities(args)
-        statement = kanban.totals_select(args, where)
+        args = kanban_view._open_filters()
+        where = kanban_view.open_opportunities(args)
+        statement = kanban.totals_select(current_user, args, where, id_arg("owner", args))
         new = kanban.column_figures(db.session.execute(statement))
         old = {stage_id: (count, Decimal(str(value)).quantize(Decimal("0.01")))
                for stage_id, count, value in db.session.execute(kanban.column_totals(where))}
