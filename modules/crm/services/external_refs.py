@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, column, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import select
 
 from erp.auth import in_scope
 from erp.db import db
+from erp.indexed import indexed_by
 from erp.textrules import MESSAGE_ONE_LINE, storable
 from erp.validation import Errors, Invalid, text
 
@@ -41,12 +41,9 @@ def external_ref_in(table, refs: set[str]):
     before most records have one it takes a reference for one matching the whole table,
     and scanned it for every batch. PostgreSQL knows the share of NULLs: a plain IN."""
     if db.session.get_bind().dialect.name == "sqlite":
-        name = table.name  # from the models; the references are bound parameters
-        sql = f"SELECT id FROM {name} INDEXED BY ix_{name}_external_ref WHERE external_ref IN :refs"  # noqa: E501, S608  # nosec B608 (the name: a model's)
-        ids = sql_text(sql).bindparams(
-            bindparam("refs", value=sorted(refs), expanding=True)).columns(
-            column("id", Integer)).subquery()
-        return table.c.id.in_(select(ids.c.id))
+        indexed = indexed_by(table, f"ix_{table.name}_external_ref")
+        return table.c.id.in_(
+            select(indexed.c.id).where(indexed.c.external_ref.in_(sorted(refs))))
     return table.c.external_ref.in_(refs)
 
 
