@@ -40,6 +40,7 @@ def register(registry):
         models,  # noqa: F401 (its tables, even when nothing else needs them)
         reports,
         search,
+        timeline_sources,
         views,
     )
     from .kinds import AccountStat, AccountTab, CreateAction
@@ -58,7 +59,8 @@ def register(registry):
     registry.add(*account_page.STATS)  # open value, last contact
     registry.add(*account_page.CREATE_ACTIONS)  # opportunity, action, e-mail, contact
     # The timeline's sources: actions, the pipeline's history, the account's own events.
-    registry.add(account_page.ACTIONS, account_page.PIPELINE, account_page.ACCOUNT_EVENTS)
+    registry.add(timeline_sources.ACTIONS, timeline_sources.PIPELINE,
+                 timeline_sources.ACCOUNT_EVENTS)
     registry.add(reports.ACTIONS, reports.FUNNEL, reports.LOSSES)
     registry.add(*dashboard.WIDGETS)  # my agenda, my open opportunities by stage
     # The JSON API: /accounts, /contacts, /opportunities, /actions and the lookup lists.

@@ -59,7 +59,7 @@ def test_the_owed_figures_bind_the_account_and_the_day(app, users, accounts):  #
 
 
 def timeline_builders():
-    from modules.crm import account_page as crm
+    from modules.crm import timeline_sources as crm
     from modules.finance import account_page as finance
     from modules.sales import account_page as sales
     from modules.service import account_page as service
