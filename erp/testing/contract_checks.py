@@ -11,7 +11,7 @@ import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import create_engine, inspect, select, text
 
 from ..db import db
 from ..i18n import EXTRACT_KEYWORDS
@@ -192,6 +192,28 @@ def schema_diff(app) -> list:
         return compare_metadata(context, db.metadata)
 
 
+def missing_triggers(app) -> tuple[set[str], set[str]]:
+    """SQLite: the triggers the models make (``create_all``, in memory) that the database
+    lacks, and those it has that they do not make. Autogenerate compares no triggers, and
+    SQLite drops a table's triggers when a migration rebuilds it (batch_alter_table): a
+    maintained aggregate (erp.aggregates) would then silently stop counting. (A table
+    that another table's trigger names cannot even be rebuilt until that trigger is
+    dropped.) Two empty sets elsewhere (PostgreSQL alters tables in place)."""
+    if db.engine.dialect.name != "sqlite":
+        return set(), set()
+    query = text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    models = create_engine("sqlite://")
+    try:
+        db.metadata.create_all(models)
+        with models.connect() as conn:
+            expected = set(conn.scalars(query))
+    finally:
+        models.dispose()
+    with db.engine.connect() as conn:
+        found = set(conn.scalars(query))
+    return expected - found, found - expected
+
+
 def check_migrated_schema(app) -> None:
     """On an empty database: every branch migrated builds the models' schema, records every
     enabled module, and a second run changes nothing."""
@@ -199,6 +221,8 @@ def check_migrated_schema(app) -> None:
     enabled = set(modules(app))
     assert set(newly_installed) == enabled
     assert schema_diff(app) == []
+    with app.app_context():
+        assert missing_triggers(app) == (set(), set())
     with app.app_context():
         recorded = db.session.scalars(select(InstalledModule.name)).all()
         assert enabled <= set(recorded)
@@ -219,6 +243,7 @@ def check_downgrade_and_upgrade(app) -> None:
     upgrade_database(app)
     assert schema_diff(app) == []
     with app.app_context():
+        assert missing_triggers(app) == (set(), set())
         db.engine.dispose()
 
 
