@@ -99,3 +99,32 @@ def test_a_later_timeline_page_builds_its_own_statement(app):
             assert builder(list(kinds), None) is first, label
             assert builder(kinds, cursor) is not builder(kinds, cursor), label
             assert builder(kinds, cursor) is not first, label
+
+
+def test_the_header_contacts_are_the_accounts_links_sorted_not_a_walk_of_all_contacts(
+        app, make_account):
+    """An account's first five contacts by name are read through its links and sorted:
+    never by walking every contact in name order testing each for the account, a cost
+    that grows with all the accounts' contacts (PostgreSQL chose it for a whale's
+    hundreds). Sorts forbidden too on PostgreSQL: an index that gives the order would be
+    walked; none does."""
+    from erp.db import db
+    from modules.crm.models import Account, AccountContact, Contact
+    from tests.crm.plans import full_scans, query_plan
+
+    account_id = make_account(legal_name="Muitos Contatos Ltda.")
+    with app.app_context():
+        owner_id = db.session.get(Account, account_id).owner_id
+        for n in range(40):
+            contact = Contact(name=f"Contato {n:02d}", owner_id=owner_id)
+            db.session.add(contact)
+            db.session.flush()
+            if n % 4 == 0:
+                db.session.add(AccountContact(account_id=account_id, contact_id=contact.id))
+        db.session.commit()
+        statement = HEADER_CONTACTS.params(account_id=account_id)
+        plan = query_plan(statement, forbid_sort=True)
+        assert not full_scans(plan, "crm_contact"), plan
+        assert not full_scans(plan, "crm_account_contact"), plan
+        names = [contact.name for _role, contact in db.session.execute(statement)]
+        assert names == [f"Contato {n:02d}" for n in (0, 4, 8, 12, 16)]
