@@ -381,3 +381,19 @@ def test_messages_render_in_an_app_context():
             "Invalid CEP: expected 8 digits, e.g. 01310-100.")
         assert error_text(v.validate_state_registration, "1", "XX") == (
             "Unknown state XX: use a two-letter code such as SP or RJ.")
+
+
+def test_normalize_tax_id_without_the_pattern_is_what_the_pattern_gives():
+    """An already bare CNPJ/CPF (what an import looks up about 12 times a row) skips the
+    pattern; whatever the text, the result is the pattern's (issue 15)."""
+    import re
+
+    def by_pattern(value):
+        return re.sub(r"[^0-9A-Z]", "", (value or "").upper())
+
+    rng = random.Random(15)  # noqa: S311 - test data, not secrets
+    alphabet = "0123456789abcdefXYZ ./-_çÇßﬁ١٢٣\u00a0"
+    texts = ["", None, "11222333000181", "12abc34501de35", "ß1", "ﬁ2", "١٢٣", "Ab9"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16))) for _ in range(5000)]
+    for text in texts:
+        assert v.normalize_tax_id(text) == by_pattern(text), text

@@ -14,7 +14,7 @@ from erp.auth.models import User
 from erp.db import db, one_of
 from erp.errors import InvalidInput
 from erp.i18n import module_i18n
-from erp.imports import RowError, RowPlan, insert_records
+from erp.imports import RowError, RowPlan, cell_text, insert_records
 from erp.imports.cells import padded_cep, padded_tax_id
 
 from ..models import (
@@ -232,10 +232,8 @@ def _external_ref(values: dict) -> str:
 
 def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
     """The row as ``clean_account`` input; blank cells left out (an update keeps them)."""
-    data: dict[str, Any] = {}
-    for name in ACCOUNT_TEXT:
-        if name in values and (cell := _text(values, name)):
-            data[name] = cell
+    texts = {name: cell_text(cell) for name, cell in values.items()}  # each cell's, once
+    data: dict[str, Any] = {name: texts[name] for name in ACCOUNT_TEXT if texts.get(name)}
     if "tax_id" in data:  # a number that lost its leading zeros (XLSX, a CSV from it)
         data["tax_id"] = padded_tax_id(values["tax_id"])
     if "cep" in data:
@@ -243,26 +241,26 @@ def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
     if "state" in data and data["state"].upper() not in v.BR_STATES:  # "São Paulo"
         data["state"] = guess_state(data["state"]) or data["state"]
     label = ACCOUNT_LABELS
-    if _text(values, "person_type"):
-        kind = PERSON_TYPES.get(_key(_text(values, "person_type")))
+    if texts.get("person_type"):
+        kind = PERSON_TYPES.get(_key(texts["person_type"]))
         if kind is None:
             raise RowError(_("%(field)s: use PJ (company) or PF (person).",
                              field=label["person_type"]))
         data["person_type"] = kind
-    if _text(values, "lifecycle"):
-        lifecycle = LIFECYCLES.get(_key(_text(values, "lifecycle")))
+    if texts.get("lifecycle"):
+        lifecycle = LIFECYCLES.get(_key(texts["lifecycle"]))
         if lifecycle is None:
             raise RowError(_("%(field)s: use prospect, customer (cliente) or archived "
                              "(inativo).", field=label["lifecycle"]))
         data["lifecycle"] = lifecycle
-    if _text(values, "category"):
-        category = batch.categories.get(_key(_text(values, "category")))
+    if texts.get("category"):
+        category = batch.categories.get(_key(texts["category"]))
         if category is None:
             raise RowError(_("%(field)s: no category named %(name)s.", field=label["category"],
-                             name=_text(values, "category")))
+                             name=texts["category"]))
         data["category_id"] = category.id
-    if _text(values, "tags"):
-        names = [n.strip() for n in _text(values, "tags").replace(";", ",").split(",")]
+    if texts.get("tags"):
+        names = [n.strip() for n in texts["tags"].replace(";", ",").split(",")]
         missing = [n for n in names if n and _key(n) not in batch.tags]
         if missing:
             raise RowError(_("%(field)s: no tag named %(names)s.", field=label["tags"],
@@ -272,9 +270,9 @@ def _account_data(values: dict, batch: AccountBatch) -> dict[str, Any]:
     if owner_id is not None:
         data["owner_id"] = owner_id
     priority = _flag(values, "priority", label["priority"])
-    if priority is not None and _text(values, "priority"):
+    if priority is not None and texts.get("priority"):
         data["priority"] = priority
-    if _text(values, "opened_on"):
+    if texts.get("opened_on"):
         data["opened_on"] = _date(values, "opened_on", label["opened_on"])
     return data
 

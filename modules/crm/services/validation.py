@@ -64,9 +64,14 @@ class ValidationError(Invalid):
 _CNPJ_RE = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
 
 
+_NOT_TAX_ID = re.compile(r"[^0-9A-Z]")
+
+
 def normalize_tax_id(value: str | None) -> str:
     """Upper-case and keep only [0-9A-Z]: "12.abc.345/01de-35" -> "12ABC34501DE35"."""
-    return re.sub(r"[^0-9A-Z]", "", (value or "").upper())
+    if value and value.isascii() and value.isalnum():  # already bare (an import: ~12 a row)
+        return value.upper()
+    return _NOT_TAX_ID.sub("", (value or "").upper())
 
 
 def guess_person_type(value: str | None) -> str | None:
@@ -328,13 +333,17 @@ def normalize_email(value: str | None) -> str:
             _l("Invalid e-mail address: expected the form name@company.com.br.")) from None
 
 
+_CEP_SEPARATORS = re.compile(r"[-. ]")
+_CEP = re.compile(r"[0-9]{8}")
+
+
 def validate_cep(value: str | None) -> str:
     """8 digits: "01310-100" -> "01310100"; "" for empty input."""
     text = (value or "").strip()
     if not text:
         return ""
-    digits = re.sub(r"[-. ]", "", text)
-    if not re.fullmatch(r"[0-9]{8}", digits) or digits == "00000000":
+    digits = _CEP_SEPARATORS.sub("", text)
+    if not _CEP.fullmatch(digits) or digits == "00000000":
         raise ValidationError(_l("Invalid CEP: expected 8 digits, e.g. 01310-100."))
     return digits
 
