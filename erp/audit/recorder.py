@@ -342,12 +342,25 @@ def write(session: Session, entries: list[dict], actor=None) -> None:
     """Insert ``entries`` on the session's connection: one statement for all of them."""
     if not entries:
         return
+    stamp(entries, actor)
+    # Core insert on the flushing connection: no second flush from inside this one.
+    session.connection().execute(AuditEntry.__table__.insert(), entries)
+    announce(session, entries)
+
+
+def stamp(entries: list[dict], actor=None) -> list[dict]:
+    """Who and when, on entries about to be inserted (by :func:`write`, or by a bulk
+    insert that makes its statements ready before SQLite's write lock: erp.imports.bulk,
+    which then calls :func:`announce`)."""
     user_id, user_name = actor if actor is not None else current_actor()
     at = utcnow()
     for entry in entries:
         entry.update(at=at, user_id=user_id, user_name=user_name)
-    # Core insert on the flushing connection: no second flush from inside this one.
-    session.connection().execute(AuditEntry.__table__.insert(), entries)
+    return entries
+
+
+def announce(session: Session, entries: list[dict]) -> None:
+    """Entries just inserted, to the :func:`on_write` listeners."""
     for listener in _listeners:
         listener(session, entries)
 

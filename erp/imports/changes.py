@@ -141,10 +141,14 @@ class ChangeRecorder:
     def record_created_keys(self, table: str, keys: list[str]) -> None:
         """Records of ``table`` inserted without the flush, by their keys as text."""
         if keys:
-            self.session.connection().execute(ImportChange.__table__.insert(), [
-                {"job_id": self.job_id, "table_name": table, "record_key": key,
-                 "action": CREATE, "values": None} for key in keys])
-            self.created[table] += len(keys)
+            self.session.connection().execute(ImportChange.__table__.insert(),
+                                              self.created_rows(table, keys))
+
+    def created_rows(self, table: str, keys: list[str]) -> list[dict]:
+        """What :meth:`record_created_keys` inserts (counted as inserted now)."""
+        self.created[table] += len(keys)
+        return [{"job_id": self.job_id, "table_name": table, "record_key": key,
+                 "action": CREATE, "values": None} for key in keys]
 
     def _after_flush(self, session: Session, _context) -> None:
         rows = []
@@ -177,6 +181,13 @@ def note_created(session: Session, table: str, keys: list[str]) -> None:
     recorder = session.info.get(_RECORDER)
     if recorder is not None:
         recorder.record_created_keys(table, keys)
+
+
+def created_rows(session: Session, table: str, keys: list[str]) -> list[dict]:
+    """The rows :func:`note_created` inserts into ``ImportChange``'s table (none outside an
+    import), for a bulk insert that makes its statements ready before it runs them."""
+    recorder = session.info.get(_RECORDER)
+    return recorder.created_rows(table, keys) if recorder is not None and keys else []
 
 
 # --- taking back ----------------------------------------------------------------------
