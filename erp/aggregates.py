@@ -7,7 +7,7 @@ never rebuilt by a job. A report then reads a few rows per key (a month, an owne
 stage) whatever the number of rows counted.
 
 A module declares one with :class:`Aggregate` (its key and figures as SQL of one source
-row, per dialect), gives its model's table the triggers with :meth:`Aggregate.install`
+row, for a dialect), gives its model's table the triggers with :meth:`Aggregate.install`
 (``create_all``), and its migration creates them with :func:`trigger_statements`, counts
 the rows already there with :func:`backfill_statements` and drops them on the way back
 with :func:`drop_statements`. Figures are integers or floats (money in cents: exact on
@@ -26,16 +26,16 @@ from sqlalchemy import DDL, event
 @dataclass(frozen=True)
 class Aggregate:
     """One aggregate kept by triggers: its table, the table it counts, its key and figures
-    as SQL of one source row (``row``: ``new``/``old``, ``NEW``/``OLD``) per dialect, and
-    the source's columns they read (an UPDATE of any other is no change)."""
+    as SQL of one source row (``row_values(row, dialect)``, ``row`` being ``new``/``old``
+    or ``NEW``/``OLD``), and the source's columns they read (an UPDATE of any other is no
+    change)."""
 
     table: str
     source: str
     key: tuple[str, ...]
     figures: tuple[str, ...]
     depends_on: tuple[str, ...]
-    sqlite: Callable[[str], dict[str, str]]
-    postgresql: Callable[[str], dict[str, str]]
+    row_values: Callable[[str, str], dict[str, str]]
     # Optional (crm 0023): the triggers' and function's name beside the source's (two
     # aggregates of one table need two), and which source rows count, as SQL of one row
     # on both dialects (None: every row): a row counts while it matches.
@@ -47,7 +47,7 @@ class Aggregate:
         return f"{self.source}_{self.name}"
 
     def values(self, dialect: str, row: str) -> dict[str, str]:
-        return (self.sqlite if dialect == "sqlite" else self.postgresql)(row)
+        return self.row_values(row, dialect)
 
     def _add(self, values: dict[str, str], row: str) -> str:
         columns = (*self.key, *self.figures)

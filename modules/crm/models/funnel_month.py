@@ -77,32 +77,18 @@ class FunnelStayMonth(db.Model):
     since_days: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-def _opportunity_sqlite(row: str) -> dict[str, str]:
-    """Each crm_funnel_month column's value for one opportunity row, SQLite."""
+def _opportunity_values(row: str, dialect: str) -> dict[str, str]:
+    """Each crm_funnel_month column's value for one opportunity row."""
     return {
-        "month": utc_month(f"{row}.created_at", "sqlite"),
+        "month": utc_month(f"{row}.created_at", dialect),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stage_id": f"{row}.stage_id",
         "status": f"{row}.status",
         "furthest_stage_id": f"coalesce({row}.furthest_stage_id, 0)",
         "opportunities": "1",
-        "value_cents": cents(f"{row}.estimated_value", "sqlite"),
+        "value_cents": cents(f"{row}.estimated_value", dialect),
         "cycle_days": f"coalesce({row}.cycle_days, 0.0)",
-        "cycles": flag(f"{row}.cycle_days IS NOT NULL", "sqlite"),
-    }
-
-
-def _opportunity_postgresql(row: str) -> dict[str, str]:
-    return {
-        "month": utc_month(f"{row}.created_at", "postgresql"),
-        "owner_id": f"coalesce({row}.owner_id, 0)",
-        "stage_id": f"{row}.stage_id",
-        "status": f"{row}.status",
-        "furthest_stage_id": f"coalesce({row}.furthest_stage_id, 0)",
-        "opportunities": "1",
-        "value_cents": cents(f"{row}.estimated_value", "postgresql"),
-        "cycle_days": f"coalesce({row}.cycle_days, 0.0)",
-        "cycles": flag(f"{row}.cycle_days IS NOT NULL", "postgresql"),
+        "cycles": flag(f"{row}.cycle_days IS NOT NULL", dialect),
     }
 
 
@@ -112,7 +98,7 @@ OPPORTUNITIES = Aggregate(
     figures=("opportunities", "value_cents", "cycle_days", "cycles"),
     depends_on=("created_at", "owner_id", "stage_id", "status", "furthest_stage_id",
                 "estimated_value", "cycle_days"),
-    sqlite=_opportunity_sqlite, postgresql=_opportunity_postgresql)
+    row_values=_opportunity_values)
 
 # The days of the stays going on are counted up to the report's "as of": kept here as the
 # sum of their starts, in days from this origin, so the report's total is
@@ -120,30 +106,20 @@ OPPORTUNITIES = Aggregate(
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _stay_sqlite(row: str) -> dict[str, str]:
-    """Each crm_funnel_stay_month column's value for one stay row, SQLite (the days as
+def _stay_values(row: str, dialect: str) -> dict[str, str]:
+    """Each crm_funnel_stay_month column's value for one stay row (the days as
     ``erp.reports.days_between`` counts them)."""
+    since_days = (f"julianday({row}.since) - julianday('2000-01-01')" if dialect == "sqlite"
+                  else f"EXTRACT(EPOCH FROM ({row}.since - "
+                       "TIMESTAMPTZ '2000-01-01 00:00:00+00')) / 86400.0")
     return {
         "stage_id": f"{row}.stage_id",
-        "month": utc_month(f"{row}.created_at", "sqlite"),
+        "month": utc_month(f"{row}.created_at", dialect),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stays": "1",
         "days": f"coalesce({row}.days, 0.0)",
-        "ongoing": flag(f"{row}.since IS NOT NULL", "sqlite"),
-        "since_days": f"coalesce(julianday({row}.since) - julianday('2000-01-01'), 0.0)",
-    }
-
-
-def _stay_postgresql(row: str) -> dict[str, str]:
-    return {
-        "stage_id": f"{row}.stage_id",
-        "month": utc_month(f"{row}.created_at", "postgresql"),
-        "owner_id": f"coalesce({row}.owner_id, 0)",
-        "stays": "1",
-        "days": f"coalesce({row}.days, 0.0)",
-        "ongoing": flag(f"{row}.since IS NOT NULL", "postgresql"),
-        "since_days": (f"coalesce(EXTRACT(EPOCH FROM ({row}.since - "
-                       "TIMESTAMPTZ '2000-01-01 00:00:00+00')) / 86400.0, 0.0)"),
+        "ongoing": flag(f"{row}.since IS NOT NULL", dialect),
+        "since_days": f"coalesce({since_days}, 0.0)",
     }
 
 
@@ -152,7 +128,7 @@ STAYS = Aggregate(
     key=("stage_id", "month", "owner_id"),
     figures=("stays", "days", "ongoing", "since_days"),
     depends_on=("stage_id", "created_at", "owner_id", "days", "since"),
-    sqlite=_stay_sqlite, postgresql=_stay_postgresql)
+    row_values=_stay_values)
 
 AGGREGATES = (OPPORTUNITIES, STAYS)
 

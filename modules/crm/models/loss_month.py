@@ -43,26 +43,15 @@ class LossMonth(db.Model):
     value_cents: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def _loss_sqlite(row: str) -> dict[str, str]:
-    """Each crm_loss_month column's value for one lost opportunity row, SQLite."""
+def _loss_values(row: str, dialect: str) -> dict[str, str]:
+    """Each crm_loss_month column's value for one lost opportunity row."""
     return {
-        "month": utc_month(f"{row}.closed_at", "sqlite"),
+        "month": utc_month(f"{row}.closed_at", dialect),
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "loss_reason_id": f"coalesce({row}.loss_reason_id, 0)",
         "lost_stage_id": f"coalesce({row}.lost_stage_id, 0)",
         "lost": "1",
-        "value_cents": cents(f"{row}.estimated_value", "sqlite"),
-    }
-
-
-def _loss_postgresql(row: str) -> dict[str, str]:
-    return {
-        "month": utc_month(f"{row}.closed_at", "postgresql"),
-        "owner_id": f"coalesce({row}.owner_id, 0)",
-        "loss_reason_id": f"coalesce({row}.loss_reason_id, 0)",
-        "lost_stage_id": f"coalesce({row}.lost_stage_id, 0)",
-        "lost": "1",
-        "value_cents": cents(f"{row}.estimated_value", "postgresql"),
+        "value_cents": cents(f"{row}.estimated_value", dialect),
     }
 
 
@@ -76,7 +65,7 @@ LOSSES = Aggregate(
     figures=("lost", "value_cents"),
     depends_on=("status", "closed_at", "owner_id", "loss_reason_id", "lost_stage_id",
                 "estimated_value"),
-    sqlite=_loss_sqlite, postgresql=_loss_postgresql, counts=_is_lost)
+    row_values=_loss_values, counts=_is_lost)
 
 AGGREGATES = (LOSSES,)
 

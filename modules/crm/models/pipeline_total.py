@@ -46,26 +46,15 @@ class PipelineTotal(db.Model):
     value_cents: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def _total_sqlite(row: str) -> dict[str, str]:
-    """Each crm_pipeline_total column's value for one opportunity row, SQLite."""
+def _total_values(row: str, dialect: str) -> dict[str, str]:
+    """Each crm_pipeline_total column's value for one opportunity row."""
     return {
         "status": f"{row}.status",
         "archived": f"{row}.archived",
         "owner_id": f"coalesce({row}.owner_id, 0)",
         "stage_id": f"{row}.stage_id",
         "opportunities": "1",
-        "value_cents": cents(f"{row}.estimated_value", "sqlite"),
-    }
-
-
-def _total_postgresql(row: str) -> dict[str, str]:
-    return {
-        "status": f"{row}.status",
-        "archived": f"{row}.archived",
-        "owner_id": f"coalesce({row}.owner_id, 0)",
-        "stage_id": f"{row}.stage_id",
-        "opportunities": "1",
-        "value_cents": cents(f"{row}.estimated_value", "postgresql"),
+        "value_cents": cents(f"{row}.estimated_value", dialect),
     }
 
 
@@ -74,7 +63,7 @@ PIPELINE_TOTALS = Aggregate(
     key=("status", "archived", "owner_id", "stage_id"),
     figures=("opportunities", "value_cents"),
     depends_on=("status", "archived", "owner_id", "stage_id", "estimated_value"),
-    sqlite=_total_sqlite, postgresql=_total_postgresql)
+    row_values=_total_values)
 
 AGGREGATES = (PIPELINE_TOTALS,)
 

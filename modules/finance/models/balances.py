@@ -171,13 +171,11 @@ def postgresql_statements() -> list[str]:
     ]
 
 
-def _day_values(dialect: str):
-    def values(row: str) -> dict[str, str]:
-        return {"owner_id": f"{row}.owner_id", "due_date": f"{row}.due_date",
-                "unpaid": flag(f"{row}.amount > {row}.paid", dialect),
-                "amount_cents": cents(f"{row}.amount", dialect),
-                "paid_cents": cents(f"{row}.paid", dialect)}
-    return values
+def _day_values(row: str, dialect: str) -> dict[str, str]:
+    return {"owner_id": f"{row}.owner_id", "due_date": f"{row}.due_date",
+            "unpaid": flag(f"{row}.amount > {row}.paid", dialect),
+            "amount_cents": cents(f"{row}.amount", dialect),
+            "paid_cents": cents(f"{row}.paid", dialect)}
 
 
 # A balance counts in its owner's day while live (not cancelled) and owned.
@@ -185,7 +183,7 @@ DAYS = Aggregate(
     table=DAY_TABLE, source=TABLE, name="day", key=("owner_id", "due_date"),
     figures=("unpaid", "amount_cents", "paid_cents"),
     depends_on=("owner_id", "cancelled", "due_date", "amount", "paid"),
-    sqlite=_day_values("sqlite"), postgresql=_day_values("postgresql"),
+    row_values=_day_values,
     counts=lambda row: f"NOT {row}.cancelled AND {row}.owner_id IS NOT NULL")
 
 
