@@ -192,6 +192,15 @@ def schema_diff(app) -> list:
         return compare_metadata(context, db.metadata)
 
 
+def trigger_names(conn, like: str = "%") -> set[str]:
+    """The names of the database's triggers (``conn``'s) that are LIKE ``like``."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE :like"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE :like"
+    return set(conn.execute(text(query), {"like": like}).scalars())
+
+
 def missing_triggers(app) -> tuple[set[str], set[str]]:
     """SQLite: the triggers the models make (``create_all``, in memory) that the database
     lacks, and those it has that they do not make. Autogenerate compares no triggers, and
@@ -201,16 +210,15 @@ def missing_triggers(app) -> tuple[set[str], set[str]]:
     dropped.) Two empty sets elsewhere (PostgreSQL alters tables in place)."""
     if db.engine.dialect.name != "sqlite":
         return set(), set()
-    query = text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     models = create_engine("sqlite://")
     try:
         db.metadata.create_all(models)
         with models.connect() as conn:
-            expected = set(conn.scalars(query))
+            expected = trigger_names(conn)
     finally:
         models.dispose()
     with db.engine.connect() as conn:
-        found = set(conn.scalars(query))
+        found = trigger_names(conn)
     return expected - found, found - expected
 
 

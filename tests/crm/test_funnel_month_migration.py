@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, inspect, text
 
 from erp.db import db
 from erp.money import Money
+from erp.testing.contract_checks import trigger_names
 from tests.conftest import make_user
 
 OPPORTUNITY = text(
@@ -75,16 +76,6 @@ def _assert_same(got: dict, expected: dict) -> None:
     for key, (count, cents, days, cycles) in expected.items():
         assert (got[key][0], got[key][1], got[key][3]) == (count, cents, cycles), key
         assert got[key][2] == pytest.approx(days, abs=1e-6), key
-
-
-def _triggers(conn) -> set[str]:
-    if conn.dialect.name == "sqlite":
-        return set(conn.execute(text(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            " AND name LIKE 'crm_opportunity%funnel%'")).scalars())
-    return set(conn.execute(text(
-        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        " AND tgname LIKE 'crm_opportunity%funnel%'")).scalars())
 
 
 STAY = text(
@@ -162,7 +153,7 @@ def test_the_aggregate_is_counted_kept_and_the_way_back_works(make_app, empty_da
         with db.engine.connect() as conn:
             _assert_same(_kept(conn), _recount(rows))
             _assert_same_stays(_kept_stays(conn), _recount_stays(stays))
-            assert len(_triggers(conn)) >= 4
+            assert len(trigger_names(conn, "crm_opportunity%funnel%")) >= 4
 
         # Kept from now on: an insert, an update of what it counts, a delete.
         new = {**rows[1], "id": 100, "at": datetime(2026, 4, 30, 23, 59), "cycle": 2.5,
@@ -193,7 +184,7 @@ def test_the_aggregate_is_counted_kept_and_the_way_back_works(make_app, empty_da
         tables = inspect(db.engine).get_table_names()
         assert not {"crm_funnel_month", "crm_funnel_stay_month"} & set(tables)
         with db.engine.begin() as conn:
-            assert _triggers(conn) == set()
+            assert trigger_names(conn, "crm_opportunity%funnel%") == set()
             if conn.dialect.name == "postgresql":
                 assert conn.execute(text(
                     "SELECT count(*) FROM pg_proc WHERE proname LIKE 'crm_opportunity%funnel'")

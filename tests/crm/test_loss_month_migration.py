@@ -13,6 +13,7 @@ import flask_migrate
 from sqlalchemy import inspect, text
 
 from erp.db import db
+from erp.testing.contract_checks import trigger_names
 from tests.conftest import make_user
 from tests.crm.test_funnel_month_migration import OPPORTUNITY, _rows
 
@@ -41,16 +42,6 @@ def _kept(conn) -> dict:
         kept[(month, row.owner_id, row.loss_reason_id, row.lost_stage_id)] = (
             row.lost, row.value_cents)
     return kept
-
-
-def _triggers(conn) -> set[str]:
-    if conn.dialect.name == "sqlite":
-        return set(conn.execute(text(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            " AND name LIKE 'crm_opportunity_loss_month%'")).scalars())
-    return set(conn.execute(text(
-        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        " AND tgname LIKE 'crm_opportunity_loss_month%'")).scalars())
 
 
 def test_the_losses_are_counted_kept_and_the_way_back_works(make_app, empty_database_url):
@@ -83,7 +74,7 @@ def test_the_losses_are_counted_kept_and_the_way_back_works(make_app, empty_data
         flask_migrate.upgrade(revision="0024_crm_loss_month")
         with db.engine.connect() as conn:
             assert _kept(conn) == _recount(rows)
-            assert len(_triggers(conn)) >= 2
+            assert len(trigger_names(conn, "crm_opportunity_loss_month%")) >= 2
             assert len({key[0] for key in _kept(conn)}) >= 2  # months apart
 
         # Kept from now on: a loss reopened, another moved to another month and owner,
@@ -114,7 +105,7 @@ def test_the_losses_are_counted_kept_and_the_way_back_works(make_app, empty_data
         flask_migrate.downgrade(revision=BEFORE)
         assert "crm_loss_month" not in inspect(db.engine).get_table_names()
         with db.engine.begin() as conn:
-            assert _triggers(conn) == set()
+            assert trigger_names(conn, "crm_opportunity_loss_month%") == set()
             if conn.dialect.name == "postgresql":
                 assert conn.execute(text(
                     "SELECT count(*) FROM pg_proc WHERE proname = 'crm_opportunity_loss_month'")

@@ -13,6 +13,7 @@ import flask_migrate
 from sqlalchemy import inspect, text
 
 from erp.db import db
+from erp.testing.contract_checks import trigger_names
 from tests.conftest import make_user
 from tests.crm.test_funnel_month_migration import OPPORTUNITY, _rows
 
@@ -37,16 +38,6 @@ def _kept(conn) -> dict:
                 " FROM crm_pipeline_total WHERE opportunities <> 0"))}
 
 
-def _triggers(conn) -> set[str]:
-    if conn.dialect.name == "sqlite":
-        return set(conn.execute(text(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            " AND name LIKE 'crm_opportunity_pipeline_total%'")).scalars())
-    return set(conn.execute(text(
-        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
-        " AND tgname LIKE 'crm_opportunity_pipeline_total%'")).scalars())
-
-
 def test_the_totals_are_counted_kept_and_the_way_back_works(make_app, empty_database_url):
     from tests.crm.test_stage_history_migration import insert_account
 
@@ -68,7 +59,7 @@ def test_the_totals_are_counted_kept_and_the_way_back_works(make_app, empty_data
         flask_migrate.upgrade(revision="0023_crm_pipeline_total")
         with db.engine.connect() as conn:
             assert _kept(conn) == _recount(rows)
-            assert len(_triggers(conn)) >= 2
+            assert len(trigger_names(conn, "crm_opportunity_pipeline_total%")) >= 2
             assert {key[1] for key in _kept(conn)} == {False, True}
 
         # Kept from now on: an insert, updates of what it counts (and of what it does
@@ -100,7 +91,7 @@ def test_the_totals_are_counted_kept_and_the_way_back_works(make_app, empty_data
         flask_migrate.downgrade(revision=BEFORE)
         assert "crm_pipeline_total" not in inspect(db.engine).get_table_names()
         with db.engine.begin() as conn:
-            assert _triggers(conn) == set()
+            assert trigger_names(conn, "crm_opportunity_pipeline_total%") == set()
             if conn.dialect.name == "postgresql":
                 assert conn.execute(text(
                     "SELECT count(*) FROM pg_proc"
