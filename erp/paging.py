@@ -29,7 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -49,6 +49,9 @@ __all__ = ["COUNT_CAP", "MAX_OFFSET", "KeysetPage", "SortKey", "capped_count",
 
 COUNT_CAP = 1000  # "more than 1,000 records": a count that stops there costs the same at any size
 MAX_OFFSET = 500  # ?page=N by OFFSET while it skips at most this many rows; deeper: cursors
+
+# (cursor values or None, reverse, limit, offset) -> the page's ids (keyset_page)
+IdsReader = Callable[[tuple | None, bool, int, int], list]
 MAX_CURSOR = 2000  # characters: a cursor holds a few sort values, a name at most
 
 
@@ -222,7 +225,7 @@ def decode_cursor(keys: Sequence[SortKey], token: str | None) -> tuple | None:
 # --- the page --------------------------------------------------------------------------------
 
 
-def _beyond(keys: Sequence[SortKey], values: Sequence, reverse: bool):
+def beyond(keys: Sequence[SortKey], values: Sequence, reverse: bool):
     """Rows after ``values`` in the list's order (before them if ``reverse``), none NULL.
 
     Keys in one direction compare as a row value, ``(a, id) > (x, n)``: both databases
@@ -307,13 +310,16 @@ def _fetch(statement: Select, keys: Sequence[SortKey], reverse: bool, limit: int
 
 
 def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reverse: bool,
-          limit: int, offset: int = 0, ids_first: bool = False) -> list:
+          limit: int, offset: int = 0, ids_first: bool = False,
+          ids_reader: IdsReader | None = None) -> list:
     """Up to ``limit`` rows after (``reverse``: before) ``values`` (None: from the start),
     in the list's order (``reverse``: backwards). A nullable first key: its valued rows in
     order, then the NULL ones by the other keys, each part an index range of its own."""
+    if ids_reader is not None:
+        return _by_ids(statement, keys, ids_reader(values, reverse, limit, offset))
     first = keys[0]
     if not first.nullable:
-        where = _beyond(keys, values, reverse) if values is not None else None
+        where = beyond(keys, values, reverse) if values is not None else None
         return _fetch(statement, keys, reverse, limit, where=where, offset=offset,
                       ids_first=ids_first)
     valued = first.column.is_not(None)
@@ -324,16 +330,16 @@ def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reve
         if values is None:
             parts = [(valued, keys), (empty, rest)]
         elif values[0] is not None:
-            parts = [(and_(valued, _beyond(keys, values, False)), keys), (empty, rest)]
+            parts = [(and_(valued, beyond(keys, values, False)), keys), (empty, rest)]
         else:
-            parts = [(and_(empty, _beyond(rest, values[1:], False)), rest)]
+            parts = [(and_(empty, beyond(rest, values[1:], False)), rest)]
     else:
         if values is None:
             parts = [(empty, rest), (valued, keys)]
         elif values[0] is None:
-            parts = [(and_(empty, _beyond(rest, values[1:], True)), rest), (valued, keys)]
+            parts = [(and_(empty, beyond(rest, values[1:], True)), rest), (valued, keys)]
         else:
-            parts = [(and_(valued, _beyond(keys, values, True)), keys)]
+            parts = [(and_(valued, beyond(keys, values, True)), keys)]
     # Each part's ids (every part read, even once the page is full: as many statements
     # whatever the page's size), then the rows in one statement, as the other lists.
     id_column = _id_column(statement, keys)
@@ -353,7 +359,8 @@ def _rows(statement: Select, keys: Sequence[SortKey], values: tuple | None, reve
 def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
                 args: Mapping | None = None, count_cap: int | None = None,
                 id_column: Any = None, counted: Select | None = None,
-                ids_first: bool = False) -> KeysetPage:
+                ids_first: bool = False, ids_reader: IdsReader | None = None,
+                count_reader: Callable[[int], int] | None = None) -> KeysetPage:
     """The page of ``statement`` that ``args`` (the request's query string) asks for:
     ``after=`` / ``before=`` a cursor, or ``page=N`` while its OFFSET is small, else the
     first. Statements: the rows (``per_page + 1``, to know if there is more) and the
@@ -363,7 +370,10 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
     search's matches read first, where the page walks the sort's index). ``ids_first``:
     the page's ids sorted, then its rows by id (one statement more): for a page picked
     from many rows that are sorted rather than read in order, so that only the sort
-    columns of each, not its joined loads, go through the sort."""
+    columns of each, not its joined loads, go through the sort. ``ids_reader``: reads the
+    page's ids itself, from the cursor's values (None: the start), the direction, how
+    many and the offset (a search walked in an index of its own), then its rows by id;
+    ``count_reader``: counts them itself, up to the cap it is given plus one."""
     args = request.args if args is None else args
     count_cap = COUNT_CAP if count_cap is None else count_cap
     per_page = max(1, per_page)
@@ -372,7 +382,8 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
     before = decode_cursor(keys, args.get("before")) if after is None else None
     position = None
     if before is not None:
-        rows = _rows(statement, keys, before, True, per_page + 1, ids_first=ids_first)
+        rows = _rows(statement, keys, before, True, per_page + 1, ids_first=ids_first,
+                     ids_reader=ids_reader)
         if len(rows) > per_page:
             items = list(reversed(rows[:per_page]))
             has_prev, has_next, first = True, True, False
@@ -384,7 +395,7 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
         if after is not None or offset > MAX_OFFSET:
             offset = 0
         rows = _rows(statement, keys, after, False, per_page + 1, offset=offset,
-                     ids_first=ids_first)
+                     ids_first=ids_first, ids_reader=ids_reader)
         items, has_next = rows[:per_page], len(rows) > per_page
         first = after is None and offset == 0
         has_prev = not first
@@ -395,6 +406,7 @@ def keyset_page(statement: Select, keys: Sequence[SortKey], *, per_page: int,
         items=items, per_page=per_page, has_prev=has_prev, has_next=has_next,
         prev_cursor=encode_cursor(keys, items[0]) if has_prev and items else None,
         next_cursor=encode_cursor(keys, items[-1]) if has_next and items else None,
-        total=capped_count(statement if counted is None else counted, id_column, count_cap),
+        total=(count_reader(count_cap) if count_reader is not None else
+               capped_count(statement if counted is None else counted, id_column, count_cap)),
         count_cap=count_cap,
         first=first, position=position)

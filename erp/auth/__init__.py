@@ -8,6 +8,7 @@ from .permissions import (
     in_scope,
     permission_required,
     scope_clause,
+    scope_owner_ids,
 )
 from .scope import visible_teams, visible_users
 
@@ -21,6 +22,7 @@ __all__ = [
     "in_scope",
     "permission_required",
     "scope_clause",
+    "scope_owner_ids",
     "visible_teams",
     "visible_users",
 ]

@@ -54,6 +54,20 @@ def scope_clause(owner_column: Any, user: Any) -> ColumnElement[bool]:
     return owner_column == user.id
 
 
+def scope_owner_ids(user: Any) -> list[int] | None:
+    """The owners whose rows ``user`` may see, as :func:`scope_clause` tells them apart
+    (None: every owner, the ``all`` scope), for a statement that reads each owner's rows
+    from an index of its own."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if user.record_scope == SCOPE_ALL:
+        return None
+    if user.record_scope == SCOPE_TEAM and user.team_id is not None:
+        return list(db.session.scalars(select(User.id).where(User.team_id == user.team_id)
+                                       .order_by(User.id)))
+    return [user.id]
+
+
 def apply_scope(statement: Any, owner_column: Any, user: Any) -> Any:
     """``statement`` (a SELECT) restricted to the rows ``user`` may see."""
     return statement.where(scope_clause(owner_column, user))

@@ -117,7 +117,7 @@ def _sorted_apart(statements: list[str]) -> bool:
                and "(crm_account.id + 0)" in s for s in statements)
 
 
-def test_the_list_walks_a_frequent_term_by_time_and_gathers_it_by_name(
+def test_the_list_walks_a_frequent_term_by_time_and_its_words_by_name(
         app, client, users, searched):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
@@ -126,10 +126,12 @@ def test_the_list_walks_a_frequent_term_by_time_and_gathers_it_by_name(
     html, statements = _page_statements(app, client, "/crm/accounts?q=frequente&sort=-updated")
     assert _walks(statements), statements  # the time index, walked for the page
     assert "Frequente Comércio 29 Ltda." in html and "Raríssima" not in html
-    # Names cluster ("Silva …" under S): by name a frequent term's matches are gathered
-    # and sorted.
+    # Names cluster ("Silva …" under S): by name the accounts having a word that contains
+    # the term are walked instead, in name order (test_name_walk.py).
     html, statements = _page_statements(app, client, "/crm/accounts?q=frequente&sort=name")
-    assert not _walks(statements), statements
+    assert not any("search_text LIKE" in s and "ORDER BY crm_account.legal_name" in s
+                   for s in statements), statements  # not the name index
+    assert any("FROM crm_account_word" in s for s in statements), statements
     assert "Frequente Comércio 0 Ltda." in html
     # A rare term is gathered whatever the sort.
     html, statements = _page_statements(app, client, "/crm/accounts?q=rarissima&sort=-updated")
@@ -147,9 +149,10 @@ def test_postgresql_tests_each_row_and_sorts_apart_whatever_the_term(
         if db.engine.dialect.name == "sqlite":
             pytest.skip("PostgreSQL's reading")
     login_as(client, users["admin"])
-    pages = {"frequente&sort=name": "Frequente Comércio 1 Ltda.",
+    # (By name, a term of letters only walks the words instead: test_name_walk.py.)
+    pages = {"comercio 1&sort=name": "Frequente Comércio 1 Ltda.",
              "frequente&sort=-updated": "Frequente Comércio 29 Ltda.",
-             "rarissima&sort=name": "Raríssima 0 S.A."}
+             "rarissima&sort=-updated": "Raríssima 0 S.A."}
     for query, shown in pages.items():
         html, statements = _page_statements(app, client, f"/crm/accounts?q={query}")
         assert _sorted_apart(statements) and _counts_row_by_row(statements), statements

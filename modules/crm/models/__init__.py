@@ -26,6 +26,7 @@ from .pipeline import (
     opportunity_watchers,
 )
 from .pipeline_total import PipelineTotal
+from .search_words import account_vocabulary, account_word
 from .service_type import ServiceType
 from .tag import Tag
 
@@ -57,6 +58,8 @@ __all__ = [
     "opportunity_watchers",
     "LIFECYCLE_PROSPECT",
     "Account",
+    "account_vocabulary",
+    "account_word",
     "AccountContact",
     "Category",
     "CnpjLookup",

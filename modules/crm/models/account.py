@@ -61,7 +61,8 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     __audit_name__ = _l("Account")
     __audit_labels__ = labels.ACCOUNT_FIELDS
     __audit_choices__ = labels.ACCOUNT_CHOICES
-    __audit_ignore__ = ("search_text", "tax_id_root", "name_key")  # derived from the others
+    # Derived from the others:
+    __audit_ignore__ = ("search_text", "search_words", "tax_id_root", "name_key")
     __table_args__ = (
         Index("ix_crm_account_archived_legal_name", "archived", "legal_name"),
         # The list's "last changed" and "newest" sorts (updated_at DESC, id DESC; id DESC),
@@ -109,6 +110,8 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
     # The account this one was merged into (kept archived; its page leads there): crm 0017.
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Its runs of letters, for the words' index in name order (models/search_words.py).
+    search_words: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
@@ -152,6 +155,7 @@ class Account(Audited, PhoneNumbers, TimestampMixin, db.Model):
 @event.listens_for(Account, "before_update")
 def _refresh_account_search_text(mapper, connection, account: Account) -> None:
     account.search_text = account.compute_search_text()
+    account.search_words = search_text.words(account.search_text)
 
 
 install_search_index(Account.__table__)

@@ -13,7 +13,9 @@ alone (see erp/migrations/env.py).
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Table, event, literal_column, or_, select, text
+from sqlalchemy import DDL, Table, event, or_, select, text
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 
 from erp.validation import LIKE_ESCAPE, like
 
@@ -65,11 +67,9 @@ def matching_ids(table: Table, terms: list[str], dialect: str, column: str = "se
     if dialect == "sqlite":
         fts = f"{table.name}_fts"
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
-        return (
-            select(literal_column("rowid").label("id"))
-            .select_from(text(fts))
-            .where(text(f"{fts} MATCH :match").bindparams(match=match))
-        )
+        index = sql_table(fts, sql_column("rowid"))
+        return (select(index.c.rowid.label("id"))
+                .where(text(f"{fts} MATCH :match").bindparams(match=match)))
     searched = table.c[column]
     return select(table.c.id).where(
         or_(*(searched.ilike(like(term), escape=LIKE_ESCAPE) if column != "search_text"

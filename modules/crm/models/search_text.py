@@ -67,3 +67,24 @@ def query_terms(query: str) -> list[str]:
         if len(term) >= MIN_FRAGMENT and term not in terms:
             terms.append(term)
     return terms
+
+
+_LETTER_RUN = re.compile(r"[a-z]+")
+
+
+def words(text: str | None) -> str:
+    """The distinct runs of letters (a-z) of a folded ``text``, of ``MIN_FRAGMENT`` letters
+    or more, sorted and joined by spaces: 'ana.silva@silva.com | 11 9876' -> 'ana com silva'.
+
+    Any letters-only fragment of the text lies inside one of its runs of letters, so the
+    runs that contain a term's longest run of letters (:func:`longest_letters`) are
+    everywhere the term can be: what the accounts list walks in name order
+    (models/search_words.py) for a term found in many rows."""
+    return " ".join(sorted({run for run in _LETTER_RUN.findall(text or "")
+                            if len(run) >= MIN_FRAGMENT}))
+
+
+def longest_letters(term: str) -> str:
+    """The longest run of letters (a-z) in a folded search term ('' when none):
+    'silva 1999' -> 'silva'; '(11) 98765' -> ''."""
+    return max(_LETTER_RUN.findall(term), key=len, default="")

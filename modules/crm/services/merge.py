@@ -37,8 +37,8 @@ UNDO_DAYS = 30
 MODELS = {KIND_ACCOUNT: Account, KIND_CONTACT: Contact}
 FIELD_LABELS = {KIND_ACCOUNT: labels.ACCOUNT_FIELDS, KIND_CONTACT: labels.CONTACT_FIELDS}
 # Columns that are not the record's data: its identity, state and derived values.
-NOT_PICKED = frozenset({"id", "archived", "merged_into_id", "search_text", "version",
-                        "created_at", "updated_at", "tax_id_root", "name_key"})
+NOT_PICKED = frozenset({"id", "archived", "merged_into_id", "search_text", "search_words",
+                        "version", "created_at", "updated_at", "tax_id_root", "name_key"})
 SURVIVOR, MERGED = "survivor", "merged"
 
 

@@ -8,16 +8,17 @@ import math
 import re
 from typing import NamedTuple
 
-from sqlalchemy import any_, false, func, or_, select, union
+from sqlalchemy import any_, exists, false, func, or_, select, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
 from erp.db import db
+from erp.paging import beyond, sort_keys, unindexed_anywhere
 from erp.validation import LIKE_ESCAPE, Invalid, like
 
-from ..models import Account, Contact
+from ..models import Account, Contact, account_vocabulary, account_word
 from ..models.search_index import matching_ids
-from ..models.search_text import compact, query_terms
+from ..models.search_text import MIN_FRAGMENT, compact, longest_letters, query_terms
 from .scope import account_scope, contact_scope
 from .validation import guess_person_type, normalize_phone, normalize_tax_id, validate_tax_id
 
@@ -124,7 +125,10 @@ def matching_account_ids(query: str):
     terms = query_terms(query)
     if not terms or _is_cnpj(query):
         return exact
-    return union(exact, matching_ids(Account.__table__, terms, _dialect()))
+    # A tax id equal to the query's letters and digits is in its account's search text,
+    # among the terms: the trigram index finds it too. Without a UNION with the equality
+    # the matches stream, and a capped count stops at its cap.
+    return matching_ids(Account.__table__, terms, _dialect())
 
 
 class _MatchesFirst(Join):
@@ -203,13 +207,17 @@ def search_reading(query: str, *, sorted_by_time: bool) -> SearchReading:
     return SearchReading(sorted_by_time, False, False)
 
 
-def rows_matching(query: str):
+def rows_matching(query: str, *, indexed: bool = True):
     """The atomic search as a test of each account row: the same accounts as
     :func:`matching_account_ids` (the tax id, or a term in the search text, which the
-    trigram index answers as "contains"), for a walk of a sorted index."""
+    trigram index answers as "contains"), for a walk of a sorted index. ``indexed=False``:
+    as expressions no index serves, for a walk that must drive the statement (PostgreSQL
+    would otherwise find the matches in its trigram index and hash-join the walk)."""
     terms = [] if _is_cnpj(query) else query_terms(query)
-    return or_(Account.tax_id == compact(query).upper(),
-               *(Account.search_text.like(like(term), escape=LIKE_ESCAPE) for term in terms))
+    tax_id, text = ((Account.tax_id, Account.search_text) if indexed else
+                    (unindexed_anywhere(Account.tax_id), unindexed_anywhere(Account.search_text)))
+    return or_(tax_id == compact(query).upper(),
+               *(text.like(like(term), escape=LIKE_ESCAPE) for term in terms))
 
 
 def only_matching_accounts(statement, query: str, *, walk: bool = False):
@@ -251,3 +259,112 @@ def search_contacts(query: str, user, limit: int = 20) -> list[Contact]:
         .limit(limit)
     )
     return list(db.session.scalars(statement))
+
+
+# Words containing a search term that a list sorted by name merges (one index range each),
+# and walks (words x owners) at most.
+NAME_WALK_WORDS = 50
+NAME_WALKS = 64
+
+
+def name_walk_words(query: str) -> list[str] | None:
+    """The words (models/search_words.py) that hold every account matching ``query``, for a
+    list sorted by name to walk in that order (:func:`name_walk_ids`); None when no walk
+    serves it: a whole CNPJ, a term without three letters in a row ("(11) 9876"), more
+    than ``NAME_WALK_WORDS`` words containing them, or a walk that could read many rows
+    to find a page.
+
+    A term's matches all have a word containing the term's longest run of letters: their
+    text holds that run, and a run of letters lies inside one of the text's runs. When
+    the terms are runs of letters ("silva") every account having such a word matches, so
+    a walk reads a page over the share of them the list's filters keep. Otherwise ("silva
+    1999", "ltda 5") the words' accounts may seldom match: SQLite walks them for a
+    :func:`frequent_term` only (a walk then reads at most about as many rows as the
+    matches it would gather: see there), PostgreSQL not at all."""
+    terms = [] if _is_cnpj(query) else query_terms(query)
+    letters = {longest_letters(term) for term in terms}
+    if not terms or any(len(run) < MIN_FRAGMENT for run in letters):
+        return None
+    if not letters.issuperset(terms) and (_dialect() != "sqlite" or not frequent_term(query)):
+        return None
+    vocabulary = account_vocabulary.c
+    ids = matching_ids(account_vocabulary, sorted(letters), _dialect(), column="word")
+    found = list(db.session.scalars(select(vocabulary.word).where(vocabulary.id.in_(ids))
+                                    .limit(NAME_WALK_WORDS + 1)))
+    return sorted(found) if len(found) <= NAME_WALK_WORDS else None
+
+
+def _name_walks(statement, query: str, words: list[str], owners: list[int] | None,
+                values: tuple | None = None, reverse: bool = False):
+    """One walk per word of ``words`` (and per owner of ``owners``, None: any owner): its
+    accounts in name order (past ``values``, the cursor's name and id; ``reverse``:
+    backwards, before them), each joined to its account to test ``statement``'s filters
+    and the search itself; an account that an earlier word's walk finds too is left to
+    that one. As a UNION ALL: both databases merge the walks in order and stop once the
+    LIMIT is reached (SQLite's MERGE, the Merge Append of PostgreSQL).
+
+    By owner, the walks read a user's own accounts only: in name order a rep's matches
+    may all come after a whole range of names owned by others (every person's name
+    before the "Silva …" companies), which a walk of everyone's would read through."""
+    word_keys = sort_keys(account_word.c.legal_name, account_word.c.account_id)
+    earlier = account_word.alias("earlier")
+    tested = [Account.id == account_word.c.account_id, rows_matching(query, indexed=False)]
+    if statement.whereclause is not None:
+        tested.append(statement.whereclause)
+    if _dialect() == "sqlite":  # the words first (CROSS JOIN), each account tested
+        source = _MatchesFirst(account_word, Account.__table__, tested[0])
+        narrowed = tested[1:]
+    else:  # LATERAL, with a LIMIT that keeps it from being made a join: its only plan
+        # is a loop over the words, testing each account (the planner, guessing few
+        # matches, would hash-join a scan of the accounts and sort them)
+        account = select(Account.id).where(*tested).limit(1).lateral()
+        source = account_word.join(account, true())
+        narrowed = []
+    if values is not None:
+        narrowed.append(beyond(word_keys, values, reverse))
+    if owners is not None and len(owners) * len(words) > NAME_WALKS:
+        owners = None  # a large team's: everyone's words, each account tested
+    walks = []
+    for n, word in enumerate(words):
+        walk = (select(account_word.c.legal_name.label("walk_name"),
+                       account_word.c.account_id.label("walk_id"))
+                .select_from(source).where(account_word.c.word == word, *narrowed))
+        if n:
+            walk = walk.where(~exists().where(
+                earlier.c.word.in_(words[:n]), earlier.c.legal_name == account_word.c.legal_name,
+                earlier.c.account_id == account_word.c.account_id))
+        walks += ([walk] if owners is None else
+                  [walk.where(account_word.c.owner_id == owner) for owner in owners])
+    if not walks:  # no owner: nothing to read
+        return select(account_word.c.legal_name.label("walk_name"),
+                      account_word.c.account_id.label("walk_id")).where(false())
+    if len(walks) > 1 and _dialect() != "sqlite":
+        # Each walk's own ORDER BY, which the merged one repeats: without it PostgreSQL
+        # appends the walks and sorts them all (SQLite allows none, and merges anyway).
+        walks = [walk.order_by(*_walk_order(walk.selected_columns, reverse)) for walk in walks]
+    return union_all(*walks)
+
+
+def _walk_order(columns, reverse: bool) -> list:
+    return [column.desc() if reverse else column.asc()
+            for column in (columns.walk_name, columns.walk_id)]
+
+
+def name_walk_ids(statement, query: str, words: list[str], owners: list[int] | None,
+                  values: tuple | None, reverse: bool, limit: int, offset: int = 0
+                  ) -> list[int]:
+    """The ids of a page of ``statement`` (a SELECT of accounts, filtered, sorted by legal
+    name and id) narrowed to ``query``, from ``words``' walks in name order
+    (:func:`_name_walks`): a page over the matches' share of the words' accounts, whatever
+    the table's size."""
+    walks = _name_walks(statement, query, words, owners, values, reverse)
+    page = walks.order_by(*_walk_order(walks.selected_columns, reverse)).limit(limit).offset(offset)
+    return [row.walk_id for row in db.session.execute(page)]
+
+
+def name_walk_count(statement, query: str, words: list[str], owners: list[int] | None,
+                    cap: int) -> int:
+    """How many accounts the walks of :func:`name_walk_ids` find, counting up to ``cap + 1``
+    (each account once: see :func:`_name_walks`)."""
+    walks = _name_walks(statement, query, words, owners).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(walks))

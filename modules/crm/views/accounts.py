@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import (
@@ -17,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Bundle
 
-from erp.auth import permission_required
+from erp.auth import permission_required, scope_owner_ids
 from erp.auth.services import safe_next_url
 from erp.db import db
 from erp.forms import PostForm, form_view, page_size, post_action
@@ -33,6 +34,9 @@ from ..services.contacts import active_link_clauses
 from ..services.scope import account_scope, get_account_or_404, small_scope
 from ..services.search import (
     MATCHES_FIRST,
+    name_walk_count,
+    name_walk_ids,
+    name_walk_words,
     new_account_args,
     only_matching_accounts,
     search_reading,
@@ -65,16 +69,17 @@ def list_sort(args) -> tuple:
     return SORTS.get(args.get("sort", "name"), SORTS["name"])
 
 
-def _filtered_accounts(walk: bool = False):
+def _filtered_accounts(walk: bool = False, searched: bool = True):
     """The list's SELECT from the request's filters, within the user's scope (``walk``:
-    a frequent search term tested on each row of the sort's index, not gathered)."""
+    a frequent search term tested on each row of the sort's index, not gathered;
+    ``searched=False``: without the search, which the caller applies)."""
     args = request.args
     statement = select(Account).where(account_scope(current_user))
     archived = args.get("archived", "0")
     if archived in ("0", "1"):
         statement = statement.where(Account.archived.is_(archived == "1"))
     query = args.get("q", "").strip()
-    if query:
+    if query and searched:
         statement = only_matching_accounts(statement, query, walk=walk)
     for arg, column in (("owner", Account.owner_id), ("category", Account.category_id)):
         if (wanted := id_arg(arg, args)) is not None:
@@ -101,9 +106,16 @@ def accounts():
     keys = list_sort(request.args)
     query = request.args.get("q", "").strip()
     statement = counted = _filtered_accounts()
-    reading = MATCHES_FIRST
+    reading, ids_reader, count_reader = MATCHES_FIRST, None, None
+    words = name_walk_words(query) if query and keys is SORTS["name"] else None
     if small_scope(current_user):  # a few accounts: gathered by owner and sorted
         keys = gathered(keys)
+    elif words is not None:  # walked in name order from the words' index
+        statement = _filtered_accounts(searched=False)
+        owner = id_arg("owner", request.args)  # within the scope, which is tested too
+        owners = scope_owner_ids(current_user) if owner is None else [owner]
+        ids_reader = partial(name_walk_ids, statement, query, words, owners)
+        count_reader = partial(name_walk_count, statement, query, words, owners)
     elif query:  # a common word: tested on each row (see search_reading)
         reading = search_reading(
             query, sorted_by_time=request.args.get("sort") in WALKABLE_SORTS)
@@ -114,7 +126,8 @@ def accounts():
         if reading.sorted_apart:
             keys = gathered(keys, anywhere=True)
     pagination = keyset_page(statement, keys, per_page=page_size(), counted=counted,
-                             ids_first=reading.sorted_apart)
+                             ids_first=reading.sorted_apart, ids_reader=ids_reader,
+                             count_reader=count_reader)
     return render_template(
         "crm/accounts/list.html", pagination=pagination, query=query,
         owners=assignable_users(), categories=category_choices(_("All")),
