@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, select, text, update
 
 from erp.db import db
 from erp.imports.bulk import insert_records
@@ -177,6 +177,9 @@ def test_the_walks_are_merged_in_name_order_and_never_sorted(app, users, crowd, 
     with app.app_context(), current_app.test_request_context("/crm/accounts?q=silv"):
         user = db.session.get(User, users[who])
         login_user(user)
+        if db.engine.dialect.name != "sqlite":  # statistics of the test's rows
+            db.session.execute(text("ANALYZE crm_account_word"))
+            db.session.execute(text("ANALYZE crm_account"))
         found = search.name_walk_words("silv")
         assert found == ["dasilva", "silva", "silvana", "silveira"]
         statement = views._filtered_accounts(searched=False)
@@ -188,8 +191,9 @@ def test_the_walks_are_merged_in_name_order_and_never_sorted(app, users, crowd, 
             assert "MERGE (UNION ALL)" in plan and "TEMP B-TREE" not in plan, plan
             assert f"SEARCH crm_account_word USING {index}" in plan.replace(
                 "COVERING INDEX", "INDEX"), plan
-        else:
-            index = "ix_crm_account_word_owner" if who == "rep_a" else "pk_crm_account_word"
+        else:  # either index gives a word's (or a word and owner's) accounts in order:
+            # which one PostgreSQL takes depends on the statistics of a few test rows
             assert "Merge Append" in plan and "Sort  " not in plan, plan
-            assert f"using {index} on crm_account_word" in plan, plan
+            assert re.search(r"using (pk_crm_account_word|ix_crm_account_word_owner) on "
+                             r"crm_account_word\b", plan), plan
             assert "Seq Scan" not in plan and "Hash" not in plan, plan

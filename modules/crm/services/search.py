@@ -8,7 +8,7 @@ import math
 import re
 from typing import NamedTuple
 
-from sqlalchemy import any_, exists, false, func, or_, select, true, union_all
+from sqlalchemy import and_, any_, exists, false, func, or_, select, true, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
@@ -308,31 +308,21 @@ def _name_walks(statement, query: str, words: list[str], owners: list[int] | Non
     before the "Silva …" companies), which a walk of everyone's would read through."""
     word_keys = sort_keys(account_word.c.legal_name, account_word.c.account_id)
     earlier = account_word.alias("earlier")
-    tested = [Account.id == account_word.c.account_id, rows_matching(query, indexed=False)]
+    tested = [rows_matching(query, indexed=False)]
     if statement.whereclause is not None:
         tested.append(statement.whereclause)
-    if _dialect() == "sqlite":  # the words first (CROSS JOIN), each account tested
-        source = _MatchesFirst(account_word, Account.__table__, tested[0])
-        narrowed = tested[1:]
-    else:  # LATERAL, with a LIMIT that keeps it from being made a join: its only plan
-        # is a loop over the words, testing each account (the planner, guessing few
-        # matches, would hash-join a scan of the accounts and sort them)
-        account = select(Account.id).where(*tested).limit(1).lateral()
-        source = account_word.join(account, true())
-        narrowed = []
-    if values is not None:
-        narrowed.append(beyond(word_keys, values, reverse))
+    walked = [] if values is None else [beyond(word_keys, values, reverse)]
     if owners is not None and len(owners) * len(words) > NAME_WALKS:
         owners = None  # a large team's: everyone's words, each account tested
     walks = []
     for n, word in enumerate(words):
+        found_earlier = exists().where(
+            earlier.c.word.in_(words[:n]), earlier.c.legal_name == account_word.c.legal_name,
+            earlier.c.account_id == account_word.c.account_id).correlate(account_word)
         walk = (select(account_word.c.legal_name.label("walk_name"),
                        account_word.c.account_id.label("walk_id"))
-                .select_from(source).where(account_word.c.word == word, *narrowed))
-        if n:
-            walk = walk.where(~exists().where(
-                earlier.c.word.in_(words[:n]), earlier.c.legal_name == account_word.c.legal_name,
-                earlier.c.account_id == account_word.c.account_id))
+                .select_from(_tested_accounts(tested + ([~found_earlier] if n else []))))
+        walk = walk.where(account_word.c.word == word, *walked)
         walks += ([walk] if owners is None else
                   [walk.where(account_word.c.owner_id == owner) for owner in owners])
     if not walks:  # no owner: nothing to read
@@ -343,6 +333,19 @@ def _name_walks(statement, query: str, words: list[str], owners: list[int] | Non
         # appends the walks and sorts them all (SQLite allows none, and merges anyway).
         walks = [walk.order_by(*_walk_order(walk.selected_columns, reverse)) for walk in walks]
     return union_all(*walks)
+
+
+def _tested_accounts(tested: list):
+    """The words, each joined to its account, tested by ``tested`` as it comes: SQLite
+    reads the words first (CROSS JOIN) and probes the account; PostgreSQL a LATERAL
+    subquery with a LIMIT, which it cannot make a join of, so its only plan is that loop
+    (the planner, guessing few matches, would hash-join a scan of the accounts and sort
+    them, or hash an earlier word's every account to leave them out)."""
+    joined = Account.id == account_word.c.account_id
+    if _dialect() == "sqlite":
+        return _MatchesFirst(account_word, Account.__table__, and_(joined, *tested))
+    account = select(Account.id).where(joined, *tested).limit(1).lateral()
+    return account_word.join(account, true())
 
 
 def _walk_order(columns, reverse: bool) -> list:
