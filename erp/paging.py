@@ -43,16 +43,16 @@ from sqlalchemy.sql.functions import FunctionElement
 from .db import MAX_ID, db
 from .params import parse_int
 
-__all__ = ["COUNT_CAP", "MAX_OFFSET", "KeysetPage", "SortKey", "capped_count",
-           "decode_cursor", "encode_cursor", "gathered", "keyset_page", "sort_keys",
-           "unindexed", "unindexed_anywhere"]
+__all__ = ["COUNT_CAP", "MAX_OFFSET", "IdsReader", "KeysetPage", "SortKey", "beyond",
+           "capped_count", "decode_cursor", "encode_cursor", "gathered", "keyset_page",
+           "sort_keys", "unindexed", "unindexed_anywhere"]
 
 COUNT_CAP = 1000  # "more than 1,000 records": a count that stops there costs the same at any size
 MAX_OFFSET = 500  # ?page=N by OFFSET while it skips at most this many rows; deeper: cursors
+MAX_CURSOR = 2000  # characters: a cursor holds a few sort values, a name at most
 
 # (cursor values or None, reverse, limit, offset) -> the page's ids (keyset_page)
 IdsReader = Callable[[tuple | None, bool, int, int], list]
-MAX_CURSOR = 2000  # characters: a cursor holds a few sort values, a name at most
 
 
 class unindexed(FunctionElement):  # noqa: N801 (an SQL construct, named like func.*)

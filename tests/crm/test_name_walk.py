@@ -1,20 +1,20 @@
 """The accounts list searched for a term and sorted by name walks the accounts having a
-word that contains the term, in name order (models/search_words.py; services/search.py:
-name_walk_words, name_walk_ids), instead of gathering every match and sorting them
-(issue 15): the same rows, page after page, read a page's worth at a time."""
+word that contains the term, in name order (models/search_words.py,
+services/name_walk.py), instead of gathering every match and sorting them (issue 15): the
+same rows, page after page, read a page's worth at a time."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import delete, select, text, update
 
 from erp.db import db
 from erp.imports.bulk import insert_records
 from modules.crm.models import Account, account_vocabulary, account_word
 from modules.crm.models.search_text import longest_letters, words
-from modules.crm.services import scope, search
+from modules.crm.services import name_walk, scope
 from modules.crm.views import accounts as views
 from tests.conftest import login_as
 from tests.crm.plans import default_statistics, query_plan  # noqa: F401
@@ -135,34 +135,23 @@ FILTERS = ("", "&archived=1", "&archived=all", "&owner={rep_b}", "&lifecycle=cus
 
 @pytest.mark.parametrize("who", ["admin", "manager", "rep_a"])
 def test_walking_the_words_gives_the_pages_that_gathering_gives(
-        app, client, users, crowd, who, monkeypatch):
+        app, client, users, crowd, who, monkeypatch, query_log):
     login_as(client, users[who])
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        for query in QUERIES:
-            for extra in FILTERS:
-                url = f"/crm/accounts?q={query}{extra.format(**users)}"
-                statements.clear()
+    for query in QUERIES:
+        for extra in FILTERS:
+            url = f"/crm/accounts?q={query}{extra.format(**users)}"
+            with query_log() as statements:
                 walked = _every_page(client, url)
-                # Not for "silva 1": its matches need not be found among the accounts
-                # having a word with "silva" (a rare term; PostgreSQL: any such term).
-                assert any("FROM crm_account_word" in s for s in statements) == (
-                    query != "silva 1"), (query, extra)
-                with monkeypatch.context() as patched:
-                    patched.setattr(views, "name_walk_words", lambda query: None)
-                    gathered = _every_page(client, url)
-                assert walked == gathered, (query, extra)
-                if query == "silva" and not extra and who == "admin":
-                    assert len(gathered[0]) >= 3 and len(gathered[1]) >= 2, gathered
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+            # Not for "silva 1": its matches need not be found among the accounts having
+            # a word with "silva" (a rare term; PostgreSQL: any such term).
+            assert any("FROM crm_account_word" in s for s in statements) == (
+                query != "silva 1"), (query, extra)
+            with monkeypatch.context() as patched:
+                patched.setattr(views, "name_walk_words", lambda query: None)
+                gathered = _every_page(client, url)
+            assert walked == gathered, (query, extra)
+            if query == "silva" and not extra and who == "admin":
+                assert len(gathered[0]) >= 3 and len(gathered[1]) >= 2, gathered
 
 
 @pytest.mark.usefixtures("default_statistics")
@@ -180,11 +169,11 @@ def test_the_walks_are_merged_in_name_order_and_never_sorted(app, users, crowd, 
         if db.engine.dialect.name != "sqlite":  # statistics of the test's rows
             db.session.execute(text("ANALYZE crm_account_word"))
             db.session.execute(text("ANALYZE crm_account"))
-        found = search.name_walk_words("silv")
+        found = name_walk.name_walk_words("silv")
         assert found == ["dasilva", "silva", "silvana", "silveira"]
         statement = views._filtered_accounts(searched=False)
-        walks = search._name_walks(statement, "silv", found, scope_owner_ids(user))
-        page = walks.order_by(*search._walk_order(walks.selected_columns, False)).limit(4)
+        walks = name_walk._name_walks(statement, "silv", found, scope_owner_ids(user))
+        page = walks.order_by(*name_walk._walk_order(walks.selected_columns, False)).limit(4)
         plan = query_plan(page, forbid_sort=True)
         index = "INDEX ix_crm_account_word_owner" if who == "rep_a" else "PRIMARY KEY"
         if db.engine.dialect.name == "sqlite":

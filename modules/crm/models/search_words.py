@@ -9,7 +9,7 @@ word of its search text (``Account.search_words``: its runs of letters) keyed by
 word, then its legal name and id, so the accounts having one word come in name order
 from an index (and by word and owner, for a user who sees some owners' accounts only);
 and a vocabulary of those words, with its own trigram index, tells which
-words contain a term (services/search.py: ``name_walk``).
+words contain a term (services/name_walk.py).
 
 Both tables are kept by the database, in the transaction of each write to an account
 (SQLite triggers; a plpgsql function on PostgreSQL), whatever writes it: the ORM, the

@@ -8,17 +8,17 @@ import math
 import re
 from typing import NamedTuple
 
-from sqlalchemy import and_, any_, exists, false, func, or_, select, true, union_all
+from sqlalchemy import any_, false, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Join
 
 from erp.db import db
-from erp.paging import beyond, sort_keys, unindexed_anywhere
+from erp.paging import unindexed_anywhere
 from erp.validation import LIKE_ESCAPE, Invalid, like
 
-from ..models import Account, Contact, account_vocabulary, account_word
+from ..models import Account, Contact
 from ..models.search_index import matching_ids
-from ..models.search_text import MIN_FRAGMENT, compact, longest_letters, query_terms
+from ..models.search_text import compact, query_terms
 from .scope import account_scope, contact_scope
 from .validation import guess_person_type, normalize_phone, normalize_tax_id, validate_tax_id
 
@@ -44,7 +44,7 @@ def search_accounts(query: str, user, limit: int = 20, include_archived: bool = 
         visible.append(Account.archived.is_(False))
     exact = db.session.scalars(
         select(Account).where(Account.tax_id == compact(query).upper(), *visible)).first()
-    if _is_cnpj(query):
+    if is_whole_cnpj(query):
         return [exact] if exact is not None else []
     # Joined (not "IN"), newest first by the index's own row order: SQLite then reads
     # the trigram index first and stops at `limit`, instead of scanning the table.
@@ -103,7 +103,7 @@ def new_account_args(query: str) -> dict:
     return {"legal_name": query}
 
 
-def _is_cnpj(query: str) -> bool:
+def is_whole_cnpj(query: str) -> bool:
     """A whole, valid CNPJ: only an account's tax id holds one."""
     try:
         return bool(validate_tax_id(query, "PJ"))
@@ -123,7 +123,7 @@ def matching_account_ids(query: str):
     """
     exact = select(Account.id).where(Account.tax_id == compact(query).upper())
     terms = query_terms(query)
-    if not terms or _is_cnpj(query):
+    if not terms or is_whole_cnpj(query):
         return exact
     # A tax id equal to the query's letters and digits is in its account's search text,
     # among the terms: the trigram index finds it too. Without a UNION with the equality
@@ -131,14 +131,14 @@ def matching_account_ids(query: str):
     return matching_ids(Account.__table__, terms, _dialect())
 
 
-class _MatchesFirst(Join):
+class MatchesFirst(Join):
     """An inner join whose left side (the matches) SQLite must read first: compiled as
     CROSS JOIN there, the one join order SQLite's planner may not change. Elsewhere a JOIN."""
 
     inherit_cache = True
 
 
-@compiles(_MatchesFirst, "sqlite")
+@compiles(MatchesFirst, "sqlite")
 def _cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
     left = compiler.process(join.left, asfrom=True, from_linter=from_linter, **kw)
     right = compiler.process(join.right, asfrom=True, from_linter=from_linter, **kw)
@@ -163,7 +163,7 @@ def frequent_term(query: str) -> bool:
     Counting the matches stops at that threshold; the table's size is its largest id.
     """
     terms = query_terms(query)
-    if not terms or _is_cnpj(query):
+    if not terms or is_whole_cnpj(query):
         return False
     rows = db.session.scalar(select(func.max(Account.id))) or 0
     threshold = int(math.sqrt(WALK_PAGE * rows))
@@ -213,7 +213,7 @@ def rows_matching(query: str, *, indexed: bool = True):
     trigram index answers as "contains"), for a walk of a sorted index. ``indexed=False``:
     as expressions no index serves, for a walk that must drive the statement (PostgreSQL
     would otherwise find the matches in its trigram index and hash-join the walk)."""
-    terms = [] if _is_cnpj(query) else query_terms(query)
+    terms = [] if is_whole_cnpj(query) else query_terms(query)
     tax_id, text = ((Account.tax_id, Account.search_text) if indexed else
                     (unindexed_anywhere(Account.tax_id), unindexed_anywhere(Account.search_text)))
     return or_(tax_id == compact(query).upper(),
@@ -235,7 +235,7 @@ def only_matching_accounts(statement, query: str, *, walk: bool = False):
         return statement.where(Account.id == any_(ids))
     matches = matching_account_ids(query).subquery()
     return statement.select_from(
-        _MatchesFirst(matches, Account.__table__, Account.id == matches.c.id))
+        MatchesFirst(matches, Account.__table__, Account.id == matches.c.id))
 
 
 def contacts_matching(query: str):
@@ -260,114 +260,3 @@ def search_contacts(query: str, user, limit: int = 20) -> list[Contact]:
     )
     return list(db.session.scalars(statement))
 
-
-# Words containing a search term that a list sorted by name merges (one index range each),
-# and walks (words x owners) at most.
-NAME_WALK_WORDS = 50
-NAME_WALKS = 64
-
-
-def name_walk_words(query: str) -> list[str] | None:
-    """The words (models/search_words.py) that hold every account matching ``query``, for a
-    list sorted by name to walk in that order (:func:`name_walk_ids`); None when no walk
-    serves it: a whole CNPJ, a term without three letters in a row ("(11) 9876"), more
-    than ``NAME_WALK_WORDS`` words containing them, or a walk that could read many rows
-    to find a page.
-
-    A term's matches all have a word containing the term's longest run of letters: their
-    text holds that run, and a run of letters lies inside one of the text's runs. When
-    the terms are runs of letters ("silva") every account having such a word matches, so
-    a walk reads a page over the share of them the list's filters keep. Otherwise ("silva
-    1999", "ltda 5") the words' accounts may seldom match: SQLite walks them for a
-    :func:`frequent_term` only (a walk then reads at most about as many rows as the
-    matches it would gather: see there), PostgreSQL not at all."""
-    terms = [] if _is_cnpj(query) else query_terms(query)
-    letters = {longest_letters(term) for term in terms}
-    if not terms or any(len(run) < MIN_FRAGMENT for run in letters):
-        return None
-    if not letters.issuperset(terms) and (_dialect() != "sqlite" or not frequent_term(query)):
-        return None
-    vocabulary = account_vocabulary.c
-    ids = matching_ids(account_vocabulary, sorted(letters), _dialect(), column="word")
-    found = list(db.session.scalars(select(vocabulary.word).where(vocabulary.id.in_(ids))
-                                    .limit(NAME_WALK_WORDS + 1)))
-    return sorted(found) if len(found) <= NAME_WALK_WORDS else None
-
-
-def _name_walks(statement, query: str, words: list[str], owners: list[int] | None,
-                values: tuple | None = None, reverse: bool = False):
-    """One walk per word of ``words`` (and per owner of ``owners``, None: any owner): its
-    accounts in name order (past ``values``, the cursor's name and id; ``reverse``:
-    backwards, before them), each joined to its account to test ``statement``'s filters
-    and the search itself; an account that an earlier word's walk finds too is left to
-    that one. As a UNION ALL: both databases merge the walks in order and stop once the
-    LIMIT is reached (SQLite's MERGE, the Merge Append of PostgreSQL).
-
-    By owner, the walks read a user's own accounts only: in name order a rep's matches
-    may all come after a whole range of names owned by others (every person's name
-    before the "Silva …" companies), which a walk of everyone's would read through."""
-    word_keys = sort_keys(account_word.c.legal_name, account_word.c.account_id)
-    earlier = account_word.alias("earlier")
-    tested = [rows_matching(query, indexed=False)]
-    if statement.whereclause is not None:
-        tested.append(statement.whereclause)
-    walked = [] if values is None else [beyond(word_keys, values, reverse)]
-    if owners is not None and len(owners) * len(words) > NAME_WALKS:
-        owners = None  # a large team's: everyone's words, each account tested
-    walks = []
-    for n, word in enumerate(words):
-        found_earlier = exists().where(
-            earlier.c.word.in_(words[:n]), earlier.c.legal_name == account_word.c.legal_name,
-            earlier.c.account_id == account_word.c.account_id).correlate(account_word)
-        walk = (select(account_word.c.legal_name.label("walk_name"),
-                       account_word.c.account_id.label("walk_id"))
-                .select_from(_tested_accounts(tested + ([~found_earlier] if n else []))))
-        walk = walk.where(account_word.c.word == word, *walked)
-        walks += ([walk] if owners is None else
-                  [walk.where(account_word.c.owner_id == owner) for owner in owners])
-    if not walks:  # no owner: nothing to read
-        return select(account_word.c.legal_name.label("walk_name"),
-                      account_word.c.account_id.label("walk_id")).where(false())
-    if len(walks) > 1 and _dialect() != "sqlite":
-        # Each walk's own ORDER BY, which the merged one repeats: without it PostgreSQL
-        # appends the walks and sorts them all (SQLite allows none, and merges anyway).
-        walks = [walk.order_by(*_walk_order(walk.selected_columns, reverse)) for walk in walks]
-    return union_all(*walks)
-
-
-def _tested_accounts(tested: list):
-    """The words, each joined to its account, tested by ``tested`` as it comes: SQLite
-    reads the words first (CROSS JOIN) and probes the account; PostgreSQL a LATERAL
-    subquery with a LIMIT, which it cannot make a join of, so its only plan is that loop
-    (the planner, guessing few matches, would hash-join a scan of the accounts and sort
-    them, or hash an earlier word's every account to leave them out)."""
-    joined = Account.id == account_word.c.account_id
-    if _dialect() == "sqlite":
-        return _MatchesFirst(account_word, Account.__table__, and_(joined, *tested))
-    account = select(Account.id).where(joined, *tested).limit(1).lateral()
-    return account_word.join(account, true())
-
-
-def _walk_order(columns, reverse: bool) -> list:
-    return [column.desc() if reverse else column.asc()
-            for column in (columns.walk_name, columns.walk_id)]
-
-
-def name_walk_ids(statement, query: str, words: list[str], owners: list[int] | None,
-                  values: tuple | None, reverse: bool, limit: int, offset: int = 0
-                  ) -> list[int]:
-    """The ids of a page of ``statement`` (a SELECT of accounts, filtered, sorted by legal
-    name and id) narrowed to ``query``, from ``words``' walks in name order
-    (:func:`_name_walks`): a page over the matches' share of the words' accounts, whatever
-    the table's size."""
-    walks = _name_walks(statement, query, words, owners, values, reverse)
-    page = walks.order_by(*_walk_order(walks.selected_columns, reverse)).limit(limit).offset(offset)
-    return [row.walk_id for row in db.session.execute(page)]
-
-
-def name_walk_count(statement, query: str, words: list[str], owners: list[int] | None,
-                    cap: int) -> int:
-    """How many accounts the walks of :func:`name_walk_ids` find, counting up to ``cap + 1``
-    (each account once: see :func:`_name_walks`)."""
-    walks = _name_walks(statement, query, words, owners).limit(cap + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(walks))

@@ -31,12 +31,10 @@ from ..models import Account, AccountContact, Contact, account_tags
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.contacts import active_link_clauses
+from ..services.name_walk import name_walk_count, name_walk_ids, name_walk_words
 from ..services.scope import account_scope, get_account_or_404, small_scope
 from ..services.search import (
     MATCHES_FIRST,
-    name_walk_count,
-    name_walk_ids,
-    name_walk_words,
     new_account_args,
     only_matching_accounts,
     search_reading,

@@ -27,7 +27,7 @@ from erp.db import db
 from ...models import Account, Contact, DuplicateDismissal, DuplicateKey
 from ...models.duplicates import DuplicateCandidate, name_key, similarity
 from ..scope import account_scope, contact_scope
-from ..search import _MatchesFirst
+from ..search import MatchesFirst
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _by_index(model, column_name: str, condition_of):
     active account once per group."""
     table = model.__table__
     keyed = _alias(table, column_name)
-    joined = _MatchesFirst(keyed, table, model.id == keyed.c.id)
+    joined = MatchesFirst(keyed, table, model.id == keyed.c.id)
     return select(model.id).select_from(joined).where(condition_of(keyed.c[column_name])), \
         keyed
 
