@@ -147,7 +147,7 @@ def test_walking_the_words_gives_the_pages_that_gathering_gives(
             assert any("FROM crm_account_word" in s for s in statements) == (
                 query != "silva 1"), (query, extra)
             with monkeypatch.context() as patched:
-                patched.setattr(views, "name_walk_words", lambda query: None)
+                patched.setattr(name_walk, "name_walk_words", lambda query: None)
                 gathered = _every_page(client, url)
             assert walked == gathered, (query, extra)
             if query == "silva" and not extra and who == "admin":

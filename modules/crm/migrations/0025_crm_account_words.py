@@ -68,9 +68,10 @@ def upgrade():
         if not rows:
             break
         filled = [{"row_id": row.id, "words": words(row.search_text)} for row in rows]
-        bind.execute(accounts.update().where(accounts.c.id == sa.bindparam("row_id"))
-                     .values(search_words=sa.bindparam("words")),
-                     [row for row in filled if row["words"]])
+        filled = [row for row in filled if row["words"]]
+        if filled:  # a batch of accounts without a word: nothing to write
+            bind.execute(accounts.update().where(accounts.c.id == sa.bindparam("row_id"))
+                         .values(search_words=sa.bindparam("words")), filled)
         last = rows[-1].id
     op.execute("ANALYZE crm_account_word")
 

@@ -103,9 +103,8 @@ def trigger_statements(dialect: str) -> list[str]:
 # With the words' table, created after the accounts' (a trigger's body names tables that
 # are only read when it fires).
 account_word.add_is_dependent_on(Account.__table__)
-for _statement in SQLITE_TRIGGERS:
-    event.listen(account_word, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRESQL_TRIGGERS:
-    event.listen(account_word, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _dialect in ("sqlite", "postgresql"):
+    for _statement in trigger_statements(_dialect):
+        event.listen(account_word, "after_create", DDL(_statement).execute_if(dialect=_dialect))
 for _statement in DROP_STATEMENTS["postgresql"]:
     event.listen(account_word, "before_drop", DDL(_statement).execute_if(dialect="postgresql"))

@@ -5,10 +5,15 @@ each account tested as it comes, until the page is full."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, false, func, select, true, union_all
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
 
+from sqlalchemy import Select, and_, exists, false, func, select, true, union_all
+
+from erp.auth import scope_owner_ids
 from erp.db import db
-from erp.paging import beyond, sort_keys
+from erp.paging import IdsReader, beyond, sort_keys
 
 from ..models import Account, account_vocabulary, account_word
 from ..models.search_index import matching_ids
@@ -130,3 +135,25 @@ def name_walk_count(statement, query: str, words: list[str], owners: list[int] |
     (each account once: see :func:`_name_walks`)."""
     walks = _name_walks(statement, query, words, owners).limit(cap + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(walks))
+
+
+class NameWalk(NamedTuple):
+    """A searched list's page and count read by walking the words (:func:`name_walk`)."""
+
+    statement: Select  # the list's filters without the search: its rows, read by id
+    ids: IdsReader  # erp.paging.keyset_page's ids_reader
+    count: Callable[[int], int]  # and its count_reader
+
+
+def name_walk(statement: Select, query: str, user, owner: int | None = None
+              ) -> NameWalk | None:
+    """How the accounts list of ``statement`` (its filters and scope, without the search)
+    reads a page sorted by name for ``query``: walking the words that hold its matches,
+    each owner the user may see apart (the list's ``owner`` filter, when set: the scope
+    is still tested); None when no walk serves the term (:func:`name_walk_words`)."""
+    words = name_walk_words(query)
+    if words is None:
+        return None
+    owners = scope_owner_ids(user) if owner is None else [owner]
+    return NameWalk(statement, partial(name_walk_ids, statement, query, words, owners),
+                    partial(name_walk_count, statement, query, words, owners))

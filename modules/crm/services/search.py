@@ -190,7 +190,8 @@ def search_reading(query: str, *, sorted_by_time: bool) -> SearchReading:
     (:func:`rows_matching`) rather than gather the matches first.
 
     SQLite, for a :func:`frequent_term` only: it walks an index sorted by time for the
-    page (by name the matches cluster: gathered) and counts matches-first.
+    page (by name the matches cluster: gathered, where the words' walk of name_walk.py
+    does not serve the term) and counts matches-first.
 
     PostgreSQL, whatever the term: the row test, which it answers with one bitmap scan
     of the tax id and trigram indexes, and sort keys that no index serves, so that this

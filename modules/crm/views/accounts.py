@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 from flask import (
@@ -18,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Bundle
 
-from erp.auth import permission_required, scope_owner_ids
+from erp.auth import permission_required
 from erp.auth.services import safe_next_url
 from erp.db import db
 from erp.forms import PostForm, form_view, page_size, post_action
@@ -31,7 +30,7 @@ from ..models import Account, AccountContact, Contact, account_tags
 from ..permissions import READ, WRITE
 from ..services import accounts as service
 from ..services.contacts import active_link_clauses
-from ..services.name_walk import name_walk_count, name_walk_ids, name_walk_words
+from ..services.name_walk import name_walk
 from ..services.scope import account_scope, get_account_or_404, small_scope
 from ..services.search import (
     MATCHES_FIRST,
@@ -104,16 +103,13 @@ def accounts():
     keys = list_sort(request.args)
     query = request.args.get("q", "").strip()
     statement = counted = _filtered_accounts()
-    reading, ids_reader, count_reader = MATCHES_FIRST, None, None
-    words = name_walk_words(query) if query and keys is SORTS["name"] else None
+    reading, walk = MATCHES_FIRST, None
     if small_scope(current_user):  # a few accounts: gathered by owner and sorted
         keys = gathered(keys)
-    elif words is not None:  # walked in name order from the words' index
-        statement = _filtered_accounts(searched=False)
-        owner = id_arg("owner", request.args)  # within the scope, which is tested too
-        owners = scope_owner_ids(current_user) if owner is None else [owner]
-        ids_reader = partial(name_walk_ids, statement, query, words, owners)
-        count_reader = partial(name_walk_count, statement, query, words, owners)
+    elif query and keys is SORTS["name"] and (walk := name_walk(
+            _filtered_accounts(searched=False), query, current_user,
+            id_arg("owner", request.args))):  # walked in name order from the words' index
+        statement = walk.statement
     elif query:  # a common word: tested on each row (see search_reading)
         reading = search_reading(
             query, sorted_by_time=request.args.get("sort") in WALKABLE_SORTS)
@@ -124,8 +120,8 @@ def accounts():
         if reading.sorted_apart:
             keys = gathered(keys, anywhere=True)
     pagination = keyset_page(statement, keys, per_page=page_size(), counted=counted,
-                             ids_first=reading.sorted_apart, ids_reader=ids_reader,
-                             count_reader=count_reader)
+                             ids_first=reading.sorted_apart,
+                             ids_reader=walk and walk.ids, count_reader=walk and walk.count)
     return render_template(
         "crm/accounts/list.html", pagination=pagination, query=query,
         owners=assignable_users(), categories=category_choices(_("All")),
